@@ -1,1 +1,145 @@
+//! The gateway runtime: serves the OpenAI API from a compiled config.
+//!
+//! The root `gateway` binary calls [`run`] with the `static CONFIG` that
+//! codegen generated. This crate never sees YAML: structure arrives as
+//! `&'static` tables ([`table`]), secrets and addresses from the environment.
 
+pub mod table;
+
+mod auth;
+mod body;
+mod chat_request;
+mod cli;
+mod error;
+mod gateway;
+mod health;
+mod logging;
+mod metrics;
+mod mock;
+mod proxy;
+mod request_id;
+mod secrets;
+mod server;
+mod service;
+mod sse;
+#[cfg(test)]
+mod testing;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use table::{Config, UpstreamKind};
+
+/// Entry point of the `gateway` binary.
+pub fn run(config: &'static Config) -> ExitCode {
+    match cli::parse(std::env::args().skip(1)) {
+        Err(message) => {
+            eprintln!("error: {message}\n\n{}", cli::USAGE);
+            ExitCode::from(2)
+        }
+        Ok(cli::Command::Help) => {
+            println!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Ok(cli::Command::Version) => {
+            println!("{}", version_line(config));
+            ExitCode::SUCCESS
+        }
+        Ok(cli::Command::Routes) => {
+            print!("{}", routes_table(config));
+            ExitCode::SUCCESS
+        }
+        Ok(cli::Command::Serve { listen }) => serve(config, listen),
+    }
+}
+
+fn version_line(config: &Config) -> String {
+    format!(
+        "gateway {} (environment {}, config sha256 {})",
+        env!("CARGO_PKG_VERSION"),
+        config.environment,
+        config.config_sha256
+    )
+}
+
+fn routes_table(config: &Config) -> String {
+    let mut out = format!("{:<32} {:<20} {:<8} {}\n", "MODEL", "UPSTREAM", "KIND", "UPSTREAM MODEL");
+    for model in config.models {
+        let upstream = config.upstream(model.upstream);
+        let kind = match upstream.map(|u| &u.kind) {
+            Some(UpstreamKind::OpenAi { .. }) => "openai",
+            Some(UpstreamKind::Mock(_)) => "mock",
+            None => "?",
+        };
+        let name = upstream.map_or("?", |u| u.name);
+        out.push_str(&format!("{:<32} {:<20} {:<8} {}\n", model.name, name, kind, model.upstream_model));
+    }
+    out
+}
+
+fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
+    logging::init(std::env::var("GATEWAY_LOG_LEVEL").ok().as_deref());
+    let resolved = secrets::resolve_all(config.upstreams);
+    let report = secrets::report(config, &resolved);
+    if !report.fatal.is_empty() {
+        eprintln!("error: the gateway cannot start; missing secrets:");
+        for line in &report.fatal {
+            eprintln!("  - {line}");
+        }
+        eprintln!("help: set them in the environment (or mark the upstream `optional: true` to start without it)");
+        tracing::error!(event = "startup.missing_secrets", missing = ?report.fatal, "missing secrets");
+        return ExitCode::from(2);
+    }
+    for (upstream, reason) in &report.disabled {
+        tracing::warn!(event = "startup.upstream_disabled", upstream, reason, "optional upstream disabled");
+    }
+    let address_text = listen.or_else(|| std::env::var("GATEWAY_LISTEN").ok()).unwrap_or_else(|| config.server.listen.to_string());
+    let Ok(address) = address_text.parse::<SocketAddr>() else {
+        eprintln!("error: listen address `{address_text}` is not `host:port` (e.g. 127.0.0.1:8080, [::]:8080)");
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let lookup = |name: &str| std::env::var(name).ok();
+        let gateway = match gateway::Gateway::new(config, resolved, &lookup) {
+            Ok(gateway) => &*Box::leak(Box::new(gateway)),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        };
+        let listener = match tokio::net::TcpListener::bind(address).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("error: cannot listen on {address}: {error}");
+                tracing::error!(event = "startup.bind_failed", %address, %error);
+                return ExitCode::FAILURE;
+            }
+        };
+        let bound = listener.local_addr().unwrap_or(address);
+        tracing::info!(event = "startup.config", environment = config.environment, config_sha256 = config.config_sha256, models = config.models.len(), upstreams = config.upstreams.len());
+        server::serve(gateway, listener, bound).await;
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_and_routes_name_the_compiled_config() {
+        let config = &testing::CONFIG;
+        assert!(version_line(config).contains("environment unit, config sha256 0000"));
+        let table = routes_table(config);
+        assert!(table.lines().nth(1).unwrap().starts_with("alpha"));
+        assert!(table.contains("alpha-upstream"));
+        assert!(table.contains("mock"));
+    }
+}

@@ -1,0 +1,114 @@
+//! Inbound authentication: `Authorization: Bearer <key>` checked against the
+//! compiled SHA-256 digests.
+//!
+//! The presented key is hashed once and compared with every digest in
+//! constant time (no early exit), so timing reveals neither which key matched
+//! nor how much of a digest did. Keys never reach logs: only the key's
+//! configured name does.
+
+use http::HeaderMap;
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+use crate::error::GatewayError;
+use crate::table::Auth;
+
+/// Who the caller proved to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// No keys are configured: the API is open.
+    Anonymous,
+    /// A configured API key, by name.
+    Key(&'static str),
+    /// The admin key.
+    Admin,
+}
+
+/// Checks the request's bearer token against the API keys (and the admin key).
+pub fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<Caller, GatewayError> {
+    if auth.api_keys.is_empty() && auth.admin_key_sha256.is_none() {
+        return Ok(Caller::Anonymous);
+    }
+    let digest = presented_digest(headers).ok_or(GatewayError::MissingApiKey)?;
+    if auth.admin_key_sha256.is_some_and(|admin| bool::from(admin.ct_eq(&digest))) {
+        return Ok(Caller::Admin);
+    }
+    let mut matched: Option<&'static str> = None;
+    for key in auth.api_keys {
+        let equal: Choice = key.sha256.ct_eq(&digest);
+        if bool::from(equal) {
+            matched = Some(key.name);
+        }
+    }
+    matched.map(Caller::Key).ok_or(GatewayError::InvalidApiKey)
+}
+
+/// Requires the admin key when one is configured (for `/metrics`).
+pub fn authenticate_admin(auth: &Auth, headers: &HeaderMap) -> Result<(), GatewayError> {
+    let Some(admin) = auth.admin_key_sha256 else { return Ok(()) };
+    match presented_digest(headers) {
+        Some(digest) if bool::from(admin.ct_eq(&digest)) => Ok(()),
+        _ => Err(GatewayError::AdminKeyRequired),
+    }
+}
+
+fn presented_digest(headers: &HeaderMap) -> Option<[u8; 32]> {
+    let value = headers.get(http::header::AUTHORIZATION)?.as_bytes();
+    let token = strip_bearer(value)?;
+    if token.is_empty() {
+        return None;
+    }
+    Some(Sha256::digest(token).into())
+}
+
+fn strip_bearer(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, rest) = value.split_at_checked(7)?;
+    if !scheme.eq_ignore_ascii_case(b"bearer ") {
+        return None;
+    }
+    Some(rest.trim_ascii())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::ApiKey;
+    use crate::testing::CONFIG;
+
+    fn headers(authorization: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = authorization {
+            headers.insert(http::header::AUTHORIZATION, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn accepts_configured_key_and_rejects_others() {
+        let auth = &CONFIG.auth;
+        let check = |value: Option<&str>| authenticate(auth, &headers(value));
+        assert_eq!(check(Some("Bearer unit-key")), Ok(Caller::Key("unit")));
+        assert_eq!(check(Some("bearer unit-key")), Ok(Caller::Key("unit")));
+        assert_eq!(check(Some("Bearer wrong")), Err(GatewayError::InvalidApiKey));
+        assert_eq!(check(Some("Basic dW5pdC1rZXk=")), Err(GatewayError::MissingApiKey));
+        assert_eq!(check(Some("Bearer ")), Err(GatewayError::MissingApiKey));
+        assert_eq!(check(None), Err(GatewayError::MissingApiKey));
+    }
+
+    #[test]
+    fn open_when_no_keys_configured() {
+        let auth = Auth { api_keys: &[], admin_key_sha256: None };
+        assert_eq!(authenticate(&auth, &headers(None)), Ok(Caller::Anonymous));
+    }
+
+    #[test]
+    fn admin_key_works_on_api_and_guards_metrics() {
+        static KEYS: [ApiKey; 0] = [];
+        let admin: [u8; 32] = Sha256::digest(b"admin").into();
+        let auth = Auth { api_keys: &KEYS, admin_key_sha256: Some(admin) };
+        assert_eq!(authenticate(&auth, &headers(Some("Bearer admin"))), Ok(Caller::Admin));
+        assert_eq!(authenticate_admin(&auth, &headers(Some("Bearer admin"))), Ok(()));
+        assert_eq!(authenticate_admin(&auth, &headers(Some("Bearer other"))), Err(GatewayError::AdminKeyRequired));
+        assert_eq!(authenticate_admin(&CONFIG.auth, &headers(None)), Ok(()));
+    }
+}

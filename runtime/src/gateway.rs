@@ -1,0 +1,154 @@
+//! The gateway's shared state, built once at startup from the compiled
+//! config and leaked to `&'static` so handlers borrow it without reference
+//! counting.
+//!
+//! Holds per-upstream targets (pooled HTTP clients with their precomputed
+//! URL and credential, or the mock), precomputed JSON for model names and
+//! `/v1/models`, the metrics tables and the lifecycle flag.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderValue, Uri};
+use http_body_util::Full;
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use hyper_util::rt::TokioExecutor;
+
+use crate::metrics::Metrics;
+use crate::request_id::RequestIds;
+use crate::secrets::Resolved;
+use crate::table::{Config, MockBehavior, UpstreamKind};
+
+pub type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// How requests for one upstream are served.
+pub enum Target {
+    Http {
+        client: HttpClient,
+        /// `<base_url>/chat/completions`, parsed once.
+        chat_url: Uri,
+        authorization: Option<HeaderValue>,
+    },
+    Mock(&'static MockBehavior),
+    /// Disabled at startup; the reason is for `/ready` and logs.
+    Disabled(String),
+}
+
+/// Lifecycle as `/ready` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Lifecycle {
+    Starting = 0,
+    Ready = 1,
+    Draining = 2,
+}
+
+pub struct Gateway {
+    pub config: &'static Config,
+    /// Parallel to `config.upstreams`.
+    pub targets: Box<[Target]>,
+    /// Parallel to `config.models`: the upstream model name as a JSON string.
+    pub upstream_model_json: Box<[Bytes]>,
+    /// The `/v1/models` body, built once.
+    pub models_json: Bytes,
+    pub metrics: Metrics,
+    pub request_ids: RequestIds,
+    pub started: Instant,
+    pub started_at: SystemTime,
+    lifecycle: AtomicU8,
+}
+
+impl Gateway {
+    /// Builds the state; `resolved[i]` is upstream `i`'s secret. Errors name the upstream and problem.
+    pub fn new(config: &'static Config, resolved: Vec<Resolved>, lookup_env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let mut targets = Vec::with_capacity(config.upstreams.len());
+        for (upstream, secret) in config.upstreams.iter().zip(resolved) {
+            let target = match (&upstream.kind, secret) {
+                (_, Resolved::Missing(reason)) => Target::Disabled(reason),
+                (UpstreamKind::Mock(behavior), _) => Target::Mock(behavior),
+                (UpstreamKind::OpenAi { base_url, base_url_env }, secret) => {
+                    let base = base_url_env.and_then(lookup_env).unwrap_or_else(|| (*base_url).to_string());
+                    let chat_url: Uri = format!("{}/chat/completions", base.trim_end_matches('/'))
+                        .parse()
+                        .map_err(|e| format!("upstream `{}`: base URL `{base}` is not a valid URL: {e}", upstream.name))?;
+                    let authorization = match secret {
+                        Resolved::Bearer(header) => Some(header),
+                        _ => None,
+                    };
+                    Target::Http { client: http_client(upstream.timeouts.connect)?, chat_url, authorization }
+                }
+            };
+            targets.push(target);
+        }
+        let upstream_model_json = config
+            .models
+            .iter()
+            .map(|m| serde_json::to_vec(m.upstream_model).map(Bytes::from).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            config,
+            targets: targets.into(),
+            upstream_model_json: upstream_model_json.into(),
+            models_json: models_json(config),
+            metrics: Metrics::new(config),
+            request_ids: RequestIds::default(),
+            started: Instant::now(),
+            started_at: SystemTime::now(),
+            lifecycle: AtomicU8::new(Lifecycle::Starting as u8),
+        })
+    }
+
+    pub fn lifecycle(&self) -> Lifecycle {
+        match self.lifecycle.load(Ordering::Acquire) {
+            1 => Lifecycle::Ready,
+            2 => Lifecycle::Draining,
+            _ => Lifecycle::Starting,
+        }
+    }
+
+    pub fn set_lifecycle(&self, lifecycle: Lifecycle) {
+        self.lifecycle.store(lifecycle as u8, Ordering::Release);
+    }
+
+    /// Whether each upstream serves (parallel to `config.upstreams`).
+    pub fn upstream_enabled(&self) -> Vec<bool> {
+        self.targets.iter().map(|t| !matches!(t, Target::Disabled(_))).collect()
+    }
+
+    /// Disabled upstreams with their reasons.
+    pub fn disabled_upstreams(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.config.upstreams.iter().zip(self.targets.iter()).filter_map(|(u, t)| match t {
+            Target::Disabled(reason) => Some((u.name, reason.as_str())),
+            _ => None,
+        })
+    }
+}
+
+/// A pooled HTTP/1.1 + HTTP/2 (ALPN) client with rustls and compiled-in web PKI roots.
+fn http_client(connect_timeout: std::time::Duration) -> Result<HttpClient, String> {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new()).build(https))
+}
+
+fn models_json(config: &Config) -> Bytes {
+    let data: Vec<_> = config
+        .models
+        .iter()
+        .map(|m| {
+            let owner = config.upstream(m.upstream).map_or("", |u| u.name);
+            serde_json::json!({ "id": m.name, "object": "model", "created": 0, "owned_by": owner })
+        })
+        .collect();
+    let body = serde_json::json!({ "object": "list", "data": data });
+    Bytes::from(body.to_string())
+}

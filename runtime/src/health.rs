@@ -1,0 +1,131 @@
+//! Operational endpoints: `/health`, `/healthz`, `/ready`, `/version`,
+//! `/metrics`, and the model list.
+//!
+//! These read the gateway state only; none of them touches an upstream.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::{HeaderValue, Response, StatusCode, header};
+use serde_json::json;
+
+use crate::body::ResponseBody;
+use crate::error::GatewayError;
+use crate::gateway::{Gateway, Lifecycle};
+
+fn json_response(status: StatusCode, body: impl Into<bytes::Bytes>) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `GET /health`: status, timestamp, version, uptime, environment, config digest.
+pub fn health(gateway: &Gateway) -> Response<ResponseBody> {
+    let disabled: Vec<&str> = gateway.disabled_upstreams().map(|(name, _)| name).collect();
+    let status = match (gateway.lifecycle(), disabled.is_empty()) {
+        (Lifecycle::Draining, _) => "draining",
+        (_, false) => "degraded",
+        _ => "healthy",
+    };
+    let config = gateway.config;
+    let body = json!({
+        "status": status,
+        "timestamp": rfc3339(SystemTime::now()),
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": gateway.started.elapsed().as_secs(),
+        "started_at": rfc3339(gateway.started_at),
+        "environment": config.environment,
+        "config_sha256": config.config_sha256,
+        "models": config.models.len(),
+        "disabled_upstreams": disabled,
+    });
+    json_response(StatusCode::OK, body.to_string())
+}
+
+/// `GET /ready`: 200 when serving (listing disabled upstreams), 503 while starting or draining.
+pub fn ready(gateway: &Gateway) -> Response<ResponseBody> {
+    let disabled: Vec<_> = gateway
+        .disabled_upstreams()
+        .map(|(name, reason)| json!({ "upstream": name, "reason": reason }))
+        .collect();
+    let (status, word) = match gateway.lifecycle() {
+        Lifecycle::Ready => (StatusCode::OK, "ready"),
+        Lifecycle::Starting => (StatusCode::SERVICE_UNAVAILABLE, "starting"),
+        Lifecycle::Draining => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
+    };
+    json_response(status, json!({ "status": word, "disabled_upstreams": disabled }).to_string())
+}
+
+/// `GET /version`.
+pub fn version(gateway: &Gateway) -> Response<ResponseBody> {
+    let config = gateway.config;
+    let body = json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "environment": config.environment,
+        "config_sha256": config.config_sha256,
+        "sources": config.sources,
+    });
+    json_response(StatusCode::OK, body.to_string())
+}
+
+/// `GET /healthz`: liveness, plain text.
+pub fn healthz() -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::full("ok\n"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+pub fn metrics(gateway: &Gateway) -> Response<ResponseBody> {
+    let text = gateway.metrics.render(&gateway.upstream_enabled(), gateway.started.elapsed());
+    let mut response = Response::new(ResponseBody::full(text));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response
+}
+
+/// `GET /v1/models`: the public models, OpenAI list shape (built once at startup).
+pub fn models(gateway: &Gateway) -> Response<ResponseBody> {
+    json_response(StatusCode::OK, gateway.models_json.clone())
+}
+
+/// `GET /v1/models/{id}`.
+pub fn model(gateway: &Gateway, name: &str) -> Result<Response<ResponseBody>, GatewayError> {
+    let config = gateway.config;
+    let model = (config.resolve_model)(name)
+        .and_then(|id| config.model(id))
+        .ok_or_else(|| GatewayError::ModelNotFound(name.to_string()))?;
+    let owner = config.upstream(model.upstream).map_or("", |u| u.name);
+    let body = json!({ "id": model.name, "object": "model", "created": 0, "owned_by": owner });
+    Ok(json_response(StatusCode::OK, body.to_string()))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` in UTC (civil-from-days, H. Hinnant's algorithm).
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_392_000 + 3_723)), "2026-11-23T01:02:03Z");
+    }
+}

@@ -1,0 +1,347 @@
+//! Prometheus metrics as dense atomic tables indexed by compiled ids.
+//!
+//! Every series is a slot in a flat array sized once at startup from the
+//! compiled tables (models x statuses, upstreams x outcomes, ...), so the hot
+//! path is one relaxed atomic add: no label hashing, no lock, no allocation.
+//! Text exposition (format 0.0.4) is produced only on scrape, emitting counter
+//! series that have been touched, so memory and scrape size stay flat with
+//! 10,000 models. Not here: the HTTP handler for `/metrics` (see `health.rs`).
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crate::table::{Config, ModelId, UpstreamId};
+
+/// Routes with their own request series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    ChatCompletions = 0,
+    Models = 1,
+    Health = 2,
+    Metrics = 3,
+    Other = 4,
+}
+
+const ROUTE_LABELS: [&str; 5] = ["chat_completions", "models", "health", "metrics", "other"];
+
+/// HTTP statuses with their own slot; anything else lands in its class (`4xx`, `5xx`, ...).
+const STATUS_CODES: [u16; 17] = [
+    200, 201, 204, 400, 401, 403, 404, 405, 408, 413, 422, 429, 431, 500, 502, 503, 504,
+];
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+const STATUS_SLOTS: usize = STATUS_CODES.len() + STATUS_CLASSES.len();
+
+/// Why an upstream exchange produced no HTTP status.
+#[derive(Debug, Clone, Copy)]
+pub enum UpstreamOutcome {
+    Status(u16),
+    Unreachable,
+    Timeout,
+}
+const UPSTREAM_SLOTS: usize = STATUS_SLOTS + 2;
+
+/// Latency buckets in seconds (upper bounds), `+Inf` implied.
+const BUCKETS: [f64; 16] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0,
+];
+
+pub struct Metrics {
+    config: &'static Config,
+    /// `[model slot][status]` for chat completions; slot 0 = no model resolved.
+    chat_requests: Box<[AtomicU64]>,
+    /// `[route][status]` for every other route.
+    other_requests: Box<[AtomicU64]>,
+    /// `[route][bucket]` non-cumulative counts, last bucket = +Inf.
+    latency_buckets: Box<[AtomicU64]>,
+    latency_sum_micros: [AtomicU64; 5],
+    /// `[upstream][outcome]`.
+    upstream_requests: Box<[AtomicU64]>,
+    /// `[model][prompt, completion]`.
+    tokens: Box<[AtomicU64]>,
+    auth_failures: AtomicU64,
+    in_flight: AtomicI64,
+    streams_in_flight: AtomicI64,
+}
+
+fn zeroed(len: usize) -> Box<[AtomicU64]> {
+    (0..len).map(|_| AtomicU64::new(0)).collect()
+}
+
+fn status_slot(status: u16) -> usize {
+    match STATUS_CODES.binary_search(&status) {
+        Ok(index) => index,
+        Err(_) => STATUS_CODES.len() + usize::from(status / 100).clamp(1, 5) - 1,
+    }
+}
+
+fn status_label(slot: usize) -> String {
+    match STATUS_CODES.get(slot) {
+        Some(code) => code.to_string(),
+        None => STATUS_CLASSES.get(slot - STATUS_CODES.len()).copied().unwrap_or("other").to_string(),
+    }
+}
+
+impl Metrics {
+    pub fn new(config: &'static Config) -> Self {
+        let models = config.models.len();
+        Self {
+            config,
+            chat_requests: zeroed((models + 1) * STATUS_SLOTS),
+            other_requests: zeroed(ROUTE_LABELS.len() * STATUS_SLOTS),
+            latency_buckets: zeroed(ROUTE_LABELS.len() * (BUCKETS.len() + 1)),
+            latency_sum_micros: Default::default(),
+            upstream_requests: zeroed(config.upstreams.len() * UPSTREAM_SLOTS),
+            tokens: zeroed(models * 2),
+            auth_failures: AtomicU64::new(0),
+            in_flight: AtomicI64::new(0),
+            streams_in_flight: AtomicI64::new(0),
+        }
+    }
+
+    /// One finished request (for streams: when the response head was sent).
+    pub fn record_request(&self, route: Route, model: Option<ModelId>, status: u16, elapsed: Duration) {
+        let slot = status_slot(status);
+        let counter = match route {
+            Route::ChatCompletions => {
+                let model_slot = model.map_or(0, |id| usize::from(id.0) + 1);
+                self.chat_requests.get(model_slot * STATUS_SLOTS + slot)
+            }
+            _ => self.other_requests.get(route as usize * STATUS_SLOTS + slot),
+        };
+        if let Some(counter) = counter {
+            counter.fetch_add(1, Relaxed);
+        }
+        let seconds = elapsed.as_secs_f64();
+        let bucket = BUCKETS.iter().position(|bound| seconds <= *bound).unwrap_or(BUCKETS.len());
+        if let Some(counter) = self.latency_buckets.get(route as usize * (BUCKETS.len() + 1) + bucket) {
+            counter.fetch_add(1, Relaxed);
+        }
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.latency_sum_micros[route as usize].fetch_add(micros, Relaxed);
+    }
+
+    pub fn record_upstream(&self, upstream: UpstreamId, outcome: UpstreamOutcome) {
+        let slot = match outcome {
+            UpstreamOutcome::Status(status) => status_slot(status),
+            UpstreamOutcome::Unreachable => STATUS_SLOTS,
+            UpstreamOutcome::Timeout => STATUS_SLOTS + 1,
+        };
+        if let Some(counter) = self.upstream_requests.get(usize::from(upstream.0) * UPSTREAM_SLOTS + slot) {
+            counter.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub fn record_tokens(&self, model: ModelId, prompt: u64, completion: u64) {
+        let base = usize::from(model.0) * 2;
+        if let (Some(p), Some(c)) = (self.tokens.get(base), self.tokens.get(base + 1)) {
+            p.fetch_add(prompt, Relaxed);
+            c.fetch_add(completion, Relaxed);
+        }
+    }
+
+    pub fn record_auth_failure(&self) {
+        self.auth_failures.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a request in flight until the guard drops.
+    pub fn in_flight(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Relaxed);
+        InFlight(&self.in_flight)
+    }
+
+    /// Counts a stream in flight until the guard drops.
+    pub fn stream_in_flight(&self) -> InFlight<'_> {
+        self.streams_in_flight.fetch_add(1, Relaxed);
+        InFlight(&self.streams_in_flight)
+    }
+
+    /// Prometheus text exposition. `upstream_enabled[i]` says whether upstream `i` serves.
+    pub fn render(&self, upstream_enabled: &[bool], uptime: Duration) -> String {
+        let mut out = String::with_capacity(4096);
+        let config = self.config;
+        header(&mut out, "gateway_build_info", "gauge", "Build and config provenance; always 1.");
+        let _ = writeln!(
+            out,
+            "gateway_build_info{{version=\"{}\",environment=\"{}\",config_sha256=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            escape(config.environment),
+            config.config_sha256
+        );
+        header(&mut out, "gateway_uptime_seconds", "gauge", "Seconds since the process started.");
+        let _ = writeln!(out, "gateway_uptime_seconds {}", uptime.as_secs_f64());
+        self.render_requests(&mut out);
+        self.render_latency(&mut out);
+        self.render_upstreams(&mut out, upstream_enabled);
+        self.render_tokens(&mut out);
+        header(&mut out, "gateway_auth_failures_total", "counter", "Requests rejected for a missing or wrong key.");
+        let _ = writeln!(out, "gateway_auth_failures_total {}", self.auth_failures.load(Relaxed));
+        header(&mut out, "gateway_requests_in_flight", "gauge", "Requests being handled now.");
+        let _ = writeln!(out, "gateway_requests_in_flight {}", self.in_flight.load(Relaxed));
+        header(&mut out, "gateway_streams_in_flight", "gauge", "Streaming responses being sent now.");
+        let _ = writeln!(out, "gateway_streams_in_flight {}", self.streams_in_flight.load(Relaxed));
+        out
+    }
+
+    fn render_requests(&self, out: &mut String) {
+        header(out, "gateway_requests_total", "counter", "Requests by route, public model and status.");
+        for (model_slot, row) in self.chat_requests.chunks(STATUS_SLOTS).enumerate() {
+            let model = model_slot.checked_sub(1).and_then(|i| self.config.models.get(i)).map_or("", |m| m.name);
+            for (slot, counter) in row.iter().enumerate() {
+                let value = counter.load(Relaxed);
+                if value > 0 {
+                    let status = status_label(slot);
+                    let _ = writeln!(
+                        out,
+                        "gateway_requests_total{{route=\"chat_completions\",model=\"{}\",status=\"{status}\"}} {value}",
+                        escape(model)
+                    );
+                }
+            }
+        }
+        for (route, row) in self.other_requests.chunks(STATUS_SLOTS).enumerate().skip(1) {
+            for (slot, counter) in row.iter().enumerate() {
+                let value = counter.load(Relaxed);
+                if value > 0 {
+                    let status = status_label(slot);
+                    let _ = writeln!(
+                        out,
+                        "gateway_requests_total{{route=\"{}\",model=\"\",status=\"{status}\"}} {value}",
+                        ROUTE_LABELS[route]
+                    );
+                }
+            }
+        }
+    }
+
+    fn render_latency(&self, out: &mut String) {
+        let name = "gateway_request_duration_seconds";
+        header(out, name, "histogram", "Time to the response head, by route.");
+        for (route, row) in self.latency_buckets.chunks(BUCKETS.len() + 1).enumerate() {
+            let label = ROUTE_LABELS[route];
+            let mut cumulative = 0;
+            for (bound, counter) in BUCKETS.iter().zip(row) {
+                cumulative += counter.load(Relaxed);
+                let _ = writeln!(out, "{name}_bucket{{route=\"{label}\",le=\"{bound}\"}} {cumulative}");
+            }
+            cumulative += row.last().map_or(0, |c| c.load(Relaxed));
+            let sum = self.latency_sum_micros[route].load(Relaxed) as f64 / 1e6;
+            let _ = writeln!(out, "{name}_bucket{{route=\"{label}\",le=\"+Inf\"}} {cumulative}");
+            let _ = writeln!(out, "{name}_sum{{route=\"{label}\"}} {sum}");
+            let _ = writeln!(out, "{name}_count{{route=\"{label}\"}} {cumulative}");
+        }
+    }
+
+    fn render_upstreams(&self, out: &mut String, upstream_enabled: &[bool]) {
+        header(out, "gateway_upstream_requests_total", "counter", "Upstream exchanges by upstream and status (or unreachable/timeout).");
+        for (index, row) in self.upstream_requests.chunks(UPSTREAM_SLOTS).enumerate() {
+            let upstream = self.config.upstreams.get(index).map_or("", |u| u.name);
+            for (slot, counter) in row.iter().enumerate() {
+                let value = counter.load(Relaxed);
+                if value > 0 {
+                    let status = match slot.cmp(&STATUS_SLOTS) {
+                        std::cmp::Ordering::Less => status_label(slot),
+                        std::cmp::Ordering::Equal => "unreachable".to_string(),
+                        std::cmp::Ordering::Greater => "timeout".to_string(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "gateway_upstream_requests_total{{upstream=\"{}\",status=\"{status}\"}} {value}",
+                        escape(upstream)
+                    );
+                }
+            }
+        }
+        header(out, "gateway_upstream_enabled", "gauge", "1 if the upstream serves, 0 if disabled at startup.");
+        for (upstream, enabled) in self.config.upstreams.iter().zip(upstream_enabled) {
+            let _ = writeln!(out, "gateway_upstream_enabled{{upstream=\"{}\"}} {}", escape(upstream.name), u8::from(*enabled));
+        }
+    }
+
+    fn render_tokens(&self, out: &mut String) {
+        header(out, "gateway_tokens_total", "counter", "Tokens reported by upstreams, by public model and direction.");
+        for (model, pair) in self.config.models.iter().zip(self.tokens.chunks(2)) {
+            for (direction, counter) in ["prompt", "completion"].iter().zip(pair) {
+                let value = counter.load(Relaxed);
+                if value > 0 {
+                    let _ = writeln!(
+                        out,
+                        "gateway_tokens_total{{model=\"{}\",direction=\"{direction}\"}} {value}",
+                        escape(&model.name)
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Decrements its gauge on drop.
+pub struct InFlight<'a>(&'a AtomicI64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Label value escaping per the text format: backslash, quote, newline.
+fn escape(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains(['\\', '"', '\n']) {
+        value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n").into()
+    } else {
+        value.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::CONFIG;
+
+    #[test]
+    fn statuses_map_to_code_or_class() {
+        assert_eq!(status_label(status_slot(200)), "200");
+        assert_eq!(status_label(status_slot(504)), "504");
+        assert_eq!(status_label(status_slot(418)), "4xx");
+        assert_eq!(status_label(status_slot(599)), "5xx");
+        assert_eq!(status_label(status_slot(302)), "3xx");
+    }
+
+    #[test]
+    fn renders_only_touched_series_with_labels() {
+        let metrics = Metrics::new(&CONFIG);
+        metrics.record_request(Route::ChatCompletions, Some(ModelId(1)), 200, Duration::from_millis(3));
+        metrics.record_request(Route::ChatCompletions, None, 404, Duration::from_micros(100));
+        metrics.record_upstream(UpstreamId(0), UpstreamOutcome::Timeout);
+        metrics.record_upstream(UpstreamId(0), UpstreamOutcome::Status(429));
+        metrics.record_tokens(ModelId(1), 7, 3);
+        let text = metrics.render(&[true, false], Duration::from_secs(1));
+        assert!(text.contains("gateway_requests_total{route=\"chat_completions\",model=\"beta\",status=\"200\"} 1"), "{text}");
+        assert!(text.contains("gateway_requests_total{route=\"chat_completions\",model=\"\",status=\"404\"} 1"));
+        assert!(!text.contains("model=\"alpha\""), "untouched model must not render: {text}");
+        assert!(text.contains("gateway_upstream_requests_total{upstream=\"one\",status=\"timeout\"} 1"));
+        assert!(text.contains("gateway_upstream_requests_total{upstream=\"one\",status=\"429\"} 1"));
+        assert!(text.contains("gateway_tokens_total{model=\"beta\",direction=\"completion\"} 3"));
+        assert!(text.contains("gateway_upstream_enabled{upstream=\"two\"} 0"));
+        assert!(text.contains("gateway_request_duration_seconds_bucket{route=\"chat_completions\",le=\"0.005\"} 2"));
+        assert!(text.contains("gateway_request_duration_seconds_count{route=\"chat_completions\"} 2"));
+    }
+
+    #[test]
+    fn in_flight_guard_counts_down() {
+        let metrics = Metrics::new(&CONFIG);
+        let guard = metrics.in_flight();
+        assert!(metrics.render(&[true, true], Duration::ZERO).contains("gateway_requests_in_flight 1"));
+        drop(guard);
+        assert!(metrics.render(&[true, true], Duration::ZERO).contains("gateway_requests_in_flight 0"));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c"), "a\\\"b\\\\c");
+    }
+}

@@ -1,0 +1,190 @@
+//! `POST /v1/chat/completions`: read the body within limits, route by
+//! `model`, rewrite `model`, and forward to the upstream (or the in-process
+//! mock), passing the answer back.
+//!
+//! Non-streaming answers are read whole (bounded), scanned for `usage` and
+//! sent as-is with the upstream's status. Streaming answers are forwarded
+//! frame by frame through [`ObservedStream`]. Upstream error responses keep
+//! their status and body. Not here: auth and route dispatch (`service.rs`).
+
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, header};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use tokio::time::{Instant, timeout, timeout_at};
+
+use crate::body::ResponseBody;
+use crate::chat_request;
+use crate::error::GatewayError;
+use crate::gateway::{Gateway, HttpClient, Target};
+use crate::metrics::UpstreamOutcome;
+use crate::request_id;
+use crate::sse::{ObservedStream, usage_in};
+use crate::table::{Model, ModelId, Upstream};
+
+/// Largest non-streaming upstream answer read into memory.
+const MAX_UPSTREAM_BODY: usize = 64 << 20;
+
+/// Handles one chat completion; returns the resolved model for metrics.
+pub async fn chat_completions(
+    gateway: &'static Gateway,
+    request: Request<Incoming>,
+    request_id: &HeaderValue,
+) -> (Option<ModelId>, Result<Response<ResponseBody>, GatewayError>) {
+    let (parts, body) = request.into_parts();
+    let body = match read_body(gateway, &parts.headers, body).await {
+        Ok(body) => body,
+        Err(error) => return (None, Err(error)),
+    };
+    let (model, span) = match route(gateway, &body) {
+        Ok(found) => found,
+        Err(error) => return (None, Err(error)),
+    };
+    let result = forward(gateway, model, body, span, &parts.headers, request_id).await;
+    (Some(model.id), result)
+}
+
+fn route(gateway: &Gateway, body: &[u8]) -> Result<(&'static Model, std::ops::Range<usize>), GatewayError> {
+    let head = chat_request::parse(body)?;
+    let model = (gateway.config.resolve_model)(&head.model)
+        .and_then(|id| gateway.config.model(id))
+        .ok_or_else(|| GatewayError::ModelNotFound(head.model.to_string()))?;
+    Ok((model, head.model_span))
+}
+
+async fn forward(
+    gateway: &'static Gateway,
+    model: &'static Model,
+    body: Bytes,
+    span: std::ops::Range<usize>,
+    client_headers: &HeaderMap,
+    request_id: &HeaderValue,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let index = usize::from(model.upstream.0);
+    let (Some(upstream), Some(target)) = (gateway.config.upstreams.get(index), gateway.targets.get(index)) else {
+        return Err(GatewayError::UpstreamDisabled { upstream: "unknown" });
+    };
+    let upstream_model = gateway.upstream_model_json.get(usize::from(model.id.0)).map_or(&[][..], |b| &b[..]);
+    let body = chat_request::rewrite_model(body, span, upstream_model);
+    match target {
+        Target::Disabled(_) => Err(GatewayError::UpstreamDisabled { upstream: upstream.name }),
+        Target::Mock(behavior) => {
+            let id = request_id.to_str().unwrap_or_default();
+            let response = crate::mock::respond(behavior, &body, id).await;
+            gateway.metrics.record_upstream(upstream.id, UpstreamOutcome::Status(response.status().as_u16()));
+            Ok(response)
+        }
+        Target::Http { client, chat_url, authorization } => {
+            let mut builder = Request::post(chat_url.clone())
+                .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .header(request_id::HEADER, request_id.clone());
+            for name in [header::ACCEPT, header::USER_AGENT] {
+                if let Some(value) = client_headers.get(&name) {
+                    builder = builder.header(name, value.clone());
+                }
+            }
+            if let Some(authorization) = authorization {
+                builder = builder.header(header::AUTHORIZATION, authorization.clone());
+            }
+            let request = builder
+                .body(Full::new(body))
+                .map_err(|e| GatewayError::UpstreamUnreachable { upstream: upstream.name, detail: e.to_string() })?;
+            exchange(gateway, client, upstream, model, request, request_id).await
+        }
+    }
+}
+
+async fn exchange(
+    gateway: &'static Gateway,
+    client: &HttpClient,
+    upstream: &'static Upstream,
+    model: &'static Model,
+    request: Request<Full<Bytes>>,
+    request_id: &HeaderValue,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let metrics = &gateway.metrics;
+    let deadline = Instant::now() + upstream.timeouts.total;
+    let response = match timeout_at(deadline, client.request(request)).await {
+        Err(_) => {
+            metrics.record_upstream(upstream.id, UpstreamOutcome::Timeout);
+            return Err(GatewayError::UpstreamTimeout { upstream: upstream.name });
+        }
+        Ok(Err(error)) => {
+            metrics.record_upstream(upstream.id, UpstreamOutcome::Unreachable);
+            return Err(GatewayError::UpstreamUnreachable { upstream: upstream.name, detail: error_chain(&error) });
+        }
+        Ok(Ok(response)) => response,
+    };
+    metrics.record_upstream(upstream.id, UpstreamOutcome::Status(response.status().as_u16()));
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    let is_stream = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if is_stream && parts.status.is_success() {
+        let stream = ObservedStream::new(body, gateway, model.id, request_id.clone());
+        return Ok(Response::from_parts(parts, ResponseBody::Upstream(Box::new(stream))));
+    }
+    let bytes = match timeout_at(deadline, Limited::new(body, MAX_UPSTREAM_BODY).collect()).await {
+        Err(_) => {
+            metrics.record_upstream(upstream.id, UpstreamOutcome::Timeout);
+            return Err(GatewayError::UpstreamTimeout { upstream: upstream.name });
+        }
+        Ok(Err(error)) => {
+            return Err(GatewayError::UpstreamInvalid { upstream: upstream.name, detail: error.to_string() });
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    if parts.status.is_success()
+        && let Some(usage) = usage_in(&bytes)
+    {
+        metrics.record_tokens(model.id, usage.prompt_tokens, usage.completion_tokens);
+    }
+    Ok(Response::from_parts(parts, ResponseBody::full(bytes)))
+}
+
+/// Reads the client's body within the size limit and the body timeout.
+async fn read_body(gateway: &Gateway, headers: &HeaderMap, body: Incoming) -> Result<Bytes, GatewayError> {
+    let server = &gateway.config.server;
+    let limit = server.max_request_body;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(GatewayError::PayloadTooLarge { limit });
+    }
+    let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
+    match timeout(server.body_read_timeout, limited.collect()).await {
+        Err(_) => Err(GatewayError::BodyTimeout),
+        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => Err(GatewayError::PayloadTooLarge { limit }),
+        Ok(Err(_)) => Err(GatewayError::BodyIncomplete),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// Headers that describe one connection, not the message, plus cookies we never pass on.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    for name in [
+        header::CONNECTION,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        header::TE,
+        header::TRAILER,
+        header::PROXY_AUTHENTICATE,
+        header::CONTENT_LENGTH,
+        header::SET_COOKIE,
+    ] {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+}
+
+/// `error: cause: cause` without anything secret (hyper errors carry no headers).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+

@@ -1,0 +1,124 @@
+//! Route dispatch for one request: method and path to handler, auth for the
+//! API routes, the request id, and the one `request.completed` log event and
+//! metric update per request.
+//!
+//! Not here: what each handler does (`proxy.rs`, `health.rs`).
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use http::{HeaderValue, Method, Request, Response};
+use hyper::body::Incoming;
+
+use crate::auth::{self, Caller};
+use crate::body::ResponseBody;
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::health;
+use crate::metrics::Route;
+use crate::proxy;
+use crate::request_id;
+use crate::table::ModelId;
+
+/// hyper service entry point: never fails; every error is an HTTP response.
+pub async fn handle(gateway: &'static Gateway, request: Request<Incoming>) -> Result<Response<ResponseBody>, Infallible> {
+    let started = Instant::now();
+    let _in_flight = gateway.metrics.in_flight();
+    let request_id = gateway.request_ids.for_request(request.headers());
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let (route, model, caller, result) = dispatch(gateway, request, &request_id).await;
+    let error_source = result.as_ref().err().map(GatewayError::source);
+    let mut response = result.unwrap_or_else(GatewayError::into_response);
+    response.headers_mut().insert(request_id::HEADER, request_id.clone());
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    gateway.metrics.record_request(route, model, status, elapsed);
+    let model_name = model.and_then(|id| gateway.config.model(id)).map_or("", |m| m.name);
+    tracing::info!(
+        event = "request.completed",
+        request_id = request_id.to_str().unwrap_or_default(),
+        method = method.as_str(),
+        path = uri.path(),
+        status,
+        model = model_name,
+        caller = caller_name(caller),
+        error_source = error_source.map(|s| format!("{s:?}")),
+        elapsed_ms = elapsed.as_secs_f64() * 1e3,
+    );
+    Ok(response)
+}
+
+type Dispatched = (Route, Option<ModelId>, Option<Caller>, Result<Response<ResponseBody>, GatewayError>);
+
+async fn dispatch(gateway: &'static Gateway, request: Request<Incoming>, request_id: &HeaderValue) -> Dispatched {
+    let path = request.uri().path();
+    let method = request.method();
+    let is_get = method == Method::GET || method == Method::HEAD;
+    let simple = |route: Route, allowed: bool, allow: &'static str, respond: &dyn Fn() -> Response<ResponseBody>| {
+        let result = if allowed { Ok(respond()) } else { Err(GatewayError::MethodNotAllowed { allow }) };
+        (route, None, None, result)
+    };
+    match path {
+        "/v1/chat/completions" => {
+            if method != Method::POST {
+                return (Route::ChatCompletions, None, None, Err(GatewayError::MethodNotAllowed { allow: "POST" }));
+            }
+            let caller = match authenticate(gateway, request.headers()) {
+                Ok(caller) => caller,
+                Err(error) => return (Route::ChatCompletions, None, None, Err(error)),
+            };
+            let (model, result) = proxy::chat_completions(gateway, request, request_id).await;
+            (Route::ChatCompletions, model, Some(caller), result)
+        }
+        "/v1/models" => api_get(gateway, &request, is_get, |_| Ok(health::models(gateway))),
+        p if p.starts_with("/v1/models/") => {
+            let name = p.trim_start_matches("/v1/models/").to_string();
+            api_get(gateway, &request, is_get, move |_| health::model(gateway, &name))
+        }
+        "/health" => simple(Route::Health, is_get, "GET, HEAD", &|| health::health(gateway)),
+        "/healthz" => simple(Route::Health, is_get, "GET, HEAD", &health::healthz),
+        "/ready" => simple(Route::Health, is_get, "GET, HEAD", &|| health::ready(gateway)),
+        "/version" => simple(Route::Health, is_get, "GET, HEAD", &|| health::version(gateway)),
+        "/metrics" => {
+            let result = match (is_get, auth::authenticate_admin(&gateway.config.auth, request.headers())) {
+                (false, _) => Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }),
+                (true, Err(error)) => Err(error),
+                (true, Ok(())) => Ok(health::metrics(gateway)),
+            };
+            (Route::Metrics, None, None, result)
+        }
+        _ => {
+            let error = GatewayError::UnknownPath { method: method.to_string(), path: path.to_string() };
+            (Route::Other, None, None, Err(error))
+        }
+    }
+}
+
+fn api_get(
+    gateway: &Gateway,
+    request: &Request<Incoming>,
+    is_get: bool,
+    respond: impl FnOnce(Caller) -> Result<Response<ResponseBody>, GatewayError>,
+) -> Dispatched {
+    if !is_get {
+        return (Route::Models, None, None, Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }));
+    }
+    match authenticate(gateway, request.headers()) {
+        Ok(caller) => (Route::Models, None, Some(caller), respond(caller)),
+        Err(error) => (Route::Models, None, None, Err(error)),
+    }
+}
+
+fn authenticate(gateway: &Gateway, headers: &http::HeaderMap) -> Result<Caller, GatewayError> {
+    auth::authenticate(&gateway.config.auth, headers).inspect_err(|_| gateway.metrics.record_auth_failure())
+}
+
+fn caller_name(caller: Option<Caller>) -> &'static str {
+    match caller {
+        None => "",
+        Some(Caller::Anonymous) => "anonymous",
+        Some(Caller::Admin) => "admin",
+        Some(Caller::Key(name)) => name,
+    }
+}

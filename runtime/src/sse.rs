@@ -1,0 +1,228 @@
+//! Pass-through of an upstream SSE stream, observed on the way.
+//!
+//! Each upstream frame is forwarded the moment it arrives, unchanged. While
+//! it passes, complete `data:` lines are scanned (memchr, no copy in the
+//! common case where events arrive whole) for `[DONE]` and for a `usage`
+//! object, which is parsed for the token metrics. If the upstream connection
+//! breaks, or ends without `[DONE]`, the client gets a final SSE `error`
+//! event instead of a silent clean end. Not here: the decision to stream
+//! (`proxy.rs`) and the mock's own stream (`mock.rs`).
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use hyper::body::Incoming;
+use memchr::memmem;
+use serde::Deserialize;
+
+use crate::gateway::Gateway;
+use crate::table::ModelId;
+
+/// Token counts as OpenAI reports them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    #[serde(default)]
+    pub completion_tokens: u64,
+}
+
+#[derive(Deserialize)]
+struct WithUsage {
+    usage: Option<Usage>,
+}
+
+/// Finds `usage` in a JSON object's bytes without parsing it unless present.
+pub fn usage_in(json: &[u8]) -> Option<Usage> {
+    let at = memmem::find(json, b"\"usage\"")?;
+    let after = json.get(at + 7..)?;
+    let value_start = after.iter().position(|b| !matches!(b, b' ' | b':' | b'\t' | b'\r' | b'\n'))?;
+    if after.get(value_start) != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice::<WithUsage>(json).ok()?.usage
+}
+
+/// Line scanner state: finds `[DONE]` and usage in `data:` lines.
+#[derive(Default)]
+pub struct SseObserver {
+    /// Bytes of an incomplete last line carried to the next frame.
+    partial: Vec<u8>,
+    pub done: bool,
+    pub usage: Option<Usage>,
+}
+
+/// Longest partial line kept; a longer line is not inspected (it is still forwarded).
+const MAX_PARTIAL: usize = 1 << 20;
+
+impl SseObserver {
+    pub fn observe(&mut self, frame: &[u8]) {
+        let mut rest = frame;
+        while let Some(newline) = memchr::memchr(b'\n', rest) {
+            let (line, tail) = rest.split_at(newline);
+            rest = tail.get(1..).unwrap_or_default();
+            if self.partial.is_empty() {
+                self.line(line);
+            } else {
+                let mut joined = std::mem::take(&mut self.partial);
+                joined.extend_from_slice(line);
+                self.line(&joined);
+            }
+        }
+        if !rest.is_empty() && self.partial.len() + rest.len() <= MAX_PARTIAL {
+            self.partial.extend_from_slice(rest);
+        }
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        let Some(data) = line.strip_prefix(b"data:") else { return };
+        let data = data.trim_ascii();
+        if data == b"[DONE]" {
+            self.done = true;
+        } else if let Some(usage) = usage_in(data) {
+            self.usage = Some(usage);
+        }
+    }
+}
+
+/// The final SSE event sent when a stream breaks; OpenAI-shaped error payload.
+pub fn error_event(code: &str, message: &str) -> Bytes {
+    let payload = serde_json::json!({
+        "error": { "message": message, "type": "api_error", "param": null, "code": code }
+    });
+    Bytes::from(format!("event: error\ndata: {payload}\n\n"))
+}
+
+/// An upstream SSE body forwarded frame by frame while being observed.
+pub struct ObservedStream {
+    inner: Option<Incoming>,
+    observer: SseObserver,
+    gateway: &'static Gateway,
+    model: ModelId,
+    request_id: http::HeaderValue,
+    started: Instant,
+    bytes: u64,
+    _in_flight: crate::metrics::InFlight<'static>,
+}
+
+impl ObservedStream {
+    pub fn new(inner: Incoming, gateway: &'static Gateway, model: ModelId, request_id: http::HeaderValue) -> Self {
+        Self {
+            inner: Some(inner),
+            observer: SseObserver::default(),
+            gateway,
+            model,
+            request_id,
+            started: Instant::now(),
+            bytes: 0,
+            _in_flight: gateway.metrics.stream_in_flight(),
+        }
+    }
+
+    fn finish(&mut self, outcome: &'static str) -> Option<Bytes> {
+        self.inner = None;
+        if let Some(usage) = self.observer.usage {
+            self.gateway.metrics.record_tokens(self.model, usage.prompt_tokens, usage.completion_tokens);
+        }
+        let request_id = self.request_id.to_str().unwrap_or_default();
+        let model = self.gateway.config.model(self.model).map_or("", |m| m.name);
+        let elapsed_ms = self.started.elapsed().as_secs_f64() * 1e3;
+        let (prompt, completion) = self.observer.usage.map_or((0, 0), |u| (u.prompt_tokens, u.completion_tokens));
+        match outcome {
+            "completed" => tracing::info!(event = "stream.completed", request_id, model, elapsed_ms, bytes = self.bytes, prompt_tokens = prompt, completion_tokens = completion),
+            _ => tracing::warn!(event = "stream.failed", request_id, model, elapsed_ms, bytes = self.bytes, reason = outcome),
+        }
+        match outcome {
+            "completed" => None,
+            "truncated" => Some(error_event("upstream_stream_truncated", "The upstream ended the stream without [DONE]; the response is incomplete.")),
+            _ => Some(error_event("upstream_stream_error", "The upstream connection broke during the stream; the response is incomplete.")),
+        }
+    }
+}
+
+impl Body for ObservedStream {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        let Some(inner) = this.inner.as_mut() else { return Poll::Ready(None) };
+        loop {
+            let next = ready!(Pin::new(&mut *inner).poll_frame(cx));
+            let tail = match next {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => {
+                        this.observer.observe(&data);
+                        this.bytes += data.len() as u64;
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                    Err(_trailers) => continue,
+                },
+                Some(Err(_)) => this.finish("upstream_error"),
+                None if this.observer.done => this.finish("completed"),
+                None => this.finish("truncated"),
+            };
+            return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_none()
+    }
+}
+
+impl Drop for ObservedStream {
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            // The client went away mid-stream: record what was seen.
+            let _ = self.finish("client_disconnected");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_done_and_usage_across_split_frames() {
+        let stream = "data: {\"choices\":[],\"usage\":null}\n\ndata: {\"choices\":[],\"usage\": {\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12}}\n\ndata: [DONE]\n\n";
+        for split in 0..stream.len() {
+            let mut observer = SseObserver::default();
+            let (a, b) = stream.as_bytes().split_at(split);
+            observer.observe(a);
+            observer.observe(b);
+            assert!(observer.done, "split at {split}");
+            assert_eq!(observer.usage, Some(Usage { prompt_tokens: 5, completion_tokens: 7 }), "split at {split}");
+        }
+    }
+
+    #[test]
+    fn no_done_without_the_marker() {
+        let mut observer = SseObserver::default();
+        observer.observe(b"data: {\"content\":\"[DONE] is text here\"}\n\n");
+        assert!(!observer.done);
+        assert_eq!(observer.usage, None);
+    }
+
+    #[test]
+    fn usage_in_ignores_null_and_reads_objects() {
+        assert_eq!(usage_in(br#"{"usage":null}"#), None);
+        assert_eq!(usage_in(br#"{"id":"x","usage":{"prompt_tokens":1,"completion_tokens":2}}"#), Some(Usage { prompt_tokens: 1, completion_tokens: 2 }));
+        assert_eq!(usage_in(br#"{"id":"x"}"#), None);
+    }
+
+    #[test]
+    fn error_event_is_sse_with_openai_error() {
+        let event = error_event("c", "m");
+        let text = std::str::from_utf8(&event).unwrap();
+        assert!(text.starts_with("event: error\ndata: {"));
+        assert!(text.ends_with("\n\n"));
+        let json: serde_json::Value = serde_json::from_str(text.trim_start_matches("event: error\ndata: ").trim()).unwrap();
+        assert_eq!(json["error"]["code"], "c");
+    }
+}

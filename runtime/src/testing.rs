@@ -1,0 +1,72 @@
+//! Hand-built tables for the runtime's unit tests (test builds only).
+//!
+//! Mirrors what codegen emits, so logic is tested without YAML or codegen.
+
+use core::time::Duration;
+
+use crate::table::*;
+
+pub static UPSTREAMS: [Upstream; 2] = [
+    Upstream {
+        id: UpstreamId(0),
+        name: "one",
+        kind: UpstreamKind::OpenAi { base_url: "http://127.0.0.1:9/v1", base_url_env: None },
+        api_key: Some(SecretRef::Env("GATEWAY_UNIT_TEST_KEY")),
+        optional: true,
+        timeouts: Timeouts { connect: Duration::from_secs(1), total: Duration::from_secs(2) },
+    },
+    Upstream {
+        id: UpstreamId(1),
+        name: "two",
+        kind: UpstreamKind::Mock(MockBehavior {
+            latency: Duration::from_millis(5),
+            chunks: 3,
+            chunk_gap: Duration::from_millis(10),
+            usage: true,
+            reply: "alpha beta gamma delta",
+        }),
+        api_key: None,
+        optional: false,
+        timeouts: Timeouts { connect: Duration::from_secs(1), total: Duration::from_secs(2) },
+    },
+];
+
+pub static MODELS: [Model; 2] = [
+    Model { id: ModelId(0), name: "alpha", upstream: UpstreamId(0), upstream_model: "alpha-upstream" },
+    Model { id: ModelId(1), name: "beta", upstream: UpstreamId(1), upstream_model: "beta" },
+];
+
+pub static API_KEYS: [ApiKey; 1] = [ApiKey {
+    name: "unit",
+    // sha256("unit-key")
+    sha256: [
+        0x9d, 0xa9, 0x84, 0xf6, 0xf7, 0xad, 0x42, 0xbf, 0x6f, 0xce, 0x1d, 0xfd, 0x37, 0xd8, 0x39, 0x1a,
+        0xac, 0x37, 0x80, 0xb1, 0x84, 0x9b, 0x88, 0x37, 0x18, 0xb7, 0x5d, 0x08, 0xe2, 0x2e, 0xdf, 0x1e,
+    ],
+}];
+
+fn resolve_model(name: &str) -> Option<ModelId> {
+    match name {
+        "alpha" => Some(ModelId(0)),
+        "beta" => Some(ModelId(1)),
+        _ => None,
+    }
+}
+
+pub static CONFIG: Config = Config {
+    environment: "unit",
+    config_sha256: "0000000000000000000000000000000000000000000000000000000000000000",
+    sources: &["config/unit/upstreams.yaml"],
+    upstreams: &UPSTREAMS,
+    models: &MODELS,
+    resolve_model,
+    server: Server {
+        listen: "127.0.0.1:0",
+        max_request_body: 1024,
+        header_read_timeout: Duration::from_secs(5),
+        body_read_timeout: Duration::from_secs(5),
+        shutdown_delay: Duration::ZERO,
+        drain_timeout: Duration::from_secs(5),
+    },
+    auth: Auth { api_keys: &API_KEYS, admin_key_sha256: None },
+};

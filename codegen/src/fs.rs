@@ -1,0 +1,48 @@
+//! Reading a config directory (or per-file overrides) from disk into an [`Input`].
+//!
+//! The only module that touches the filesystem for reading; it does not
+//! parse. Missing or unreadable files become GW0005 diagnostics.
+
+use std::path::{Path, PathBuf};
+
+use crate::codes;
+use crate::diag::{Diagnostic, Diagnostics, FileKind, Report, SourceFile};
+use crate::Input;
+
+/// One file to read: where it is on disk and how to name it in diagnostics.
+#[derive(Clone, Debug)]
+pub struct FileRef {
+    /// Path to open.
+    pub path: PathBuf,
+    /// Workspace-relative display path.
+    pub display: String,
+}
+
+/// The four files of `dir`, displayed as `<display_dir>/<file>.yaml`.
+pub fn dir_files(dir: &Path, display_dir: &str) -> [FileRef; 4] {
+    FileKind::ALL.map(|k| FileRef {
+        path: dir.join(k.file_name()),
+        display: format!("{}/{}", display_dir.trim_end_matches('/'), k.file_name()),
+    })
+}
+
+/// Read all four files; every unreadable one is reported.
+pub fn read(environment: &str, files: &[FileRef; 4]) -> Result<Input, Report> {
+    let mut diags = Diagnostics::default();
+    let mut sources: [SourceFile; 4] = Default::default();
+    for kind in FileKind::ALL {
+        let f = &files[kind.index()];
+        sources[kind.index()].display = f.display.clone();
+        match std::fs::read_to_string(&f.path) {
+            Ok(text) => sources[kind.index()].text = text,
+            Err(err) => diags.push(
+                Diagnostic::error(codes::UNREADABLE_FILE, kind, format!("cannot read `{}`: {err}", f.display))
+                    .help(format!("create `{}` (an empty file means an empty mapping) or fix the override path", f.display)),
+            ),
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags.into_report(&sources));
+    }
+    Ok(Input { environment: environment.to_owned(), files: sources })
+}

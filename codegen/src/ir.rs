@@ -1,0 +1,141 @@
+//! The IR: a resolved, normalised, sorted view of one environment, ready to emit.
+//!
+//! Dense ids, defaults applied, cross-references as ids, durations in
+//! milliseconds, sizes in bytes, digests as bytes. Built by `lower.rs` from a
+//! checked [`crate::spec::Spec`]; it holds no spans and knows nothing of YAML.
+
+/// Dense index of an upstream (position in [`Ir::upstreams`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UpstreamId(pub u16);
+
+/// Dense index of a model (position in [`Ir::models`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ModelId(pub u16);
+
+/// One compiled environment.
+#[derive(Clone, Debug)]
+pub struct Ir {
+    /// Environment name.
+    pub environment: String,
+    /// Display paths of the four sources, in fixed order.
+    pub sources: Vec<String>,
+    /// Hex SHA-256 over the sources (see [`crate::config_sha256`]).
+    pub config_sha256: String,
+    /// Sorted by name; index = id.
+    pub upstreams: Vec<Upstream>,
+    /// Sorted by name; index = id.
+    pub models: Vec<Model>,
+    /// Listener and limits.
+    pub server: Server,
+    /// Inbound authentication.
+    pub auth: Auth,
+    /// Number of agents (not emitted yet beyond this count).
+    pub agent_count: usize,
+    /// Number of tools (not emitted yet beyond this count).
+    pub tool_count: usize,
+}
+
+/// A resolved upstream.
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    /// Dense id.
+    pub id: UpstreamId,
+    /// Name from upstreams.yaml.
+    pub name: String,
+    /// Kind with its settings.
+    pub kind: UpstreamKind,
+    /// Secret source, if any.
+    pub api_key: Option<SecretRef>,
+    /// Disable instead of failing when secrets are missing.
+    pub optional: bool,
+    /// Connect timeout in ms.
+    pub connect_ms: u64,
+    /// Total timeout in ms.
+    pub total_ms: u64,
+}
+
+/// Upstream kind with kind-specific settings.
+#[derive(Clone, Debug)]
+pub enum UpstreamKind {
+    /// OpenAI-compatible HTTP API.
+    OpenAi {
+        /// Without trailing slash.
+        base_url: String,
+        /// Override variable.
+        base_url_env: Option<String>,
+    },
+    /// Built-in mock.
+    Mock(Mock),
+}
+
+/// Mock behaviour with defaults applied.
+#[derive(Clone, Debug)]
+pub struct Mock {
+    /// ms before the head.
+    pub latency_ms: u64,
+    /// Streamed deltas.
+    pub chunks: u32,
+    /// ms between chunks.
+    pub chunk_gap_ms: u64,
+    /// Whether `usage` is reported.
+    pub usage: bool,
+    /// Reply text.
+    pub reply: String,
+}
+
+/// Where a secret comes from.
+#[derive(Clone, Debug)]
+pub enum SecretRef {
+    /// Environment variable.
+    Env(String),
+    /// Absolute file path.
+    File(String),
+}
+
+/// A resolved public model.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// Dense id.
+    pub id: ModelId,
+    /// Public name.
+    pub name: String,
+    /// Serving upstream.
+    pub upstream: UpstreamId,
+    /// Name sent upstream.
+    pub upstream_model: String,
+}
+
+/// Listener and limits with defaults applied.
+#[derive(Clone, Debug)]
+pub struct Server {
+    /// `ip:port`.
+    pub listen: String,
+    /// Bytes.
+    pub max_request_body: u64,
+    /// ms.
+    pub header_read_timeout_ms: u64,
+    /// ms.
+    pub body_read_timeout_ms: u64,
+    /// ms.
+    pub shutdown_delay_ms: u64,
+    /// ms.
+    pub drain_timeout_ms: u64,
+}
+
+/// Inbound authentication.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    /// Sorted by digest.
+    pub api_keys: Vec<ApiKey>,
+    /// Admin key digest.
+    pub admin_key_sha256: Option<[u8; 32]>,
+}
+
+/// One inbound key.
+#[derive(Clone, Debug)]
+pub struct ApiKey {
+    /// Name for logs.
+    pub name: String,
+    /// SHA-256 of the key.
+    pub sha256: [u8; 32],
+}

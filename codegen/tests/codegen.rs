@@ -1,0 +1,21 @@
+//! Integration tests of the config compiler: invalid fixtures -> rendered
+//! report snapshots, valid fixtures and shipped configs -> golden Rust files,
+//! schema freshness, source positions, and the code table in the docs.
+//!
+//! Regenerate: `GATEWAY_BLESS=1 cargo test -p gateway-codegen` (schemas and
+//! golden files), `INSTA_UPDATE=always cargo test -p gateway-codegen`
+//! (snapshots). Neither ever rewrites anything when `CI` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail by panicking")]
+
+#[path = "codegen/common.rs"]
+mod common;
+#[path = "codegen/docs.rs"]
+mod docs;
+#[path = "codegen/fixtures.rs"]
+mod fixtures;
+#[path = "codegen/golden.rs"]
+mod golden;
+#[path = "codegen/positions.rs"]
+mod positions;
+#[path = "codegen/schema.rs"]
+mod schema;

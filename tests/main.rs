@@ -1,1 +1,15 @@
+//! The one integration-test binary (`autotests = false`): black-box tests
+//! of the built `gateway` binary, plus the golden copies of generated code
+//! compiled against the real runtime.
+//!
+//! The binary under test must be built for the `test` environment
+//! (`GATEWAY_ENV=test`, which the README's test command sets); every test
+//! checks that first and says how to fix it.
 
+mod api;
+mod errors;
+mod golden;
+mod lifecycle;
+mod openai_sdk;
+mod streaming;
+mod support;

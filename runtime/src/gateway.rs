@@ -23,6 +23,7 @@ use crate::table::{Config, MockBehavior, UpstreamKind};
 pub type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// How requests for one upstream are served.
+#[allow(clippy::large_enum_variant, reason = "one per upstream, built once at startup")]
 pub enum Target {
     Http {
         client: HttpClient,

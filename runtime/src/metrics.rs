@@ -267,7 +267,7 @@ impl Metrics {
                     let _ = writeln!(
                         out,
                         "gateway_tokens_total{{model=\"{}\",direction=\"{direction}\"}} {value}",
-                        escape(&model.name)
+                        escape(model.name)
                     );
                 }
             }

@@ -1,0 +1,158 @@
+//! A programmable mock OpenAI upstream on loopback, standing in for a paid
+//! provider. It models `POST /v1/chat/completions` of the OpenAI API.
+//!
+//! The last message's `content` picks the behaviour, so each test drives a
+//! fault without shared state: `json` (default), `sse`, `sse-gated` (waits
+//! for [`MockUpstream::release`] after the first event), `sse-truncated`
+//! (ends without `[DONE]`), `status:<code>` (an OpenAI-style error body),
+//! `hang` (never answers within any test's bound). Every request is recorded
+//! with its headers and exact body bytes.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::sync::{Semaphore, mpsc};
+
+/// A recorded upstream request.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+pub const JSON_REPLY: &str = r#"{"id":"chatcmpl-up","object":"chat.completion","created":1,"model":"upstream-echo-model","system_fingerprint":"fp_x","choices":[{"index":0,"message":{"role":"assistant","content":"from upstream"},"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":22,"total_tokens":33}}"#;
+
+/// The SSE events the mock sends for `sse` and `sse-gated`, one write each.
+pub const SSE_EVENTS: [&str; 5] = [
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}],\"usage\":null}\n\n",
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}],\"usage\":null}\n\n",
+    ": a comment line the gateway must pass through\n\ndata: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}],\"usage\":null}\n\n",
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2,\"total_tokens\":6}}\n\n",
+    "data: [DONE]\n\n",
+];
+
+pub struct MockUpstream {
+    pub addr: SocketAddr,
+    pub recorded: Arc<Mutex<Vec<Recorded>>>,
+    gate: Arc<Semaphore>,
+}
+
+impl MockUpstream {
+    /// Starts serving on 127.0.0.1:0 in the current tokio runtime.
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind mock upstream");
+        let addr = listener.local_addr().expect("addr");
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let gate = Arc::new(Semaphore::new(0));
+        let (state_recorded, state_gate) = (recorded.clone(), gate.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                let (recorded, gate) = (state_recorded.clone(), state_gate.clone());
+                let service = hyper::service::service_fn(move |request| serve(request, recorded.clone(), gate.clone()));
+                tokio::spawn(async move {
+                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        Self { addr, recorded, gate }
+    }
+
+    /// The base URL to give the gateway (`.../v1`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Lets a gated stream continue.
+    pub fn release(&self) {
+        self.gate.add_permits(1);
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.recorded.lock().unwrap().clone()
+    }
+}
+
+type Body = BoxBody<Bytes, Infallible>;
+
+fn full(status: StatusCode, content_type: &str, body: &'static str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-upstream-marker", "yes")
+        .header("openai-processing-ms", "7")
+        .body(Full::new(Bytes::from_static(body.as_bytes())).boxed())
+        .expect("response")
+}
+
+async fn serve(request: Request<Incoming>, recorded: Arc<Mutex<Vec<Recorded>>>, gate: Arc<Semaphore>) -> Result<Response<Body>, Infallible> {
+    let headers = request.headers().clone();
+    let body = request.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    recorded.lock().unwrap().push(Recorded { headers, body: body.clone() });
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let mode = json["messages"].as_array().and_then(|m| m.last()).and_then(|m| m["content"].as_str()).unwrap_or("json").to_string();
+    let response = match mode.as_str() {
+        "sse" => stream(SSE_EVENTS.to_vec(), None),
+        "sse-gated" => stream(SSE_EVENTS.to_vec(), Some(gate)),
+        "sse-truncated" => stream(SSE_EVENTS[..2].to_vec(), None),
+        "hang" => {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            full(StatusCode::OK, "application/json", JSON_REPLY)
+        }
+        m if m.starts_with("status:") => {
+            let status = m["status:".len()..].parse().ok().and_then(|c| StatusCode::from_u16(c).ok()).unwrap_or(StatusCode::IM_A_TEAPOT);
+            let mut response = full(status, "application/json", r#"{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#);
+            response.headers_mut().insert("retry-after", "3".parse().expect("header"));
+            response
+        }
+        _ => full(StatusCode::OK, "application/json", JSON_REPLY),
+    };
+    Ok(response)
+}
+
+/// An SSE response writing each event as its own frame; with a gate, waits after the first.
+fn stream(events: Vec<&'static str>, gate: Option<Arc<Semaphore>>) -> Response<Body> {
+    let (tx, rx) = mpsc::channel::<Bytes>(1);
+    tokio::spawn(async move {
+        for (index, event) in events.into_iter().enumerate() {
+            if index == 1
+                && let Some(gate) = &gate
+            {
+                // Bounded: a gateway that buffers never lets the test release us.
+                if let Ok(Ok(permit)) = tokio::time::timeout(Duration::from_secs(15), gate.acquire()).await {
+                    permit.forget();
+                }
+            }
+            if tx.send(Bytes::from_static(event.as_bytes())).await.is_err() {
+                return;
+            }
+        }
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(ChannelBody(rx).boxed())
+        .expect("response")
+}
+
+/// A body fed frame by frame from a channel.
+struct ChannelBody(mpsc::Receiver<Bytes>);
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|next| next.map(|bytes| Ok(Frame::data(bytes))))
+    }
+}

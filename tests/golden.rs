@@ -31,9 +31,21 @@ fn every_model_resolves_to_itself() {
         assert!(!config.models.is_empty(), "{name}: no models");
         for (i, model) in config.models.iter().enumerate() {
             assert_eq!(usize::from(model.id.0), i, "{name}: ids are dense");
-            assert_eq!((config.resolve_model)(model.name), Some(model.id), "{name}: {}", model.name);
-            assert!(config.model(model.id).is_some_and(|m| m.name == model.name), "{name}");
-            assert!(config.upstream(model.upstream).is_some(), "{name}: {} has no upstream", model.name);
+            assert_eq!(
+                (config.resolve_model)(model.name),
+                Some(model.id),
+                "{name}: {}",
+                model.name
+            );
+            assert!(
+                config.model(model.id).is_some_and(|m| m.name == model.name),
+                "{name}"
+            );
+            assert!(
+                config.upstream(model.upstream).is_some(),
+                "{name}: {} has no upstream",
+                model.name
+            );
         }
         for unknown in ["", "no-such-model", "GPT-4O", "zzzz"] {
             assert_eq!((config.resolve_model)(unknown), None, "{name}: {unknown}");
@@ -46,16 +58,32 @@ fn every_model_resolves_to_itself() {
 #[test]
 fn tables_are_sorted_and_described() {
     for (name, config) in all() {
-        assert!(config.models.windows(2).all(|w| w[0].name < w[1].name), "{name}: models sorted");
-        assert!(config.upstreams.windows(2).all(|w| w[0].name < w[1].name), "{name}: upstreams sorted");
+        assert!(
+            config.models.windows(2).all(|w| w[0].name < w[1].name),
+            "{name}: models sorted"
+        );
+        assert!(
+            config.upstreams.windows(2).all(|w| w[0].name < w[1].name),
+            "{name}: upstreams sorted"
+        );
         for (i, upstream) in config.upstreams.iter().enumerate() {
-            assert_eq!(usize::from(upstream.id.0), i, "{name}: upstream ids are dense");
+            assert_eq!(
+                usize::from(upstream.id.0),
+                i,
+                "{name}: upstream ids are dense"
+            );
         }
         let keys = config.auth.api_keys;
-        assert!(keys.windows(2).all(|w| w[0].sha256 < w[1].sha256), "{name}: keys sorted by digest");
+        assert!(
+            keys.windows(2).all(|w| w[0].sha256 < w[1].sha256),
+            "{name}: keys sorted by digest"
+        );
         assert_eq!(config.sources.len(), 4, "{name}");
         assert_eq!(config.config_sha256.len(), 64, "{name}");
-        assert!(config.config_sha256.bytes().all(|b| b.is_ascii_hexdigit()), "{name}");
+        assert!(
+            config.config_sha256.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{name}"
+        );
         assert!(config.server.max_request_body > 0, "{name}");
     }
 }
@@ -64,6 +92,12 @@ fn tables_are_sorted_and_described() {
 fn shipped_environments_keep_their_names() {
     for (name, config) in all().into_iter().take(4) {
         assert_eq!(config.environment, name);
-        assert!(config.sources.iter().all(|s| s.starts_with(&format!("config/{name}/"))), "{name}");
+        assert!(
+            config
+                .sources
+                .iter()
+                .all(|s| s.starts_with(&format!("config/{name}/"))),
+            "{name}"
+        );
     }
 }

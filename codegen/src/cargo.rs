@@ -15,8 +15,12 @@ use crate::fs::{self, FileRef};
 pub const ENV_VAR: &str = "GATEWAY_ENV";
 
 /// Per-file override variables, in [`FileKind::ALL`] order.
-pub const OVERRIDE_VARS: [&str; 4] =
-    ["GATEWAY_UPSTREAM_CONFIG", "GATEWAY_AGENT_CONFIG", "GATEWAY_TOOL_CONFIG", "GATEWAY_SECURITY_CONFIG"];
+pub const OVERRIDE_VARS: [&str; 4] = [
+    "GATEWAY_UPSTREAM_CONFIG",
+    "GATEWAY_AGENT_CONFIG",
+    "GATEWAY_TOOL_CONFIG",
+    "GATEWAY_SECURITY_CONFIG",
+];
 
 /// Entry point for `build.rs`; returns the process exit code.
 pub fn build_script_main() -> i32 {
@@ -37,8 +41,16 @@ pub fn build_script_main() -> i32 {
 }
 
 fn run() -> Result<(), Report> {
-    let manifest = PathBuf::from(var("CARGO_MANIFEST_DIR").ok_or_else(|| simple("`CARGO_MANIFEST_DIR` is not set", "run this from a build script"))?);
-    let out_dir = PathBuf::from(var("OUT_DIR").ok_or_else(|| simple("`OUT_DIR` is not set", "run this from a build script"))?);
+    let manifest = PathBuf::from(var("CARGO_MANIFEST_DIR").ok_or_else(|| {
+        simple(
+            "`CARGO_MANIFEST_DIR` is not set",
+            "run this from a build script",
+        )
+    })?);
+    let out_dir = PathBuf::from(
+        var("OUT_DIR")
+            .ok_or_else(|| simple("`OUT_DIR` is not set", "run this from a build script"))?,
+    );
     let env = var(ENV_VAR).unwrap_or_else(|| "dev".to_owned());
     if !is_env_name(&env) {
         return Err(simple(
@@ -51,7 +63,10 @@ fn run() -> Result<(), Report> {
     if !dir.is_dir() {
         return Err(simple(
             &format!("environment `{env}` has no directory `config/{env}`"),
-            &format!("create `config/{env}/` or set `{ENV_VAR}` to one of {}", known_envs(&manifest)),
+            &format!(
+                "create `config/{env}/` or set `{ENV_VAR}` to one of {}",
+                known_envs(&manifest)
+            ),
         ));
     }
     let mut files = fs::dir_files(&dir, &format!("config/{env}"));
@@ -75,13 +90,18 @@ fn var(name: &str) -> Option<String> {
 /// `[a-z0-9][a-z0-9_-]*`
 pub fn is_env_name(s: &str) -> bool {
     let mut b = s.bytes();
-    b.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    b.next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
 }
 
 fn override_ref(manifest: &Path, value: &str) -> FileRef {
     let given = Path::new(value);
-    let path = if given.is_absolute() { given.to_path_buf() } else { manifest.join(given) };
+    let path = if given.is_absolute() {
+        given.to_path_buf()
+    } else {
+        manifest.join(given)
+    };
     let display = match path.strip_prefix(manifest) {
         Ok(rel) => rel.display().to_string(),
         Err(_) => value.to_owned(),
@@ -91,7 +111,12 @@ fn override_ref(manifest: &Path, value: &str) -> FileRef {
 
 fn known_envs(manifest: &Path) -> String {
     let mut names: Vec<String> = std::fs::read_dir(manifest.join("config"))
-        .map(|rd| rd.filter_map(Result::ok).filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     crate::suggest::list(names.iter().map(String::as_str))
@@ -102,7 +127,12 @@ fn write_atomically(out_dir: &Path, code: &str) -> Result<(), Report> {
     let dst = out_dir.join("config.rs");
     std::fs::write(&tmp, code)
         .and_then(|()| std::fs::rename(&tmp, &dst))
-        .map_err(|e| simple(&format!("cannot write `{}`: {e}", dst.display()), "check that `OUT_DIR` is writable"))
+        .map_err(|e| {
+            simple(
+                &format!("cannot write `{}`: {e}", dst.display()),
+                "check that `OUT_DIR` is writable",
+            )
+        })
 }
 
 /// A report for a problem that belongs to no config file.

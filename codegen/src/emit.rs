@@ -15,10 +15,21 @@ pub const MATCH_LIMIT: usize = 64;
 
 /// The whole generated file, header comment included.
 pub fn file(ir: &Ir) -> Result<String, String> {
-    let tokens = [upstreams(ir), models(ir), api_keys(ir), resolve_model(ir), config(ir)];
+    let tokens = [
+        upstreams(ir),
+        models(ir),
+        api_keys(ir),
+        resolve_model(ir),
+        config(ir),
+    ];
     let tokens: TokenStream = tokens.into_iter().collect();
-    let parsed: syn::File = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    Ok(format!("{}\n{}", header(ir), prettyplease::unparse(&parsed)))
+    let parsed: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    Ok(format!(
+        "{}\n{}",
+        header(ir),
+        prettyplease::unparse(&parsed)
+    ))
 }
 
 /// `// @generated ...` first line.
@@ -43,7 +54,11 @@ fn opt_str(s: Option<&str>) -> TokenStream {
 }
 
 fn bytes(d: &[u8; 32]) -> TokenStream {
-    let items = d.iter().map(|b| format!("0x{b:02x}").parse::<Literal>().unwrap_or_else(|_| Literal::u8_unsuffixed(*b)));
+    let items = d.iter().map(|b| {
+        format!("0x{b:02x}")
+            .parse::<Literal>()
+            .unwrap_or_else(|_| Literal::u8_unsuffixed(*b))
+    });
     quote!([#(#items),*])
 }
 
@@ -65,7 +80,10 @@ fn upstream(u: &Upstream) -> TokenStream {
     let id = Literal::u16_unsuffixed(u.id.0);
     let name = &u.name;
     let kind = match &u.kind {
-        UpstreamKind::OpenAi { base_url, base_url_env } => {
+        UpstreamKind::OpenAi {
+            base_url,
+            base_url_env,
+        } => {
             let env = opt_str(base_url_env.as_deref());
             quote!(::gateway_runtime::table::UpstreamKind::OpenAi { base_url: #base_url, base_url_env: #env })
         }
@@ -78,8 +96,12 @@ fn upstream(u: &Upstream) -> TokenStream {
         }
     };
     let api_key = match &u.api_key {
-        Some(SecretRef::Env(v)) => quote!(::core::option::Option::Some(::gateway_runtime::table::SecretRef::Env(#v))),
-        Some(SecretRef::File(f)) => quote!(::core::option::Option::Some(::gateway_runtime::table::SecretRef::File(#f))),
+        Some(SecretRef::Env(v)) => {
+            quote!(::core::option::Option::Some(::gateway_runtime::table::SecretRef::Env(#v)))
+        }
+        Some(SecretRef::File(f)) => {
+            quote!(::core::option::Option::Some(::gateway_runtime::table::SecretRef::File(#f)))
+        }
         None => quote!(::core::option::Option::None),
     };
     let (optional, connect, total) = (u.optional, ms(u.connect_ms), ms(u.total_ms));
@@ -106,7 +128,10 @@ pub fn models(ir: &Ir) -> TokenStream {
 }
 
 fn model(m: &Model) -> TokenStream {
-    let (id, up) = (Literal::u16_unsuffixed(m.id.0), Literal::u16_unsuffixed(m.upstream.0));
+    let (id, up) = (
+        Literal::u16_unsuffixed(m.id.0),
+        Literal::u16_unsuffixed(m.upstream.0),
+    );
     let (name, upstream_model) = (&m.name, &m.upstream_model);
     quote! {
         ::gateway_runtime::table::Model {

@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::Input;
 use crate::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind, Report, SourceFile};
-use crate::Input;
 
 /// One file to read: where it is on disk and how to name it in diagnostics.
 #[derive(Clone, Debug)]
@@ -36,13 +36,23 @@ pub fn read(environment: &str, files: &[FileRef; 4]) -> Result<Input, Report> {
         match std::fs::read_to_string(&f.path) {
             Ok(text) => sources[kind.index()].text = text,
             Err(err) => diags.push(
-                Diagnostic::error(codes::UNREADABLE_FILE, kind, format!("cannot read `{}`: {err}", f.display))
-                    .help(format!("create `{}` (an empty file means an empty mapping) or fix the override path", f.display)),
+                Diagnostic::error(
+                    codes::UNREADABLE_FILE,
+                    kind,
+                    format!("cannot read `{}`: {err}", f.display),
+                )
+                .help(format!(
+                    "create `{}` (an empty file means an empty mapping) or fix the override path",
+                    f.display
+                )),
             ),
         }
     }
     if diags.has_errors() {
         return Err(diags.into_report(&sources));
     }
-    Ok(Input { environment: environment.to_owned(), files: sources })
+    Ok(Input {
+        environment: environment.to_owned(),
+        files: sources,
+    })
 }

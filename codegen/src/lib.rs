@@ -15,6 +15,7 @@ pub mod emit;
 pub mod fs;
 pub mod ir;
 pub mod lower;
+pub mod report;
 pub mod schema;
 pub mod secrets;
 pub mod spec;
@@ -41,8 +42,15 @@ pub struct Input {
 impl Input {
     /// Build an input from (display path, text) pairs in [`FileKind::ALL`] order.
     pub fn new(environment: impl Into<String>, files: [(String, String); 4]) -> Self {
-        let files = files.map(|(display, text)| SourceFile { display, text, index: Default::default() });
-        Self { environment: environment.into(), files }
+        let files = files.map(|(display, text)| SourceFile {
+            display,
+            text,
+            index: Default::default(),
+        });
+        Self {
+            environment: environment.into(),
+            files,
+        }
     }
 }
 
@@ -94,12 +102,20 @@ pub fn compile(input: &Input) -> Result<String, Report> {
     let ir = analyze(input)?;
     emit::file(&ir).map_err(|msg| {
         let mut diags = Diagnostics::default();
-        diags.push(Diagnostic::error(codes::SCHEMA, FileKind::Upstreams, format!("internal error: {msg}")));
+        diags.push(Diagnostic::error(
+            codes::SCHEMA,
+            FileKind::Upstreams,
+            format!("internal error: {msg}"),
+        ));
         diags.into_report(&input.files)
     })
 }
 
-fn deserialize<T: DeserializeOwned>(kind: FileKind, value: Value, diags: &mut Diagnostics) -> Option<T> {
+fn deserialize<T: DeserializeOwned>(
+    kind: FileKind,
+    value: Value,
+    diags: &mut Diagnostics,
+) -> Option<T> {
     match serde_json::from_value(value) {
         Ok(v) => Some(v),
         Err(err) => {

@@ -8,11 +8,14 @@
 use crate::check::parse;
 use crate::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind};
-use crate::ir::{ApiKey, Auth, Ir, Mock, Model, ModelId, SecretRef, Server, Upstream, UpstreamId, UpstreamKind};
+use crate::ir::{
+    ApiKey, Auth, Ir, Mock, Model, ModelId, SecretRef, Server, Upstream, UpstreamId, UpstreamKind,
+};
 use crate::spec::{ServerSpec, Spec, UpstreamKindSpec, UpstreamSpec};
 
 /// Default mock reply.
-pub const DEFAULT_REPLY: &str = "This is a deterministic reply from the gateway's built-in mock upstream.";
+pub const DEFAULT_REPLY: &str =
+    "This is a deterministic reply from the gateway's built-in mock upstream.";
 
 /// Environment-level facts that do not come from the spec.
 #[derive(Clone, Debug)]
@@ -67,21 +70,31 @@ fn id16(i: usize, diags: &mut Diagnostics) -> Option<u16> {
     let id = u16::try_from(i).ok().filter(|id| *id < u16::MAX);
     if id.is_none() {
         diags.push(
-            Diagnostic::error(codes::TOO_MANY, FileKind::Upstreams, "more entries than 16-bit ids can address")
-                .help("split the configuration or remove unused entries"),
+            Diagnostic::error(
+                codes::TOO_MANY,
+                FileKind::Upstreams,
+                "more entries than 16-bit ids can address",
+            )
+            .help("split the configuration or remove unused entries"),
         );
     }
     id
 }
 
 fn ms(value: Option<&String>, default: u64) -> u64 {
-    value.and_then(|v| parse::duration_ms(v).ok()).unwrap_or(default)
+    value
+        .and_then(|v| parse::duration_ms(v).ok())
+        .unwrap_or(default)
 }
 
 fn upstream(id: u16, name: &str, u: &UpstreamSpec) -> Upstream {
     let kind = match u.kind {
         UpstreamKindSpec::OpenAi => UpstreamKind::OpenAi {
-            base_url: u.base_url.as_deref().and_then(|b| parse::base_url(b).ok()).unwrap_or_default(),
+            base_url: u
+                .base_url
+                .as_deref()
+                .and_then(|b| parse::base_url(b).ok())
+                .unwrap_or_default(),
             base_url_env: u.base_url_env.clone(),
         },
         UpstreamKindSpec::Mock => UpstreamKind::Mock(Mock {
@@ -89,7 +102,11 @@ fn upstream(id: u16, name: &str, u: &UpstreamSpec) -> Upstream {
             chunks: u.mock.chunks.unwrap_or(8),
             chunk_gap_ms: ms(u.mock.chunk_gap.as_ref(), 0),
             usage: u.mock.usage.unwrap_or(true),
-            reply: u.mock.reply.clone().unwrap_or_else(|| DEFAULT_REPLY.to_owned()),
+            reply: u
+                .mock
+                .reply
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REPLY.to_owned()),
         }),
     };
     let api_key = match (&u.api_key.env, &u.api_key.file) {
@@ -110,8 +127,15 @@ fn upstream(id: u16, name: &str, u: &UpstreamSpec) -> Upstream {
 
 fn server(s: &ServerSpec) -> Server {
     Server {
-        listen: s.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
-        max_request_body: s.max_request_body.as_deref().and_then(|v| parse::size_bytes(v).ok()).unwrap_or(4 << 20),
+        listen: s
+            .listen
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+        max_request_body: s
+            .max_request_body
+            .as_deref()
+            .and_then(|v| parse::size_bytes(v).ok())
+            .unwrap_or(4 << 20),
         header_read_timeout_ms: ms(s.header_read_timeout.as_ref(), 10_000),
         body_read_timeout_ms: ms(s.body_read_timeout.as_ref(), 30_000),
         shutdown_delay_ms: ms(s.shutdown_delay.as_ref(), 0),
@@ -124,8 +148,19 @@ fn auth(spec: &Spec) -> Auth {
     let mut api_keys: Vec<ApiKey> = a
         .api_keys
         .iter()
-        .filter_map(|k| Some(ApiKey { name: k.name.clone(), sha256: parse::digest(&k.sha256).ok()? }))
+        .filter_map(|k| {
+            Some(ApiKey {
+                name: k.name.clone(),
+                sha256: parse::digest(&k.sha256).ok()?,
+            })
+        })
         .collect();
     api_keys.sort_by(|x, y| (x.sha256, &x.name).cmp(&(y.sha256, &y.name)));
-    Auth { api_keys, admin_key_sha256: a.admin_key_sha256.as_deref().and_then(|d| parse::digest(d).ok()) }
+    Auth {
+        api_keys,
+        admin_key_sha256: a
+            .admin_key_sha256
+            .as_deref()
+            .and_then(|d| parse::digest(d).ok()),
+    }
 }

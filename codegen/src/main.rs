@@ -26,7 +26,10 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["check", dir] => compile(dir, false),
         ["emit", dir] => compile(dir, true),
-        ["schema", name] => match FileKind::ALL.into_iter().find(|k| schema::short_name(*k) == *name) {
+        ["schema", name] => match FileKind::ALL
+            .into_iter()
+            .find(|k| schema::short_name(*k) == *name)
+        {
             Some(kind) => {
                 print!("{}", schema::checked_in(kind));
                 ExitCode::SUCCESS
@@ -49,11 +52,17 @@ fn usage_error(msg: &str) -> ExitCode {
 fn compile(dir: &str, emit: bool) -> ExitCode {
     let path = Path::new(dir);
     let display = dir.trim_end_matches('/');
-    let environment = path.file_name().map_or_else(|| "config".to_owned(), |n| n.to_string_lossy().into_owned());
+    let environment = path
+        .file_name()
+        .map_or_else(|| "config".to_owned(), |n| n.to_string_lossy().into_owned());
     let files = fs::dir_files(path, display);
     let result = fs::read(&environment, &files).and_then(|input| {
         let ir = gateway_codegen::analyze(&input)?;
-        let code = if emit { gateway_codegen::compile(&input)? } else { String::new() };
+        let code = if emit {
+            gateway_codegen::compile(&input)?
+        } else {
+            String::new()
+        };
         Ok((ir, code))
     });
     match result {

@@ -46,16 +46,31 @@ pub fn short_name(file: FileKind) -> &'static str {
 pub fn validate(file: FileKind, value: &Value, diags: &mut Diagnostics) {
     let schema: Value = match serde_json::from_str(checked_in(file)) {
         Ok(schema) => schema,
-        Err(err) => return diags.push(internal(file, &format!("embedded schema is not JSON: {err}"))),
+        Err(err) => {
+            return diags.push(internal(
+                file,
+                &format!("embedded schema is not JSON: {err}"),
+            ));
+        }
     };
     let validator = match jsonschema::validator_for(&schema) {
         Ok(v) => v,
-        Err(err) => return diags.push(internal(file, &format!("embedded schema is invalid: {err}"))),
+        Err(err) => {
+            return diags.push(internal(
+                file,
+                &format!("embedded schema is invalid: {err}"),
+            ));
+        }
     };
     let mut inline = Vec::new();
     for err in validator.iter_errors(value) {
         let ptr = err.instance_path().as_str().to_owned();
-        let ctx = Ctx { file, schema: &schema, value, ptr: &ptr };
+        let ctx = Ctx {
+            file,
+            schema: &schema,
+            value,
+            ptr: &ptr,
+        };
         ctx.map(err.kind(), &err.to_string(), &mut inline, diags);
     }
     secrets::scan(file, value, "", &inline, diags);
@@ -65,6 +80,9 @@ fn internal(file: FileKind, msg: &str) -> Diagnostic {
     Diagnostic::error(codes::SCHEMA, file, msg.to_owned())
         .help("regenerate the schemas with `GATEWAY_BLESS=1 cargo test -p gateway-codegen`")
 }
+
+const SECRET_REF_HELP: &str =
+    "use `api_key: { env: OPENAI_API_KEY }` or `{ file: /run/secrets/openai }`";
 
 struct Ctx<'a> {
     file: FileKind,
@@ -91,45 +109,15 @@ impl Ctx<'_> {
                 }
                 return;
             }
-            K::Required { property } => {
-                let name = property.as_str().unwrap_or("?");
-                let d = Diagnostic::error(codes::MISSING_KEY, self.file, format!("missing required key `{name}`"))
-                    .label(format!("`{name}` is required here"))
-                    .help(format!("add `{name}:` to this mapping"));
-                if self.ptr.is_empty() { d.at("") } else { d.at_key(self.ptr) }
+            K::Required { property } => self.missing_key(property.as_str().unwrap_or("?")),
+            K::Type { .. } if instance.is_some_and(Value::is_string) && self.is_secret_ref() => {
+                inline.push(self.ptr.to_owned());
+                self.inline_secret()
             }
-            K::Type { kind } => {
-                let expected = expected_types(kind);
-                if instance.is_some_and(Value::is_string) && self.is_secret_ref() {
-                    inline.push(self.ptr.to_owned());
-                    return diags.push(
-                        Diagnostic::error(codes::INLINE_SECRET, self.file, "secret written inline")
-                            .at(self.ptr)
-                            .label("inline secret (value not shown)")
-                            .help("use `api_key: { env: OPENAI_API_KEY }` or `{ file: /run/secrets/openai }`")
-                            .redacted(),
-                    );
-                }
-                let found = instance.map_or("nothing", type_name);
-                Diagnostic::error(codes::WRONG_TYPE, self.file, format!("expected {expected}, found {found}"))
-                    .at(self.ptr)
-                    .label(format!("expected {expected}"))
-                    .help(self.type_help())
-            }
-            K::Enum { options } => {
-                let allowed: Vec<&str> = options.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-                let got = instance.and_then(Value::as_str).unwrap_or("");
-                Diagnostic::error(codes::UNKNOWN_VALUE, self.file, format!("unknown value `{got}`"))
-                    .at(self.ptr)
-                    .label("not an allowed value")
-                    .help(format!("{}allowed values are {}", suggest::did_you_mean(got, allowed.iter().copied()), suggest::list(allowed.iter().copied())))
-            }
-            K::MinProperties { .. } | K::MaxProperties { .. } if self.is_secret_ref() => {
-                Diagnostic::error(codes::SECRET_REF_SHAPE, self.file, "secret reference must set exactly one of `env` or `file`")
-                    .at_key(self.ptr)
-                    .label(if matches!(kind, K::MinProperties { .. }) { "sets neither" } else { "sets both" })
-                    .help("use `api_key: { env: OPENAI_API_KEY }` or `{ file: /run/secrets/openai }`")
-            }
+            K::Type { kind } => self.wrong_type(kind, instance),
+            K::Enum { options } => self.unknown_value(options, instance),
+            K::MinProperties { .. } if self.is_secret_ref() => self.secret_shape("sets neither"),
+            K::MaxProperties { .. } if self.is_secret_ref() => self.secret_shape("sets both"),
             _ => Diagnostic::error(codes::SCHEMA, self.file, lowercase_first(msg))
                 .at(self.ptr)
                 .label(format!("breaks the `{}` rule", kind.keyword()))
@@ -138,17 +126,98 @@ impl Ctx<'_> {
         diags.push(d);
     }
 
+    fn missing_key(&self, name: &str) -> Diagnostic {
+        let d = Diagnostic::error(
+            codes::MISSING_KEY,
+            self.file,
+            format!("missing required key `{name}`"),
+        )
+        .label(format!("`{name}` is required here"))
+        .help(format!("add `{name}:` to this mapping"));
+        if self.ptr.is_empty() {
+            d.at("")
+        } else {
+            d.at_key(self.ptr)
+        }
+    }
+
+    fn inline_secret(&self) -> Diagnostic {
+        Diagnostic::error(codes::INLINE_SECRET, self.file, "secret written inline")
+            .at(self.ptr)
+            .label("inline secret (value not shown)")
+            .help(SECRET_REF_HELP)
+            .redacted()
+    }
+
+    fn wrong_type(
+        &self,
+        kind: &jsonschema::error::TypeKind,
+        instance: Option<&Value>,
+    ) -> Diagnostic {
+        let expected = expected_types(kind);
+        let found = instance.map_or("nothing", type_name);
+        Diagnostic::error(
+            codes::WRONG_TYPE,
+            self.file,
+            format!("expected {expected}, found {found}"),
+        )
+        .at(self.ptr)
+        .label(format!("expected {expected}"))
+        .help(self.type_help())
+    }
+
+    fn unknown_value(&self, options: &Value, instance: Option<&Value>) -> Diagnostic {
+        let allowed: Vec<&str> = options
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let got = instance.and_then(Value::as_str).unwrap_or("");
+        Diagnostic::error(
+            codes::UNKNOWN_VALUE,
+            self.file,
+            format!("unknown value `{got}`"),
+        )
+        .at(self.ptr)
+        .label("not an allowed value")
+        .help(format!(
+            "{}allowed values are {}",
+            suggest::did_you_mean(got, allowed.iter().copied()),
+            suggest::list(allowed.iter().copied())
+        ))
+    }
+
+    fn secret_shape(&self, label: &str) -> Diagnostic {
+        Diagnostic::error(
+            codes::SECRET_REF_SHAPE,
+            self.file,
+            "secret reference must set exactly one of `env` or `file`",
+        )
+        .at_key(self.ptr)
+        .label(label)
+        .help(SECRET_REF_HELP)
+    }
+
     fn unknown_key(&self, key: &str, allowed: &[String]) -> Diagnostic {
         let names = allowed.iter().map(String::as_str);
         let ptr = format!("{}/{}", self.ptr, escape(key));
-        Diagnostic::error(codes::UNKNOWN_KEY, self.file, format!("unknown key `{key}`"))
-            .at_key(ptr)
-            .label("not a known key here")
-            .help(format!("{}allowed keys are {}", suggest::did_you_mean(key, names.clone()), suggest::list(names)))
+        Diagnostic::error(
+            codes::UNKNOWN_KEY,
+            self.file,
+            format!("unknown key `{key}`"),
+        )
+        .at_key(ptr)
+        .label("not a known key here")
+        .help(format!(
+            "{}allowed keys are {}",
+            suggest::did_you_mean(key, names.clone()),
+            suggest::list(names)
+        ))
     }
 
     fn allowed_keys(&self) -> Vec<String> {
-        let Some(s) = schema_at(self.schema, self.ptr) else { return Vec::new() };
+        let Some(s) = schema_at(self.schema, self.ptr) else {
+            return Vec::new();
+        };
         let mut keys = Vec::new();
         collect_properties(self.schema, s, &mut keys, 0);
         keys
@@ -163,7 +232,8 @@ impl Ctx<'_> {
     fn type_help(&self) -> String {
         let desc = schema_at(self.schema, self.ptr)
             .and_then(|s| {
-                s.get("description").or_else(|| deref(self.schema, s, 0).get("description"))
+                s.get("description")
+                    .or_else(|| deref(self.schema, s, 0).get("description"))
             })
             .and_then(Value::as_str);
         match desc {
@@ -175,14 +245,20 @@ impl Ctx<'_> {
 
 fn lowercase_first(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
 
 fn expected_types(kind: &jsonschema::error::TypeKind) -> String {
     use jsonschema::error::TypeKind;
     let names: Vec<&str> = match kind {
         TypeKind::Single(t) => vec![t.as_str()],
-        TypeKind::Multiple(set) => set.iter().map(|t| t.as_str()).filter(|t| *t != "null").collect(),
+        TypeKind::Multiple(set) => set
+            .iter()
+            .map(|t| t.as_str())
+            .filter(|t| *t != "null")
+            .collect(),
     };
     let names: Vec<String> = names.into_iter().map(article).collect();
     names.join(" or ")
@@ -216,7 +292,9 @@ pub fn type_name(value: &Value) -> &'static str {
 /// Follow local `$ref`s (`#/$defs/X`), bounded.
 fn deref<'a>(root: &'a Value, mut s: &'a Value, depth: usize) -> &'a Value {
     for _ in depth..16 {
-        let Some(r) = s.get("$ref").and_then(Value::as_str) else { break };
+        let Some(r) = s.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
         match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
             Some(target) => s = target,
             None => break,
@@ -249,7 +327,11 @@ fn child<'a>(root: &'a Value, s: &'a Value, seg: &str, depth: usize) -> Option<&
     if let Some(i) = s.get("items").filter(|_| seg.parse::<usize>().is_ok()) {
         return Some(i);
     }
-    ["anyOf", "oneOf", "allOf"].iter().filter_map(|k| s.get(*k)?.as_array()).flatten().find_map(|b| child(root, b, seg, depth + 1))
+    ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .filter_map(|k| s.get(*k)?.as_array())
+        .flatten()
+        .find_map(|b| child(root, b, seg, depth + 1))
 }
 
 fn collect_properties(root: &Value, s: &Value, out: &mut Vec<String>, depth: usize) {
@@ -260,7 +342,11 @@ fn collect_properties(root: &Value, s: &Value, out: &mut Vec<String>, depth: usi
     if let Some(props) = s.get("properties").and_then(Value::as_object) {
         out.extend(props.keys().cloned());
     }
-    for branch in ["anyOf", "oneOf", "allOf"].iter().filter_map(|k| s.get(*k)?.as_array()).flatten() {
+    for branch in ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .filter_map(|k| s.get(*k)?.as_array())
+        .flatten()
+    {
         collect_properties(root, branch, out, depth + 1);
     }
     out.sort();

@@ -11,7 +11,17 @@ use crate::diag::{Diagnostic, Diagnostics, FileKind};
 use crate::yaml::escape;
 
 /// Prefixes of well-known credential formats.
-const PREFIXES: &[&str] = &["sk-", "AIza", "ghp_", "gho_", "github_pat_", "xoxb-", "xoxp-", "Bearer ", "bearer "];
+const PREFIXES: &[&str] = &[
+    "sk-",
+    "AIza",
+    "ghp_",
+    "gho_",
+    "github_pat_",
+    "xoxb-",
+    "xoxp-",
+    "Bearer ",
+    "bearer ",
+];
 
 /// Whether a string looks like a credential (API key, bearer token, URL with a password).
 pub fn looks_like_secret(s: &str) -> bool {
@@ -20,9 +30,13 @@ pub fn looks_like_secret(s: &str) -> bool {
 }
 
 fn url_has_password(s: &str) -> bool {
-    let Some((_, rest)) = s.split_once("://") else { return false };
+    let Some((_, rest)) = s.split_once("://") else {
+        return false;
+    };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    authority.rsplit_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
 }
 
 /// Walk `value` and report every secret-looking string, except at `skip` pointers.

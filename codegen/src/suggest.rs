@@ -33,7 +33,11 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 /// `` `a`, `b`, `c` `` (or `(none)`).
 pub fn list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     let items: Vec<String> = items.into_iter().map(|s| format!("`{s}`")).collect();
-    if items.is_empty() { "(none)".to_owned() } else { items.join(", ") }
+    if items.is_empty() {
+        "(none)".to_owned()
+    } else {
+        items.join(", ")
+    }
 }
 
 /// "did you mean `x`? " prefix (empty when there is no close candidate).
@@ -47,7 +51,13 @@ mod tests {
 
     #[test]
     fn distances() {
-        for (a, b, d) in [("", "", 0), ("kind", "kind", 0), ("knd", "kind", 1), ("opneai", "openai", 2), ("é", "e", 1)] {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("kind", "kind", 0),
+            ("knd", "kind", 1),
+            ("opneai", "openai", 2),
+            ("é", "e", 1),
+        ] {
             assert_eq!(distance(a, b), d, "{a} {b}");
         }
         assert_eq!(closest("upstream", ["upstream", "model"]), Some("upstream"));

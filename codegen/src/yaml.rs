@@ -39,20 +39,36 @@ pub fn load(file: FileKind, text: &str, diags: &mut Diagnostics) -> Option<Loade
                 file,
                 format!("file holds {} YAML documents, expected one", docs.len()),
             )
-            .at_bytes(Span { start: at, end: line_end(text, at) })
+            .at_bytes(Span {
+                start: at,
+                end: line_end(text, at),
+            })
             .label("second document starts here")
             .help("remove the `---` separator and merge the documents into one mapping"),
         );
     }
-    let mut conv = Converter { file, text, chars, index: SpanIndex::new(), diags };
+    let mut conv = Converter {
+        file,
+        text,
+        chars,
+        index: SpanIndex::new(),
+        diags,
+    };
     let value = match docs.first() {
         None => Value::Object(Map::new()),
         Some(doc) => {
             let value = conv.node(doc, String::new(), None);
-            if value.is_null() { Value::Object(Map::new()) } else { value }
+            if value.is_null() {
+                Value::Object(Map::new())
+            } else {
+                value
+            }
         }
     };
-    Some(Loaded { value, index: conv.index })
+    Some(Loaded {
+        value,
+        index: conv.index,
+    })
 }
 
 /// Character index -> byte offset table for one text.
@@ -68,7 +84,11 @@ impl CharMap {
     }
 
     fn byte(&self, char_index: usize) -> usize {
-        self.bytes.get(char_index).or(self.bytes.last()).copied().unwrap_or(0)
+        self.bytes
+            .get(char_index)
+            .or(self.bytes.last())
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -84,13 +104,21 @@ fn scan_error(file: FileKind, text: &str, chars: &CharMap, err: &ScanError) -> D
     if info.contains("duplicated key") {
         let rest = text.get(start..).unwrap_or("");
         let line = rest.split('\n').next().unwrap_or("");
-        let key_len = line.find(':').map_or(line.trim_end().len(), |i| line[..i].trim_end().len());
+        let key_len = line
+            .find(':')
+            .map_or(line.trim_end().len(), |i| line[..i].trim_end().len());
         return Diagnostic::error(codes::DUPLICATE_KEY, file, "duplicate key in mapping")
-            .at_bytes(Span { start, end: start + key_len.max(1).min(rest.len()) })
+            .at_bytes(Span {
+                start,
+                end: start + key_len.max(1).min(rest.len()),
+            })
             .label("this key is already defined above")
             .help("remove one of the two entries, or rename it");
     }
-    let end = text.get(start..).and_then(|r| r.chars().next()).map_or(start, |c| start + c.len_utf8());
+    let end = text
+        .get(start..)
+        .and_then(|r| r.chars().next())
+        .map_or(start, |c| start + c.len_utf8());
     Diagnostic::error(codes::YAML_SYNTAX, file, format!("invalid YAML: {info}"))
         .at_bytes(Span { start, end })
         .label("YAML parser stopped here")
@@ -109,8 +137,19 @@ impl Converter<'_> {
     /// Byte span of a node, clamped to its first line; empty spans widen to `fallback`.
     fn span(&self, node: &MarkedYaml<'_>, fallback: Option<Span>) -> Span {
         let start = self.chars.byte(node.span.start.index());
-        let end = self.chars.byte(node.span.end.index()).max(start).min(line_end(self.text, start));
-        let span = Span { start, end: if end > start { end } else { line_end(self.text, start) } };
+        let end = self
+            .chars
+            .byte(node.span.end.index())
+            .max(start)
+            .min(line_end(self.text, start));
+        let span = Span {
+            start,
+            end: if end > start {
+                end
+            } else {
+                line_end(self.text, start)
+            },
+        };
         match fallback {
             Some(key) if span.start == span.end => key,
             _ => span,
@@ -124,18 +163,26 @@ impl Converter<'_> {
     fn node(&mut self, node: &MarkedYaml<'_>, ptr: String, key: Option<Span>) -> Value {
         let mut value_span = self.span(node, key);
         let collection = node.is_mapping() || node.is_sequence();
-        if let (true, Some(key)) = (collection, key) {
-            if !self.is_flow(value_span) {
-                value_span = key;
-            }
+        if let (true, Some(key)) = (collection, key)
+            && !self.is_flow(value_span)
+        {
+            value_span = key;
         }
-        self.index.insert(ptr.clone(), Entry { key: key.unwrap_or(value_span), value: value_span });
+        self.index.insert(
+            ptr.clone(),
+            Entry {
+                key: key.unwrap_or(value_span),
+                value: value_span,
+            },
+        );
         match &node.data {
             YamlData::Mapping(map) => {
                 let mut out = Map::new();
                 for (k, v) in map {
                     let key_span = self.span(k, None);
-                    let Some(name) = self.key_name(k, key_span) else { continue };
+                    let Some(name) = self.key_name(k, key_span) else {
+                        continue;
+                    };
                     let child = format!("{ptr}/{}", escape(&name));
                     let value = self.node(v, child, Some(key_span));
                     out.insert(name, value);
@@ -143,13 +190,21 @@ impl Converter<'_> {
                 Value::Object(out)
             }
             YamlData::Sequence(items) => Value::Array(
-                items.iter().enumerate().map(|(i, item)| self.node(item, format!("{ptr}/{i}"), None)).collect(),
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| self.node(item, format!("{ptr}/{i}"), None))
+                    .collect(),
             ),
             YamlData::Value(scalar) => self.scalar(scalar, value_span),
             YamlData::Representation(repr, _, _) => Value::String(repr.to_string()),
             YamlData::Tagged(_, inner) => self.node(inner, ptr, key),
             YamlData::Alias(_) | YamlData::BadValue => {
-                self.unsupported(value_span, "unsupported YAML value", "unresolved alias or tag");
+                self.unsupported(
+                    value_span,
+                    "unsupported YAML value",
+                    "unresolved alias or tag",
+                );
                 Value::Null
             }
         }
@@ -161,10 +216,14 @@ impl Converter<'_> {
             YamlData::Tagged(_, inner) => self.key_name(inner, span),
             _ => {
                 self.diags.push(
-                    Diagnostic::error(codes::UNSUPPORTED_YAML, self.file, "mapping key is not a string")
-                        .at_bytes(span)
-                        .label("keys must be strings")
-                        .help("quote the key, e.g. `\"8080\": ...`"),
+                    Diagnostic::error(
+                        codes::UNSUPPORTED_YAML,
+                        self.file,
+                        "mapping key is not a string",
+                    )
+                    .at_bytes(span)
+                    .label("keys must be strings")
+                    .help("quote the key, e.g. `\"8080\": ...`"),
                 );
                 None
             }
@@ -179,7 +238,11 @@ impl Converter<'_> {
             Scalar::FloatingPoint(f) => match Number::from_f64(f.into_inner()) {
                 Some(n) => Value::Number(n),
                 None => {
-                    self.unsupported(span, "non-finite number", "`.inf` and `.nan` are not supported");
+                    self.unsupported(
+                        span,
+                        "non-finite number",
+                        "`.inf` and `.nan` are not supported",
+                    );
                     Value::Null
                 }
             },

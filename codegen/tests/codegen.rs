@@ -5,7 +5,12 @@
 //! Regenerate: `GATEWAY_BLESS=1 cargo test -p gateway-codegen` (schemas and
 //! golden files), `INSTA_UPDATE=always cargo test -p gateway-codegen`
 //! (snapshots). Neither ever rewrites anything when `CI` is set.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail by panicking")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
 
 #[path = "codegen/common.rs"]
 mod common;

@@ -37,10 +37,14 @@ pub fn check_tools(spec: &Spec, diags: &mut Diagnostics) {
     for name in spec.tools.tools.keys() {
         if let Err(why) = parse::name(name) {
             diags.push(
-                Diagnostic::error(codes::BAD_TOOL_NAME, FileKind::Tools, format!("tool name {why}"))
-                    .at_key(ptr(&["tools", name]))
-                    .label("invalid tool name")
-                    .help("use a non-empty name without spaces, e.g. `web-search`"),
+                Diagnostic::error(
+                    codes::BAD_TOOL_NAME,
+                    FileKind::Tools,
+                    format!("tool name {why}"),
+                )
+                .at_key(ptr(&["tools", name]))
+                .label("invalid tool name")
+                .help("use a non-empty name without spaces, e.g. `web-search`"),
             );
         }
     }

@@ -50,7 +50,9 @@ pub fn size_bytes(s: &str) -> Result<u64, String> {
 
 /// Validate an http(s) base URL; returns it without trailing slashes.
 pub fn base_url(s: &str) -> Result<String, String> {
-    let (scheme, rest) = s.split_once("://").ok_or("missing `http://` or `https://` scheme")?;
+    let (scheme, rest) = s
+        .split_once("://")
+        .ok_or("missing `http://` or `https://` scheme")?;
     if scheme != "http" && scheme != "https" {
         return Err(format!("scheme `{scheme}` is not `http` or `https`"));
     }
@@ -88,12 +90,16 @@ fn host_port(authority: &str) -> Result<(), String> {
         return Err("has no host".to_owned());
     }
     let host_ok = authority.starts_with('[')
-        || host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+        || host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
     if !host_ok {
         return Err(format!("host `{host}` has invalid characters"));
     }
     match port {
-        Some(p) if p.parse::<u16>().is_err() => Err(format!("port `{p}` is not a number in 0..=65535")),
+        Some(p) if p.parse::<u16>().is_err() => {
+            Err(format!("port `{p}` is not a number in 0..=65535"))
+        }
         _ => Ok(()),
     }
 }
@@ -101,7 +107,9 @@ fn host_port(authority: &str) -> Result<(), String> {
 /// `[A-Z_][A-Z0-9_]*`
 pub fn is_env_name(s: &str) -> bool {
     let mut bytes = s.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
         && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
@@ -126,7 +134,9 @@ pub fn digest(s: &str) -> Result<[u8; 32], String> {
     }
     let mut out = [0u8; 32];
     for (i, pair) in s.as_bytes().chunks(2).enumerate() {
-        let hex = std::str::from_utf8(pair).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = std::str::from_utf8(pair)
+            .ok()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (hex, out.get_mut(i)) {
             (Some(b), Some(slot)) if pair.iter().all(u8::is_ascii_hexdigit) => *slot = b,
             _ => return Err("contains a non-hexadecimal character".to_owned()),
@@ -139,7 +149,10 @@ pub fn digest(s: &str) -> Result<[u8; 32], String> {
 mod tests {
     use super::*;
 
-    fn check<T: std::fmt::Debug + PartialEq>(f: fn(&str) -> Result<T, String>, cases: &[(&str, Option<T>)]) {
+    fn check<T: std::fmt::Debug + PartialEq>(
+        f: fn(&str) -> Result<T, String>,
+        cases: &[(&str, Option<T>)],
+    ) {
         for (input, expect) in cases {
             assert_eq!(f(input).ok().as_ref(), expect.as_ref(), "input {input:?}");
         }
@@ -147,37 +160,78 @@ mod tests {
 
     #[test]
     fn durations() {
-        check(duration_ms, &[
-            ("500ms", Some(500)), ("2s", Some(2000)), ("1m", Some(60_000)), ("1h", Some(3_600_000)),
-            ("0s", Some(0)), ("2", None), ("s", None), ("1.5s", None), ("2 s", None), ("-1s", None),
-            ("1d", None), ("99999999999999999999s", None), ("", None),
-        ]);
+        check(
+            duration_ms,
+            &[
+                ("500ms", Some(500)),
+                ("2s", Some(2000)),
+                ("1m", Some(60_000)),
+                ("1h", Some(3_600_000)),
+                ("0s", Some(0)),
+                ("2", None),
+                ("s", None),
+                ("1.5s", None),
+                ("2 s", None),
+                ("-1s", None),
+                ("1d", None),
+                ("99999999999999999999s", None),
+                ("", None),
+            ],
+        );
     }
 
     #[test]
     fn sizes() {
-        check(size_bytes, &[
-            ("4MiB", Some(4 << 20)), ("64KiB", Some(65536)), ("512B", Some(512)), ("10MB", Some(10_000_000)),
-            ("1GiB", Some(1 << 30)), ("1GB", Some(1_000_000_000)), ("4mb", None), ("4", None), ("MiB", None),
-        ]);
+        check(
+            size_bytes,
+            &[
+                ("4MiB", Some(4 << 20)),
+                ("64KiB", Some(65536)),
+                ("512B", Some(512)),
+                ("10MB", Some(10_000_000)),
+                ("1GiB", Some(1 << 30)),
+                ("1GB", Some(1_000_000_000)),
+                ("4mb", None),
+                ("4", None),
+                ("MiB", None),
+            ],
+        );
     }
 
     #[test]
     fn urls() {
         let ok = |s: &str| Some(s.to_owned());
-        check(base_url, &[
-            ("https://api.openai.com/v1", ok("https://api.openai.com/v1")),
-            ("http://127.0.0.1:11434/v1/", ok("http://127.0.0.1:11434/v1")),
-            ("http://[::1]:8080/", ok("http://[::1]:8080")),
-            ("https://host", ok("https://host")),
-            ("ftp://host", None), ("host/v1", None), ("https://", None), ("https://u@h/", None),
-            ("https://h/?q=1", None), ("https://h/#f", None), ("https://h:99999/", None), ("https://h o/", None),
-        ]);
+        check(
+            base_url,
+            &[
+                ("https://api.openai.com/v1", ok("https://api.openai.com/v1")),
+                (
+                    "http://127.0.0.1:11434/v1/",
+                    ok("http://127.0.0.1:11434/v1"),
+                ),
+                ("http://[::1]:8080/", ok("http://[::1]:8080")),
+                ("https://host", ok("https://host")),
+                ("ftp://host", None),
+                ("host/v1", None),
+                ("https://", None),
+                ("https://u@h/", None),
+                ("https://h/?q=1", None),
+                ("https://h/#f", None),
+                ("https://h:99999/", None),
+                ("https://h o/", None),
+            ],
+        );
     }
 
     #[test]
     fn names_and_digests() {
-        for (s, ok) in [("OPENAI_API_KEY", true), ("_X1", true), ("1X", false), ("openai", false), ("", false)] {
+        for (s, ok) in [
+            ("OPENAI_API_KEY", true),
+            ("_X1", true),
+            ("1X", false),
+            ("openai", false),
+            ("", false),
+        ] {
             assert_eq!(is_env_name(s), ok, "{s}");
         }
         assert!(name("gpt-4o").is_ok() && name("a b").is_err() && name("").is_err());

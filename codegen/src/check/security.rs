@@ -13,18 +13,26 @@ use crate::spec::Spec;
 /// SHA-256 of the empty string.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+const LISTEN_HELP: &str = "write an IP and port, e.g. `127.0.0.1:8080`, `0.0.0.0:8080` or `[::1]:8080` (port 0 picks a free port)";
+
 /// `listen`, `max_request_body` and the server durations parse and are in range.
 pub fn check_server(spec: &Spec, diags: &mut Diagnostics) {
     let s = &spec.security.server;
-    if let Some(listen) = &s.listen {
-        if listen.parse::<std::net::SocketAddr>().is_err() {
-            diags.push(
-                Diagnostic::error(codes::BAD_LISTEN, F, format!("invalid listen address `{listen}`"))
-                    .at("/server/listen")
-                    .label("not an `ip:port` socket address")
-                    .help("write an IP and port, e.g. `127.0.0.1:8080`, `0.0.0.0:8080` or `[::1]:8080` (port 0 picks a free port)"),
-            );
-        }
+    if let Some(listen) = s
+        .listen
+        .as_ref()
+        .filter(|l| l.parse::<std::net::SocketAddr>().is_err())
+    {
+        diags.push(
+            Diagnostic::error(
+                codes::BAD_LISTEN,
+                F,
+                format!("invalid listen address `{listen}`"),
+            )
+            .at("/server/listen")
+            .label("not an `ip:port` socket address")
+            .help(LISTEN_HELP),
+        );
     }
     if let Some(size) = &s.max_request_body {
         check_size(size, diags);
@@ -39,10 +47,16 @@ pub fn check_server(spec: &Spec, diags: &mut Diagnostics) {
         let Some(value) = value else { continue };
         if let Err(why) = parse::duration_ms(value) {
             diags.push(
-                Diagnostic::error(codes::BAD_DURATION, F, format!("invalid duration `{value}`: {why}"))
-                    .at(ptr(&["server", key]))
-                    .label("not a duration")
-                    .help("write an integer followed by `ms`, `s`, `m` or `h`, e.g. `500ms`, `2s`, `1m`"),
+                Diagnostic::error(
+                    codes::BAD_DURATION,
+                    F,
+                    format!("invalid duration `{value}`: {why}"),
+                )
+                .at(ptr(&["server", key]))
+                .label("not a duration")
+                .help(
+                    "write an integer followed by `ms`, `s`, `m` or `h`, e.g. `500ms`, `2s`, `1m`",
+                ),
             );
         }
     }
@@ -83,11 +97,15 @@ pub fn check_digests(spec: &Spec, diags: &mut Diagnostics) {
     for (at, digest) in all {
         if let Err(why) = parse::digest(digest) {
             diags.push(
-                Diagnostic::error(codes::BAD_DIGEST, F, format!("invalid SHA-256 digest: {why}"))
-                    .at(at)
-                    .label("not 64 hexadecimal characters")
-                    .help("store the key's digest, not the key: `printf %s \"$KEY\" | sha256sum`")
-                    .redacted(),
+                Diagnostic::error(
+                    codes::BAD_DIGEST,
+                    F,
+                    format!("invalid SHA-256 digest: {why}"),
+                )
+                .at(at)
+                .label("not 64 hexadecimal characters")
+                .help("store the key's digest, not the key: `printf %s \"$KEY\" | sha256sum`")
+                .redacted(),
             );
             continue;
         }
@@ -126,10 +144,14 @@ pub fn check_key_names(spec: &Spec, diags: &mut Diagnostics) {
             );
         } else if let Some(first) = seen.get(key.name.as_str()) {
             diags.push(
-                Diagnostic::error(codes::DUPLICATE_KEY_NAME, F, format!("duplicate API key name `{}`", key.name))
-                    .at(at)
-                    .label(format!("also used by `auth.api_keys[{first}]`"))
-                    .help("give every API key a distinct name; logs identify keys by name"),
+                Diagnostic::error(
+                    codes::DUPLICATE_KEY_NAME,
+                    F,
+                    format!("duplicate API key name `{}`", key.name),
+                )
+                .at(at)
+                .label(format!("also used by `auth.api_keys[{first}]`"))
+                .help("give every API key a distinct name; logs identify keys by name"),
             );
         } else {
             seen.insert(&key.name, i);

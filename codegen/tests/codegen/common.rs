@@ -7,7 +7,10 @@ use gateway_codegen::diag::FileKind;
 
 /// The workspace root (parent of `codegen/`).
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Whether to rewrite checked-in files: `GATEWAY_BLESS` set and not under `CI`.
@@ -31,10 +34,16 @@ pub fn inline(upstreams: &str, security: &str) -> Input {
     Input::new(
         "inline",
         [
-            ("config/inline/upstreams.yaml".to_owned(), upstreams.to_owned()),
+            (
+                "config/inline/upstreams.yaml".to_owned(),
+                upstreams.to_owned(),
+            ),
             ("config/inline/agents.yaml".to_owned(), String::new()),
             ("config/inline/tools.yaml".to_owned(), String::new()),
-            ("config/inline/security.yaml".to_owned(), security.to_owned()),
+            (
+                "config/inline/security.yaml".to_owned(),
+                security.to_owned(),
+            ),
         ],
     )
 }
@@ -61,5 +70,8 @@ pub fn assert_file(path: &Path, actual: &str, command: &str) {
         std::fs::write(path, actual).unwrap();
         return;
     }
-    panic!("{} is stale; regenerate with `{command}` and review the diff", path.display());
+    panic!(
+        "{} is stale; regenerate with `{command}` and review the diff",
+        path.display()
+    );
 }

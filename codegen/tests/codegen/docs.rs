@@ -7,6 +7,9 @@ fn docs_list_every_code() {
     let doc = std::fs::read_to_string(common::workspace().join("docs/config-errors.md")).unwrap();
     for code in gateway_codegen::codes::ALL {
         let row = format!("| {} | `{}` |", code.id, code.name);
-        assert!(doc.contains(&row), "docs/config-errors.md lacks the row `{row} ...`");
+        assert!(
+            doc.contains(&row),
+            "docs/config-errors.md lacks the row `{row} ...`"
+        );
     }
 }

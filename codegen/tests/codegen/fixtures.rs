@@ -23,24 +23,36 @@ fn invalid_fixtures_cover_enough_distinct_codes() {
     let mut codes = BTreeSet::new();
     for dir in common::subdirs(&root) {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let report = gateway_codegen::analyze(&common::input(&dir, &name)).err().unwrap();
+        let report = gateway_codegen::analyze(&common::input(&dir, &name))
+            .err()
+            .unwrap();
         assert!(!report.is_empty(), "{name}");
         for item in &report.items {
             codes.insert(item.code.id);
             assert!(item.line > 0, "{name}: {} has no location", item.code.id);
         }
     }
-    assert!(codes.len() >= 22, "only {} distinct codes: {codes:?}", codes.len());
+    assert!(
+        codes.len() >= 22,
+        "only {} distinct codes: {codes:?}",
+        codes.len()
+    );
 }
 
 #[test]
 fn many_mistakes_are_all_reported_in_order() {
     let dir = common::workspace().join("codegen/tests/fixtures/invalid/many-mistakes");
-    let report = gateway_codegen::analyze(&common::input(&dir, "many")).err().unwrap();
+    let report = gateway_codegen::analyze(&common::input(&dir, "many"))
+        .err()
+        .unwrap();
     assert!(report.items.len() >= 4, "{}", report.render());
     let files: BTreeSet<_> = report.items.iter().map(|i| i.file).collect();
     assert!(files.len() >= 2, "mistakes span two files");
-    let keys: Vec<_> = report.items.iter().map(|i| (i.file, i.line, i.col)).collect();
+    let keys: Vec<_> = report
+        .items
+        .iter()
+        .map(|i| (i.file, i.line, i.col))
+        .collect();
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
@@ -49,11 +61,22 @@ fn many_mistakes_are_all_reported_in_order() {
 #[test]
 fn secrets_are_never_echoed() {
     for (upstreams, secret) in [
-        ("upstreams:\n  o:\n    kind: openai\n    base_url: https://h/v1\n    api_key: sk-proj-SUPERSECRET\nmodels:\n  m: { upstream: o }\n", "SUPERSECRET"),
-        ("upstreams:\n  o:\n    kind: openai\n    base_url: https://u:hunter2@h/v1\nmodels:\n  m: { upstream: o }\n", "hunter2"),
-        ("upstreams:\n  o:\n    kind: openai\n    base_url: https://h/v1\n    api_key: { env: \"Bearer TOPSECRET\" }\nmodels:\n  m: { upstream: o }\n", "TOPSECRET"),
+        (
+            "upstreams:\n  o:\n    kind: openai\n    base_url: https://h/v1\n    api_key: sk-proj-SUPERSECRET\nmodels:\n  m: { upstream: o }\n",
+            "SUPERSECRET",
+        ),
+        (
+            "upstreams:\n  o:\n    kind: openai\n    base_url: https://u:hunter2@h/v1\nmodels:\n  m: { upstream: o }\n",
+            "hunter2",
+        ),
+        (
+            "upstreams:\n  o:\n    kind: openai\n    base_url: https://h/v1\n    api_key: { env: \"Bearer TOPSECRET\" }\nmodels:\n  m: { upstream: o }\n",
+            "TOPSECRET",
+        ),
     ] {
-        let report = gateway_codegen::analyze(&common::inline(upstreams, "")).err().unwrap();
+        let report = gateway_codegen::analyze(&common::inline(upstreams, ""))
+            .err()
+            .unwrap();
         let text = format!("{}{}", report.render(), report.cargo_errors().join("\n"));
         assert!(!text.contains(secret), "secret echoed:\n{text}");
         assert!(text.contains("GW020"), "{text}");
@@ -62,7 +85,21 @@ fn secrets_are_never_echoed() {
 
 #[test]
 fn no_panic_on_odd_inputs() {
-    for text in ["", "---", "[]", "42", "~", "a: [", "? [a]\n: b", "x: *nope", "\u{feff}upstreams: {}", "- a\n- b", "&a [*a]", "!!int abc", "{upstreams: {}, models: {}}"] {
+    for text in [
+        "",
+        "---",
+        "[]",
+        "42",
+        "~",
+        "a: [",
+        "? [a]\n: b",
+        "x: *nope",
+        "\u{feff}upstreams: {}",
+        "- a\n- b",
+        "&a [*a]",
+        "!!int abc",
+        "{upstreams: {}, models: {}}",
+    ] {
         let _ = gateway_codegen::analyze(&common::inline(text, text));
     }
 }

@@ -16,7 +16,11 @@ fn cases() -> Vec<(String, PathBuf, gateway_codegen::Input)> {
     }
     for dir in common::subdirs(&root.join("codegen/tests/fixtures/valid")) {
         let env = dir.file_name().unwrap().to_string_lossy().into_owned();
-        out.push((env.replace('-', "_"), dir.clone(), common::input(&dir, &env)));
+        out.push((
+            env.replace('-', "_"),
+            dir.clone(),
+            common::input(&dir, &env),
+        ));
     }
     out
 }
@@ -29,7 +33,11 @@ fn golden_files_are_fresh() {
             Ok(code) => code,
             Err(report) => panic!("{} failed:\n{}", dir.display(), report.render()),
         };
-        common::assert_file(&golden.join(format!("{name}.rs")), &code, "GATEWAY_BLESS=1 cargo test -p gateway-codegen");
+        common::assert_file(
+            &golden.join(format!("{name}.rs")),
+            &code,
+            "GATEWAY_BLESS=1 cargo test -p gateway-codegen",
+        );
     }
 }
 
@@ -51,6 +59,10 @@ fn large_tables_use_sorted_lookup() {
     let dir = common::workspace().join("codegen/tests/fixtures/valid/many-models");
     let code = gateway_codegen::compile(&common::input(&dir, "many")).unwrap();
     assert!(code.contains("find_model_sorted(&MODELS, name)"));
-    let dev = gateway_codegen::compile(&common::input(&common::workspace().join("config/dev"), "dev")).unwrap();
+    let dev = gateway_codegen::compile(&common::input(
+        &common::workspace().join("config/dev"),
+        "dev",
+    ))
+    .unwrap();
     assert!(dev.contains("match name"));
 }

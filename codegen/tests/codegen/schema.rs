@@ -9,8 +9,14 @@ use crate::common;
 #[test]
 fn checked_in_schemas_are_fresh() {
     for kind in FileKind::ALL {
-        let path = common::workspace().join("schema").join(format!("{}.schema.json", schema::short_name(kind)));
-        common::assert_file(&path, &schema::generate(kind), "GATEWAY_BLESS=1 cargo test -p gateway-codegen");
+        let path = common::workspace()
+            .join("schema")
+            .join(format!("{}.schema.json", schema::short_name(kind)));
+        common::assert_file(
+            &path,
+            &schema::generate(kind),
+            "GATEWAY_BLESS=1 cargo test -p gateway-codegen",
+        );
     }
 }
 
@@ -19,7 +25,10 @@ fn every_valid_config_passes_schema_and_deserializes() {
     let root = common::workspace();
     let mut dirs = common::subdirs(&root.join("config"));
     dirs.extend(common::subdirs(&root.join("codegen/tests/fixtures/valid")));
-    assert!(dirs.len() >= 7, "expected the 4 shipped envs and at least 3 valid fixtures");
+    assert!(
+        dirs.len() >= 7,
+        "expected the 4 shipped envs and at least 3 valid fixtures"
+    );
     for dir in dirs {
         let input = common::input(&dir, "x");
         if let Err(report) = gateway_codegen::analyze(&input) {
@@ -33,7 +42,10 @@ fn schemas_describe_every_property() {
     fn walk(v: &serde_json::Value, path: &str) {
         if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
             for (k, p) in props {
-                assert!(p.get("description").is_some(), "{path}.{k} has no description");
+                assert!(
+                    p.get("description").is_some(),
+                    "{path}.{k} has no description"
+                );
             }
         }
         if let Some(obj) = v.as_object() {

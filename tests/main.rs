@@ -9,6 +9,7 @@
 mod api;
 mod errors;
 mod golden;
+mod invariants;
 mod lifecycle;
 mod openai_sdk;
 mod streaming;

@@ -106,7 +106,11 @@ fn override_ref(manifest: &Path, value: &str) -> FileRef {
         Ok(rel) => rel.display().to_string(),
         Err(_) => value.to_owned(),
     };
-    FileRef { path, display }
+    FileRef {
+        path,
+        display,
+        required: true,
+    }
 }
 
 fn known_envs(manifest: &Path) -> String {

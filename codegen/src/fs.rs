@@ -1,7 +1,8 @@
 //! Reading a config directory (or per-file overrides) from disk into an [`Input`].
 //!
 //! The only module that touches the filesystem for reading; it does not
-//! parse. Missing or unreadable files become GW0005 diagnostics.
+//! parse. A file missing from a config directory is an empty mapping; a
+//! missing override file, or any unreadable file, is a GW0005 diagnostic.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,8 @@ pub struct FileRef {
     pub path: PathBuf,
     /// Workspace-relative display path.
     pub display: String,
+    /// Whether a missing file is an error (explicit overrides) or an empty mapping.
+    pub required: bool,
 }
 
 /// The four files of `dir`, displayed as `<display_dir>/<file>.yaml`.
@@ -23,10 +26,11 @@ pub fn dir_files(dir: &Path, display_dir: &str) -> [FileRef; 4] {
     FileKind::ALL.map(|k| FileRef {
         path: dir.join(k.file_name()),
         display: format!("{}/{}", display_dir.trim_end_matches('/'), k.file_name()),
+        required: false,
     })
 }
 
-/// Read all four files; every unreadable one is reported.
+/// Read all four files; every unreadable (or missing required) one is reported.
 pub fn read(environment: &str, files: &[FileRef; 4]) -> Result<Input, Report> {
     let mut diags = Diagnostics::default();
     let mut sources: [SourceFile; 4] = Default::default();
@@ -35,16 +39,14 @@ pub fn read(environment: &str, files: &[FileRef; 4]) -> Result<Input, Report> {
         sources[kind.index()].display = f.display.clone();
         match std::fs::read_to_string(&f.path) {
             Ok(text) => sources[kind.index()].text = text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && !f.required => {}
             Err(err) => diags.push(
                 Diagnostic::error(
                     codes::UNREADABLE_FILE,
                     kind,
                     format!("cannot read `{}`: {err}", f.display),
                 )
-                .help(format!(
-                    "create `{}` (an empty file means an empty mapping) or fix the override path",
-                    f.display
-                )),
+                .help("check the path (relative override paths start at the workspace root) and permissions"),
             ),
         }
     }

@@ -134,21 +134,19 @@ struct Converter<'a> {
 }
 
 impl Converter<'_> {
-    /// Byte span of a node, clamped to its first line; empty spans widen to `fallback`.
+    /// Byte span of a node, clamped to its first line; a flow collection spans
+    /// to its closing bracket when that is on the same line; empty spans widen
+    /// to `fallback` (the key) or to the end of the line.
     fn span(&self, node: &MarkedYaml<'_>, fallback: Option<Span>) -> Span {
         let start = self.chars.byte(node.span.start.index());
-        let end = self
-            .chars
-            .byte(node.span.end.index())
-            .max(start)
-            .min(line_end(self.text, start));
+        let eol = line_end(self.text, start);
+        let mut end = self.chars.byte(node.span.end.index()).max(start).min(eol);
+        if let Some(close) = flow_end(self.text.get(start..eol).unwrap_or("")) {
+            end = end.max(start + close);
+        }
         let span = Span {
             start,
-            end: if end > start {
-                end
-            } else {
-                line_end(self.text, start)
-            },
+            end: if end > start { end } else { eol },
         };
         match fallback {
             Some(key) if span.start == span.end => key,
@@ -258,6 +256,31 @@ impl Converter<'_> {
                 .help("write a plain string, number, boolean, mapping or sequence"),
         );
     }
+}
+
+/// Length up to and including the bracket closing a flow collection that starts
+/// `line`, if it closes on this line (quotes are skipped roughly).
+fn flow_end(line: &str) -> Option<usize> {
+    if !line.starts_with(['{', '[']) {
+        return None;
+    }
+    let (mut depth, mut quote) = (0usize, None);
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '{' | '[') => depth += 1,
+            (None, '}' | ']') => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// RFC 6901 escaping of one pointer segment.

@@ -103,3 +103,19 @@ fn no_panic_on_odd_inputs() {
         let _ = gateway_codegen::analyze(&common::inline(text, text));
     }
 }
+
+#[test]
+fn cargo_error_lines_name_file_line_col_and_code() {
+    let dir = common::workspace().join("codegen/tests/fixtures/invalid/many-mistakes");
+    let report = gateway_codegen::analyze(&common::input(&dir, "many"))
+        .err()
+        .unwrap();
+    let lines = report.cargo_errors();
+    assert_eq!(lines.len(), report.items.len());
+    assert_eq!(
+        lines[0],
+        "cargo::error=codegen/tests/fixtures/invalid/many-mistakes/upstreams.yaml:5:15: \
+         [GW0305] invalid `base_url`: scheme `ftp` is not `http` or `https`"
+    );
+    assert!(lines.iter().all(|l| !l.contains('\n')));
+}

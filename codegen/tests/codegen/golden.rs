@@ -66,3 +66,40 @@ fn large_tables_use_sorted_lookup() {
     .unwrap();
     assert!(dev.contains("match name"));
 }
+
+#[test]
+fn config_digest_covers_path_length_and_bytes_in_order() {
+    use sha2::{Digest, Sha256};
+    let input = common::input(&common::workspace().join("config/prod"), "prod");
+    let mut h = Sha256::new();
+    for f in &input.files {
+        h.update(format!("{}\0{}\0", f.display, f.text.len()));
+        h.update(&f.text);
+    }
+    let expect: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(gateway_codegen::config_sha256(&input.files), expect);
+    let code = gateway_codegen::compile(&input).unwrap();
+    assert!(
+        code.lines()
+            .next()
+            .unwrap()
+            .contains(&format!("(sha256 {expect}). Do not edit."))
+    );
+}
+
+#[test]
+fn environment_names() {
+    use gateway_codegen::cargo::is_env_name;
+    for (name, ok) in [
+        ("prod", true),
+        ("eu-west_1", true),
+        ("0", true),
+        ("", false),
+        ("Prod", false),
+        ("-x", false),
+        ("a/b", false),
+        ("..", false),
+    ] {
+        assert_eq!(is_env_name(name), ok, "{name}");
+    }
+}

@@ -6,23 +6,41 @@ use std::process::Command;
 fn cargo_tree(args: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .args(["tree", "--locked", "--offline", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run cargo tree");
-    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn crate_names(tree: &str) -> Vec<String> {
-    tree.lines().filter_map(|line| line.split_whitespace().next()).map(str::to_string).collect()
+    tree.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
 }
 
 fn assert_absent(tree: &str, forbidden: &[&str], what: &str) {
     let names = crate_names(tree);
     for name in forbidden {
-        assert!(!names.iter().any(|n| n == name), "{what} must not depend on `{name}`:\n{tree}");
+        assert!(
+            !names.iter().any(|n| n == name),
+            "{what} must not depend on `{name}`:\n{tree}"
+        );
     }
 }
 
@@ -30,16 +48,47 @@ fn assert_absent(tree: &str, forbidden: &[&str], what: &str) {
 #[test]
 fn runtime_has_no_config_compiler_dependencies() {
     let tree = cargo_tree(&["-e", "normal,no-proc-macro", "-p", "gateway-runtime"]);
-    assert!(crate_names(&tree).iter().any(|n| n == "hyper"), "sanity: the tree lists hyper:\n{tree}");
-    assert_absent(&tree, &["saphyr", "saphyr-parser", "schemars", "jsonschema", "prettyplease", "gateway-codegen", "syn", "quote", "annotate-snippets"], "gateway-runtime");
+    assert!(
+        crate_names(&tree).iter().any(|n| n == "hyper"),
+        "sanity: the tree lists hyper:\n{tree}"
+    );
+    assert_absent(
+        &tree,
+        &[
+            "saphyr",
+            "saphyr-parser",
+            "schemars",
+            "jsonschema",
+            "prettyplease",
+            "gateway-codegen",
+            "syn",
+            "quote",
+            "annotate-snippets",
+        ],
+        "gateway-runtime",
+    );
 }
 
 /// Invariants 2 and 7: codegen never pulls the async stack, and nothing fetches over the network at build time.
 #[test]
 fn codegen_has_no_runtime_or_network_dependencies() {
     let tree = cargo_tree(&["-e", "normal", "-p", "gateway-codegen"]);
-    assert!(crate_names(&tree).iter().any(|n| n == "saphyr"), "sanity: the tree lists saphyr:\n{tree}");
-    assert_absent(&tree, &["gateway-runtime", "tokio", "hyper", "reqwest", "hyper-util", "rustls"], "gateway-codegen");
+    assert!(
+        crate_names(&tree).iter().any(|n| n == "saphyr"),
+        "sanity: the tree lists saphyr:\n{tree}"
+    );
+    assert_absent(
+        &tree,
+        &[
+            "gateway-runtime",
+            "tokio",
+            "hyper",
+            "reqwest",
+            "hyper-util",
+            "rustls",
+        ],
+        "gateway-codegen",
+    );
 }
 
 /// Invariant 3: generated code is data and dispatch only.
@@ -50,14 +99,29 @@ fn generated_code_is_data_and_dispatch_only() {
     for entry in std::fs::read_dir(dir).expect("golden dir") {
         let path = entry.expect("entry").path();
         let text = code_only(&std::fs::read_to_string(&path).expect("golden file"));
-        for forbidden in ["unsafe", "impl ", "Vec<", "String", "Box<", "vec!", "format!", "use ", "loop", "while ", "for "] {
-            assert!(!text.contains(forbidden), "{}: generated code contains `{forbidden}`", path.display());
+        for forbidden in [
+            "unsafe", "impl ", "Vec<", "String", "Box<", "vec!", "format!", "use ", "loop",
+            "while ", "for ",
+        ] {
+            assert!(
+                !text.contains(forbidden),
+                "{}: generated code contains `{forbidden}`",
+                path.display()
+            );
         }
         let functions = text.matches("fn ").count();
-        assert_eq!(functions, 1, "{}: only `resolve_model` is a function", path.display());
+        assert_eq!(
+            functions,
+            1,
+            "{}: only `resolve_model` is a function",
+            path.display()
+        );
         checked += 1;
     }
-    assert!(checked >= 4, "expected the shipped environments' golden files");
+    assert!(
+        checked >= 4,
+        "expected the shipped environments' golden files"
+    );
 }
 
 /// The text without comments and string literal contents, so only code is scanned.
@@ -103,25 +167,56 @@ fn code_only_strips_strings_and_comments() {
 #[test]
 fn build_script_declares_inputs_and_matches_golden() {
     let out_dir = env!("OUT_DIR");
-    let generated = std::fs::read_to_string(format!("{out_dir}/config.rs")).expect("generated config.rs");
+    let generated =
+        std::fs::read_to_string(format!("{out_dir}/config.rs")).expect("generated config.rs");
     let environment = generated
         .split("environment: \"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("generated CONFIG names its environment");
-    let golden_path = format!("{}/codegen/tests/golden/{environment}.rs", env!("CARGO_MANIFEST_DIR"));
+    let golden_path = format!(
+        "{}/codegen/tests/golden/{environment}.rs",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let golden = std::fs::read_to_string(&golden_path).expect("golden for the built environment");
-    assert!(generated == golden, "build.rs output differs from {golden_path}; regenerate with `GATEWAY_BLESS=1 cargo test -p gateway-codegen`");
-    assert!(generated.starts_with("// @generated by gateway-codegen from config/"), "header names workspace-relative sources");
-    assert!(!generated.contains(env!("CARGO_MANIFEST_DIR")), "no absolute paths in generated code");
+    assert!(
+        generated == golden,
+        "build.rs output differs from {golden_path}; regenerate with `GATEWAY_BLESS=1 cargo test -p gateway-codegen`"
+    );
+    assert!(
+        generated.starts_with("// @generated by gateway-codegen from config/"),
+        "header names workspace-relative sources"
+    );
+    assert!(
+        !generated.contains(env!("CARGO_MANIFEST_DIR")),
+        "no absolute paths in generated code"
+    );
 
-    let output = std::fs::read_to_string(format!("{out_dir}/../output")).expect("build script output");
-    for variable in ["GATEWAY_ENV", "GATEWAY_UPSTREAM_CONFIG", "GATEWAY_AGENT_CONFIG", "GATEWAY_TOOL_CONFIG", "GATEWAY_SECURITY_CONFIG"] {
-        assert!(output.contains(&format!("cargo::rerun-if-env-changed={variable}")), "build.rs must declare {variable}:\n{output}");
-    }
-    for file in ["upstreams.yaml", "agents.yaml", "tools.yaml", "security.yaml"] {
+    let output =
+        std::fs::read_to_string(format!("{out_dir}/../output")).expect("build script output");
+    for variable in [
+        "GATEWAY_ENV",
+        "GATEWAY_UPSTREAM_CONFIG",
+        "GATEWAY_AGENT_CONFIG",
+        "GATEWAY_TOOL_CONFIG",
+        "GATEWAY_SECURITY_CONFIG",
+    ] {
         assert!(
-            output.lines().any(|l| l.starts_with("cargo::rerun-if-changed=") && l.ends_with(&format!("config/{environment}/{file}"))),
+            output.contains(&format!("cargo::rerun-if-env-changed={variable}")),
+            "build.rs must declare {variable}:\n{output}"
+        );
+    }
+    for file in [
+        "upstreams.yaml",
+        "agents.yaml",
+        "tools.yaml",
+        "security.yaml",
+    ] {
+        assert!(
+            output
+                .lines()
+                .any(|l| l.starts_with("cargo::rerun-if-changed=")
+                    && l.ends_with(&format!("config/{environment}/{file}"))),
             "build.rs must declare config/{environment}/{file}:\n{output}"
         );
     }
@@ -130,10 +225,21 @@ fn build_script_declares_inputs_and_matches_golden() {
 /// Invariant 6: inbound keys are compiled in only as digests; secrets are referenced by name.
 #[test]
 fn compiled_config_holds_digests_and_names_never_secrets() {
-    let generated = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/config.rs")).expect("generated config.rs");
-    for secret in [crate::support::CLIENT_KEY, crate::support::ADMIN_KEY, crate::support::UPSTREAM_KEY] {
+    let generated = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/config.rs"))
+        .expect("generated config.rs");
+    for secret in [
+        crate::support::CLIENT_KEY,
+        crate::support::ADMIN_KEY,
+        crate::support::UPSTREAM_KEY,
+    ] {
         assert!(!generated.contains(secret));
     }
-    assert!(generated.contains("SecretRef::Env("), "secrets appear as environment variable names");
-    assert!(!generated.contains("sk-"), "nothing that looks like a provider key");
+    assert!(
+        generated.contains("SecretRef::Env("),
+        "secrets appear as environment variable names"
+    );
+    assert!(
+        !generated.contains("sk-"),
+        "nothing that looks like a provider key"
+    );
 }

@@ -12,13 +12,24 @@ fn version_and_routes_print_the_compiled_config() {
     assert_test_environment();
     let (status, stdout, _) = run_to_exit(&["--version"], &[]);
     assert!(status.success());
-    assert!(stdout.starts_with("gateway ") && stdout.contains("config sha256 "), "{stdout}");
+    assert!(
+        stdout.starts_with("gateway ") && stdout.contains("config sha256 "),
+        "{stdout}"
+    );
     let (status, stdout, _) = run_to_exit(&["routes"], &[]);
     assert!(status.success());
-    assert!(stdout.lines().any(|l| l.starts_with("echo") && l.contains("local") && l.contains("upstream-echo-model")), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("echo")
+            && l.contains("local")
+            && l.contains("upstream-echo-model")),
+        "{stdout}"
+    );
     let (status, _, stderr) = run_to_exit(&["--frobnicate"], &[]);
     assert_eq!(status.code(), Some(2));
-    assert!(stderr.contains("unknown argument `--frobnicate`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown argument `--frobnicate`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -27,8 +38,14 @@ fn missing_secrets_stop_startup_with_the_full_list() {
     let (status, stdout, stderr) = run_to_exit(&["--listen", "127.0.0.1:0"], &[]);
     assert_eq!(status.code(), Some(2), "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.contains("GATEWAY_TEST_UPSTREAM_KEY"), "{stderr}");
-    assert!(stderr.contains("GATEWAY_TEST_SECOND_KEY"), "every missing secret is listed: {stderr}");
-    assert!(!stderr.contains("GATEWAY_TEST_OPTIONAL_KEY"), "optional upstreams are disabled, not fatal: {stderr}");
+    assert!(
+        stderr.contains("GATEWAY_TEST_SECOND_KEY"),
+        "every missing secret is listed: {stderr}"
+    );
+    assert!(
+        !stderr.contains("GATEWAY_TEST_OPTIONAL_KEY"),
+        "optional upstreams are disabled, not fatal: {stderr}"
+    );
     assert!(!stdout.contains("listening on"));
 }
 
@@ -39,7 +56,10 @@ fn bad_listen_address_is_a_clear_error() {
     env.push(("GATEWAY_LISTEN", "localhost-8080".to_string()));
     let (status, _, stderr) = run_to_exit(&[], &env);
     assert_eq!(status.code(), Some(2));
-    assert!(stderr.contains("listen address `localhost-8080`"), "{stderr}");
+    assert!(
+        stderr.contains("listen address `localhost-8080`"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,11 +67,25 @@ async fn sigterm_drains_an_in_flight_stream_then_exits_zero() {
     let upstream = MockUpstream::start().await;
     let mut gateway = Gateway::start(&standard_env(&upstream.base_url()));
     let auth = format!("Bearer {CLIENT_KEY}");
-    let body = r#"{"model":"slow-stream","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
-    let response = open(gateway.addr, "POST", "/v1/chat/completions", &[("authorization", &auth)], body).await;
+    let body =
+        r#"{"model":"slow-stream","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+    let response = open(
+        gateway.addr,
+        "POST",
+        "/v1/chat/completions",
+        &[("authorization", &auth)],
+        body,
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let mut stream = response.into_body();
-    let first = tokio::time::timeout(LIMIT, stream.frame()).await.unwrap().unwrap().unwrap().into_data().unwrap();
+    let first = tokio::time::timeout(LIMIT, stream.frame())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+        .into_data()
+        .unwrap();
     assert!(first.starts_with(b"data: "));
 
     gateway.signal("TERM");
@@ -69,15 +103,25 @@ async fn sigterm_drains_an_in_flight_stream_then_exits_zero() {
     assert!(saw_draining, "/ready never turned 503 after SIGTERM");
 
     let mut rest = first.to_vec();
-    while let Some(frame) = tokio::time::timeout(LIMIT, stream.frame()).await.expect("stream continues") {
+    while let Some(frame) = tokio::time::timeout(LIMIT, stream.frame())
+        .await
+        .expect("stream continues")
+    {
         if let Ok(data) = frame.expect("frame").into_data() {
             rest.extend_from_slice(&data);
         }
     }
     let text = String::from_utf8(rest).unwrap();
-    assert!(text.ends_with("data: [DONE]\n\n"), "the in-flight stream finished: {text}");
+    assert!(
+        text.ends_with("data: [DONE]\n\n"),
+        "the in-flight stream finished: {text}"
+    );
     let status = gateway.wait_exit(Duration::from_secs(15));
     assert_eq!(status.code(), Some(0));
     let logs = gateway.logs();
-    assert!(logs.contains(r#""event":"server.draining""#) && logs.contains(r#""event":"server.drained""#), "{logs}");
+    assert!(
+        logs.contains(r#""event":"server.draining""#)
+            && logs.contains(r#""event":"server.drained""#),
+        "{logs}"
+    );
 }

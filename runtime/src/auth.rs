@@ -30,7 +30,10 @@ pub fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<Caller, GatewayE
         return Ok(Caller::Anonymous);
     }
     let digest = presented_digest(headers).ok_or(GatewayError::MissingApiKey)?;
-    if auth.admin_key_sha256.is_some_and(|admin| bool::from(admin.ct_eq(&digest))) {
+    if auth
+        .admin_key_sha256
+        .is_some_and(|admin| bool::from(admin.ct_eq(&digest)))
+    {
         return Ok(Caller::Admin);
     }
     let mut matched: Option<&'static str> = None;
@@ -45,7 +48,9 @@ pub fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<Caller, GatewayE
 
 /// Requires the admin key when one is configured (for `/metrics`).
 pub fn authenticate_admin(auth: &Auth, headers: &HeaderMap) -> Result<(), GatewayError> {
-    let Some(admin) = auth.admin_key_sha256 else { return Ok(()) };
+    let Some(admin) = auth.admin_key_sha256 else {
+        return Ok(());
+    };
     match presented_digest(headers) {
         Some(digest) if bool::from(admin.ct_eq(&digest)) => Ok(()),
         _ => Err(GatewayError::AdminKeyRequired),
@@ -89,15 +94,24 @@ mod tests {
         let check = |value: Option<&str>| authenticate(auth, &headers(value));
         assert_eq!(check(Some("Bearer unit-key")), Ok(Caller::Key("unit")));
         assert_eq!(check(Some("bearer unit-key")), Ok(Caller::Key("unit")));
-        assert_eq!(check(Some("Bearer wrong")), Err(GatewayError::InvalidApiKey));
-        assert_eq!(check(Some("Basic dW5pdC1rZXk=")), Err(GatewayError::MissingApiKey));
+        assert_eq!(
+            check(Some("Bearer wrong")),
+            Err(GatewayError::InvalidApiKey)
+        );
+        assert_eq!(
+            check(Some("Basic dW5pdC1rZXk=")),
+            Err(GatewayError::MissingApiKey)
+        );
         assert_eq!(check(Some("Bearer ")), Err(GatewayError::MissingApiKey));
         assert_eq!(check(None), Err(GatewayError::MissingApiKey));
     }
 
     #[test]
     fn open_when_no_keys_configured() {
-        let auth = Auth { api_keys: &[], admin_key_sha256: None };
+        let auth = Auth {
+            api_keys: &[],
+            admin_key_sha256: None,
+        };
         assert_eq!(authenticate(&auth, &headers(None)), Ok(Caller::Anonymous));
     }
 
@@ -105,10 +119,22 @@ mod tests {
     fn admin_key_works_on_api_and_guards_metrics() {
         static KEYS: [ApiKey; 0] = [];
         let admin: [u8; 32] = Sha256::digest(b"admin").into();
-        let auth = Auth { api_keys: &KEYS, admin_key_sha256: Some(admin) };
-        assert_eq!(authenticate(&auth, &headers(Some("Bearer admin"))), Ok(Caller::Admin));
-        assert_eq!(authenticate_admin(&auth, &headers(Some("Bearer admin"))), Ok(()));
-        assert_eq!(authenticate_admin(&auth, &headers(Some("Bearer other"))), Err(GatewayError::AdminKeyRequired));
+        let auth = Auth {
+            api_keys: &KEYS,
+            admin_key_sha256: Some(admin),
+        };
+        assert_eq!(
+            authenticate(&auth, &headers(Some("Bearer admin"))),
+            Ok(Caller::Admin)
+        );
+        assert_eq!(
+            authenticate_admin(&auth, &headers(Some("Bearer admin"))),
+            Ok(())
+        );
+        assert_eq!(
+            authenticate_admin(&auth, &headers(Some("Bearer other"))),
+            Err(GatewayError::AdminKeyRequired)
+        );
         assert_eq!(authenticate_admin(&CONFIG.auth, &headers(None)), Ok(()));
     }
 }

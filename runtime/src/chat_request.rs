@@ -38,29 +38,53 @@ struct Fields<'a> {
 /// Parses and validates the head of a chat completion body.
 pub fn parse(body: &[u8]) -> Result<ChatHead<'_>, GatewayError> {
     let text = std::str::from_utf8(body).map_err(|error| {
-        GatewayError::InvalidJson(format!("the body is not valid UTF-8 (byte {})", error.valid_up_to()))
+        GatewayError::InvalidJson(format!(
+            "the body is not valid UTF-8 (byte {})",
+            error.valid_up_to()
+        ))
     })?;
     if !text.trim_start().starts_with('{') {
-        return Err(GatewayError::InvalidJson("the body must be a JSON object".into()));
+        return Err(GatewayError::InvalidJson(
+            "the body must be a JSON object".into(),
+        ));
     }
-    let fields: Fields<'_> = serde_json::from_str(text).map_err(|error| GatewayError::InvalidJson(error.to_string()))?;
-    let raw_model = fields.model.filter(|raw| raw.get() != "null").ok_or(GatewayError::MissingField("model"))?;
-    let model: Cow<'_, str> = serde_json::from_str(raw_model.get()).map_err(|_| GatewayError::InvalidField {
-        param: "model",
-        message: "'model' must be a string naming one of the models from GET /v1/models.".into(),
-    })?;
-    let messages = fields.messages.filter(|raw| raw.get() != "null").ok_or(GatewayError::MissingField("messages"))?;
+    let fields: Fields<'_> =
+        serde_json::from_str(text).map_err(|error| GatewayError::InvalidJson(error.to_string()))?;
+    let raw_model = fields
+        .model
+        .filter(|raw| raw.get() != "null")
+        .ok_or(GatewayError::MissingField("model"))?;
+    let model: Cow<'_, str> =
+        serde_json::from_str(raw_model.get()).map_err(|_| GatewayError::InvalidField {
+            param: "model",
+            message: "'model' must be a string naming one of the models from GET /v1/models."
+                .into(),
+        })?;
+    let messages = fields
+        .messages
+        .filter(|raw| raw.get() != "null")
+        .ok_or(GatewayError::MissingField("messages"))?;
     if !messages.get().starts_with('[') {
-        return Err(GatewayError::InvalidField { param: "messages", message: "'messages' must be an array.".into() });
+        return Err(GatewayError::InvalidField {
+            param: "messages",
+            message: "'messages' must be an array.".into(),
+        });
     }
     let start = raw_model.get().as_ptr() as usize - text.as_ptr() as usize;
-    Ok(ChatHead { model, model_span: start..start + raw_model.get().len() })
+    Ok(ChatHead {
+        model,
+        model_span: start..start + raw_model.get().len(),
+    })
 }
 
 /// The body with the `model` value replaced by `upstream_model_json` (an
 /// already JSON-encoded string). Returns the original bytes untouched when
 /// the value is already byte-identical.
-pub fn rewrite_model(body: Bytes, span: std::ops::Range<usize>, upstream_model_json: &[u8]) -> Bytes {
+pub fn rewrite_model(
+    body: Bytes,
+    span: std::ops::Range<usize>,
+    upstream_model_json: &[u8],
+) -> Bytes {
     if body.get(span.clone()) == Some(upstream_model_json) {
         return body;
     }
@@ -92,12 +116,17 @@ mod tests {
 
     #[test]
     fn rewrite_preserves_every_other_byte() {
-        let body = Bytes::from_static(br#"{ "model":"pub\u0041", "unknown_field": [1, 2.50, "s"], "messages":[] }"#);
+        let body = Bytes::from_static(
+            br#"{ "model":"pub\u0041", "unknown_field": [1, 2.50, "s"], "messages":[] }"#,
+        );
         let head = parse(&body).unwrap();
         assert_eq!(head.model, "pubA");
         let span = head.model_span.clone();
         let out = rewrite_model(body.clone(), span, br#""upstream-x""#);
-        assert_eq!(&out[..], br#"{ "model":"upstream-x", "unknown_field": [1, 2.50, "s"], "messages":[] }"#);
+        assert_eq!(
+            &out[..],
+            br#"{ "model":"upstream-x", "unknown_field": [1, 2.50, "s"], "messages":[] }"#
+        );
     }
 
     #[test]
@@ -110,16 +139,48 @@ mod tests {
 
     #[test]
     fn rejects_bad_bodies_with_specific_errors() {
-        assert!(matches!(parse_err("not json"), GatewayError::InvalidJson(_)));
+        assert!(matches!(
+            parse_err("not json"),
+            GatewayError::InvalidJson(_)
+        ));
         assert!(matches!(parse_err("[1,2]"), GatewayError::InvalidJson(_)));
-        assert!(matches!(parse_err(r#"{"model":"m","messages":[]"#), GatewayError::InvalidJson(_)));
-        assert!(matches!(parse_err(r#"{"model":"a","model":"b","messages":[]}"#), GatewayError::InvalidJson(_)));
-        assert_eq!(parse_err(r#"{"messages":[]}"#), GatewayError::MissingField("model"));
-        assert_eq!(parse_err(r#"{"model":null,"messages":[]}"#), GatewayError::MissingField("model"));
-        assert_eq!(parse_err(r#"{"model":"m"}"#), GatewayError::MissingField("messages"));
-        assert!(matches!(parse_err(r#"{"model":3,"messages":[]}"#), GatewayError::InvalidField { param: "model", .. }));
-        assert!(matches!(parse_err(r#"{"model":"m","messages":"hi"}"#), GatewayError::InvalidField { param: "messages", .. }));
-        assert!(matches!(parse_err(r#"{"model":"m","messages":[],"stream":"yes"}"#), GatewayError::InvalidJson(_)));
-        assert!(matches!(parse(b"{\"model\":\"\xff\",\"messages\":[]}").unwrap_err(), GatewayError::InvalidJson(m) if m.contains("UTF-8")));
+        assert!(matches!(
+            parse_err(r#"{"model":"m","messages":[]"#),
+            GatewayError::InvalidJson(_)
+        ));
+        assert!(matches!(
+            parse_err(r#"{"model":"a","model":"b","messages":[]}"#),
+            GatewayError::InvalidJson(_)
+        ));
+        assert_eq!(
+            parse_err(r#"{"messages":[]}"#),
+            GatewayError::MissingField("model")
+        );
+        assert_eq!(
+            parse_err(r#"{"model":null,"messages":[]}"#),
+            GatewayError::MissingField("model")
+        );
+        assert_eq!(
+            parse_err(r#"{"model":"m"}"#),
+            GatewayError::MissingField("messages")
+        );
+        assert!(matches!(
+            parse_err(r#"{"model":3,"messages":[]}"#),
+            GatewayError::InvalidField { param: "model", .. }
+        ));
+        assert!(matches!(
+            parse_err(r#"{"model":"m","messages":"hi"}"#),
+            GatewayError::InvalidField {
+                param: "messages",
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse_err(r#"{"model":"m","messages":[],"stream":"yes"}"#),
+            GatewayError::InvalidJson(_)
+        ));
+        assert!(
+            matches!(parse(b"{\"model\":\"\xff\",\"messages\":[]}").unwrap_err(), GatewayError::InvalidJson(m) if m.contains("UTF-8"))
+        );
     }
 }

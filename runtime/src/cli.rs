@@ -30,7 +30,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--help" | "-h" | "help" => command = Some(Command::Help),
             "routes" => command = Some(Command::Routes),
             "serve" => {}
-            "--listen" => listen = Some(args.next().ok_or("`--listen` needs an address, e.g. `--listen 127.0.0.1:8080`")?),
+            "--listen" => {
+                listen = Some(
+                    args.next()
+                        .ok_or("`--listen` needs an address, e.g. `--listen 127.0.0.1:8080`")?,
+                )
+            }
             other => match other.strip_prefix("--listen=") {
                 Some(address) => listen = Some(address.to_string()),
                 None => return Err(format!("unknown argument `{other}`")),
@@ -52,11 +57,24 @@ mod tests {
     #[test]
     fn parses_commands() {
         check(&[], Ok(Command::Serve { listen: None }));
-        check(&["serve", "--listen", "127.0.0.1:0"], Ok(Command::Serve { listen: Some("127.0.0.1:0".into()) }));
-        check(&["--listen=[::1]:80"], Ok(Command::Serve { listen: Some("[::1]:80".into()) }));
+        check(
+            &["serve", "--listen", "127.0.0.1:0"],
+            Ok(Command::Serve {
+                listen: Some("127.0.0.1:0".into()),
+            }),
+        );
+        check(
+            &["--listen=[::1]:80"],
+            Ok(Command::Serve {
+                listen: Some("[::1]:80".into()),
+            }),
+        );
         check(&["--version"], Ok(Command::Version));
         check(&["routes"], Ok(Command::Routes));
         check(&["--bogus"], Err("unknown argument `--bogus`"));
-        check(&["--listen"], Err("`--listen` needs an address, e.g. `--listen 127.0.0.1:8080`"));
+        check(
+            &["--listen"],
+            Err("`--listen` needs an address, e.g. `--listen 127.0.0.1:8080`"),
+        );
     }
 }

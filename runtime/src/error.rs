@@ -32,25 +32,45 @@ pub enum GatewayError {
     /// A required field is absent or null.
     MissingField(&'static str),
     /// A field has the wrong type or value.
-    InvalidField { param: &'static str, message: String },
+    InvalidField {
+        param: &'static str,
+        message: String,
+    },
     MissingApiKey,
     InvalidApiKey,
     /// `/metrics` needs the admin key and it was not presented.
     AdminKeyRequired,
     ModelNotFound(String),
-    PayloadTooLarge { limit: u64 },
+    PayloadTooLarge {
+        limit: u64,
+    },
     /// The client did not finish sending its body in time.
     BodyTimeout,
     /// The client's body ended early or the connection broke.
     BodyIncomplete,
-    MethodNotAllowed { allow: &'static str },
-    UnknownPath { method: String, path: String },
+    MethodNotAllowed {
+        allow: &'static str,
+    },
+    UnknownPath {
+        method: String,
+        path: String,
+    },
     /// The model's upstream was disabled at startup (optional upstream whose secret is missing).
-    UpstreamDisabled { upstream: &'static str },
-    UpstreamUnreachable { upstream: &'static str, detail: String },
-    UpstreamTimeout { upstream: &'static str },
+    UpstreamDisabled {
+        upstream: &'static str,
+    },
+    UpstreamUnreachable {
+        upstream: &'static str,
+        detail: String,
+    },
+    UpstreamTimeout {
+        upstream: &'static str,
+    },
     /// The upstream answered with something that is not a usable response.
-    UpstreamInvalid { upstream: &'static str, detail: String },
+    UpstreamInvalid {
+        upstream: &'static str,
+        detail: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -74,22 +94,97 @@ impl GatewayError {
         use GatewayError as E;
         const INVALID: &str = "invalid_request_error";
         match self {
-            E::InvalidJson(_) => (StatusCode::BAD_REQUEST, INVALID, Some("invalid_json"), Client),
-            E::MissingField(_) => (StatusCode::BAD_REQUEST, INVALID, Some("missing_required_parameter"), Client),
-            E::InvalidField { .. } => (StatusCode::BAD_REQUEST, INVALID, Some("invalid_value"), Client),
-            E::MissingApiKey => (StatusCode::UNAUTHORIZED, INVALID, Some("missing_api_key"), Client),
-            E::InvalidApiKey => (StatusCode::UNAUTHORIZED, INVALID, Some("invalid_api_key"), Client),
-            E::AdminKeyRequired => (StatusCode::UNAUTHORIZED, INVALID, Some("admin_key_required"), Client),
-            E::ModelNotFound(_) => (StatusCode::NOT_FOUND, INVALID, Some("model_not_found"), Client),
-            E::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, INVALID, Some("request_too_large"), Client),
-            E::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, INVALID, Some("request_timeout"), Client),
-            E::BodyIncomplete => (StatusCode::BAD_REQUEST, INVALID, Some("incomplete_body"), Client),
-            E::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, INVALID, Some("method_not_allowed"), Client),
+            E::InvalidJson(_) => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some("invalid_json"),
+                Client,
+            ),
+            E::MissingField(_) => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some("missing_required_parameter"),
+                Client,
+            ),
+            E::InvalidField { .. } => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some("invalid_value"),
+                Client,
+            ),
+            E::MissingApiKey => (
+                StatusCode::UNAUTHORIZED,
+                INVALID,
+                Some("missing_api_key"),
+                Client,
+            ),
+            E::InvalidApiKey => (
+                StatusCode::UNAUTHORIZED,
+                INVALID,
+                Some("invalid_api_key"),
+                Client,
+            ),
+            E::AdminKeyRequired => (
+                StatusCode::UNAUTHORIZED,
+                INVALID,
+                Some("admin_key_required"),
+                Client,
+            ),
+            E::ModelNotFound(_) => (
+                StatusCode::NOT_FOUND,
+                INVALID,
+                Some("model_not_found"),
+                Client,
+            ),
+            E::PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                INVALID,
+                Some("request_too_large"),
+                Client,
+            ),
+            E::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                INVALID,
+                Some("request_timeout"),
+                Client,
+            ),
+            E::BodyIncomplete => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some("incomplete_body"),
+                Client,
+            ),
+            E::MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                INVALID,
+                Some("method_not_allowed"),
+                Client,
+            ),
             E::UnknownPath { .. } => (StatusCode::NOT_FOUND, INVALID, Some("unknown_url"), Client),
-            E::UpstreamDisabled { .. } => (StatusCode::SERVICE_UNAVAILABLE, "api_error", Some("upstream_disabled"), Gateway),
-            E::UpstreamUnreachable { .. } => (StatusCode::BAD_GATEWAY, "api_error", Some("upstream_unreachable"), Upstream),
-            E::UpstreamTimeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "api_error", Some("upstream_timeout"), Upstream),
-            E::UpstreamInvalid { .. } => (StatusCode::BAD_GATEWAY, "api_error", Some("upstream_invalid_response"), Upstream),
+            E::UpstreamDisabled { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("upstream_disabled"),
+                Gateway,
+            ),
+            E::UpstreamUnreachable { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                Some("upstream_unreachable"),
+                Upstream,
+            ),
+            E::UpstreamTimeout { .. } => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "api_error",
+                Some("upstream_timeout"),
+                Upstream,
+            ),
+            E::UpstreamInvalid { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                Some("upstream_invalid_response"),
+                Upstream,
+            ),
         }
     }
 
@@ -113,26 +208,44 @@ impl GatewayError {
     /// Human-readable message; never contains a secret or a presented key.
     pub fn message(&self) -> String {
         match self {
-            Self::InvalidJson(detail) => format!("We could not parse the JSON body of your request: {detail}"),
+            Self::InvalidJson(detail) => {
+                format!("We could not parse the JSON body of your request: {detail}")
+            }
             Self::MissingField(field) => format!("Missing required parameter: '{field}'."),
             Self::InvalidField { message, .. } => message.clone(),
-            Self::MissingApiKey => "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.".into(),
+            Self::MissingApiKey => {
+                "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.".into()
+            }
             Self::InvalidApiKey => "Incorrect API key provided.".into(),
-            Self::AdminKeyRequired => "This endpoint needs the admin key as 'Authorization: Bearer <admin key>'.".into(),
+            Self::AdminKeyRequired => {
+                "This endpoint needs the admin key as 'Authorization: Bearer <admin key>'.".into()
+            }
             Self::ModelNotFound(model) => format!(
                 "The model `{model}` does not exist or you do not have access to it. GET /v1/models lists the models this gateway serves."
             ),
-            Self::PayloadTooLarge { limit } => format!("Request body is larger than this gateway's limit of {limit} bytes."),
+            Self::PayloadTooLarge { limit } => {
+                format!("Request body is larger than this gateway's limit of {limit} bytes.")
+            }
             Self::BodyTimeout => "The request body was not received in time.".into(),
-            Self::BodyIncomplete => "The request body ended before its declared length, or the connection broke.".into(),
-            Self::MethodNotAllowed { allow } => format!("Method not allowed; this path accepts {allow}."),
+            Self::BodyIncomplete => {
+                "The request body ended before its declared length, or the connection broke.".into()
+            }
+            Self::MethodNotAllowed { allow } => {
+                format!("Method not allowed; this path accepts {allow}.")
+            }
             Self::UnknownPath { method, path } => format!("Invalid URL ({method} {path})"),
             Self::UpstreamDisabled { upstream } => format!(
                 "The upstream `{upstream}` serving this model is disabled: its secret was missing when the gateway started."
             ),
-            Self::UpstreamUnreachable { upstream, detail } => format!("Could not reach upstream `{upstream}`: {detail}"),
-            Self::UpstreamTimeout { upstream } => format!("Upstream `{upstream}` did not answer within its timeout."),
-            Self::UpstreamInvalid { upstream, detail } => format!("Upstream `{upstream}` sent an unusable response: {detail}"),
+            Self::UpstreamUnreachable { upstream, detail } => {
+                format!("Could not reach upstream `{upstream}`: {detail}")
+            }
+            Self::UpstreamTimeout { upstream } => {
+                format!("Upstream `{upstream}` did not answer within its timeout.")
+            }
+            Self::UpstreamInvalid { upstream, detail } => {
+                format!("Upstream `{upstream}` sent an unusable response: {detail}")
+            }
         }
     }
 
@@ -140,8 +253,17 @@ impl GatewayError {
     pub fn to_json(&self) -> Bytes {
         let (_, kind, code, _) = self.row();
         let message = self.message();
-        let envelope = Envelope { error: Body { message: &message, kind, param: self.param(), code } };
-        serde_json::to_vec(&envelope).map(Bytes::from).unwrap_or_else(|_| Bytes::from_static(b"{}"))
+        let envelope = Envelope {
+            error: Body {
+                message: &message,
+                kind,
+                param: self.param(),
+                code,
+            },
+        };
+        serde_json::to_vec(&envelope)
+            .map(Bytes::from)
+            .unwrap_or_else(|_| Bytes::from_static(b"{}"))
     }
 
     /// The full HTTP response.
@@ -149,7 +271,10 @@ impl GatewayError {
         let mut response = http::Response::new(ResponseBody::full(self.to_json()));
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         if let Self::MethodNotAllowed { allow } = self {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
@@ -166,7 +291,11 @@ mod tests {
         assert_eq!(error.source(), source, "{error:?}");
         let json: serde_json::Value = serde_json::from_slice(&error.to_json()).unwrap();
         assert_eq!(json["error"]["code"], code, "{error:?}");
-        assert!(json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
         assert!(json["error"]["type"].is_string());
         assert!(json["error"].as_object().unwrap().contains_key("param"));
     }
@@ -176,21 +305,78 @@ mod tests {
         use ErrorSource::*;
         use GatewayError as E;
         check(E::InvalidJson("x".into()), 400, "invalid_json", Client);
-        check(E::MissingField("model"), 400, "missing_required_parameter", Client);
-        check(E::InvalidField { param: "stream", message: "m".into() }, 400, "invalid_value", Client);
+        check(
+            E::MissingField("model"),
+            400,
+            "missing_required_parameter",
+            Client,
+        );
+        check(
+            E::InvalidField {
+                param: "stream",
+                message: "m".into(),
+            },
+            400,
+            "invalid_value",
+            Client,
+        );
         check(E::MissingApiKey, 401, "missing_api_key", Client);
         check(E::InvalidApiKey, 401, "invalid_api_key", Client);
         check(E::AdminKeyRequired, 401, "admin_key_required", Client);
         check(E::ModelNotFound("m".into()), 404, "model_not_found", Client);
-        check(E::PayloadTooLarge { limit: 1 }, 413, "request_too_large", Client);
+        check(
+            E::PayloadTooLarge { limit: 1 },
+            413,
+            "request_too_large",
+            Client,
+        );
         check(E::BodyTimeout, 408, "request_timeout", Client);
         check(E::BodyIncomplete, 400, "incomplete_body", Client);
-        check(E::MethodNotAllowed { allow: "GET" }, 405, "method_not_allowed", Client);
-        check(E::UnknownPath { method: "GET".into(), path: "/x".into() }, 404, "unknown_url", Client);
-        check(E::UpstreamDisabled { upstream: "u" }, 503, "upstream_disabled", Gateway);
-        check(E::UpstreamUnreachable { upstream: "u", detail: "d".into() }, 502, "upstream_unreachable", Upstream);
-        check(E::UpstreamTimeout { upstream: "u" }, 504, "upstream_timeout", Upstream);
-        check(E::UpstreamInvalid { upstream: "u", detail: "d".into() }, 502, "upstream_invalid_response", Upstream);
+        check(
+            E::MethodNotAllowed { allow: "GET" },
+            405,
+            "method_not_allowed",
+            Client,
+        );
+        check(
+            E::UnknownPath {
+                method: "GET".into(),
+                path: "/x".into(),
+            },
+            404,
+            "unknown_url",
+            Client,
+        );
+        check(
+            E::UpstreamDisabled { upstream: "u" },
+            503,
+            "upstream_disabled",
+            Gateway,
+        );
+        check(
+            E::UpstreamUnreachable {
+                upstream: "u",
+                detail: "d".into(),
+            },
+            502,
+            "upstream_unreachable",
+            Upstream,
+        );
+        check(
+            E::UpstreamTimeout { upstream: "u" },
+            504,
+            "upstream_timeout",
+            Upstream,
+        );
+        check(
+            E::UpstreamInvalid {
+                upstream: "u",
+                detail: "d".into(),
+            },
+            502,
+            "upstream_invalid_response",
+            Upstream,
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ use crate::table::{Config, MockBehavior, UpstreamKind};
 pub type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// How requests for one upstream are served.
-#[allow(clippy::large_enum_variant, reason = "one per upstream, built once at startup")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per upstream, built once at startup"
+)]
 pub enum Target {
     Http {
         client: HttpClient,
@@ -62,22 +65,43 @@ pub struct Gateway {
 
 impl Gateway {
     /// Builds the state; `resolved[i]` is upstream `i`'s secret. Errors name the upstream and problem.
-    pub fn new(config: &'static Config, resolved: Vec<Resolved>, lookup_env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+    pub fn new(
+        config: &'static Config,
+        resolved: Vec<Resolved>,
+        lookup_env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
         let mut targets = Vec::with_capacity(config.upstreams.len());
         for (upstream, secret) in config.upstreams.iter().zip(resolved) {
             let target = match (&upstream.kind, secret) {
                 (_, Resolved::Missing(reason)) => Target::Disabled(reason),
                 (UpstreamKind::Mock(behavior), _) => Target::Mock(behavior),
-                (UpstreamKind::OpenAi { base_url, base_url_env }, secret) => {
-                    let base = base_url_env.and_then(lookup_env).unwrap_or_else(|| (*base_url).to_string());
+                (
+                    UpstreamKind::OpenAi {
+                        base_url,
+                        base_url_env,
+                    },
+                    secret,
+                ) => {
+                    let base = base_url_env
+                        .and_then(lookup_env)
+                        .unwrap_or_else(|| (*base_url).to_string());
                     let chat_url: Uri = format!("{}/chat/completions", base.trim_end_matches('/'))
                         .parse()
-                        .map_err(|e| format!("upstream `{}`: base URL `{base}` is not a valid URL: {e}", upstream.name))?;
+                        .map_err(|e| {
+                            format!(
+                                "upstream `{}`: base URL `{base}` is not a valid URL: {e}",
+                                upstream.name
+                            )
+                        })?;
                     let authorization = match secret {
                         Resolved::Bearer(header) => Some(header),
                         _ => None,
                     };
-                    Target::Http { client: http_client(upstream.timeouts.connect)?, chat_url, authorization }
+                    Target::Http {
+                        client: http_client(upstream.timeouts.connect)?,
+                        chat_url,
+                        authorization,
+                    }
                 }
             };
             targets.push(target);
@@ -85,7 +109,11 @@ impl Gateway {
         let upstream_model_json = config
             .models
             .iter()
-            .map(|m| serde_json::to_vec(m.upstream_model).map(Bytes::from).map_err(|e| e.to_string()))
+            .map(|m| {
+                serde_json::to_vec(m.upstream_model)
+                    .map(Bytes::from)
+                    .map_err(|e| e.to_string())
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             config,
@@ -114,15 +142,22 @@ impl Gateway {
 
     /// Whether each upstream serves (parallel to `config.upstreams`).
     pub fn upstream_enabled(&self) -> Vec<bool> {
-        self.targets.iter().map(|t| !matches!(t, Target::Disabled(_))).collect()
+        self.targets
+            .iter()
+            .map(|t| !matches!(t, Target::Disabled(_)))
+            .collect()
     }
 
     /// Disabled upstreams with their reasons.
     pub fn disabled_upstreams(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.config.upstreams.iter().zip(self.targets.iter()).filter_map(|(u, t)| match t {
-            Target::Disabled(reason) => Some((u.name, reason.as_str())),
-            _ => None,
-        })
+        self.config
+            .upstreams
+            .iter()
+            .zip(self.targets.iter())
+            .filter_map(|(u, t)| match t {
+                Target::Disabled(reason) => Some((u.name, reason.as_str())),
+                _ => None,
+            })
     }
 }
 
@@ -133,7 +168,9 @@ fn http_client(connect_timeout: std::time::Duration) -> Result<HttpClient, Strin
     http.enforce_http(false);
     http.set_connect_timeout(Some(connect_timeout));
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_provider_and_webpki_roots(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
         .map_err(|e| format!("TLS setup failed: {e}"))?
         .https_or_http()
         .enable_all_versions()

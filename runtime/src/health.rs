@@ -15,7 +15,10 @@ use crate::gateway::{Gateway, Lifecycle};
 fn json_response(status: StatusCode, body: impl Into<bytes::Bytes>) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::full(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -53,7 +56,10 @@ pub fn ready(gateway: &Gateway) -> Response<ResponseBody> {
         Lifecycle::Starting => (StatusCode::SERVICE_UNAVAILABLE, "starting"),
         Lifecycle::Draining => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
     };
-    json_response(status, json!({ "status": word, "disabled_upstreams": disabled }).to_string())
+    json_response(
+        status,
+        json!({ "status": word, "disabled_upstreams": disabled }).to_string(),
+    )
 }
 
 /// `GET /version`.
@@ -71,17 +77,22 @@ pub fn version(gateway: &Gateway) -> Response<ResponseBody> {
 /// `GET /healthz`: liveness, plain text.
 pub fn healthz() -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::full("ok\n"));
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     response
 }
 
 /// `GET /metrics`: Prometheus text exposition.
 pub fn metrics(gateway: &Gateway) -> Response<ResponseBody> {
-    let text = gateway.metrics.render(&gateway.upstream_enabled(), gateway.started.elapsed());
+    let text = gateway
+        .metrics
+        .render(&gateway.upstream_enabled(), gateway.started.elapsed());
     let mut response = Response::new(ResponseBody::full(text));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
     response
 }
 
@@ -114,7 +125,12 @@ pub fn rfc3339(time: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -125,7 +141,13 @@ mod tests {
     #[test]
     fn rfc3339_known_instants() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_392_000 + 3_723)), "2026-11-23T01:02:03Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_392_000 + 3_723)),
+            "2026-11-23T01:02:03Z"
+        );
     }
 }

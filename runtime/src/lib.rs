@@ -63,7 +63,10 @@ fn version_line(config: &Config) -> String {
 }
 
 fn routes_table(config: &Config) -> String {
-    let mut out = format!("{:<32} {:<20} {:<8} {}\n", "MODEL", "UPSTREAM", "KIND", "UPSTREAM MODEL");
+    let mut out = format!(
+        "{:<32} {:<20} {:<8} {}\n",
+        "MODEL", "UPSTREAM", "KIND", "UPSTREAM MODEL"
+    );
     for model in config.models {
         let upstream = config.upstream(model.upstream);
         let kind = match upstream.map(|u| &u.kind) {
@@ -72,7 +75,10 @@ fn routes_table(config: &Config) -> String {
             None => "?",
         };
         let name = upstream.map_or("?", |u| u.name);
-        out.push_str(&format!("{:<32} {:<20} {:<8} {}\n", model.name, name, kind, model.upstream_model));
+        out.push_str(&format!(
+            "{:<32} {:<20} {:<8} {}\n",
+            model.name, name, kind, model.upstream_model
+        ));
     }
     out
 }
@@ -86,19 +92,33 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
         for line in &report.fatal {
             eprintln!("  - {line}");
         }
-        eprintln!("help: set them in the environment (or mark the upstream `optional: true` to start without it)");
+        eprintln!(
+            "help: set them in the environment (or mark the upstream `optional: true` to start without it)"
+        );
         tracing::error!(event = "startup.missing_secrets", missing = ?report.fatal, "missing secrets");
         return ExitCode::from(2);
     }
     for (upstream, reason) in &report.disabled {
-        tracing::warn!(event = "startup.upstream_disabled", upstream, reason, "optional upstream disabled");
+        tracing::warn!(
+            event = "startup.upstream_disabled",
+            upstream,
+            reason,
+            "optional upstream disabled"
+        );
     }
-    let address_text = listen.or_else(|| std::env::var("GATEWAY_LISTEN").ok()).unwrap_or_else(|| config.server.listen.to_string());
+    let address_text = listen
+        .or_else(|| std::env::var("GATEWAY_LISTEN").ok())
+        .unwrap_or_else(|| config.server.listen.to_string());
     let Ok(address) = address_text.parse::<SocketAddr>() else {
-        eprintln!("error: listen address `{address_text}` is not `host:port` (e.g. 127.0.0.1:8080, [::]:8080)");
+        eprintln!(
+            "error: listen address `{address_text}` is not `host:port` (e.g. 127.0.0.1:8080, [::]:8080)"
+        );
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -123,7 +143,13 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
             }
         };
         let bound = listener.local_addr().unwrap_or(address);
-        tracing::info!(event = "startup.config", environment = config.environment, config_sha256 = config.config_sha256, models = config.models.len(), upstreams = config.upstreams.len());
+        tracing::info!(
+            event = "startup.config",
+            environment = config.environment,
+            config_sha256 = config.config_sha256,
+            models = config.models.len(),
+            upstreams = config.upstreams.len()
+        );
         server::serve(gateway, listener, bound).await;
         ExitCode::SUCCESS
     })

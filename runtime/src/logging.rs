@@ -24,6 +24,10 @@ pub fn init(level: Option<&str>) {
         .with_writer(std::io::stdout)
         .init();
     if invalid {
-        tracing::warn!(event = "logging.invalid_level", requested, "GATEWAY_LOG_LEVEL is not a level (error, warn, info, debug, trace); using info");
+        tracing::warn!(
+            event = "logging.invalid_level",
+            requested,
+            "GATEWAY_LOG_LEVEL is not a level (error, warn, info, debug, trace); using info"
+        );
     }
 }

@@ -43,7 +43,8 @@ const UPSTREAM_SLOTS: usize = STATUS_SLOTS + 2;
 
 /// Latency buckets in seconds (upper bounds), `+Inf` implied.
 const BUCKETS: [f64; 16] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0,
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    120.0,
 ];
 
 pub struct Metrics {
@@ -78,7 +79,11 @@ fn status_slot(status: u16) -> usize {
 fn status_label(slot: usize) -> String {
     match STATUS_CODES.get(slot) {
         Some(code) => code.to_string(),
-        None => STATUS_CLASSES.get(slot - STATUS_CODES.len()).copied().unwrap_or("other").to_string(),
+        None => STATUS_CLASSES
+            .get(slot - STATUS_CODES.len())
+            .copied()
+            .unwrap_or("other")
+            .to_string(),
     }
 }
 
@@ -100,21 +105,35 @@ impl Metrics {
     }
 
     /// One finished request (for streams: when the response head was sent).
-    pub fn record_request(&self, route: Route, model: Option<ModelId>, status: u16, elapsed: Duration) {
+    pub fn record_request(
+        &self,
+        route: Route,
+        model: Option<ModelId>,
+        status: u16,
+        elapsed: Duration,
+    ) {
         let slot = status_slot(status);
         let counter = match route {
             Route::ChatCompletions => {
                 let model_slot = model.map_or(0, |id| usize::from(id.0) + 1);
                 self.chat_requests.get(model_slot * STATUS_SLOTS + slot)
             }
-            _ => self.other_requests.get(route as usize * STATUS_SLOTS + slot),
+            _ => self
+                .other_requests
+                .get(route as usize * STATUS_SLOTS + slot),
         };
         if let Some(counter) = counter {
             counter.fetch_add(1, Relaxed);
         }
         let seconds = elapsed.as_secs_f64();
-        let bucket = BUCKETS.iter().position(|bound| seconds <= *bound).unwrap_or(BUCKETS.len());
-        if let Some(counter) = self.latency_buckets.get(route as usize * (BUCKETS.len() + 1) + bucket) {
+        let bucket = BUCKETS
+            .iter()
+            .position(|bound| seconds <= *bound)
+            .unwrap_or(BUCKETS.len());
+        if let Some(counter) = self
+            .latency_buckets
+            .get(route as usize * (BUCKETS.len() + 1) + bucket)
+        {
             counter.fetch_add(1, Relaxed);
         }
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
@@ -127,7 +146,10 @@ impl Metrics {
             UpstreamOutcome::Unreachable => STATUS_SLOTS,
             UpstreamOutcome::Timeout => STATUS_SLOTS + 1,
         };
-        if let Some(counter) = self.upstream_requests.get(usize::from(upstream.0) * UPSTREAM_SLOTS + slot) {
+        if let Some(counter) = self
+            .upstream_requests
+            .get(usize::from(upstream.0) * UPSTREAM_SLOTS + slot)
+        {
             counter.fetch_add(1, Relaxed);
         }
     }
@@ -160,7 +182,12 @@ impl Metrics {
     pub fn render(&self, upstream_enabled: &[bool], uptime: Duration) -> String {
         let mut out = String::with_capacity(4096);
         let config = self.config;
-        header(&mut out, "gateway_build_info", "gauge", "Build and config provenance; always 1.");
+        header(
+            &mut out,
+            "gateway_build_info",
+            "gauge",
+            "Build and config provenance; always 1.",
+        );
         let _ = writeln!(
             out,
             "gateway_build_info{{version=\"{}\",environment=\"{}\",config_sha256=\"{}\"}} 1",
@@ -168,25 +195,65 @@ impl Metrics {
             escape(config.environment),
             config.config_sha256
         );
-        header(&mut out, "gateway_uptime_seconds", "gauge", "Seconds since the process started.");
+        header(
+            &mut out,
+            "gateway_uptime_seconds",
+            "gauge",
+            "Seconds since the process started.",
+        );
         let _ = writeln!(out, "gateway_uptime_seconds {}", uptime.as_secs_f64());
         self.render_requests(&mut out);
         self.render_latency(&mut out);
         self.render_upstreams(&mut out, upstream_enabled);
         self.render_tokens(&mut out);
-        header(&mut out, "gateway_auth_failures_total", "counter", "Requests rejected for a missing or wrong key.");
-        let _ = writeln!(out, "gateway_auth_failures_total {}", self.auth_failures.load(Relaxed));
-        header(&mut out, "gateway_requests_in_flight", "gauge", "Requests being handled now.");
-        let _ = writeln!(out, "gateway_requests_in_flight {}", self.in_flight.load(Relaxed));
-        header(&mut out, "gateway_streams_in_flight", "gauge", "Streaming responses being sent now.");
-        let _ = writeln!(out, "gateway_streams_in_flight {}", self.streams_in_flight.load(Relaxed));
+        header(
+            &mut out,
+            "gateway_auth_failures_total",
+            "counter",
+            "Requests rejected for a missing or wrong key.",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_auth_failures_total {}",
+            self.auth_failures.load(Relaxed)
+        );
+        header(
+            &mut out,
+            "gateway_requests_in_flight",
+            "gauge",
+            "Requests being handled now.",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_requests_in_flight {}",
+            self.in_flight.load(Relaxed)
+        );
+        header(
+            &mut out,
+            "gateway_streams_in_flight",
+            "gauge",
+            "Streaming responses being sent now.",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_streams_in_flight {}",
+            self.streams_in_flight.load(Relaxed)
+        );
         out
     }
 
     fn render_requests(&self, out: &mut String) {
-        header(out, "gateway_requests_total", "counter", "Requests by route, public model and status.");
+        header(
+            out,
+            "gateway_requests_total",
+            "counter",
+            "Requests by route, public model and status.",
+        );
         for (model_slot, row) in self.chat_requests.chunks(STATUS_SLOTS).enumerate() {
-            let model = model_slot.checked_sub(1).and_then(|i| self.config.models.get(i)).map_or("", |m| m.name);
+            let model = model_slot
+                .checked_sub(1)
+                .and_then(|i| self.config.models.get(i))
+                .map_or("", |m| m.name);
             for (slot, counter) in row.iter().enumerate() {
                 let value = counter.load(Relaxed);
                 if value > 0 {
@@ -216,24 +283,40 @@ impl Metrics {
 
     fn render_latency(&self, out: &mut String) {
         let name = "gateway_request_duration_seconds";
-        header(out, name, "histogram", "Time to the response head, by route.");
+        header(
+            out,
+            name,
+            "histogram",
+            "Time to the response head, by route.",
+        );
         for (route, row) in self.latency_buckets.chunks(BUCKETS.len() + 1).enumerate() {
             let label = ROUTE_LABELS[route];
             let mut cumulative = 0;
             for (bound, counter) in BUCKETS.iter().zip(row) {
                 cumulative += counter.load(Relaxed);
-                let _ = writeln!(out, "{name}_bucket{{route=\"{label}\",le=\"{bound}\"}} {cumulative}");
+                let _ = writeln!(
+                    out,
+                    "{name}_bucket{{route=\"{label}\",le=\"{bound}\"}} {cumulative}"
+                );
             }
             cumulative += row.last().map_or(0, |c| c.load(Relaxed));
             let sum = self.latency_sum_micros[route].load(Relaxed) as f64 / 1e6;
-            let _ = writeln!(out, "{name}_bucket{{route=\"{label}\",le=\"+Inf\"}} {cumulative}");
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{route=\"{label}\",le=\"+Inf\"}} {cumulative}"
+            );
             let _ = writeln!(out, "{name}_sum{{route=\"{label}\"}} {sum}");
             let _ = writeln!(out, "{name}_count{{route=\"{label}\"}} {cumulative}");
         }
     }
 
     fn render_upstreams(&self, out: &mut String, upstream_enabled: &[bool]) {
-        header(out, "gateway_upstream_requests_total", "counter", "Upstream exchanges by upstream and status (or unreachable/timeout).");
+        header(
+            out,
+            "gateway_upstream_requests_total",
+            "counter",
+            "Upstream exchanges by upstream and status (or unreachable/timeout).",
+        );
         for (index, row) in self.upstream_requests.chunks(UPSTREAM_SLOTS).enumerate() {
             let upstream = self.config.upstreams.get(index).map_or("", |u| u.name);
             for (slot, counter) in row.iter().enumerate() {
@@ -252,14 +335,29 @@ impl Metrics {
                 }
             }
         }
-        header(out, "gateway_upstream_enabled", "gauge", "1 if the upstream serves, 0 if disabled at startup.");
+        header(
+            out,
+            "gateway_upstream_enabled",
+            "gauge",
+            "1 if the upstream serves, 0 if disabled at startup.",
+        );
         for (upstream, enabled) in self.config.upstreams.iter().zip(upstream_enabled) {
-            let _ = writeln!(out, "gateway_upstream_enabled{{upstream=\"{}\"}} {}", escape(upstream.name), u8::from(*enabled));
+            let _ = writeln!(
+                out,
+                "gateway_upstream_enabled{{upstream=\"{}\"}} {}",
+                escape(upstream.name),
+                u8::from(*enabled)
+            );
         }
     }
 
     fn render_tokens(&self, out: &mut String) {
-        header(out, "gateway_tokens_total", "counter", "Tokens reported by upstreams, by public model and direction.");
+        header(
+            out,
+            "gateway_tokens_total",
+            "counter",
+            "Tokens reported by upstreams, by public model and direction.",
+        );
         for (model, pair) in self.config.models.iter().zip(self.tokens.chunks(2)) {
             for (direction, counter) in ["prompt", "completion"].iter().zip(pair) {
                 let value = counter.load(Relaxed);
@@ -291,7 +389,11 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 /// Label value escaping per the text format: backslash, quote, newline.
 fn escape(value: &str) -> std::borrow::Cow<'_, str> {
     if value.contains(['\\', '"', '\n']) {
-        value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n").into()
+        value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .into()
     } else {
         value.into()
     }
@@ -314,30 +416,66 @@ mod tests {
     #[test]
     fn renders_only_touched_series_with_labels() {
         let metrics = Metrics::new(&CONFIG);
-        metrics.record_request(Route::ChatCompletions, Some(ModelId(1)), 200, Duration::from_millis(3));
-        metrics.record_request(Route::ChatCompletions, None, 404, Duration::from_micros(100));
+        metrics.record_request(
+            Route::ChatCompletions,
+            Some(ModelId(1)),
+            200,
+            Duration::from_millis(3),
+        );
+        metrics.record_request(
+            Route::ChatCompletions,
+            None,
+            404,
+            Duration::from_micros(100),
+        );
         metrics.record_upstream(UpstreamId(0), UpstreamOutcome::Timeout);
         metrics.record_upstream(UpstreamId(0), UpstreamOutcome::Status(429));
         metrics.record_tokens(ModelId(1), 7, 3);
         let text = metrics.render(&[true, false], Duration::from_secs(1));
-        assert!(text.contains("gateway_requests_total{route=\"chat_completions\",model=\"beta\",status=\"200\"} 1"), "{text}");
-        assert!(text.contains("gateway_requests_total{route=\"chat_completions\",model=\"\",status=\"404\"} 1"));
-        assert!(!text.contains("model=\"alpha\""), "untouched model must not render: {text}");
-        assert!(text.contains("gateway_upstream_requests_total{upstream=\"one\",status=\"timeout\"} 1"));
-        assert!(text.contains("gateway_upstream_requests_total{upstream=\"one\",status=\"429\"} 1"));
+        assert!(
+            text.contains(
+                "gateway_requests_total{route=\"chat_completions\",model=\"beta\",status=\"200\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "gateway_requests_total{route=\"chat_completions\",model=\"\",status=\"404\"} 1"
+        ));
+        assert!(
+            !text.contains("model=\"alpha\""),
+            "untouched model must not render: {text}"
+        );
+        assert!(
+            text.contains("gateway_upstream_requests_total{upstream=\"one\",status=\"timeout\"} 1")
+        );
+        assert!(
+            text.contains("gateway_upstream_requests_total{upstream=\"one\",status=\"429\"} 1")
+        );
         assert!(text.contains("gateway_tokens_total{model=\"beta\",direction=\"completion\"} 3"));
         assert!(text.contains("gateway_upstream_enabled{upstream=\"two\"} 0"));
-        assert!(text.contains("gateway_request_duration_seconds_bucket{route=\"chat_completions\",le=\"0.005\"} 2"));
-        assert!(text.contains("gateway_request_duration_seconds_count{route=\"chat_completions\"} 2"));
+        assert!(text.contains(
+            "gateway_request_duration_seconds_bucket{route=\"chat_completions\",le=\"0.005\"} 2"
+        ));
+        assert!(
+            text.contains("gateway_request_duration_seconds_count{route=\"chat_completions\"} 2")
+        );
     }
 
     #[test]
     fn in_flight_guard_counts_down() {
         let metrics = Metrics::new(&CONFIG);
         let guard = metrics.in_flight();
-        assert!(metrics.render(&[true, true], Duration::ZERO).contains("gateway_requests_in_flight 1"));
+        assert!(
+            metrics
+                .render(&[true, true], Duration::ZERO)
+                .contains("gateway_requests_in_flight 1")
+        );
         drop(guard);
-        assert!(metrics.render(&[true, true], Duration::ZERO).contains("gateway_requests_in_flight 0"));
+        assert!(
+            metrics
+                .render(&[true, true], Duration::ZERO)
+                .contains("gateway_requests_in_flight 0")
+        );
     }
 
     #[test]

@@ -45,7 +45,11 @@ struct StreamOptions {
 }
 
 /// Serves one request; `id` becomes the completion id suffix.
-pub async fn respond(behavior: &'static MockBehavior, body: &[u8], id: &str) -> http::Response<ResponseBody> {
+pub async fn respond(
+    behavior: &'static MockBehavior,
+    body: &[u8],
+    id: &str,
+) -> http::Response<ResponseBody> {
     let request: MockRequest<'_> = match serde_json::from_slice(body) {
         Ok(request) => request,
         Err(error) => return bad_request(&error.to_string()),
@@ -53,7 +57,9 @@ pub async fn respond(behavior: &'static MockBehavior, body: &[u8], id: &str) -> 
     if !behavior.latency.is_zero() {
         tokio::time::sleep(behavior.latency).await;
     }
-    let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let completion_id = format!("chatcmpl-mock-{id}");
     let prompt_tokens = request.messages.get().len().div_ceil(4) as u64;
     let completion_tokens = behavior.reply.split_whitespace().count() as u64;
@@ -79,26 +85,48 @@ pub async fn respond(behavior: &'static MockBehavior, body: &[u8], id: &str) -> 
                 "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }] })
     };
     let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), None)];
-    events.extend(split_reply(behavior.reply, behavior.chunks).into_iter().map(|part| chunk(json!({ "content": part }), None)));
+    events.extend(
+        split_reply(behavior.reply, behavior.chunks)
+            .into_iter()
+            .map(|part| chunk(json!({ "content": part }), None)),
+    );
     events.push(chunk(json!({}), Some("stop")));
     if include_usage {
-        events.push(json!({ "id": completion_id, "object": "chat.completion.chunk", "created": created,
-                            "model": request.model, "choices": [], "usage": usage }));
+        events.push(
+            json!({ "id": completion_id, "object": "chat.completion.chunk", "created": created,
+                            "model": request.model, "choices": [], "usage": usage }),
+        );
     }
-    let mut frames: Vec<Bytes> = events.iter().map(|e| Bytes::from(format!("data: {e}\n\n"))).collect();
+    let mut frames: Vec<Bytes> = events
+        .iter()
+        .map(|e| Bytes::from(format!("data: {e}\n\n")))
+        .collect();
     frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
-    response("text/event-stream", ResponseBody::Mock(Box::new(MockStream::new(frames, behavior.chunk_gap))))
+    response(
+        "text/event-stream",
+        ResponseBody::Mock(Box::new(MockStream::new(frames, behavior.chunk_gap))),
+    )
 }
 
 /// Splits `reply` into `parts` pieces on char boundaries; concatenated they are the reply.
 pub fn split_reply(reply: &str, parts: u32) -> Vec<&str> {
     let parts = usize::try_from(parts.max(1)).unwrap_or(1);
-    let boundaries: Vec<usize> = reply.char_indices().map(|(i, _)| i).chain([reply.len()]).collect();
+    let boundaries: Vec<usize> = reply
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([reply.len()])
+        .collect();
     let chars = boundaries.len() - 1;
     (0..parts)
         .map(|k| {
-            let start = boundaries.get(chars * k / parts).copied().unwrap_or(reply.len());
-            let end = boundaries.get(chars * (k + 1) / parts).copied().unwrap_or(reply.len());
+            let start = boundaries
+                .get(chars * k / parts)
+                .copied()
+                .unwrap_or(reply.len());
+            let end = boundaries
+                .get(chars * (k + 1) / parts)
+                .copied()
+                .unwrap_or(reply.len());
             reply.get(start..end).unwrap_or_default()
         })
         .collect()
@@ -106,9 +134,13 @@ pub fn split_reply(reply: &str, parts: u32) -> Vec<&str> {
 
 fn response(content_type: &'static str, body: ResponseBody) -> http::Response<ResponseBody> {
     let mut response = http::Response::new(body);
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if content_type == "text/event-stream" {
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     response
 }
@@ -129,7 +161,11 @@ pub struct MockStream {
 
 impl MockStream {
     fn new(frames: Vec<Bytes>, gap: Duration) -> Self {
-        Self { frames: frames.into_iter(), gap, timer: None }
+        Self {
+            frames: frames.into_iter(),
+            gap,
+            timer: None,
+        }
     }
 }
 
@@ -137,7 +173,10 @@ impl Body for MockStream {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
         if let Some(timer) = this.timer.as_mut() {
             if timer.as_mut().poll(cx).is_pending() {
@@ -145,7 +184,9 @@ impl Body for MockStream {
             }
             this.timer = None;
         }
-        let Some(frame) = this.frames.next() else { return Poll::Ready(None) };
+        let Some(frame) = this.frames.next() else {
+            return Poll::Ready(None);
+        };
         if !this.gap.is_zero() && this.frames.len() > 0 {
             this.timer = Some(Box::pin(tokio::time::sleep(this.gap)));
         }
@@ -182,7 +223,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn non_streaming_reply_with_usage() {
         let start = tokio::time::Instant::now();
-        let response = respond(&BEHAVIOR, br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#, "1").await;
+        let response = respond(
+            &BEHAVIOR,
+            br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#,
+            "1",
+        )
+        .await;
         assert_eq!(start.elapsed(), Duration::from_millis(50));
         let body = response.into_body().collect().await.unwrap().to_bytes();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -193,7 +239,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn stream_is_paced_and_ends_with_done() {
-        let body = br#"{"model":"m","messages":[],"stream":true,"stream_options":{"include_usage":true}}"#;
+        let body =
+            br#"{"model":"m","messages":[],"stream":true,"stream_options":{"include_usage":true}}"#;
         let mut stream = respond(&BEHAVIOR, body, "2").await.into_body();
         let start = tokio::time::Instant::now();
         let mut frames = Vec::new();
@@ -210,8 +257,12 @@ mod tests {
         let text: String = frames[1..4]
             .iter()
             .map(|(_, f)| {
-                let json: serde_json::Value = serde_json::from_str(f.trim_start_matches("data: ").trim()).unwrap();
-                json["choices"][0]["delta"]["content"].as_str().unwrap().to_string()
+                let json: serde_json::Value =
+                    serde_json::from_str(f.trim_start_matches("data: ").trim()).unwrap();
+                json["choices"][0]["delta"]["content"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
             })
             .collect();
         assert_eq!(text, BEHAVIOR.reply);

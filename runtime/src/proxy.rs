@@ -7,7 +7,6 @@
 //! frame by frame through [`ObservedStream`]. Upstream error responses keep
 //! their status and body. Not here: auth and route dispatch (`service.rs`).
 
-
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -31,7 +30,10 @@ pub async fn chat_completions(
     gateway: &'static Gateway,
     request: Request<Incoming>,
     request_id: &HeaderValue,
-) -> (Option<ModelId>, Result<Response<ResponseBody>, GatewayError>) {
+) -> (
+    Option<ModelId>,
+    Result<Response<ResponseBody>, GatewayError>,
+) {
     let (parts, body) = request.into_parts();
     let body = match read_body(gateway, &parts.headers, body).await {
         Ok(body) => body,
@@ -45,7 +47,10 @@ pub async fn chat_completions(
     (Some(model.id), result)
 }
 
-fn route(gateway: &Gateway, body: &[u8]) -> Result<(&'static Model, std::ops::Range<usize>), GatewayError> {
+fn route(
+    gateway: &Gateway,
+    body: &[u8],
+) -> Result<(&'static Model, std::ops::Range<usize>), GatewayError> {
     let head = chat_request::parse(body)?;
     let model = (gateway.config.resolve_model)(&head.model)
         .and_then(|id| gateway.config.model(id))
@@ -62,22 +67,42 @@ async fn forward(
     request_id: &HeaderValue,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let index = usize::from(model.upstream.0);
-    let (Some(upstream), Some(target)) = (gateway.config.upstreams.get(index), gateway.targets.get(index)) else {
-        return Err(GatewayError::UpstreamDisabled { upstream: "unknown" });
+    let (Some(upstream), Some(target)) = (
+        gateway.config.upstreams.get(index),
+        gateway.targets.get(index),
+    ) else {
+        return Err(GatewayError::UpstreamDisabled {
+            upstream: "unknown",
+        });
     };
-    let upstream_model = gateway.upstream_model_json.get(usize::from(model.id.0)).map_or(&[][..], |b| &b[..]);
+    let upstream_model = gateway
+        .upstream_model_json
+        .get(usize::from(model.id.0))
+        .map_or(&[][..], |b| &b[..]);
     let body = chat_request::rewrite_model(body, span, upstream_model);
     match target {
-        Target::Disabled(_) => Err(GatewayError::UpstreamDisabled { upstream: upstream.name }),
+        Target::Disabled(_) => Err(GatewayError::UpstreamDisabled {
+            upstream: upstream.name,
+        }),
         Target::Mock(behavior) => {
             let id = request_id.to_str().unwrap_or_default();
             let response = crate::mock::respond(behavior, &body, id).await;
-            gateway.metrics.record_upstream(upstream.id, UpstreamOutcome::Status(response.status().as_u16()));
+            gateway.metrics.record_upstream(
+                upstream.id,
+                UpstreamOutcome::Status(response.status().as_u16()),
+            );
             Ok(response)
         }
-        Target::Http { client, chat_url, authorization } => {
+        Target::Http {
+            client,
+            chat_url,
+            authorization,
+        } => {
             let mut builder = Request::post(chat_url.clone())
-                .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .header(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )
                 .header(request_id::HEADER, request_id.clone());
             for name in [header::ACCEPT, header::USER_AGENT] {
                 if let Some(value) = client_headers.get(&name) {
@@ -87,9 +112,13 @@ async fn forward(
             if let Some(authorization) = authorization {
                 builder = builder.header(header::AUTHORIZATION, authorization.clone());
             }
-            let request = builder
-                .body(Full::new(body))
-                .map_err(|e| GatewayError::UpstreamUnreachable { upstream: upstream.name, detail: e.to_string() })?;
+            let request =
+                builder
+                    .body(Full::new(body))
+                    .map_err(|e| GatewayError::UpstreamUnreachable {
+                        upstream: upstream.name,
+                        detail: e.to_string(),
+                    })?;
             exchange(gateway, client, upstream, model, request, request_id).await
         }
     }
@@ -108,29 +137,48 @@ async fn exchange(
     let response = match timeout_at(deadline, client.request(request)).await {
         Err(_) => {
             metrics.record_upstream(upstream.id, UpstreamOutcome::Timeout);
-            return Err(GatewayError::UpstreamTimeout { upstream: upstream.name });
+            return Err(GatewayError::UpstreamTimeout {
+                upstream: upstream.name,
+            });
         }
         Ok(Err(error)) => {
             metrics.record_upstream(upstream.id, UpstreamOutcome::Unreachable);
-            return Err(GatewayError::UpstreamUnreachable { upstream: upstream.name, detail: error_chain(&error) });
+            return Err(GatewayError::UpstreamUnreachable {
+                upstream: upstream.name,
+                detail: error_chain(&error),
+            });
         }
         Ok(Ok(response)) => response,
     };
-    metrics.record_upstream(upstream.id, UpstreamOutcome::Status(response.status().as_u16()));
+    metrics.record_upstream(
+        upstream.id,
+        UpstreamOutcome::Status(response.status().as_u16()),
+    );
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
-    let is_stream = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    let is_stream = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
     if is_stream && parts.status.is_success() {
         let stream = ObservedStream::new(body, gateway, model.id, request_id.clone());
-        return Ok(Response::from_parts(parts, ResponseBody::Upstream(Box::new(stream))));
+        return Ok(Response::from_parts(
+            parts,
+            ResponseBody::Upstream(Box::new(stream)),
+        ));
     }
     let bytes = match timeout_at(deadline, Limited::new(body, MAX_UPSTREAM_BODY).collect()).await {
         Err(_) => {
             metrics.record_upstream(upstream.id, UpstreamOutcome::Timeout);
-            return Err(GatewayError::UpstreamTimeout { upstream: upstream.name });
+            return Err(GatewayError::UpstreamTimeout {
+                upstream: upstream.name,
+            });
         }
         Ok(Err(error)) => {
-            return Err(GatewayError::UpstreamInvalid { upstream: upstream.name, detail: error.to_string() });
+            return Err(GatewayError::UpstreamInvalid {
+                upstream: upstream.name,
+                detail: error.to_string(),
+            });
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
@@ -143,17 +191,25 @@ async fn exchange(
 }
 
 /// Reads the client's body within the size limit and the body timeout.
-async fn read_body(gateway: &Gateway, headers: &HeaderMap, body: Incoming) -> Result<Bytes, GatewayError> {
+async fn read_body(
+    gateway: &Gateway,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Bytes, GatewayError> {
     let server = &gateway.config.server;
     let limit = server.max_request_body;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit) {
         return Err(GatewayError::PayloadTooLarge { limit });
     }
     let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
     match timeout(server.body_read_timeout, limited.collect()).await {
         Err(_) => Err(GatewayError::BodyTimeout),
-        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => Err(GatewayError::PayloadTooLarge { limit }),
+        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(GatewayError::PayloadTooLarge { limit })
+        }
         Ok(Err(_)) => Err(GatewayError::BodyIncomplete),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
@@ -187,4 +243,3 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
-

@@ -22,7 +22,10 @@ impl Default for RequestIds {
     fn default() -> Self {
         let mut hasher = RandomState::new().build_hasher();
         hasher.write_u64(u64::from(std::process::id()));
-        Self { prefix: hasher.finish(), counter: AtomicU64::new(0) }
+        Self {
+            prefix: hasher.finish(),
+            counter: AtomicU64::new(0),
+        }
     }
 }
 
@@ -53,10 +56,20 @@ mod tests {
         headers.insert(HEADER, HeaderValue::from_static("abc-123"));
         assert_eq!(ids.for_request(&headers), "abc-123");
         headers.insert(HEADER, HeaderValue::from_static("has space"));
-        assert!(ids.for_request(&headers).to_str().unwrap().starts_with("req_"));
+        assert!(
+            ids.for_request(&headers)
+                .to_str()
+                .unwrap()
+                .starts_with("req_")
+        );
         let long = "x".repeat(129);
         headers.insert(HEADER, HeaderValue::from_str(&long).unwrap());
-        assert!(ids.for_request(&headers).to_str().unwrap().starts_with("req_"));
+        assert!(
+            ids.for_request(&headers)
+                .to_str()
+                .unwrap()
+                .starts_with("req_")
+        );
     }
 
     #[test]

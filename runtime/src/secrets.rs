@@ -23,9 +23,13 @@ pub fn resolve(secret: Option<SecretRef>, lookup_env: &dyn Fn(&str) -> Option<St
     let (value, source) = match secret {
         None => return Resolved::None,
         Some(SecretRef::Env(name)) => (lookup_env(name), format!("environment variable `{name}`")),
-        Some(SecretRef::File(path)) => (std::fs::read_to_string(path).ok(), format!("file `{path}`")),
+        Some(SecretRef::File(path)) => {
+            (std::fs::read_to_string(path).ok(), format!("file `{path}`"))
+        }
     };
-    let value = value.map(|v| v.trim_end_matches(['\n', '\r']).to_string()).filter(|v| !v.is_empty());
+    let value = value
+        .map(|v| v.trim_end_matches(['\n', '\r']).to_string())
+        .filter(|v| !v.is_empty());
     let Some(value) = value else {
         return Resolved::Missing(format!("{source} is not set or empty"));
     };
@@ -34,7 +38,9 @@ pub fn resolve(secret: Option<SecretRef>, lookup_env: &dyn Fn(&str) -> Option<St
             header.set_sensitive(true);
             Resolved::Bearer(header)
         }
-        Err(_) => Resolved::Missing(format!("{source} holds characters not allowed in an HTTP header")),
+        Err(_) => Resolved::Missing(format!(
+            "{source} holds characters not allowed in an HTTP header"
+        )),
     }
 }
 
@@ -54,7 +60,9 @@ pub fn report(config: &'static Config, resolved: &[Resolved]) -> Report {
             if upstream.optional {
                 report.disabled.push((upstream.name, reason.clone()));
             } else {
-                report.fatal.push(format!("upstream `{}`: {reason}", upstream.name));
+                report
+                    .fatal
+                    .push(format!("upstream `{}`: {reason}", upstream.name));
             }
         }
     }
@@ -64,7 +72,10 @@ pub fn report(config: &'static Config, resolved: &[Resolved]) -> Report {
 /// Resolves every upstream's secret from the process environment.
 pub fn resolve_all(upstreams: &[Upstream]) -> Vec<Resolved> {
     let lookup = |name: &str| std::env::var(name).ok();
-    upstreams.iter().map(|u| resolve(u.api_key, &lookup)).collect()
+    upstreams
+        .iter()
+        .map(|u| resolve(u.api_key, &lookup))
+        .collect()
 }
 
 #[cfg(test)]
@@ -79,7 +90,10 @@ mod tests {
             Resolved::Bearer(header) => {
                 assert!(header.is_sensitive());
                 assert_eq!(header, "Bearer sk-value");
-                assert!(!format!("{header:?}").contains("sk-value"), "Debug must not show the secret");
+                assert!(
+                    !format!("{header:?}").contains("sk-value"),
+                    "Debug must not show the secret"
+                );
             }
             _ => panic!("expected a bearer header"),
         }
@@ -88,9 +102,14 @@ mod tests {
     #[test]
     fn missing_and_empty_are_reported_by_name_only() {
         let lookup = |_: &str| Some(String::new());
-        let Resolved::Missing(reason) = resolve(Some(SecretRef::Env("EMPTY")), &lookup) else { panic!() };
+        let Resolved::Missing(reason) = resolve(Some(SecretRef::Env("EMPTY")), &lookup) else {
+            panic!()
+        };
         assert_eq!(reason, "environment variable `EMPTY` is not set or empty");
-        let Resolved::Missing(reason) = resolve(Some(SecretRef::File("/nonexistent/key")), &lookup) else { panic!() };
+        let Resolved::Missing(reason) = resolve(Some(SecretRef::File("/nonexistent/key")), &lookup)
+        else {
+            panic!()
+        };
         assert!(reason.contains("/nonexistent/key"));
     }
 

@@ -68,15 +68,25 @@ pub async fn serve(gateway: &'static Gateway, listener: TcpListener, address: So
     tracing::info!(event = "server.stopped_accepting", open_connections = open);
     match tokio::time::timeout(server.drain_timeout, graceful.shutdown()).await {
         Ok(()) => tracing::info!(event = "server.drained", "all connections finished"),
-        Err(_) => tracing::warn!(event = "server.drain_timeout", drain_timeout_ms = server.drain_timeout.as_millis() as u64, "drain timeout reached; closing remaining connections"),
+        Err(_) => tracing::warn!(
+            event = "server.drain_timeout",
+            drain_timeout_ms = server.drain_timeout.as_millis() as u64,
+            "drain timeout reached; closing remaining connections"
+        ),
     }
 }
 
 /// Resolves with the signal's name on SIGTERM or SIGINT.
 async fn shutdown_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        tracing::error!(event = "server.signal_setup_failed", "cannot install signal handlers; stop with SIGKILL");
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!(
+            event = "server.signal_setup_failed",
+            "cannot install signal handlers; stop with SIGKILL"
+        );
         return std::future::pending().await;
     };
     tokio::select! {

@@ -21,7 +21,10 @@ use crate::request_id;
 use crate::table::ModelId;
 
 /// hyper service entry point: never fails; every error is an HTTP response.
-pub async fn handle(gateway: &'static Gateway, request: Request<Incoming>) -> Result<Response<ResponseBody>, Infallible> {
+pub async fn handle(
+    gateway: &'static Gateway,
+    request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
     let started = Instant::now();
     let _in_flight = gateway.metrics.in_flight();
     let request_id = gateway.request_ids.for_request(request.headers());
@@ -30,11 +33,17 @@ pub async fn handle(gateway: &'static Gateway, request: Request<Incoming>) -> Re
     let (route, model, caller, result) = dispatch(gateway, request, &request_id).await;
     let error_source = result.as_ref().err().map(GatewayError::source);
     let mut response = result.unwrap_or_else(GatewayError::into_response);
-    response.headers_mut().insert(request_id::HEADER, request_id.clone());
+    response
+        .headers_mut()
+        .insert(request_id::HEADER, request_id.clone());
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    gateway.metrics.record_request(route, model, status, elapsed);
-    let model_name = model.and_then(|id| gateway.config.model(id)).map_or("", |m| m.name);
+    gateway
+        .metrics
+        .record_request(route, model, status, elapsed);
+    let model_name = model
+        .and_then(|id| gateway.config.model(id))
+        .map_or("", |m| m.name);
     tracing::info!(
         event = "request.completed",
         request_id = request_id.to_str().unwrap_or_default(),
@@ -49,20 +58,41 @@ pub async fn handle(gateway: &'static Gateway, request: Request<Incoming>) -> Re
     Ok(response)
 }
 
-type Dispatched = (Route, Option<ModelId>, Option<Caller>, Result<Response<ResponseBody>, GatewayError>);
+type Dispatched = (
+    Route,
+    Option<ModelId>,
+    Option<Caller>,
+    Result<Response<ResponseBody>, GatewayError>,
+);
 
-async fn dispatch(gateway: &'static Gateway, request: Request<Incoming>, request_id: &HeaderValue) -> Dispatched {
+async fn dispatch(
+    gateway: &'static Gateway,
+    request: Request<Incoming>,
+    request_id: &HeaderValue,
+) -> Dispatched {
     let path = request.uri().path();
     let method = request.method();
     let is_get = method == Method::GET || method == Method::HEAD;
-    let simple = |route: Route, allowed: bool, allow: &'static str, respond: &dyn Fn() -> Response<ResponseBody>| {
-        let result = if allowed { Ok(respond()) } else { Err(GatewayError::MethodNotAllowed { allow }) };
+    let simple = |route: Route,
+                  allowed: bool,
+                  allow: &'static str,
+                  respond: &dyn Fn() -> Response<ResponseBody>| {
+        let result = if allowed {
+            Ok(respond())
+        } else {
+            Err(GatewayError::MethodNotAllowed { allow })
+        };
         (route, None, None, result)
     };
     match path {
         "/v1/chat/completions" => {
             if method != Method::POST {
-                return (Route::ChatCompletions, None, None, Err(GatewayError::MethodNotAllowed { allow: "POST" }));
+                return (
+                    Route::ChatCompletions,
+                    None,
+                    None,
+                    Err(GatewayError::MethodNotAllowed { allow: "POST" }),
+                );
             }
             let caller = match authenticate(gateway, request.headers()) {
                 Ok(caller) => caller,
@@ -74,14 +104,25 @@ async fn dispatch(gateway: &'static Gateway, request: Request<Incoming>, request
         "/v1/models" => api_get(gateway, &request, is_get, |_| Ok(health::models(gateway))),
         p if p.starts_with("/v1/models/") => {
             let name = p.trim_start_matches("/v1/models/").to_string();
-            api_get(gateway, &request, is_get, move |_| health::model(gateway, &name))
+            api_get(gateway, &request, is_get, move |_| {
+                health::model(gateway, &name)
+            })
         }
-        "/health" => simple(Route::Health, is_get, "GET, HEAD", &|| health::health(gateway)),
+        "/health" => simple(Route::Health, is_get, "GET, HEAD", &|| {
+            health::health(gateway)
+        }),
         "/healthz" => simple(Route::Health, is_get, "GET, HEAD", &health::healthz),
-        "/ready" => simple(Route::Health, is_get, "GET, HEAD", &|| health::ready(gateway)),
-        "/version" => simple(Route::Health, is_get, "GET, HEAD", &|| health::version(gateway)),
+        "/ready" => simple(Route::Health, is_get, "GET, HEAD", &|| {
+            health::ready(gateway)
+        }),
+        "/version" => simple(Route::Health, is_get, "GET, HEAD", &|| {
+            health::version(gateway)
+        }),
         "/metrics" => {
-            let result = match (is_get, auth::authenticate_admin(&gateway.config.auth, request.headers())) {
+            let result = match (
+                is_get,
+                auth::authenticate_admin(&gateway.config.auth, request.headers()),
+            ) {
                 (false, _) => Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }),
                 (true, Err(error)) => Err(error),
                 (true, Ok(())) => Ok(health::metrics(gateway)),
@@ -89,7 +130,10 @@ async fn dispatch(gateway: &'static Gateway, request: Request<Incoming>, request
             (Route::Metrics, None, None, result)
         }
         _ => {
-            let error = GatewayError::UnknownPath { method: method.to_string(), path: path.to_string() };
+            let error = GatewayError::UnknownPath {
+                method: method.to_string(),
+                path: path.to_string(),
+            };
             (Route::Other, None, None, Err(error))
         }
     }
@@ -102,7 +146,12 @@ fn api_get(
     respond: impl FnOnce(Caller) -> Result<Response<ResponseBody>, GatewayError>,
 ) -> Dispatched {
     if !is_get {
-        return (Route::Models, None, None, Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }));
+        return (
+            Route::Models,
+            None,
+            None,
+            Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }),
+        );
     }
     match authenticate(gateway, request.headers()) {
         Ok(caller) => (Route::Models, None, Some(caller), respond(caller)),
@@ -111,7 +160,8 @@ fn api_get(
 }
 
 fn authenticate(gateway: &Gateway, headers: &http::HeaderMap) -> Result<Caller, GatewayError> {
-    auth::authenticate(&gateway.config.auth, headers).inspect_err(|_| gateway.metrics.record_auth_failure())
+    auth::authenticate(&gateway.config.auth, headers)
+        .inspect_err(|_| gateway.metrics.record_auth_failure())
 }
 
 fn caller_name(caller: Option<Caller>) -> &'static str {

@@ -40,7 +40,9 @@ struct WithUsage {
 pub fn usage_in(json: &[u8]) -> Option<Usage> {
     let at = memmem::find(json, b"\"usage\"")?;
     let after = json.get(at + 7..)?;
-    let value_start = after.iter().position(|b| !matches!(b, b' ' | b':' | b'\t' | b'\r' | b'\n'))?;
+    let value_start = after
+        .iter()
+        .position(|b| !matches!(b, b' ' | b':' | b'\t' | b'\r' | b'\n'))?;
     if after.get(value_start) != Some(&b'{') {
         return None;
     }
@@ -79,7 +81,9 @@ impl SseObserver {
     }
 
     fn line(&mut self, line: &[u8]) {
-        let Some(data) = line.strip_prefix(b"data:") else { return };
+        let Some(data) = line.strip_prefix(b"data:") else {
+            return;
+        };
         let data = data.trim_ascii();
         if data == b"[DONE]" {
             self.done = true;
@@ -110,7 +114,12 @@ pub struct ObservedStream {
 }
 
 impl ObservedStream {
-    pub fn new(inner: Incoming, gateway: &'static Gateway, model: ModelId, request_id: http::HeaderValue) -> Self {
+    pub fn new(
+        inner: Incoming,
+        gateway: &'static Gateway,
+        model: ModelId,
+        request_id: http::HeaderValue,
+    ) -> Self {
         Self {
             inner: Some(inner),
             observer: SseObserver::default(),
@@ -126,20 +135,48 @@ impl ObservedStream {
     fn finish(&mut self, outcome: &'static str) -> Option<Bytes> {
         self.inner = None;
         if let Some(usage) = self.observer.usage {
-            self.gateway.metrics.record_tokens(self.model, usage.prompt_tokens, usage.completion_tokens);
+            self.gateway.metrics.record_tokens(
+                self.model,
+                usage.prompt_tokens,
+                usage.completion_tokens,
+            );
         }
         let request_id = self.request_id.to_str().unwrap_or_default();
         let model = self.gateway.config.model(self.model).map_or("", |m| m.name);
         let elapsed_ms = self.started.elapsed().as_secs_f64() * 1e3;
-        let (prompt, completion) = self.observer.usage.map_or((0, 0), |u| (u.prompt_tokens, u.completion_tokens));
+        let (prompt, completion) = self
+            .observer
+            .usage
+            .map_or((0, 0), |u| (u.prompt_tokens, u.completion_tokens));
         match outcome {
-            "completed" => tracing::info!(event = "stream.completed", request_id, model, elapsed_ms, bytes = self.bytes, prompt_tokens = prompt, completion_tokens = completion),
-            _ => tracing::warn!(event = "stream.failed", request_id, model, elapsed_ms, bytes = self.bytes, reason = outcome),
+            "completed" => tracing::info!(
+                event = "stream.completed",
+                request_id,
+                model,
+                elapsed_ms,
+                bytes = self.bytes,
+                prompt_tokens = prompt,
+                completion_tokens = completion
+            ),
+            _ => tracing::warn!(
+                event = "stream.failed",
+                request_id,
+                model,
+                elapsed_ms,
+                bytes = self.bytes,
+                reason = outcome
+            ),
         }
         match outcome {
             "completed" => None,
-            "truncated" => Some(error_event("upstream_stream_truncated", "The upstream ended the stream without [DONE]; the response is incomplete.")),
-            _ => Some(error_event("upstream_stream_error", "The upstream connection broke during the stream; the response is incomplete.")),
+            "truncated" => Some(error_event(
+                "upstream_stream_truncated",
+                "The upstream ended the stream without [DONE]; the response is incomplete.",
+            )),
+            _ => Some(error_event(
+                "upstream_stream_error",
+                "The upstream connection broke during the stream; the response is incomplete.",
+            )),
         }
     }
 }
@@ -148,9 +185,14 @@ impl Body for ObservedStream {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
-        let Some(inner) = this.inner.as_mut() else { return Poll::Ready(None) };
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
         loop {
             let next = ready!(Pin::new(&mut *inner).poll_frame(cx));
             let tail = match next {
@@ -197,7 +239,14 @@ mod tests {
             observer.observe(a);
             observer.observe(b);
             assert!(observer.done, "split at {split}");
-            assert_eq!(observer.usage, Some(Usage { prompt_tokens: 5, completion_tokens: 7 }), "split at {split}");
+            assert_eq!(
+                observer.usage,
+                Some(Usage {
+                    prompt_tokens: 5,
+                    completion_tokens: 7
+                }),
+                "split at {split}"
+            );
         }
     }
 
@@ -212,7 +261,13 @@ mod tests {
     #[test]
     fn usage_in_ignores_null_and_reads_objects() {
         assert_eq!(usage_in(br#"{"usage":null}"#), None);
-        assert_eq!(usage_in(br#"{"id":"x","usage":{"prompt_tokens":1,"completion_tokens":2}}"#), Some(Usage { prompt_tokens: 1, completion_tokens: 2 }));
+        assert_eq!(
+            usage_in(br#"{"id":"x","usage":{"prompt_tokens":1,"completion_tokens":2}}"#),
+            Some(Usage {
+                prompt_tokens: 1,
+                completion_tokens: 2
+            })
+        );
         assert_eq!(usage_in(br#"{"id":"x"}"#), None);
     }
 
@@ -222,7 +277,8 @@ mod tests {
         let text = std::str::from_utf8(&event).unwrap();
         assert!(text.starts_with("event: error\ndata: {"));
         assert!(text.ends_with("\n\n"));
-        let json: serde_json::Value = serde_json::from_str(text.trim_start_matches("event: error\ndata: ").trim()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(text.trim_start_matches("event: error\ndata: ").trim()).unwrap();
         assert_eq!(json["error"]["code"], "c");
     }
 }

@@ -10,10 +10,16 @@ pub static UPSTREAMS: [Upstream; 2] = [
     Upstream {
         id: UpstreamId(0),
         name: "one",
-        kind: UpstreamKind::OpenAi { base_url: "http://127.0.0.1:9/v1", base_url_env: None },
+        kind: UpstreamKind::OpenAi {
+            base_url: "http://127.0.0.1:9/v1",
+            base_url_env: None,
+        },
         api_key: Some(SecretRef::Env("GATEWAY_UNIT_TEST_KEY")),
         optional: true,
-        timeouts: Timeouts { connect: Duration::from_secs(1), total: Duration::from_secs(2) },
+        timeouts: Timeouts {
+            connect: Duration::from_secs(1),
+            total: Duration::from_secs(2),
+        },
     },
     Upstream {
         id: UpstreamId(1),
@@ -27,21 +33,35 @@ pub static UPSTREAMS: [Upstream; 2] = [
         }),
         api_key: None,
         optional: false,
-        timeouts: Timeouts { connect: Duration::from_secs(1), total: Duration::from_secs(2) },
+        timeouts: Timeouts {
+            connect: Duration::from_secs(1),
+            total: Duration::from_secs(2),
+        },
     },
 ];
 
 pub static MODELS: [Model; 2] = [
-    Model { id: ModelId(0), name: "alpha", upstream: UpstreamId(0), upstream_model: "alpha-upstream" },
-    Model { id: ModelId(1), name: "beta", upstream: UpstreamId(1), upstream_model: "beta" },
+    Model {
+        id: ModelId(0),
+        name: "alpha",
+        upstream: UpstreamId(0),
+        upstream_model: "alpha-upstream",
+    },
+    Model {
+        id: ModelId(1),
+        name: "beta",
+        upstream: UpstreamId(1),
+        upstream_model: "beta",
+    },
 ];
 
 pub static API_KEYS: [ApiKey; 1] = [ApiKey {
     name: "unit",
     // sha256("unit-key")
     sha256: [
-        0x9d, 0xa9, 0x84, 0xf6, 0xf7, 0xad, 0x42, 0xbf, 0x6f, 0xce, 0x1d, 0xfd, 0x37, 0xd8, 0x39, 0x1a,
-        0xac, 0x37, 0x80, 0xb1, 0x84, 0x9b, 0x88, 0x37, 0x18, 0xb7, 0x5d, 0x08, 0xe2, 0x2e, 0xdf, 0x1e,
+        0x9d, 0xa9, 0x84, 0xf6, 0xf7, 0xad, 0x42, 0xbf, 0x6f, 0xce, 0x1d, 0xfd, 0x37, 0xd8, 0x39,
+        0x1a, 0xac, 0x37, 0x80, 0xb1, 0x84, 0x9b, 0x88, 0x37, 0x18, 0xb7, 0x5d, 0x08, 0xe2, 0x2e,
+        0xdf, 0x1e,
     ],
 }];
 
@@ -68,5 +88,8 @@ pub static CONFIG: Config = Config {
         shutdown_delay: Duration::ZERO,
         drain_timeout: Duration::from_secs(5),
     },
-    auth: Auth { api_keys: &API_KEYS, admin_key_sha256: None },
+    auth: Auth {
+        api_keys: &API_KEYS,
+        admin_key_sha256: None,
+    },
 };

@@ -26,7 +26,8 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn text(&self) -> String {
@@ -38,42 +39,90 @@ impl Reply {
         assert_eq!(self.status, status, "body: {}", self.text());
         let json = self.json();
         assert_eq!(json["error"]["code"], code, "body: {json}");
-        assert!(json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {json}");
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "body: {json}"
+        );
         assert!(json["error"]["type"].is_string(), "body: {json}");
-        assert!(json["error"].as_object().is_some_and(|o| o.contains_key("param")), "body: {json}");
+        assert!(
+            json["error"]
+                .as_object()
+                .is_some_and(|o| o.contains_key("param")),
+            "body: {json}"
+        );
         assert!(self.headers.contains_key("x-request-id"));
     }
 }
 
 /// Sends a request over HTTP/1.1 and returns the head with the unread body.
-pub async fn open(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> http::Response<Incoming> {
+pub async fn open(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> http::Response<Incoming> {
     let stream = TcpStream::connect(addr).await.expect("connect to gateway");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
     tokio::spawn(connection);
-    let mut builder = Request::builder().method(method).uri(path).header("host", addr.to_string());
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string());
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
     let request = builder.body(Full::new(body.into())).expect("request");
-    tokio::time::timeout(LIMIT, sender.send_request(request)).await.expect("response head in time").expect("response")
+    tokio::time::timeout(LIMIT, sender.send_request(request))
+        .await
+        .expect("response head in time")
+        .expect("response")
 }
 
 /// Sends a request and reads the whole response.
-pub async fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
+pub async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Reply {
     let response = open(addr, method, path, headers, body).await;
     collect(response).await
 }
 
 pub async fn collect(response: http::Response<Incoming>) -> Reply {
     let (parts, body) = response.into_parts();
-    let body = tokio::time::timeout(LIMIT, body.collect()).await.expect("body in time").expect("body").to_bytes();
-    Reply { status: parts.status.as_u16(), headers: parts.headers, body }
+    let body = tokio::time::timeout(LIMIT, body.collect())
+        .await
+        .expect("body in time")
+        .expect("body")
+        .to_bytes();
+    Reply {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    }
 }
 
 /// `POST /v1/chat/completions` with the test client key.
 pub async fn chat(addr: SocketAddr, body: &str) -> Reply {
     let auth = format!("Bearer {}", super::CLIENT_KEY);
-    send(addr, "POST", "/v1/chat/completions", &[("authorization", &auth), ("content-type", "application/json")], body.to_string()).await
+    send(
+        addr,
+        "POST",
+        "/v1/chat/completions",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        body.to_string(),
+    )
+    .await
 }
 
 /// `GET` with a bearer key.
@@ -86,14 +135,24 @@ pub async fn get(addr: SocketAddr, path: &str, key: Option<&str>) -> Reply {
 /// A request over h2c (HTTP/2 with prior knowledge).
 pub async fn send_h2(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
     let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.expect("h2 handshake");
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("h2 handshake");
     tokio::spawn(connection);
-    let mut builder = Request::builder().method("POST").uri(format!("http://{addr}{path}"));
+    let mut builder = Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"));
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    let request = builder.body(Full::new(Bytes::from(body.to_string()))).expect("request");
-    let response = tokio::time::timeout(LIMIT, sender.send_request(request)).await.expect("in time").expect("h2 response");
+    let request = builder
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("request");
+    let response = tokio::time::timeout(LIMIT, sender.send_request(request))
+        .await
+        .expect("in time")
+        .expect("h2 response");
     collect(response).await
 }
 

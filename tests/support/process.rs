@@ -27,7 +27,10 @@ pub fn standard_env(upstream_url: &str) -> Vec<(&'static str, String)> {
 
 /// Asserts the binary was compiled from config/test, with the fix in the message.
 pub fn assert_test_environment() {
-    let output = Command::new(BIN).arg("--version").output().expect("run gateway --version");
+    let output = Command::new(BIN)
+        .arg("--version")
+        .output()
+        .expect("run gateway --version");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         text.contains("(environment test,"),
@@ -60,7 +63,10 @@ impl Gateway {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(at) = line.find("listening on ") {
                     let rest = &line[at + "listening on ".len()..];
-                    let addr: String = rest.chars().take_while(|c| !matches!(c, '"' | ' ')).collect();
+                    let addr: String = rest
+                        .chars()
+                        .take_while(|c| !matches!(c, '"' | ' '))
+                        .collect();
                     let _ = tx.send(addr);
                 }
                 sink.lock().unwrap().push(line);
@@ -71,7 +77,10 @@ impl Gateway {
             Err(_) => {
                 let _ = child.kill();
                 let output = child.wait_with_output().expect("gateway output");
-                panic!("gateway did not log `listening on` within 20 s; stderr: {}", String::from_utf8_lossy(&output.stderr));
+                panic!(
+                    "gateway did not log `listening on` within 20 s; stderr: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
             }
         };
         Self { child, addr, logs }
@@ -86,7 +95,10 @@ impl Gateway {
     }
 
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().expect("kill");
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success());
     }
 
@@ -97,7 +109,10 @@ impl Gateway {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "gateway did not exit within {limit:?}");
+            assert!(
+                Instant::now() < deadline,
+                "gateway did not exit within {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -113,7 +128,10 @@ impl Drop for Gateway {
 /// Runs the binary to completion with `env` and `args`; returns (status, stdout, stderr).
 pub fn run_to_exit(args: &[&str], env: &[(&str, String)]) -> (ExitStatus, String, String) {
     let mut command = Command::new(BIN);
-    command.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     for (name, value) in env {
         command.env(name, value);
     }

@@ -9,10 +9,10 @@
 //! with its headers and exact body bytes.
 
 use std::convert::Infallible;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -49,7 +49,9 @@ pub struct MockUpstream {
 impl MockUpstream {
     /// Starts serving on 127.0.0.1:0 in the current tokio runtime.
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind mock upstream");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind mock upstream");
         let addr = listener.local_addr().expect("addr");
         let recorded = Arc::new(Mutex::new(Vec::new()));
         let gate = Arc::new(Semaphore::new(0));
@@ -58,14 +60,23 @@ impl MockUpstream {
             while let Ok((stream, _)) = listener.accept().await {
                 let _ = stream.set_nodelay(true);
                 let (recorded, gate) = (state_recorded.clone(), state_gate.clone());
-                let service = hyper::service::service_fn(move |request| serve(request, recorded.clone(), gate.clone()));
+                let service = hyper::service::service_fn(move |request| {
+                    serve(request, recorded.clone(), gate.clone())
+                });
                 tokio::spawn(async move {
-                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                    let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                    let builder =
+                        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
-        Self { addr, recorded, gate }
+        Self {
+            addr,
+            recorded,
+            gate,
+        }
     }
 
     /// The base URL to give the gateway (`.../v1`).
@@ -95,12 +106,29 @@ fn full(status: StatusCode, content_type: &str, body: &'static str) -> Response<
         .expect("response")
 }
 
-async fn serve(request: Request<Incoming>, recorded: Arc<Mutex<Vec<Recorded>>>, gate: Arc<Semaphore>) -> Result<Response<Body>, Infallible> {
+async fn serve(
+    request: Request<Incoming>,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+    gate: Arc<Semaphore>,
+) -> Result<Response<Body>, Infallible> {
     let headers = request.headers().clone();
-    let body = request.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-    recorded.lock().unwrap().push(Recorded { headers, body: body.clone() });
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    recorded.lock().unwrap().push(Recorded {
+        headers,
+        body: body.clone(),
+    });
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let mode = json["messages"].as_array().and_then(|m| m.last()).and_then(|m| m["content"].as_str()).unwrap_or("json").to_string();
+    let mode = json["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("json")
+        .to_string();
     let response = match mode.as_str() {
         "sse" => stream(SSE_EVENTS.to_vec(), None),
         "sse-gated" => stream(SSE_EVENTS.to_vec(), Some(gate)),
@@ -110,9 +138,19 @@ async fn serve(request: Request<Incoming>, recorded: Arc<Mutex<Vec<Recorded>>>, 
             full(StatusCode::OK, "application/json", JSON_REPLY)
         }
         m if m.starts_with("status:") => {
-            let status = m["status:".len()..].parse().ok().and_then(|c| StatusCode::from_u16(c).ok()).unwrap_or(StatusCode::IM_A_TEAPOT);
-            let mut response = full(status, "application/json", r#"{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#);
-            response.headers_mut().insert("retry-after", "3".parse().expect("header"));
+            let status = m["status:".len()..]
+                .parse()
+                .ok()
+                .and_then(|c| StatusCode::from_u16(c).ok())
+                .unwrap_or(StatusCode::IM_A_TEAPOT);
+            let mut response = full(
+                status,
+                "application/json",
+                r#"{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#,
+            );
+            response
+                .headers_mut()
+                .insert("retry-after", "3".parse().expect("header"));
             response
         }
         _ => full(StatusCode::OK, "application/json", JSON_REPLY),
@@ -129,7 +167,9 @@ fn stream(events: Vec<&'static str>, gate: Option<Arc<Semaphore>>) -> Response<B
                 && let Some(gate) = &gate
             {
                 // Bounded: a gateway that buffers never lets the test release us.
-                if let Ok(Ok(permit)) = tokio::time::timeout(Duration::from_secs(15), gate.acquire()).await {
+                if let Ok(Ok(permit)) =
+                    tokio::time::timeout(Duration::from_secs(15), gate.acquire()).await
+                {
                     permit.forget();
                 }
             }
@@ -152,7 +192,12 @@ impl http_body::Body for ChannelBody {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0.poll_recv(cx).map(|next| next.map(|bytes| Ok(Frame::data(bytes))))
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|next| next.map(|bytes| Ok(Frame::data(bytes))))
     }
 }

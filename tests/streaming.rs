@@ -86,26 +86,21 @@ async fn mock_upstream_streams_chunks_then_done() {
     let body = r#"{"model":"demo","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}"#;
     let reply = chat(gateway.addr, body).await;
     assert_eq!(reply.status, 200);
-    let events: Vec<&str> = reply
-        .text()
-        .leak()
-        .split("\n\n")
-        .filter(|e| !e.is_empty())
-        .collect();
+    let text = reply.text();
+    let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
     // role, 4 content chunks, finish, usage, [DONE] (config/test: mock chunks = 4)
     assert_eq!(events.len(), 8, "{events:?}");
     assert_eq!(events[7], "data: [DONE]");
-    let content: String =
-        events[1..5]
-            .iter()
-            .map(|e| {
-                serde_json::from_str::<serde_json::Value>(&e["data: ".len()..]).unwrap()["choices"]
-                    [0]["delta"]["content"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
+    let content: String = events[1..5].iter().map(|e| delta_content(e)).collect();
     assert_eq!(content, "one two three four");
     assert!(events[6].contains("\"usage\""));
+}
+
+/// The `choices[0].delta.content` of one `data: {...}` event.
+fn delta_content(event: &str) -> String {
+    let json: serde_json::Value = serde_json::from_str(&event["data: ".len()..]).unwrap();
+    json["choices"][0]["delta"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

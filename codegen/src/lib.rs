@@ -22,6 +22,8 @@ pub mod spec;
 pub mod suggest;
 pub mod yaml;
 
+pub use cargo::build_script_main;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};

@@ -119,3 +119,31 @@ fn cargo_error_lines_name_file_line_col_and_code() {
     );
     assert!(lines.iter().all(|l| !l.contains('\n')));
 }
+
+#[test]
+fn more_models_than_u16_ids_is_an_error() {
+    let mut yaml = String::from("upstreams:\n  m: { kind: mock }\nmodels:\n");
+    for i in 0..=usize::from(u16::MAX) {
+        yaml.push_str(&format!("  m{i}: {{ upstream: m }}\n"));
+    }
+    let report = gateway_codegen::analyze(&common::inline(&yaml, ""))
+        .err()
+        .unwrap();
+    assert_eq!(report.items.len(), 1, "{}", report.render());
+    assert_eq!(report.items[0].code.id, "GW0108");
+}
+
+#[test]
+fn alias_bombs_are_rejected_not_expanded() {
+    let mut yaml = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        yaml.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let report = gateway_codegen::analyze(&common::inline(&yaml, ""))
+        .err()
+        .unwrap();
+    assert_eq!(report.items[0].code.id, "GW0001", "{}", report.render());
+}

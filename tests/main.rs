@@ -6,6 +6,14 @@
 //! (`GATEWAY_ENV=test`, which the README's test command sets); every test
 //! checks that first and says how to fix it.
 
+// Test support code fails loudly by design: a broken rig must stop the test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test harness code; a failed setup step is a test failure"
+)]
+
 mod api;
 mod errors;
 mod golden;

@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use http_body_util::BodyExt;
-
 use crate::support::*;
 
 #[test]
@@ -79,13 +77,7 @@ async fn sigterm_drains_an_in_flight_stream_then_exits_zero() {
     .await;
     assert_eq!(response.status(), 200);
     let mut stream = response.into_body();
-    let first = tokio::time::timeout(LIMIT, stream.frame())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap()
-        .into_data()
-        .unwrap();
+    let first = next_data(&mut stream).await.expect("first event");
     assert!(first.starts_with(b"data: "));
 
     gateway.signal("TERM");
@@ -103,13 +95,8 @@ async fn sigterm_drains_an_in_flight_stream_then_exits_zero() {
     assert!(saw_draining, "/ready never turned 503 after SIGTERM");
 
     let mut rest = first.to_vec();
-    while let Some(frame) = tokio::time::timeout(LIMIT, stream.frame())
-        .await
-        .expect("stream continues")
-    {
-        if let Ok(data) = frame.expect("frame").into_data() {
-            rest.extend_from_slice(&data);
-        }
+    while let Some(data) = next_data(&mut stream).await {
+        rest.extend_from_slice(&data);
     }
     let text = String::from_utf8(rest).unwrap();
     assert!(

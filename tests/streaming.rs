@@ -1,22 +1,7 @@
 //! Streaming: SSE events pass through unchanged and unbuffered, usage is
 //! read on the way, and a broken upstream stream ends with an explicit error.
 
-use bytes::Bytes;
-use http_body_util::BodyExt;
-
 use crate::support::*;
-
-async fn next_data(body: &mut hyper::body::Incoming) -> Option<Bytes> {
-    loop {
-        let frame = tokio::time::timeout(LIMIT, body.frame())
-            .await
-            .expect("frame in time")?
-            .expect("frame");
-        if let Ok(data) = frame.into_data() {
-            return Some(data);
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_passes_through_event_by_event_unchanged() {

@@ -167,3 +167,16 @@ pub async fn raw(addr: SocketAddr, bytes: &[u8], half_close: bool) -> String {
     let _ = tokio::time::timeout(LIMIT, stream.read_to_end(&mut out)).await;
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The next data frame of a streaming body (skipping trailers), or `None` at its end.
+pub async fn next_data(body: &mut Incoming) -> Option<Bytes> {
+    loop {
+        let frame = tokio::time::timeout(LIMIT, body.frame())
+            .await
+            .expect("frame in time")?
+            .expect("frame");
+        if let Ok(data) = frame.into_data() {
+            return Some(data);
+        }
+    }
+}

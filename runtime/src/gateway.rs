@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Uri};
 use http_body_util::Full;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::metrics::Metrics;
 use crate::request_id::RequestIds;
@@ -161,6 +161,9 @@ impl Gateway {
     }
 }
 
+/// Idle upstream connections are closed after this; below common server keep-alive limits.
+const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(55);
+
 /// A pooled HTTP/1.1 + HTTP/2 (ALPN) client with rustls and compiled-in web PKI roots.
 fn http_client(connect_timeout: std::time::Duration) -> Result<HttpClient, String> {
     let mut http = HttpConnector::new();
@@ -175,7 +178,10 @@ fn http_client(connect_timeout: std::time::Duration) -> Result<HttpClient, Strin
         .https_or_http()
         .enable_all_versions()
         .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new()).build(https))
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .build(https))
 }
 
 fn models_json(config: &Config) -> Bytes {

@@ -161,7 +161,8 @@ impl Gateway {
     }
 }
 
-/// Idle upstream connections are closed after this; below common server keep-alive limits.
+/// Idle upstream connections are closed after this (servers that close sooner, such as
+/// uvicorn at 5 s, are detected by the pool and the request goes on a new connection).
 const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(55);
 
 /// A pooled HTTP/1.1 + HTTP/2 (ALPN) client with rustls and compiled-in web PKI roots.

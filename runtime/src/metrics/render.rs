@@ -1,0 +1,223 @@
+//! Prometheus text exposition (format 0.0.4) of the metric tables.
+//!
+//! Runs only on scrape; emits counter series that have been touched, so the
+//! output stays small with large model tables. Not here: recording (`mod.rs`).
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use super::{BUCKETS, Metrics, ROUTE_LABELS, STATUS_SLOTS, UPSTREAM_SLOTS, status_label};
+
+impl Metrics {
+    /// Prometheus text exposition. `upstream_enabled[i]` says whether upstream `i` serves.
+    pub fn render(&self, upstream_enabled: &[bool], uptime: Duration) -> String {
+        let mut out = String::with_capacity(4096);
+        let config = self.config;
+        header(
+            &mut out,
+            "gateway_build_info",
+            "gauge",
+            "Build and config provenance; always 1.",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_build_info{{version=\"{}\",environment=\"{}\",config_sha256=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            escape(config.environment),
+            config.config_sha256
+        );
+        header(
+            &mut out,
+            "gateway_uptime_seconds",
+            "gauge",
+            "Seconds since the process started.",
+        );
+        let _ = writeln!(out, "gateway_uptime_seconds {}", uptime.as_secs_f64());
+        self.render_requests(&mut out);
+        self.render_latency(&mut out);
+        self.render_upstreams(&mut out, upstream_enabled);
+        self.render_tokens(&mut out);
+        header(
+            &mut out,
+            "gateway_auth_failures_total",
+            "counter",
+            "Requests rejected for a missing or wrong key.",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_auth_failures_total {}",
+            self.auth_failures.load(Relaxed)
+        );
+        header(
+            &mut out,
+            "gateway_requests_in_flight",
+            "gauge",
+            "Requests being handled now.",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_requests_in_flight {}",
+            self.in_flight.load(Relaxed)
+        );
+        header(
+            &mut out,
+            "gateway_streams_in_flight",
+            "gauge",
+            "Streaming responses being sent now.",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_streams_in_flight {}",
+            self.streams_in_flight.load(Relaxed)
+        );
+        out
+    }
+
+    fn render_requests(&self, out: &mut String) {
+        header(
+            out,
+            "gateway_requests_total",
+            "counter",
+            "Requests by route, public model and status.",
+        );
+        for (model_slot, row) in self.chat_requests.chunks(STATUS_SLOTS).enumerate() {
+            let model = model_slot
+                .checked_sub(1)
+                .and_then(|i| self.config.models.get(i))
+                .map_or("", |m| m.name);
+            for (slot, counter) in row.iter().enumerate() {
+                let value = counter.load(Relaxed);
+                if value > 0 {
+                    let status = status_label(slot);
+                    let _ = writeln!(
+                        out,
+                        "gateway_requests_total{{route=\"chat_completions\",model=\"{}\",status=\"{status}\"}} {value}",
+                        escape(model)
+                    );
+                }
+            }
+        }
+        for (route, row) in self.other_requests.chunks(STATUS_SLOTS).enumerate().skip(1) {
+            for (slot, counter) in row.iter().enumerate() {
+                let value = counter.load(Relaxed);
+                if value > 0 {
+                    let status = status_label(slot);
+                    let _ = writeln!(
+                        out,
+                        "gateway_requests_total{{route=\"{}\",model=\"\",status=\"{status}\"}} {value}",
+                        ROUTE_LABELS[route]
+                    );
+                }
+            }
+        }
+    }
+
+    fn render_latency(&self, out: &mut String) {
+        let name = "gateway_request_duration_seconds";
+        header(
+            out,
+            name,
+            "histogram",
+            "Time to the response head, by route.",
+        );
+        for (route, row) in self.latency_buckets.chunks(BUCKETS.len() + 1).enumerate() {
+            let label = ROUTE_LABELS[route];
+            let mut cumulative = 0;
+            for (bound, counter) in BUCKETS.iter().zip(row) {
+                cumulative += counter.load(Relaxed);
+                let _ = writeln!(
+                    out,
+                    "{name}_bucket{{route=\"{label}\",le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            cumulative += row.last().map_or(0, |c| c.load(Relaxed));
+            let sum = self.latency_sum_micros[route].load(Relaxed) as f64 / 1e6;
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{route=\"{label}\",le=\"+Inf\"}} {cumulative}"
+            );
+            let _ = writeln!(out, "{name}_sum{{route=\"{label}\"}} {sum}");
+            let _ = writeln!(out, "{name}_count{{route=\"{label}\"}} {cumulative}");
+        }
+    }
+
+    fn render_upstreams(&self, out: &mut String, upstream_enabled: &[bool]) {
+        header(
+            out,
+            "gateway_upstream_requests_total",
+            "counter",
+            "Upstream exchanges by upstream and status (or unreachable/timeout).",
+        );
+        for (index, row) in self.upstream_requests.chunks(UPSTREAM_SLOTS).enumerate() {
+            let upstream = self.config.upstreams.get(index).map_or("", |u| u.name);
+            for (slot, counter) in row.iter().enumerate() {
+                let value = counter.load(Relaxed);
+                if value > 0 {
+                    let status = match slot.cmp(&STATUS_SLOTS) {
+                        std::cmp::Ordering::Less => status_label(slot),
+                        std::cmp::Ordering::Equal => "unreachable".to_string(),
+                        std::cmp::Ordering::Greater => "timeout".to_string(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "gateway_upstream_requests_total{{upstream=\"{}\",status=\"{status}\"}} {value}",
+                        escape(upstream)
+                    );
+                }
+            }
+        }
+        header(
+            out,
+            "gateway_upstream_enabled",
+            "gauge",
+            "1 if the upstream serves, 0 if disabled at startup.",
+        );
+        for (upstream, enabled) in self.config.upstreams.iter().zip(upstream_enabled) {
+            let _ = writeln!(
+                out,
+                "gateway_upstream_enabled{{upstream=\"{}\"}} {}",
+                escape(upstream.name),
+                u8::from(*enabled)
+            );
+        }
+    }
+
+    fn render_tokens(&self, out: &mut String) {
+        header(
+            out,
+            "gateway_tokens_total",
+            "counter",
+            "Tokens reported by upstreams, by public model and direction.",
+        );
+        for (model, pair) in self.config.models.iter().zip(self.tokens.chunks(2)) {
+            for (direction, counter) in ["prompt", "completion"].iter().zip(pair) {
+                let value = counter.load(Relaxed);
+                if value > 0 {
+                    let _ = writeln!(
+                        out,
+                        "gateway_tokens_total{{model=\"{}\",direction=\"{direction}\"}} {value}",
+                        escape(model.name)
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Label value escaping per the text format: backslash, quote, newline.
+pub(super) fn escape(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains(['\\', '"', '\n']) {
+        value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .into()
+    } else {
+        value.into()
+    }
+}

@@ -243,3 +243,40 @@ fn compiled_config_holds_digests_and_names_never_secrets() {
         "nothing that looks like a provider key"
     );
 }
+
+/// Invariant 8: no lock (so none held across an await) and no hashed label
+/// lookups in the runtime: shared state is atomics and id-indexed slices.
+#[test]
+fn runtime_uses_no_locks_or_hash_maps() {
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runtime/src"
+    ))];
+    let mut files = 0;
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .expect("dir")
+                    .map(|e| e.expect("entry").path()),
+            );
+            continue;
+        }
+        let code = code_only(&std::fs::read_to_string(&path).expect("source"));
+        for forbidden in [
+            "Mutex",
+            "RwLock",
+            "HashMap",
+            "BTreeMap",
+            "with_label_values",
+        ] {
+            assert!(
+                !code.contains(forbidden),
+                "{} uses `{forbidden}`",
+                path.display()
+            );
+        }
+        files += 1;
+    }
+    assert!(files > 10, "scanned the runtime sources");
+}

@@ -75,18 +75,18 @@ async fn forward(
             upstream: "unknown",
         });
     };
-    let upstream_model = gateway
-        .upstream_model_json
-        .get(usize::from(model.id.0))
-        .map_or(&[][..], |b| &b[..]);
-    let body = chat_request::rewrite_model(body, span, upstream_model);
+    // Splice the upstream's model name in only once the request will be sent.
+    let rewrite = |body: Bytes| match gateway.upstream_model_json.get(usize::from(model.id.0)) {
+        Some(upstream_model) => chat_request::rewrite_model(body, span, upstream_model),
+        None => body,
+    };
     match target {
         Target::Disabled(_) => Err(GatewayError::UpstreamDisabled {
             upstream: upstream.name,
         }),
         Target::Mock(behavior) => {
             let id = request_id.to_str().unwrap_or_default();
-            let response = crate::mock::respond(behavior, &body, id).await;
+            let response = crate::mock::respond(behavior, &rewrite(body), id).await;
             gateway.metrics.record_upstream(
                 upstream.id,
                 UpstreamOutcome::Status(response.status().as_u16()),
@@ -112,13 +112,12 @@ async fn forward(
             if let Some(authorization) = authorization {
                 builder = builder.header(header::AUTHORIZATION, authorization.clone());
             }
-            let request =
-                builder
-                    .body(Full::new(body))
-                    .map_err(|e| GatewayError::UpstreamUnreachable {
-                        upstream: upstream.name,
-                        detail: e.to_string(),
-                    })?;
+            let request = builder.body(Full::new(rewrite(body))).map_err(|e| {
+                GatewayError::UpstreamUnreachable {
+                    upstream: upstream.name,
+                    detail: e.to_string(),
+                }
+            })?;
             exchange(gateway, client, upstream, model, request, request_id).await
         }
     }

@@ -73,17 +73,6 @@ async fn dispatch(
     let path = request.uri().path();
     let method = request.method();
     let is_get = method == Method::GET || method == Method::HEAD;
-    let simple = |route: Route,
-                  allowed: bool,
-                  allow: &'static str,
-                  respond: &dyn Fn() -> Response<ResponseBody>| {
-        let result = if allowed {
-            Ok(respond())
-        } else {
-            Err(GatewayError::MethodNotAllowed { allow })
-        };
-        (route, None, None, result)
-    };
     match path {
         "/v1/chat/completions" => {
             if method != Method::POST {
@@ -101,23 +90,15 @@ async fn dispatch(
             let (model, result) = proxy::chat_completions(gateway, request, request_id).await;
             (Route::ChatCompletions, model, Some(caller), result)
         }
-        "/v1/models" => api_get(gateway, &request, is_get, |_| Ok(health::models(gateway))),
+        "/v1/models" => api_get(gateway, &request, is_get, || Ok(health::models(gateway))),
         p if p.starts_with("/v1/models/") => {
-            let name = p.trim_start_matches("/v1/models/").to_string();
-            api_get(gateway, &request, is_get, move |_| {
-                health::model(gateway, &name)
-            })
+            let name = &p["/v1/models/".len()..];
+            api_get(gateway, &request, is_get, || health::model(gateway, name))
         }
-        "/health" => simple(Route::Health, is_get, "GET, HEAD", &|| {
-            health::health(gateway)
-        }),
-        "/healthz" => simple(Route::Health, is_get, "GET, HEAD", &health::healthz),
-        "/ready" => simple(Route::Health, is_get, "GET, HEAD", &|| {
-            health::ready(gateway)
-        }),
-        "/version" => simple(Route::Health, is_get, "GET, HEAD", &|| {
-            health::version(gateway)
-        }),
+        "/health" => health_get(is_get, || health::health(gateway)),
+        "/healthz" => health_get(is_get, health::healthz),
+        "/ready" => health_get(is_get, || health::ready(gateway)),
+        "/version" => health_get(is_get, || health::version(gateway)),
         "/metrics" => {
             let result = match (
                 is_get,
@@ -143,7 +124,7 @@ fn api_get(
     gateway: &Gateway,
     request: &Request<Incoming>,
     is_get: bool,
-    respond: impl FnOnce(Caller) -> Result<Response<ResponseBody>, GatewayError>,
+    respond: impl FnOnce() -> Result<Response<ResponseBody>, GatewayError>,
 ) -> Dispatched {
     if !is_get {
         return (
@@ -154,9 +135,18 @@ fn api_get(
         );
     }
     match authenticate(gateway, request.headers()) {
-        Ok(caller) => (Route::Models, None, Some(caller), respond(caller)),
+        Ok(caller) => (Route::Models, None, Some(caller), respond()),
         Err(error) => (Route::Models, None, None, Err(error)),
     }
+}
+
+/// An unauthenticated operational endpoint (GET or HEAD only).
+fn health_get(is_get: bool, respond: impl FnOnce() -> Response<ResponseBody>) -> Dispatched {
+    let result = match is_get {
+        true => Ok(respond()),
+        false => Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }),
+    };
+    (Route::Health, None, None, result)
 }
 
 fn authenticate(gateway: &Gateway, headers: &http::HeaderMap) -> Result<Caller, GatewayError> {

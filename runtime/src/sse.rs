@@ -132,51 +132,72 @@ impl ObservedStream {
         }
     }
 
-    fn finish(&mut self, outcome: &'static str) -> Option<Bytes> {
+    fn finish(&mut self, end: StreamEnd) -> Option<Bytes> {
         self.inner = None;
-        if let Some(usage) = self.observer.usage {
-            self.gateway.metrics.record_tokens(
-                self.model,
-                usage.prompt_tokens,
-                usage.completion_tokens,
-            );
+        let usage = self.observer.usage.unwrap_or_default();
+        if self.observer.usage.is_some() {
+            let metrics = &self.gateway.metrics;
+            metrics.record_tokens(self.model, usage.prompt_tokens, usage.completion_tokens);
         }
         let request_id = self.request_id.to_str().unwrap_or_default();
         let model = self.gateway.config.model(self.model).map_or("", |m| m.name);
         let elapsed_ms = self.started.elapsed().as_secs_f64() * 1e3;
-        let (prompt, completion) = self
-            .observer
-            .usage
-            .map_or((0, 0), |u| (u.prompt_tokens, u.completion_tokens));
-        match outcome {
-            "completed" => tracing::info!(
+        let bytes = self.bytes;
+        match end.failure() {
+            None => tracing::info!(
                 event = "stream.completed",
                 request_id,
                 model,
                 elapsed_ms,
-                bytes = self.bytes,
-                prompt_tokens = prompt,
-                completion_tokens = completion
+                bytes,
+                prompt_tokens = usage.prompt_tokens,
+                completion_tokens = usage.completion_tokens
             ),
-            _ => tracing::warn!(
-                event = "stream.failed",
-                request_id,
-                model,
-                elapsed_ms,
-                bytes = self.bytes,
-                reason = outcome
-            ),
+            Some((reason, _)) => {
+                tracing::warn!(
+                    event = "stream.failed",
+                    request_id,
+                    model,
+                    elapsed_ms,
+                    bytes,
+                    reason
+                )
+            }
         }
-        match outcome {
-            "completed" => None,
-            "truncated" => Some(error_event(
+        end.failure()
+            .and_then(|(code, message)| message.map(|m| error_event(code, m)))
+    }
+}
+
+/// How an observed stream ended.
+#[derive(Debug, Clone, Copy)]
+enum StreamEnd {
+    /// Clean end after `data: [DONE]`.
+    Completed,
+    /// Clean end without `[DONE]`: the answer is incomplete.
+    Truncated,
+    /// The upstream connection broke mid-stream.
+    UpstreamError,
+    /// The client went away; nobody is left to tell.
+    ClientGone,
+}
+
+impl StreamEnd {
+    /// For a failure: its code, and the message of the final SSE error event (if one is sent).
+    fn failure(self) -> Option<(&'static str, Option<&'static str>)> {
+        match self {
+            Self::Completed => None,
+            Self::Truncated => Some((
                 "upstream_stream_truncated",
-                "The upstream ended the stream without [DONE]; the response is incomplete.",
+                Some("The upstream ended the stream without [DONE]; the response is incomplete."),
             )),
-            _ => Some(error_event(
+            Self::UpstreamError => Some((
                 "upstream_stream_error",
-                "The upstream connection broke during the stream; the response is incomplete.",
+                Some(
+                    "The upstream connection broke during the stream; the response is incomplete.",
+                ),
             )),
+            Self::ClientGone => Some(("client_disconnected", None)),
         }
     }
 }
@@ -204,9 +225,9 @@ impl Body for ObservedStream {
                     }
                     Err(_trailers) => continue,
                 },
-                Some(Err(_)) => this.finish("upstream_error"),
-                None if this.observer.done => this.finish("completed"),
-                None => this.finish("truncated"),
+                Some(Err(_)) => this.finish(StreamEnd::UpstreamError),
+                None if this.observer.done => this.finish(StreamEnd::Completed),
+                None => this.finish(StreamEnd::Truncated),
             };
             return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
         }
@@ -221,7 +242,7 @@ impl Drop for ObservedStream {
     fn drop(&mut self) {
         if self.inner.is_some() {
             // The client went away mid-stream: record what was seen.
-            let _ = self.finish("client_disconnected");
+            let _ = self.finish(StreamEnd::ClientGone);
         }
     }
 }

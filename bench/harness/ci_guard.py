@@ -1,0 +1,149 @@
+"""bench/ci-guard: the CI performance guard, stable on a noisy 2-core VM.
+
+1. Instructions per request (callgrind, deterministic to ~1%) of our gateway
+   (release, `config/bench`: auth + metrics on, logs at warn) and of the hyper
+   floor proxy, both built and measured in this run; fails when
+   ours / floor exceeds `max_ratio` in bench/guard.json.
+2. A short streaming smoke through our gateway: fails on a buffered stream
+   (content arrives at the end, gaps collapse) or on a delayed-ACK tail
+   (~40 ms added to the first byte), compared with the mock directly.
+
+No wall-clock figure gates except the 40 ms / buffering checks, whose
+margins are an order of magnitude wider than the noise they have to ignore.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import arms as arms_mod  # noqa: E402
+import callgrind  # noqa: E402
+from proc import RIG_CPU, SUT_CPU, Proc, free_port, run_json, wait_ready  # noqa: E402
+
+ROOT = HERE.parent.parent
+REQUESTS = 1000
+WARMUP = 200
+STREAM_CHUNKS = 8
+STREAM_GAP_MS = 50
+
+
+def say(message: str) -> None:
+    print(f"[ci-guard] {message}", flush=True)
+
+
+def build(target: Path) -> Path:
+    env = {**os.environ, "GATEWAY_ENV": "bench"}
+    for args in (["-p", "gateway-bench"], ["-p", "gateway"]):
+        done = subprocess.run(["cargo", "build", "--release", "--locked", *args], cwd=ROOT,
+                              env=env)
+        if done.returncode != 0:
+            raise SystemExit(f"[ci-guard] error: release build {' '.join(args)} failed")
+    return target / "release"
+
+
+def streaming_smoke(bins: Path, work: Path) -> list[str]:
+    """Returns the problems found (empty when the stream passes through unbuffered)."""
+    port = free_port()
+    mock = Proc("mock-stream", [str(bins / "bench-mock"), "--listen", f"127.0.0.1:{port}",
+                                "--chunks", str(STREAM_CHUNKS), "--chunk-gap-ms",
+                                str(STREAM_GAP_MS)], RIG_CPU, log=work / "guard-mock.log")
+    ours_port = free_port()
+    ctx = arms_mod.Ctx(root=ROOT, work=work, tools=ROOT / "bench/.tools", bins=bins,
+                       mock_port=port)
+    ours = Proc("ours", [str(bins / "gateway")], SUT_CPU, env=arms_mod.ours_env(ctx, ours_port),
+                log=work / "guard-ours.log")
+    problems = []
+    try:
+        wait_ready(mock, port, "/health", 20)
+        wait_ready(ours, ours_port, "/health", 20)
+        body = ROOT / "bench/bodies/s-stream.json"
+        common = ["--body", str(body), "--streams", "6", "--concurrency", "2",
+                  "--expect-chunks", str(STREAM_CHUNKS), "--chunk-gap-ms", str(STREAM_GAP_MS),
+                  "--timeout-s", "60"]
+        direct = run_json([str(bins / "bench-sse"), "--url",
+                           f"http://127.0.0.1:{port}/v1/chat/completions", *common])
+        proxied = run_json([str(bins / "bench-sse"), "--url",
+                            f"http://127.0.0.1:{ours_port}/v1/chat/completions",
+                            "--key", arms_mod.OURS_KEY, *common])
+        say(f"stream direct:  ttft p50 {direct['ttft_ms']['p50']} ms, gap p50 "
+            f"{direct['gap_ms']['p50']} ms, ok {direct['ok']}/{direct['streams']}")
+        say(f"stream gateway: ttft p50 {proxied['ttft_ms']['p50']} ms, gap p50 "
+            f"{proxied['gap_ms']['p50']} ms, ok {proxied['ok']}/{proxied['streams']}, "
+            f"stalls {proxied['stalls']}")
+        if proxied["failed"] or proxied["ok"] != proxied["streams"]:
+            problems.append(f"streams failed through the gateway: {proxied['failures']}")
+        if proxied.get("content_sha256") != direct.get("content_sha256"):
+            problems.append("streamed content differs from direct")
+        added_ttft = proxied["ttft_ms"]["p50"] - direct["ttft_ms"]["p50"]
+        if added_ttft >= 30:
+            problems.append(f"first byte {added_ttft:.1f} ms later than direct (p50): a "
+                            "delayed-ACK (40 ms) tail or buffering; check TCP_NODELAY and "
+                            "per-event writes")
+        if proxied["gap_ms"]["p50"] < STREAM_GAP_MS / 2:
+            problems.append(f"inter-chunk gap p50 {proxied['gap_ms']['p50']} ms for a "
+                            f"{STREAM_GAP_MS} ms paced stream: the gateway buffers the stream")
+    finally:
+        ours.stop()
+        mock.stop()
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    guard = json.loads((ROOT / "bench/guard.json").read_text())
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    bins = target / "release" if "--no-build" in argv else build(target)
+    work = ROOT / "bench/.work/ci-guard"
+    work.mkdir(parents=True, exist_ok=True)
+    mock_port = free_port()
+    mock = Proc("mock", [str(bins / "bench-mock"), "--listen", f"127.0.0.1:{mock_port}"],
+                RIG_CPU, log=work / "mock.log")
+    body = ROOT / "bench/bodies/s.json"
+    results = {}
+    try:
+        wait_ready(mock, mock_port, "/health", 20)
+        ctx = arms_mod.Ctx(root=ROOT, work=work, tools=ROOT / "bench/.tools", bins=bins,
+                           mock_port=mock_port)
+        for name in ("floor", "ours"):
+            port = free_port()
+            if name == "floor":
+                argv_, env, key = ([str(bins / "bench-floor"), "--listen", f"127.0.0.1:{port}",
+                                    "--upstream", ctx.mock_base], {}, None)
+            else:
+                argv_, env, key = [str(bins / "gateway")], arms_mod.ours_env(ctx, port), arms_mod.OURS_KEY
+            results[name] = callgrind.measure(
+                name, argv_, env, port, "/health", work, bins / "bench-seq",
+                f"http://127.0.0.1:{port}/v1/chat/completions", body, key,
+                requests=REQUESTS, warmup=WARMUP)
+            say(f"{name:<6} {results[name]['per_request']:>8} instructions/request "
+                f"({REQUESTS} requests, body S)")
+    finally:
+        mock.stop()
+    if results["floor"]["body_sha256"] != results["ours"]["body_sha256"]:
+        say("error: the gateway's response body differs from the floor's (same mock)")
+        return 1
+    ratio = results["ours"]["per_request"] / results["floor"]["per_request"]
+    bound = guard["max_ratio"]
+    say(f"ratio ours / floor = {ratio:.3f} (bound {bound}, target {guard['target_ratio']})")
+    failed = False
+    if ratio > bound:
+        say(f"error: instructions per request regressed: {ratio:.3f} x floor > {bound}; "
+            "profile with `callgrind_annotate` on bench/.work/ci-guard/callgrind.ours.out.*")
+        failed = True
+    problems = streaming_smoke(bins, work)
+    for problem in problems:
+        say(f"error: {problem}")
+    if failed or problems:
+        return 1
+    say("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

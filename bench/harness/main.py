@@ -1,0 +1,183 @@
+"""bench/run: the whole benchmark in one command.
+
+Phases: install (registries) -> build (release) -> measure (inside a network
+namespace with only `lo`, re-executing this file under `unshare -n`) -> report
+(bench/results/<date>.json, .md, and BENCHMARKS.md).
+
+    bench/run                 # full run, 3 rounds
+    bench/run --rounds 5
+    bench/run --quick         # 1 short round, for checking the rig itself
+    bench/run --arms direct,floor,nginx,ours
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import arms as arms_mod  # noqa: E402
+import callgrind  # noqa: E402
+import install  # noqa: E402
+import report  # noqa: E402
+import rounds  # noqa: E402
+from arms import Ctx  # noqa: E402
+from proc import RIG_CPU, Proc, free_port, wait_ready  # noqa: E402
+
+ROOT = HERE.parent.parent
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--arms", default=",".join(arms_mod.ALL_ARMS))
+    parser.add_argument("--skip-install", action="store_true")
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--phase", default="all", choices=["all", "measure"])
+    parser.add_argument("--work", default="")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.phase == "measure":
+        return measure_phase(args)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    work = ROOT / "bench/.work" / stamp
+    work.mkdir(parents=True, exist_ok=True)
+    tools = ROOT / "bench/.tools"
+    state: dict = {"started": stamp, "args": vars(args)}
+    if not args.skip_install:
+        state["install"] = install.install_all(ROOT, tools, work, log)
+    else:
+        state["install"] = install.versions(ROOT, tools)
+    if not args.skip_build:
+        import build
+        state["build"] = build.build_all(ROOT, work, work / "bin", log)
+    else:
+        previous = sorted((ROOT / "bench/.work").glob("*/state.json"))
+        prior = json.loads(previous[-1].read_text()) if previous else {}
+        state["build"] = prior.get("build", {})
+        prior_bins = Path(prior.get("bins", work / "bin"))
+        (work / "bin").symlink_to(prior_bins)
+    state["bins"] = str((work / "bin").resolve())
+    (work / "state.json").write_text(json.dumps(state, indent=1))
+    log("measuring inside a network namespace (unshare -n, loopback only)")
+    cmd = ["unshare", "-n", "--", "sh", "-c",
+           'ip link set lo up && ulimit -n 65536 && exec "$@"', "sh",
+           sys.executable, __file__, "--phase", "measure", "--work", str(work),
+           "--rounds", str(args.rounds), "--arms", args.arms] + (["--quick"] if args.quick else [])
+    done = subprocess.run(cmd)
+    if done.returncode != 0:
+        log(f"measure phase failed (exit {done.returncode})")
+        return done.returncode
+    results = json.loads((work / "measured.json").read_text())
+    results.update(state)
+    paths = report.write(ROOT, results, log)
+    log("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in paths))
+    return 0
+
+
+def measure_phase(args: argparse.Namespace) -> int:
+    work = Path(args.work)
+    state = json.loads((work / "state.json").read_text())
+    bins = Path(state["bins"])
+    mock_port = free_port()
+    mock = Proc("mock", [str(bins / "bench-mock"), "--listen", f"127.0.0.1:{mock_port}",
+                         "--chunks", "20", "--chunk-gap-ms", "10"], RIG_CPU,
+                log=work / "mock.log")
+    wait_ready(mock, mock_port, "/health", 20)
+    ctx = Ctx(root=ROOT, work=work, tools=ROOT / "bench/.tools", bins=bins, mock_port=mock_port)
+    names = [a for a in args.arms.split(",") if a]
+    if "direct" not in names:
+        names.insert(0, "direct")
+    out: dict = {"rounds": [], "callgrind": {}, "machine": machine()}
+    try:
+        total = 1 if args.quick else args.rounds
+        for index in range(1, total + 1):
+            last = index == total
+            out["rounds"].append(rounds.run_round(ctx, names, index, last, args.quick, log))
+            (work / "measured.json").write_text(json.dumps(out, indent=1))
+        out["callgrind"] = callgrind_phase(ctx, names, args.quick)
+    finally:
+        mock.stop()
+    (work / "measured.json").write_text(json.dumps(out, indent=1))
+    return 0
+
+
+def callgrind_phase(ctx: Ctx, names: list[str], quick: bool) -> dict:
+    """Instructions per request for each arm that can run under valgrind."""
+    results: dict = {}
+    body = ctx.root / "bench/bodies/s.json"
+    requests = 300 if quick else 2000
+    specs = []
+    if "floor" in names:
+        specs.append(("floor", lambda p: ([str(ctx.bins / "bench-floor"), "--listen",
+                                           f"127.0.0.1:{p}", "--upstream", ctx.mock_base], {}),
+                      None, "/health"))
+    if "nginx" in names:
+        def nginx_argv(p):
+            prefix = ctx.work / "nginx-callgrind"
+            conf = prefix / "nginx.conf"
+            conf.parent.mkdir(parents=True, exist_ok=True)
+            conf.write_text(arms_mod.nginx_conf(ctx, p, prefix, single_process=True))
+            return ["/usr/sbin/nginx", "-p", str(prefix), "-c", str(conf)], {}
+        specs.append(("nginx", nginx_argv, None, "/health"))
+    if "ours" in names:
+        for variant in ["", "models-10", "models-10000"]:
+            binary = ctx.bins / (f"gateway-bench-{variant}" if variant else "gateway-bench")
+            if binary.exists():
+                specs.append((f"ours-{variant}" if variant else "ours",
+                              lambda p, b=binary: ([str(b)], arms_mod.ours_env(ctx, p)),
+                              arms_mod.OURS_KEY, "/health"))
+    if "crabllm" in names and (ctx.tools / "bin/crabllm").exists():
+        def crab_argv(p):
+            conf = ctx.work / "crabllm-callgrind.toml"
+            conf.write_text(arms_mod.crabllm_conf(ctx, p))
+            return [str(ctx.tools / "bin/crabllm"), "--config", str(conf)], {
+                "TOKIO_WORKER_THREADS": "1", "RUST_LOG": "warn"}
+        specs.append(("crabllm", crab_argv, arms_mod.CRABLLM_KEY, "/health"))
+    for name, make, key, health in specs:
+        port = free_port()
+        argv, env = make(port)
+        started = time.monotonic()
+        try:
+            results[name] = callgrind.measure(
+                name, argv, env, port, health, ctx.work, ctx.bins / "bench-seq",
+                f"http://127.0.0.1:{port}/v1/chat/completions", body, key,
+                requests=requests, warmup=200 if quick else 500)
+            log(f"callgrind: {name:<18} {results[name]['per_request']:>9} instructions/request "
+                f"({time.monotonic() - started:.0f}s)")
+        except Exception as error:  # reported as failed, the phase goes on
+            results[name] = {"failed": f"{type(error).__name__}: {error}"}
+            log(f"callgrind: {name} failed: {error}")
+    return results
+
+
+def machine() -> dict:
+    cpu = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": os.uname().release,
+            "mem_gib": round(int(mem) / 1024 / 1024, 1)}
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,181 @@
+"""Processes of the benchmark: spawn pinned to a core, read their CPU and memory
+from /proc, wait for a health URL, free loopback ports.
+
+Every wait here is bounded in time; nothing retries forever.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# The system under test runs alone on this core; load generator and mock on the other.
+SUT_CPU = "1"
+RIG_CPU = "0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    """A started process (and its descendants, for nginx workers and Python workers)."""
+
+    def __init__(self, name: str, argv: list[str], cpu: str, env: dict | None = None,
+                 cwd: str | None = None, log: Path | None = None, stdout=None):
+        self.name = name
+        self.argv = argv
+        self.log = log
+        out = open(log, "ab") if log else subprocess.DEVNULL
+        self.started_at = time.monotonic()
+        self.popen = subprocess.Popen(
+            ["taskset", "-c", cpu, *argv],
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            stdout=stdout if stdout is not None else out,
+            stderr=out,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def pids(self) -> list[int]:
+        return [self.pid, *descendants(self.pid)]
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(p) for p in self.pids())
+
+    def rss_kib(self) -> int:
+        return sum(status_kib(p, "VmRSS") for p in self.pids())
+
+    def hwm_kib(self) -> int:
+        return sum(status_kib(p, "VmHWM") for p in self.pids())
+
+    def stop(self, grace: float = 5.0) -> None:
+        if not self.alive():
+            return
+        try:
+            os.killpg(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.popen.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.popen.wait(timeout=5)
+
+    def log_tail(self, lines: int = 15) -> str:
+        if not self.log or not self.log.exists():
+            return ""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (all its threads), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command name: state(0) ppid(1) ... utime(11) stime(12).
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def status_kib(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def http_get(port: int, path: str, headers: dict | None = None, timeout: float = 2.0):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def http_post(port: int, path: str, body: bytes, headers: dict, timeout: float = 30.0):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", path, body=body,
+                     headers={"content-type": "application/json", **headers})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def wait_ready(proc: Proc, port: int, path: str, timeout: float,
+               headers: dict | None = None) -> float:
+    """Polls `path` every millisecond until 200; returns seconds since spawn.
+
+    Raises RuntimeError naming the process and its log tail on exit or timeout.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode} before "
+                               f"{path} answered 200; log tail:\n{proc.log_tail()}")
+        try:
+            status, _ = http_get(port, path, headers, timeout=1.0)
+            if status == 200:
+                return time.monotonic() - proc.started_at
+        except OSError:
+            pass
+        time.sleep(0.001)
+    raise RuntimeError(f"{proc.name} did not answer 200 on {path} within {timeout:.0f} s; "
+                       f"log tail:\n{proc.log_tail()}")
+
+
+def run_json(argv: list[str], cpu: str = RIG_CPU, timeout: float = 300.0,
+             env: dict | None = None) -> dict:
+    """Runs a measuring tool pinned to the rig core and parses its JSON stdout."""
+    import json
+
+    done = subprocess.run(["taskset", "-c", cpu, *argv], capture_output=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+    text = done.stdout.decode(errors="replace")
+    try:
+        return json.loads(text[text.index("{"):])
+    except ValueError:
+        raise RuntimeError(f"{Path(argv[0]).name} exited {done.returncode} without JSON; "
+                           f"stderr: {done.stderr.decode(errors='replace')[-600:]}") from None

@@ -1,0 +1,307 @@
+"""The report: per-round figures reduced to medians, ratios to the floor and
+to nginx taken within each round, the targets of ../shared/perf-method.md
+stated as met or missed, written as bench/results/<date>.json, a Markdown
+table next to it, and BENCHMARKS.md (with bench/findings.md, the hand-written
+analysis, included verbatim).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+MIB = 1024
+RIG_LIMIT = 0.70
+
+
+def get(d: dict, *path, default=None):
+    for key in path:
+        if isinstance(d, dict) and key in d:
+            d = d[key]
+        elif isinstance(d, list) and isinstance(key, int) and key < len(d):
+            d = d[key]
+        else:
+            return default
+    return d
+
+
+def median(values):
+    values = [v for v in values if isinstance(v, (int, float))]
+    return round(statistics.median(values), 4) if values else None
+
+
+def per_round(results: dict, arm: str, *path):
+    return [get(r, arm, *path) for r in results["rounds"] if "failed" not in r.get(arm, {"failed": 1})]
+
+
+def added(results: dict, arm: str, *path):
+    """Median over rounds of (arm - direct) for the same round."""
+    diffs = []
+    for r in results["rounds"]:
+        a, d = get(r, arm, *path), get(r, "direct", *path)
+        if isinstance(a, (int, float)) and isinstance(d, (int, float)) and "failed" not in r.get(arm, {}):
+            diffs.append(a - d)
+    return median(diffs)
+
+
+def ratio(results: dict, arm: str, base: str, *path):
+    vals = []
+    for r in results["rounds"]:
+        a, b = get(r, arm, *path), get(r, base, *path)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b:
+            if "failed" not in r.get(arm, {}) and "failed" not in r.get(base, {}):
+                vals.append(a / b)
+    return median(vals)
+
+
+def summarize(results: dict) -> dict:
+    arms = list(results["rounds"][0].keys()) if results["rounds"] else []
+    summary: dict = {}
+    for arm in arms:
+        failures = [r[arm]["failed"] for r in results["rounds"] if "failed" in r.get(arm, {})]
+        s: dict = {"failed_rounds": len(failures), "failures": failures[:3]}
+        s["sat_rps"] = median(per_round(results, arm, "saturation", "s", "rps"))
+        s["sat_rps_to_floor"] = ratio(results, arm, "floor", "saturation", "s", "rps")
+        s["sat_rps_to_nginx"] = ratio(results, arm, "nginx", "saturation", "s", "rps")
+        s["cpu_us_per_req"] = median(per_round(results, arm, "saturation", "s", "cpu_us_per_req"))
+        s["cpu_to_floor"] = ratio(results, arm, "floor", "saturation", "s", "cpu_us_per_req")
+        s["cpu_to_nginx"] = ratio(results, arm, "nginx", "saturation", "s", "cpu_us_per_req")
+        direct = median(per_round(results, "direct", "saturation", "s", "rps"))
+        s["rig_limited"] = bool(arm != "direct" and s["sat_rps"] and direct
+                                and s["sat_rps"] >= RIG_LIMIT * direct)
+        for body in ["m", "l", "xl", "t"]:
+            s[f"sat_rps_{body}"] = median(per_round(results, arm, "saturation", body, "rps"))
+            s[f"cpu_us_per_req_{body}"] = median(per_round(results, arm, "saturation", body,
+                                                           "cpu_us_per_req"))
+            s[f"sat_rps_{body}_to_floor"] = ratio(results, arm, "floor", "saturation", body, "rps")
+        s["c1_p50_us"] = median(per_round(results, arm, "c1", "latency_us", "p50"))
+        s["c1_p99_us"] = median(per_round(results, arm, "c1", "latency_us", "p99"))
+        s["c1_added_p50_us"] = added(results, arm, "c1", "latency_us", "p50")
+        s["c1_added_p99_us"] = added(results, arm, "c1", "latency_us", "p99")
+        s["rate1k_added_p50_ms"] = added(results, arm, "fixed_rate", "p50_ms")
+        s["rate1k_added_p99_ms"] = added(results, arm, "fixed_rate", "p99_ms")
+        s["rate1k_skipped"] = get(results["rounds"][0], arm, "fixed_rate", "skipped")
+        s["ttft_p50_ms"] = median(per_round(results, arm, "sse", "ttft_ms", "p50"))
+        s["ttft_added_p50_ms"] = added(results, arm, "sse", "ttft_ms", "p50")
+        s["ttft_added_p99_ms"] = added(results, arm, "sse", "ttft_ms", "p99")
+        s["ttft_max_ms"] = max([v for v in per_round(results, arm, "sse", "ttft_ms", "max")
+                                if isinstance(v, (int, float))], default=None)
+        s["gap_added_p50_ms"] = added(results, arm, "sse", "gap_ms", "p50")
+        s["gap_max_ms"] = max([v for v in per_round(results, arm, "sse", "gap_ms", "max")
+                               if isinstance(v, (int, float))], default=None)
+        for i, c in enumerate([64, 256, 1024]):
+            s[f"streams_{c}_failed"] = median(per_round(results, arm, "streams", i, "failed"))
+            s[f"streams_{c}_stalls"] = median(per_round(results, arm, "streams", i, "stalls"))
+            s[f"streams_{c}_rss_mib"] = _mib(median(per_round(results, arm, "streams", i,
+                                                              "rss_peak_kib")))
+            s[f"streams_{c}_ttft_p99_ms"] = median(per_round(results, arm, "streams", i,
+                                                             "ttft_ms", "p99"))
+        s["rss_idle_mib"] = _mib(median(per_round(results, arm, "rss_idle_kib")))
+        s["rss_warm_mib"] = _mib(median(per_round(results, arm, "rss_warm_kib")))
+        s["rss_peak_sat_mib"] = _mib(median(per_round(results, arm, "rss_peak_kib")))
+        s["rss_hwm_mib"] = _mib(median(per_round(results, arm, "rss_hwm_kib")))
+        s["rss_idle_1000_mib"] = _mib(median(per_round(results, arm, "idle_1000", "rss_kib")))
+        s["rss_after_load_mib"] = _mib(median(per_round(results, arm, "rss_after_load_kib")))
+        s["startup_ms"] = median(per_round(results, arm, "startup_ms"))
+        cg = results.get("callgrind", {}).get(arm, {})
+        s["instructions_per_req"] = cg.get("per_request")
+        floor_cg = get(results, "callgrind", "floor", "per_request")
+        nginx_cg = get(results, "callgrind", "nginx", "per_request")
+        if s["instructions_per_req"] and floor_cg:
+            s["instructions_to_floor"] = round(s["instructions_per_req"] / floor_cg, 3)
+        if s["instructions_per_req"] and nginx_cg:
+            s["instructions_to_nginx"] = round(s["instructions_per_req"] / nginx_cg, 3)
+        summary[arm] = s
+    return summary
+
+
+def _mib(kib):
+    return None if kib is None else round(kib / MIB, 1)
+
+
+def targets(results: dict, summary: dict) -> list[dict]:
+    ours = summary.get("ours", {})
+    cg = results.get("callgrind", {})
+    build = results.get("build", {})
+    rows = []
+
+    def row(name, target, value, met, note=""):
+        rows.append({"figure": name, "target": target, "value": value,
+                     "met": None if met is None else bool(met), "note": note})
+
+    r = ours.get("sat_rps_to_floor")
+    row("saturation req/s on one core", ">= 0.75 x hyper floor", r and f"{r:.2f} x floor",
+        None if r is None else r >= 0.75,
+        "rig-limited" if ours.get("rig_limited") else "")
+    i = ours.get("instructions_to_floor")
+    row("instructions per request (auth + metrics on, body S)", "<= 1.5 x hyper floor",
+        i and f"{i:.2f} x floor ({ours.get('instructions_per_req')} vs "
+              f"{get(cg, 'floor', 'per_request')})", None if i is None else i <= 1.5)
+    v = ours.get("c1_added_p99_us")
+    row("added p99 at concurrency 1", "<= 100 us", v is not None and f"{v:.0f} us",
+        None if v is None else v <= 100)
+    p50, p99 = ours.get("rate1k_added_p50_ms"), ours.get("rate1k_added_p99_ms")
+    row("added p50 / p99 at 1,000 req/s", "<= 0.10 / 0.30 ms",
+        p50 is not None and f"{p50:.3f} / {p99:.3f} ms",
+        None if p50 is None or p99 is None else (p50 <= 0.10 and p99 <= 0.30))
+    t, tmax = ours.get("ttft_added_p50_ms"), ours.get("ttft_max_ms")
+    row("added TTFT p50, no 40 ms tail", "<= 0.15 ms, max < 40 ms",
+        t is not None and f"{t:.3f} ms (max TTFT {tmax} ms)",
+        None if t is None else (t <= 0.15 and (tmax or 0) < 40))
+    idle, peak = ours.get("rss_idle_mib"), ours.get("streams_1024_rss_mib")
+    row("RSS idle / peak with 1,024 concurrent streams", "<= 10 MiB / <= 48 MiB",
+        idle is not None and f"{idle} / {peak} MiB",
+        None if idle is None or peak is None else (idle <= 10 and peak <= 48))
+    s = ours.get("startup_ms")
+    row("startup to ready", "<= 20 ms", s is not None and f"{s:.1f} ms",
+        None if s is None else s <= 20)
+    b = build.get("binary_bytes")
+    row("stripped binary", "<= 12 MB", b and f"{b / 1e6:.2f} MB", None if not b else b <= 12e6)
+    m10, m10k = get(cg, "ours-models-10", "per_request"), get(cg, "ours-models-10000", "per_request")
+    if m10 and m10k:
+        delta = (m10k - m10) / m10
+        row("routing cost, 10 vs 10,000 models", "instructions/request within 5%",
+            f"{m10} vs {m10k} ({delta * 100:+.1f}%)", abs(delta) <= 0.05)
+    else:
+        row("routing cost, 10 vs 10,000 models", "instructions/request within 5%", None, None)
+    return rows
+
+
+COLUMNS = [
+    ("sat req/s (S)", "sat_rps", "{:.0f}"),
+    ("x floor", "sat_rps_to_floor", "{:.2f}"),
+    ("x nginx", "sat_rps_to_nginx", "{:.2f}"),
+    ("CPU us/req", "cpu_us_per_req", "{:.1f}"),
+    ("CPU x floor", "cpu_to_floor", "{:.2f}"),
+    ("instr/req", "instructions_per_req", "{}"),
+    ("instr x floor", "instructions_to_floor", "{:.2f}"),
+    ("c1 added p50 us", "c1_added_p50_us", "{:.0f}"),
+    ("c1 added p99 us", "c1_added_p99_us", "{:.0f}"),
+    ("1k/s added p50 ms", "rate1k_added_p50_ms", "{:.3f}"),
+    ("1k/s added p99 ms", "rate1k_added_p99_ms", "{:.3f}"),
+    ("TTFT added p50 ms", "ttft_added_p50_ms", "{:.3f}"),
+    ("gap added p50 ms", "gap_added_p50_ms", "{:.3f}"),
+    ("RSS idle MiB", "rss_idle_mib", "{}"),
+    ("RSS peak sat MiB", "rss_peak_sat_mib", "{}"),
+    ("RSS 1k idle conns MiB", "rss_idle_1000_mib", "{}"),
+    ("RSS after load MiB", "rss_after_load_mib", "{}"),
+    ("startup ms", "startup_ms", "{:.1f}"),
+]
+
+STREAM_COLUMNS = [
+    (f"{c} streams: failed / stalls / RSS MiB / TTFT p99 ms", c) for c in (64, 256, 1024)
+]
+
+BODY_COLUMNS = [(f"sat req/s {b.upper()} (x floor)", b) for b in ["m", "l", "xl", "t"]]
+
+
+def _fmt(fmt: str, value) -> str:
+    if value is None:
+        return "-"
+    try:
+        return fmt.format(value)
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def table(summary: dict) -> str:
+    arms = list(summary)
+    lines = ["| figure | " + " | ".join(arms) + " |", "|---" * (len(arms) + 1) + "|"]
+    for title, key, fmt in COLUMNS:
+        lines.append(f"| {title} | " + " | ".join(_fmt(fmt, summary[a].get(key)) for a in arms) + " |")
+    for title, body in BODY_COLUMNS:
+        cells = []
+        for a in arms:
+            rps, r = summary[a].get(f"sat_rps_{body}"), summary[a].get(f"sat_rps_{body}_to_floor")
+            cells.append("-" if rps is None else f"{rps:.0f} ({_fmt('{:.2f}', r)})")
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    for title, c in STREAM_COLUMNS:
+        cells = []
+        for a in arms:
+            s = summary[a]
+            cells.append(f"{_fmt('{:.0f}', s.get(f'streams_{c}_failed'))} / "
+                         f"{_fmt('{:.0f}', s.get(f'streams_{c}_stalls'))} / "
+                         f"{_fmt('{}', s.get(f'streams_{c}_rss_mib'))} / "
+                         f"{_fmt('{:.1f}', s.get(f'streams_{c}_ttft_p99_ms'))}")
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    lines.append("| rig-limited | " + " | ".join(
+        "yes" if summary[a].get("rig_limited") else "no" for a in arms) + " |")
+    lines.append("| failed rounds | " + " | ".join(
+        str(summary[a].get("failed_rounds")) for a in arms) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def targets_table(rows: list[dict]) -> str:
+    lines = ["| figure | target | ours | verdict |", "|---|---|---|---|"]
+    for r in rows:
+        verdict = {True: "met", False: "MISSED", None: "not measured"}[r["met"]]
+        if r["note"]:
+            verdict += f" ({r['note']})"
+        lines.append(f"| {r['figure']} | {r['target']} | {r['value'] or '-'} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def write(root: Path, results: dict, log) -> list[Path]:
+    summary = summarize(results)
+    rows = targets(results, summary)
+    results["summary"] = summary
+    results["targets"] = rows
+    out_dir = root / "bench/results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = results["started"]
+    json_path = out_dir / f"{name}.json"
+    md_path = out_dir / f"{name}.md"
+    results["configs"] = {}
+    for r in results["rounds"]:
+        for arm, fig in r.items():
+            text = fig.pop("config", None)
+            if text and arm not in results["configs"]:
+                results["configs"][arm] = text
+    json_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    md = f"# Benchmark {name}\n\n" + targets_table(rows) + "\n" + table(summary)
+    md_path.write_text(md)
+    bench_md = root / "BENCHMARKS.md"
+    bench_md.write_text(benchmarks_md(root, results, summary, rows, json_path, md_path))
+    return [json_path, md_path, bench_md]
+
+
+def benchmarks_md(root: Path, results: dict, summary: dict, rows: list[dict],
+                  json_path: Path, md_path: Path) -> str:
+    machine = results.get("machine", {})
+    versions = get(results, "install", "versions", default={}) or {}
+    build = results.get("build", {})
+    install_failures = {k: v for k, v in (results.get("install") or {}).items()
+                        if k != "versions"}
+    configs = results.get("configs", {})
+    findings = (root / "bench/findings.md")
+    parts = [
+        "# Benchmarks\n",
+        "Generated by `bench/run` (do not edit by hand; the analysis comes from "
+        "`bench/findings.md`). Method: `../shared/perf-method.md`; tools: `bench/README.md`.\n",
+        f"Run `{results['started']}`: {len(results['rounds'])} round(s), arms interleaved, "
+        "median of rounds, every ratio taken within one round. "
+        f"Raw data: `{json_path.relative_to(root)}`, table: `{md_path.relative_to(root)}`.\n",
+        "## Machine and versions\n",
+        f"- CPU: {machine.get('cpu')} ({machine.get('cores')} cores), {machine.get('mem_gib')} GiB, "
+        f"kernel {machine.get('kernel')}. Everything in one `unshare -n` namespace (only `lo`); "
+        "the system under test alone on CPU 1 (`taskset`), load generator and mock on CPU 0.",
+    ]
+    parts += [f"- {k}: {v}" for k, v in versions.items()]
+    if install_failures:
+        parts.append("- install problems: " + "; ".join(f"{k}: {v}" for k, v in install_failures.items()))
+    parts += [
+        f"- our binary (`config/bench`, release, stripped): {build.get('binary_bytes')} bytes; "
+        f"one-line YAML edit to new release binary: {build.get('config_edit_to_binary_s')} s\n",
+        "## Targets\n", targets_table(rows),
+        "## All figures (medians; `added` = arm minus direct in the same round)\n",
+        table(summary),
+        "Failures, if any, per arm: " + ("; ".join(
+            f"{a}: {s['failures']}" for a, s in summary.items() if s["failures"]) or "none") + "\n",
+    ]
+    if findings.exists():
+        parts += ["## Findings\n", findings.read_text()]
+    parts.append("## Exact configs\n")
+    for arm, text in configs.items():
+        parts.append(f"### {arm}\n\n```\n{text.rstrip()}\n```\n")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,93 @@
+"""One round: every arm in turn, every wall-clock figure, ratios computed
+against the floor and nginx of the same round.
+
+An arm that fails to start or errors is recorded as failed with its reason,
+never as fast, and the round goes on.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+import arms as arms_mod
+import measure
+from arms import Ctx
+
+SAT_SECONDS = 10
+BODY_SAT_SECONDS = 4
+FIXED_RATE = 1000
+STREAM_CONCURRENCY = [64, 256, 1024]
+
+
+def seq_requests_for(latency_ms: float, budget_s: float = 4.0, cap: int = 10000) -> int:
+    return max(50, min(cap, int(budget_s * 1000 / max(latency_ms, 0.01))))
+
+
+def run_arm(ctx: Ctx, arm: str, reference: dict | None, last_round: bool, quick: bool) -> dict:
+    fig: dict = {"arm": arm}
+    run = None
+    try:
+        run = arms_mod.start(arm, ctx)
+        fig["config"] = run.config_text
+        fig["startup_ms"] = round(run.startup_s * 1000, 2) if run.startup_s is not None else None
+        if run.proc:
+            fig["rss_idle_kib"] = run.proc.rss_kib()
+        fig["correctness"] = measure.correctness(ctx, run, reference)
+        if not fig["correctness"]["ok"]:
+            fig["failed"] = "correctness: " + "; ".join(fig["correctness"]["problems"][:3])
+            return fig
+        probe = measure.seq(ctx, run, "s", requests=20, warmup=20)
+        if probe.get("failed"):
+            fig["failed"] = f"sequential requests failed: {probe.get('failures')}"
+            return fig
+        if run.proc:
+            fig["rss_warm_kib"] = run.proc.rss_kib()
+        n = seq_requests_for(probe["latency_us"]["p50"] / 1000, 2.0 if quick else 5.0)
+        fig["c1"] = measure.seq(ctx, run, "s", requests=n, warmup=100)
+        fig["saturation"] = {"s": measure.saturation(ctx, run, "s", 3 if quick else SAT_SECONDS)}
+        if run.proc:
+            fig["rss_peak_kib"] = run.proc.hwm_kib()
+        for body in ([] if quick else ["m", "l", "xl", "t"]):
+            fig["saturation"][body] = measure.saturation(ctx, run, body, BODY_SAT_SECONDS)
+        sat_rps = fig["saturation"]["s"]["rps"] or 0
+        if sat_rps >= FIXED_RATE * 1.2:
+            fig["fixed_rate"] = measure.fixed_rate(ctx, run, FIXED_RATE, 3 if quick else 10)
+        else:
+            fig["fixed_rate"] = {"rate": FIXED_RATE, "skipped":
+                                 f"saturation is {sat_rps:.0f} req/s, below {FIXED_RATE * 1.2:.0f}"}
+        fig["sse"] = measure.sse(ctx, run, streams=20 if quick else 60, concurrency=2)
+        fig["streams"] = [measure.sse_with_rss(ctx, run, c)
+                          for c in (STREAM_CONCURRENCY[:1] if quick else STREAM_CONCURRENCY)]
+        if run.proc:
+            fig["idle_1000"] = measure.idle_connections(ctx, run, 1000)
+            fig["rss_hwm_kib"] = run.proc.hwm_kib()
+            if last_round:
+                time.sleep(2 if quick else 10)
+                fig["rss_after_load_kib"] = run.proc.rss_kib()
+    except Exception as error:  # an arm's failure is data, not a crash of the run
+        fig["failed"] = f"{type(error).__name__}: {error}"
+        fig["traceback"] = traceback.format_exc(limit=4)
+        if run and run.proc:
+            fig["log_tail"] = run.proc.log_tail()
+    finally:
+        if run:
+            run.stop()
+    return fig
+
+
+def run_round(ctx: Ctx, arm_names: list[str], index: int, last: bool, quick: bool,
+              log) -> dict:
+    results: dict = {}
+    reference = None
+    for arm in arm_names:
+        started = time.monotonic()
+        fig = run_arm(ctx, arm, reference, last, quick)
+        if arm == "direct" and "failed" not in fig:
+            reference = fig["correctness"]["content"]
+        results[arm] = fig
+        status = fig.get("failed", "ok")
+        sat = fig.get("saturation", {}).get("s", {}).get("rps")
+        log(f"round {index}: {arm:<10} {time.monotonic() - started:6.1f}s  "
+            f"sat={sat and round(sat)} req/s  {status}")
+    return results

@@ -60,7 +60,7 @@
             inherit (gw) craneLib commonArgs target;
             gateway = gw.gateway env;
           };
-          checks = import ./nix/checks.nix { inherit pkgs gw environments gwLib; root = ./.; };
+          checks = import ./nix/checks.nix { inherit pkgs gw gwLib; root = ./.; };
           outputs = gwLib.perEnvironment {
             inherit environments image sbom;
             gateway = gw.gateway;

@@ -7,7 +7,8 @@
 #   smoke-dev              the dev binary answers `demo`, plain and streamed (scripts/dev-smoke)
 #   tests                  GATEWAY_ENV=test cargo test --workspace, with the OpenAI SDK
 #   deploy                 scripts/check-deploy with nixpkgs' tools, nothing installed
-{ pkgs, gw, environments, gwLib, root }:
+#                          (.ci/run: scripts/check-deploy itself)
+{ pkgs, gw, gwLib, root }:
 let
   inherit (gw) craneLib src testSrc commonArgs cargoArtifacts gatewayCheck;
   python = pkgs.python3.withPackages (ps: [ ps.openai ]);
@@ -57,26 +58,34 @@ let
       touch $out
     '';
 
-    # The deploy asset checks with tools from nixpkgs (the sandbox has no
-    # network, so nothing is installed; a check whose tool nixpkgs lacks
-    # says so and is skipped, and runs in .ci/run instead).
+    # scripts/check-deploy with nixpkgs' tools instead of apt/pip installs (the
+    # sandbox has no network): CHECK_DEPLOY_NO_INSTALL=1 takes every tool from
+    # PATH and reports a missing one as skipped.
     deploy = pkgs.runCommand "check-deploy" {
       nativeBuildInputs = [
-        pkgs.nix pkgs.systemd pkgs.docker-compose pkgs.check-jsonschema
-        pkgs.kubectl pkgs.python3Packages.pyyaml pkgs.python3 pkgs.git
+        pkgs.nix
+        pkgs.systemd
+        pkgs.docker-compose
+        pkgs.check-jsonschema
+        pkgs.kubectl
+        (pkgs.python3.withPackages (ps: [ ps.pyyaml ps.kubernetes-validate ]))
       ];
       CHECK_DEPLOY_NO_INSTALL = "1";
     } ''
       cp -r ${pkgs.lib.fileset.toSource {
         inherit root;
         fileset = pkgs.lib.fileset.unions [
-          (root + "/config") (root + "/deploy") (root + "/nix") (root + "/flake.nix")
+          (root + "/config")
+          (root + "/deploy")
+          (root + "/nix")
+          (root + "/flake.nix")
           (root + "/scripts/check-deploy")
+          (root + "/scripts/deploy-consistency.py")
         ];
       }} work
       chmod -R u+w work
       cd work
-      HOME=$TMPDIR bash scripts/check-deploy
+      HOME=$TMPDIR NIX_STATE_DIR=$TMPDIR/nix bash scripts/check-deploy
       touch $out
     '';
   };

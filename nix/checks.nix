@@ -81,6 +81,7 @@ let
           (root + "/flake.nix")
           (root + "/scripts/check-deploy")
           (root + "/scripts/deploy-consistency.py")
+          (root + "/scripts/flake-facts.py")
         ];
       }} work
       chmod -R u+w work

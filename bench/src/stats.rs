@@ -1,0 +1,111 @@
+//! Percentiles (nearest rank, by sorting) and the small report helpers the
+//! clients share: milliseconds with three decimals, SHA-256 hex, a capped
+//! list of failure reasons.
+//!
+//! No histograms and no interpolation: the sample counts here (≤ a few
+//! hundred thousand) sort in milliseconds, and nearest rank always reports a
+//! value that was actually observed.
+
+use serde_json::{Value, json};
+
+/// How many failure reasons a report keeps (the count is always complete).
+pub const MAX_REASONS: usize = 10;
+
+/// The nearest-rank `p`-th percentile (0 < p ≤ 100) of `sorted` (ascending);
+/// `None` for no samples.
+pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    // Nearest rank: the smallest value with at least p% of samples ≤ it.
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+}
+
+/// Microseconds as milliseconds with three decimals (JSON `null` when absent).
+pub fn ms(micros: Option<u64>) -> Value {
+    match micros {
+        Some(us) => json!((us as f64) / 1000.0),
+        None => Value::Null,
+    }
+}
+
+/// `{"p50":…, "p90":…}` in milliseconds for the named percentiles (100 = max)
+/// of microsecond samples; sorts `samples` in place.
+pub fn summary_ms(samples: &mut [u64], points: &[(&str, f64)]) -> Value {
+    samples.sort_unstable();
+    let mut out = serde_json::Map::new();
+    for (name, p) in points {
+        out.insert((*name).to_string(), ms(percentile(samples, *p)));
+    }
+    Value::Object(out)
+}
+
+/// Lowercase hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// Failure reasons: counts every one, keeps the first [`MAX_REASONS`].
+#[derive(Debug, Default)]
+pub struct Failures {
+    pub count: u64,
+    pub reasons: Vec<String>,
+}
+
+impl Failures {
+    pub fn add(&mut self, reason: String) {
+        self.count += 1;
+        if self.reasons.len() < MAX_REASONS {
+            self.reasons.push(reason);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(samples: &[u64], p: f64, expect: Option<u64>) {
+        assert_eq!(percentile(samples, p), expect, "p{p} of {samples:?}");
+    }
+
+    #[test]
+    fn nearest_rank() {
+        let hundred: Vec<u64> = (1..=100).collect();
+        check(&hundred, 50.0, Some(50));
+        check(&hundred, 99.0, Some(99));
+        check(&hundred, 99.9, Some(100));
+        check(&hundred, 100.0, Some(100));
+        check(&[7], 50.0, Some(7));
+        check(&[1, 2, 3, 4], 50.0, Some(2));
+        check(&[1, 2, 3, 4], 51.0, Some(3));
+        check(&[1, 2], 0.0, Some(1));
+        check(&[], 50.0, None);
+    }
+
+    #[test]
+    fn summary_sorts_and_converts() {
+        let mut samples = vec![3000, 1000, 2000];
+        let summary = summary_ms(&mut samples, &[("p50", 50.0), ("max", 100.0)]);
+        assert_eq!(summary, json!({"p50": 2.0, "max": 3.0}));
+        assert_eq!(summary_ms(&mut [], &[("p50", 50.0)]), json!({"p50": null}));
+    }
+
+    #[test]
+    fn hex_and_failures() {
+        assert_eq!(hex(&[0x00, 0xab, 0x10]), "00ab10");
+        let mut failures = Failures::default();
+        for i in 0..15 {
+            failures.add(format!("r{i}"));
+        }
+        assert_eq!(failures.count, 15);
+        assert_eq!(failures.reasons.len(), MAX_REASONS);
+    }
+}

@@ -1,11 +1,16 @@
 //! Percentiles (nearest rank, by sorting) and the small report helpers the
-//! clients share: milliseconds with three decimals, SHA-256 hex, a capped
-//! list of failure reasons.
+//! clients share: an order-keeping JSON object, milliseconds, SHA-256 hex,
+//! a capped list of failure reasons.
 //!
 //! No histograms and no interpolation: the sample counts here (≤ a few
 //! hundred thousand) sort in milliseconds, and nearest rank always reports a
 //! value that was actually observed.
 
+use std::fmt;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Value, json};
 
 /// How many failure reasons a report keeps (the count is always complete).
@@ -32,13 +37,43 @@ pub fn ms(micros: Option<u64>) -> Value {
 
 /// `{"p50":…, "p90":…}` in milliseconds for the named percentiles (100 = max)
 /// of microsecond samples; sorts `samples` in place.
-pub fn summary_ms(samples: &mut [u64], points: &[(&str, f64)]) -> Value {
+pub fn summary_ms(samples: &mut [u64], points: &[(&'static str, f64)]) -> Object {
     samples.sort_unstable();
-    let mut out = serde_json::Map::new();
-    for (name, p) in points {
-        out.insert((*name).to_string(), ms(percentile(samples, *p)));
+    points.iter().fold(Object::default(), |out, (name, p)| {
+        out.field(name, ms(percentile(samples, *p)))
+    })
+}
+
+/// A JSON object that keeps its fields in insertion order (serde_json's own
+/// map sorts keys), so reports read in the documented order.
+#[derive(Debug, Default)]
+pub struct Object(Vec<(&'static str, Box<RawValue>)>);
+
+impl Object {
+    /// Appends a field; a value that cannot be serialized becomes `null`.
+    pub fn field(mut self, name: &'static str, value: impl Serialize) -> Self {
+        let raw = to_raw_value(&value).or_else(|_| to_raw_value(&Value::Null));
+        if let Ok(raw) = raw {
+            self.0.push((name, raw));
+        }
+        self
     }
-    Value::Object(out)
+}
+
+impl Serialize for Object {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl fmt::Display for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
+    }
 }
 
 /// Lowercase hex of a digest.
@@ -94,8 +129,14 @@ mod tests {
     fn summary_sorts_and_converts() {
         let mut samples = vec![3000, 1000, 2000];
         let summary = summary_ms(&mut samples, &[("p50", 50.0), ("max", 100.0)]);
-        assert_eq!(summary, json!({"p50": 2.0, "max": 3.0}));
-        assert_eq!(summary_ms(&mut [], &[("p50", 50.0)]), json!({"p50": null}));
+        assert_eq!(summary.to_string(), r#"{"p50":2.0,"max":3.0}"#);
+        let empty = summary_ms(&mut [], &[("p50", 50.0)]);
+        assert_eq!(empty.to_string(), r#"{"p50":null}"#);
+        let nested = Object::default()
+            .field("z", 1)
+            .field("a", empty)
+            .field("s", "x");
+        assert_eq!(nested.to_string(), r#"{"z":1,"a":{"p50":null},"s":"x"}"#);
     }
 
     #[test]

@@ -117,6 +117,32 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Sender, Strin
     Ok(sender)
 }
 
+/// How long connecting (TCP + handshake) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The worker's connection, ready for a request: reuses `slot` while it is
+/// open, reconnects when it is empty or the peer closed it.
+pub async fn ready<'a>(
+    target: &Target,
+    slot: &'a mut Option<Sender>,
+) -> Result<&'a mut Sender, String> {
+    if let Some(sender) = slot.as_mut() {
+        if sender.ready().await.is_err() {
+            *slot = None;
+        }
+    }
+    if slot.is_none() {
+        *slot = Some(connect(target, CONNECT_TIMEOUT).await?);
+    }
+    match slot.as_mut() {
+        Some(sender) => match sender.ready().await {
+            Ok(()) => Ok(sender),
+            Err(error) => Err(format!("new connection not ready: {error}")),
+        },
+        None => Err("no connection".to_string()),
+    }
+}
+
 /// Reads a whole response body, refusing more than [`MAX_BODY_BYTES`].
 pub async fn read_body(mut body: Incoming) -> Result<Bytes, String> {
     let mut buffer = BytesMut::new();

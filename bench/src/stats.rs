@@ -35,12 +35,25 @@ pub fn ms(micros: Option<u64>) -> Value {
     }
 }
 
-/// `{"p50":…, "p90":…}` in milliseconds for the named percentiles (100 = max)
-/// of microsecond samples; sorts `samples` in place.
+/// `{"p50":…, "p90":…}` in milliseconds (three decimals) for the named
+/// percentiles (100 = max) of microsecond samples; sorts `samples` in place.
 pub fn summary_ms(samples: &mut [u64], points: &[(&'static str, f64)]) -> Object {
+    summary(samples, points, ms)
+}
+
+/// As [`summary_ms`], in whole microseconds.
+pub fn summary_us(samples: &mut [u64], points: &[(&'static str, f64)]) -> Object {
+    summary(samples, points, |us| json!(us))
+}
+
+fn summary(
+    samples: &mut [u64],
+    points: &[(&'static str, f64)],
+    unit: fn(Option<u64>) -> Value,
+) -> Object {
     samples.sort_unstable();
     points.iter().fold(Object::default(), |out, (name, p)| {
-        out.field(name, ms(percentile(samples, *p)))
+        out.field(name, unit(percentile(samples, *p)))
     })
 }
 
@@ -132,6 +145,8 @@ mod tests {
         assert_eq!(summary.to_string(), r#"{"p50":2.0,"max":3.0}"#);
         let empty = summary_ms(&mut [], &[("p50", 50.0)]);
         assert_eq!(empty.to_string(), r#"{"p50":null}"#);
+        let us = summary_us(&mut [5, 1], &[("max", 100.0)]);
+        assert_eq!(us.to_string(), r#"{"max":5}"#);
         let nested = Object::default()
             .field("z", 1)
             .field("a", empty)

@@ -45,9 +45,6 @@ Streams chat completions and prints one JSON report; exit 1 if any stream failed
   --timeout-s S       bound on the whole run; unfinished streams fail (default 120)
   --threads T         client runtime threads; 1 = current_thread (default 1)";
 
-/// How long connecting (TCP + handshake) may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
 struct Config {
     target: Target,
     body: Bytes,
@@ -165,32 +162,9 @@ async fn worker(
     }
 }
 
-/// Returns a ready connection, reconnecting if the last one closed.
-async fn ready<'a>(
-    target: &Target,
-    slot: &'a mut Option<Sender>,
-) -> Result<&'a mut Sender, String> {
-    if let Some(sender) = slot.as_mut() {
-        if sender.ready().await.is_err() {
-            *slot = None;
-        }
-    }
-    if slot.is_none() {
-        *slot = Some(client::connect(target, CONNECT_TIMEOUT).await?);
-    }
-    match slot.as_mut() {
-        Some(sender) => sender
-            .ready()
-            .await
-            .map(|()| sender)
-            .map_err(|e| format!("connection not ready: {e}")),
-        None => Err("no connection".to_string()),
-    }
-}
-
 /// One stream, measured and verified.
 async fn stream(config: &Config, connection: &mut Option<Sender>) -> Result<Measured, String> {
-    let sender = ready(&config.target, connection).await?;
+    let sender = client::ready(&config.target, connection).await?;
     let request = config.target.request(Method::POST, config.body.clone());
     let sent = Instant::now();
     let response = sender

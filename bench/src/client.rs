@@ -126,10 +126,10 @@ pub async fn ready<'a>(
     target: &Target,
     slot: &'a mut Option<Sender>,
 ) -> Result<&'a mut Sender, String> {
-    if let Some(sender) = slot.as_mut() {
-        if sender.ready().await.is_err() {
-            *slot = None;
-        }
+    if let Some(sender) = slot.as_mut()
+        && sender.ready().await.is_err()
+    {
+        *slot = None;
     }
     if slot.is_none() {
         *slot = Some(connect(target, CONNECT_TIMEOUT).await?);

@@ -202,7 +202,7 @@ async fn chat(mock: &'static Mock, request: Request<Incoming>) -> Response<MockB
     if !mock.delay.is_zero() {
         tokio::time::sleep(mock.delay).await;
     }
-    if mock.error_every != 0 && n % mock.error_every == 0 {
+    if mock.error_every != 0 && n.is_multiple_of(mock.error_every) {
         return json(mock.error_status, mock.error_body.clone());
     }
     if !parsed.stream.unwrap_or(false) {

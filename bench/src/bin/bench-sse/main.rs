@@ -1,6 +1,7 @@
 //! bench-sse: the streaming load client. Runs `--streams` chat completion
 //! streams over `--concurrency` keep-alive HTTP/1.1 connections (one per
-//! worker, `TCP_NODELAY`) and prints one JSON report on stdout.
+//! worker, `TCP_NODELAY`, all opened before the first stream starts) and
+//! prints one JSON report on stdout.
 //!
 //! Per stream it measures TTFT (request sent → first `data:` event with
 //! non-empty `choices[0].delta.content`) and every gap between content
@@ -10,7 +11,6 @@
 //! streams only; a fast failure is a failure, not a fast stream.
 //! It is not a general SSE client: it knows the OpenAI chunk shape only.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -19,15 +19,18 @@ use bytes::Bytes;
 use gateway_bench::args::Args;
 use gateway_bench::client::{self, Sender, Target};
 use gateway_bench::error::or_exit;
-use gateway_bench::sse::{Event, Parser};
+use gateway_bench::sse::Parser;
 use gateway_bench::stats::{Failures, Object, hex, summary_ms};
 use gateway_bench::{Failure, process};
 use http::header::CONTENT_TYPE;
 use http::{Method, StatusCode};
 use http_body_util::BodyExt;
-use serde::Deserialize;
-use sha2::{Digest, Sha256};
+use tokio::sync::Barrier;
 use tokio::time::Instant;
+
+use crate::verify::{Measured, StreamState};
+
+mod verify;
 
 const TOOL: &str = "bench-sse";
 const USAGE: &str = "\
@@ -53,34 +56,6 @@ struct Config {
     expect_chunks: usize,
     stall_after: Duration,
     timeout: Duration,
-}
-
-/// What one good stream measured.
-struct Measured {
-    ttft_us: u64,
-    gaps_us: Vec<u64>,
-    digest: [u8; 32],
-}
-
-/// The slice of an OpenAI chunk this client reads.
-#[derive(Deserialize)]
-struct ChunkView<'a> {
-    #[serde(default, borrow)]
-    choices: Vec<ChoiceView<'a>>,
-    #[serde(default)]
-    error: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct ChoiceView<'a> {
-    #[serde(default, borrow)]
-    delta: Option<DeltaView<'a>>,
-}
-
-#[derive(Deserialize)]
-struct DeltaView<'a> {
-    #[serde(default, borrow)]
-    content: Option<Cow<'a, str>>,
 }
 
 fn main() {
@@ -116,8 +91,13 @@ async fn run(config: &'static Config) -> (Object, u64) {
     let start = Instant::now();
     let deadline = start + config.timeout;
     let next = Arc::new(AtomicUsize::new(0));
-    let workers: Vec<_> = (0..config.concurrency.min(config.streams))
-        .map(|_| tokio::spawn(worker(config, Arc::clone(&next), deadline)))
+    let count = config.concurrency.min(config.streams);
+    let all_connected = Arc::new(Barrier::new(count));
+    let workers: Vec<_> = (0..count)
+        .map(|_| {
+            let (next, all_connected) = (Arc::clone(&next), Arc::clone(&all_connected));
+            tokio::spawn(worker(config, next, all_connected, deadline))
+        })
         .collect();
     let mut outcomes: Vec<Option<Result<Measured, String>>> =
         (0..config.streams).map(|_| None).collect();
@@ -133,13 +113,20 @@ async fn run(config: &'static Config) -> (Object, u64) {
     report(config, outcomes, start.elapsed())
 }
 
-/// Takes stream numbers from `next` until all are taken or time is up.
+/// Connects, waits until every worker has, then takes stream numbers from
+/// `next` until all are taken or time is up. Connecting first keeps the
+/// connection storm out of the first streams' TTFT.
 async fn worker(
     config: &'static Config,
     next: Arc<AtomicUsize>,
+    all_connected: Arc<Barrier>,
     deadline: Instant,
 ) -> Vec<(usize, Result<Measured, String>)> {
-    let mut connection: Option<Sender> = None;
+    // A failed connect is retried, and reported, by the first stream.
+    let mut connection = client::connect(&config.target, client::CONNECT_TIMEOUT)
+        .await
+        .ok();
+    let _ = tokio::time::timeout_at(deadline, all_connected.wait()).await;
     let mut done = Vec::new();
     loop {
         let index = next.fetch_add(1, Ordering::Relaxed);
@@ -205,102 +192,6 @@ async fn stream(config: &Config, connection: &mut Option<Sender>) -> Result<Meas
     state.finish(config.expect_chunks)
 }
 
-/// What a stream has shown so far.
-struct StreamState {
-    sent: Instant,
-    ttft_us: Option<u64>,
-    last: Instant,
-    gaps_us: Vec<u64>,
-    deltas: usize,
-    done: bool,
-    hasher: Sha256,
-    failure: Option<String>,
-}
-
-impl StreamState {
-    fn new(sent: Instant, expect: usize) -> Self {
-        StreamState {
-            sent,
-            ttft_us: None,
-            last: sent,
-            gaps_us: Vec::with_capacity(expect.saturating_sub(1)),
-            deltas: 0,
-            done: false,
-            hasher: Sha256::new(),
-            failure: None,
-        }
-    }
-
-    /// Keeps the first failure: later ones are usually its consequences.
-    fn fail(&mut self, reason: String) {
-        self.failure.get_or_insert(reason);
-    }
-
-    fn on_event(&mut self, event: Event<'_>, now: Instant) {
-        if event.name == "error" {
-            return self.fail(format!(
-                "event: error: {}",
-                client::excerpt(event.data.as_bytes(), 200)
-            ));
-        }
-        if event.data == "[DONE]" {
-            self.done = true;
-            return;
-        }
-        if self.done {
-            return self.fail("data after [DONE]".to_string());
-        }
-        let chunk: ChunkView<'_> = match serde_json::from_str(event.data) {
-            Ok(chunk) => chunk,
-            Err(e) => return self.fail(format!("event data is not a JSON chunk ({e})")),
-        };
-        if chunk.error.is_some() {
-            return self.fail(format!(
-                "error in stream: {}",
-                client::excerpt(event.data.as_bytes(), 200)
-            ));
-        }
-        let content = chunk
-            .choices
-            .into_iter()
-            .next()
-            .and_then(|c| c.delta)
-            .and_then(|d| d.content);
-        let Some(content) = content.filter(|c| !c.is_empty()) else {
-            return;
-        };
-        self.deltas += 1;
-        self.hasher.update(content.as_bytes());
-        let since =
-            |t: Instant| u64::try_from(now.duration_since(t).as_micros()).unwrap_or(u64::MAX);
-        match self.ttft_us {
-            None => self.ttft_us = Some(since(self.sent)),
-            Some(_) => self.gaps_us.push(since(self.last)),
-        }
-        self.last = now;
-    }
-
-    fn finish(self, expect: usize) -> Result<Measured, String> {
-        if let Some(failure) = self.failure {
-            return Err(failure);
-        }
-        if !self.done {
-            return Err(format!(
-                "no data: [DONE] (ended after {} deltas)",
-                self.deltas
-            ));
-        }
-        if self.deltas != expect {
-            return Err(format!("{} content deltas, expected {expect}", self.deltas));
-        }
-        Ok(Measured {
-            ttft_us: self.ttft_us.unwrap_or_default(),
-            gaps_us: self.gaps_us,
-            digest: self.hasher.finalize().into(),
-        })
-    }
-}
-
 /// Checks content equality, then gathers the figures of the good streams.
 fn report(
     config: &Config,
@@ -358,4 +249,59 @@ fn report(
         .field("content_sha256", reference.map(|d| hex(&d)))
         .field("wall_s", (wall.as_secs_f64() * 1000.0).round() / 1000.0);
     (report, failures.count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(streams: usize) -> Config {
+        Config {
+            target: Target::parse("t", "http://127.0.0.1:1/", None).unwrap(),
+            body: Bytes::new(),
+            streams,
+            concurrency: 1,
+            expect_chunks: 2,
+            stall_after: Duration::from_millis(60),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn report_counts_stalls_and_content_mismatches() {
+        let measured = |gaps_us: Vec<u64>, digest: u8| Measured {
+            ttft_us: 500,
+            gaps_us,
+            digest: [digest; 32],
+        };
+        let outcomes = vec![
+            Some(Ok(measured(vec![10_000, 61_000], 1))),
+            Some(Ok(measured(vec![60_000], 2))),
+            Some(Err("boom".to_string())),
+            None,
+        ];
+        let (report, failed) = report(&config(4), outcomes, Duration::from_millis(1500));
+        let report: serde_json::Value = serde_json::from_str(&report.to_string()).unwrap();
+        assert_eq!(failed, 3);
+        assert_eq!(
+            (report["ok"].as_u64(), report["stalls"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(report["content_sha256"], hex(&[1; 32]));
+        assert_eq!(report["gap_ms"]["max"], 61.0);
+        let reasons: Vec<&str> = report["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(reasons[0].starts_with("stream 1: content sha256"));
+        assert_eq!(
+            reasons[1..],
+            [
+                "stream 2: boom",
+                "stream 3: not started before --timeout-s 1"
+            ]
+        );
+    }
 }

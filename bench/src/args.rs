@@ -100,6 +100,24 @@ impl Args {
         Ok(self.optional(name, &example)?.unwrap_or(default))
     }
 
+    /// The flag's value, or `default` when absent; above `max` is an error
+    /// (keeps durations and counts in a range where time arithmetic cannot
+    /// overflow and payloads fit in memory).
+    pub fn at_most<T>(&mut self, name: &str, default: T, max: T) -> Result<T, Failure>
+    where
+        T: FromStr + Display + PartialOrd,
+        T::Err: Display,
+    {
+        let value = self.or(name, default)?;
+        if value > max {
+            return Err(Failure::new(
+                format!("{}: {name} {value} is above the limit {max}", self.tool),
+                format!("pass at most `{name} {max}`"),
+            ));
+        }
+        Ok(value)
+    }
+
     /// The flag's value; its absence is an error showing `example`.
     pub fn required<T>(&mut self, name: &str, example: &str) -> Result<T, Failure>
     where
@@ -156,7 +174,11 @@ mod tests {
         assert_eq!(args.or("--rate", 0.0_f64).unwrap(), 0.5);
         assert_eq!(args.or("--chunks", 20_u32).unwrap(), 20);
         assert_eq!(args.optional::<String>("--key", "K").unwrap(), None);
+        assert_eq!(args.at_most("--gap", 10_u64, 100).unwrap(), 10);
         args.finish().unwrap();
+        let mut big = parse(&["--gap", "101"]).unwrap().unwrap();
+        let error = big.at_most("--gap", 10_u64, 100).unwrap_err();
+        assert_eq!(error.what, "tool: --gap 101 is above the limit 100");
     }
 
     #[test]

@@ -51,8 +51,8 @@ fn parse_flags(args: &mut Args) -> Result<(Target, usize, Duration), Failure> {
     let target = Target::parse(TOOL, &url, key.as_deref())?;
     Ok((
         target,
-        args.or("--connections", 1000)?,
-        Duration::from_secs(args.or("--hold-s", 60)?),
+        args.at_most("--connections", 1000, 1_000_000)?,
+        Duration::from_secs(args.at_most("--hold-s", 60, 30 * 86_400)?),
     ))
 }
 

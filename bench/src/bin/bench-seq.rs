@@ -79,9 +79,9 @@ fn parse_flags(args: &mut Args) -> Result<Config, Failure> {
         target: Target::parse(TOOL, &url, key.as_deref())?,
         method,
         body,
-        requests: args.or("--requests", 1000)?,
-        warmup: args.or("--warmup", 100)?,
-        timeout: Duration::from_secs(args.or("--request-timeout-s", 30)?),
+        requests: args.at_most("--requests", 1000, 100_000_000)?,
+        warmup: args.at_most("--warmup", 100, 100_000_000)?,
+        timeout: Duration::from_secs(args.at_most("--request-timeout-s", 30, 86_400)?),
     })
 }
 
@@ -90,7 +90,7 @@ async fn run(config: &Config) -> (Object, u64) {
     let start = Instant::now();
     let mut connection: Option<Sender> = None;
     let mut first_body: Option<Bytes> = None;
-    let mut latencies = Vec::with_capacity(config.requests);
+    let mut latencies = Vec::with_capacity(config.requests.min(1 << 20));
     let mut failures = Failures::default();
     let mut ok = 0_u64;
     for i in 0..config.warmup + config.requests {

@@ -89,10 +89,10 @@ fn main() {
 
 fn parse_flags(args: &mut Args) -> Result<(SocketAddr, usize, Mock), Failure> {
     let listen: SocketAddr = args.or("--listen", SocketAddr::from(([127, 0, 0, 1], 0)))?;
-    let threads: usize = args.or("--threads", 1)?;
-    let delay = Duration::from_millis(args.or("--delay-ms", 0)?);
-    let chunks: u32 = args.or("--chunks", 20)?;
-    let gap = Duration::from_millis(args.or("--chunk-gap-ms", 10)?);
+    let threads: usize = args.at_most("--threads", 1, 1024)?;
+    let delay = Duration::from_millis(args.at_most("--delay-ms", 0, 3_600_000)?);
+    let chunks: u32 = args.at_most("--chunks", 20, 100_000)?;
+    let gap = Duration::from_millis(args.at_most("--chunk-gap-ms", 10, 60_000)?);
     let rate: f64 = args.or("--error-rate", 0.0)?;
     let status: u16 = args.or("--error-status", 500)?;
     if !(0.0..=1.0).contains(&rate) {

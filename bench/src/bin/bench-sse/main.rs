@@ -73,17 +73,17 @@ fn parse_flags(args: &mut Args) -> Result<(Config, usize), Failure> {
     let url: String = args.required("--url", "http://127.0.0.1:8080/v1/chat/completions")?;
     let key: Option<String> = args.optional("--key", "gw-bench-key")?;
     let body_path: String = args.required("--body", "bench/bodies/s-stream.json")?;
-    let gap = Duration::from_millis(args.or("--chunk-gap-ms", 10)?);
+    let gap = Duration::from_millis(args.at_most("--chunk-gap-ms", 10, 60_000)?);
     let config = Config {
         target: Target::parse(TOOL, &url, key.as_deref())?,
         body: process::read_body(TOOL, &body_path)?,
-        streams: args.or("--streams", 1)?,
-        concurrency: args.or::<usize>("--concurrency", 1)?.max(1),
+        streams: args.at_most("--streams", 1, 10_000_000)?,
+        concurrency: args.at_most::<usize>("--concurrency", 1, 100_000)?.max(1),
         expect_chunks: args.or("--expect-chunks", 20)?,
         stall_after: gap + gap.max(Duration::from_millis(50)),
-        timeout: Duration::from_secs(args.or("--timeout-s", 120)?),
+        timeout: Duration::from_secs(args.at_most("--timeout-s", 120, 86_400)?),
     };
-    Ok((config, args.or("--threads", 1)?))
+    Ok((config, args.at_most("--threads", 1, 1024)?))
 }
 
 /// Runs every stream; returns the report and the failed count.

@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
     (work / "state.json").write_text(json.dumps(state, indent=1))
     log("measuring inside a network namespace (unshare -n, loopback only)")
     cmd = ["unshare", "-n", "--", "sh", "-c",
-           'ip link set lo up && ulimit -n 65536 && exec "$@"', "sh",
+           'ip link set lo up && ulimit -n $(ulimit -Hn) && exec "$@"', "sh",
            sys.executable, __file__, "--phase", "measure", "--work", str(work),
            "--rounds", str(args.rounds), "--arms", args.arms] + (["--quick"] if args.quick else [])
     done = subprocess.run(cmd)
@@ -100,8 +100,14 @@ def measure_phase(args: argparse.Namespace) -> int:
     mock = Proc("mock", [str(bins / "bench-mock"), "--listen", f"127.0.0.1:{mock_port}",
                          "--chunks", "20", "--chunk-gap-ms", "10"], RIG_CPU,
                 log=work / "mock.log")
+    slow_port = free_port()
+    slow_mock = Proc("mock-50ms", [str(bins / "bench-mock"), "--listen", f"127.0.0.1:{slow_port}",
+                                   "--chunks", "20", "--chunk-gap-ms", str(rounds.SLOW_GAP_MS)],
+                     RIG_CPU, log=work / "mock-50ms.log")
     wait_ready(mock, mock_port, "/health", 20)
+    wait_ready(slow_mock, slow_port, "/health", 20)
     ctx = Ctx(root=ROOT, work=work, tools=ROOT / "bench/.tools", bins=bins, mock_port=mock_port)
+    slow_ctx = Ctx(root=ROOT, work=work, tools=ctx.tools, bins=bins, mock_port=slow_port)
     names = [a for a in args.arms.split(",") if a]
     if "direct" not in names:
         names.insert(0, "direct")
@@ -110,11 +116,12 @@ def measure_phase(args: argparse.Namespace) -> int:
         total = 1 if args.quick else args.rounds
         for index in range(1, total + 1):
             last = index == total
-            out["rounds"].append(rounds.run_round(ctx, names, index, last, args.quick, log))
+            out["rounds"].append(rounds.run_round(ctx, slow_ctx, names, index, last, args.quick, log))
             (work / "measured.json").write_text(json.dumps(out, indent=1))
         out["callgrind"] = callgrind_phase(ctx, names, args.quick)
     finally:
         mock.stop()
+        slow_mock.stop()
     (work / "measured.json").write_text(json.dumps(out, indent=1))
     return 0
 

@@ -134,7 +134,7 @@ def sse(ctx: Ctx, run: Running, streams: int, concurrency: int, timeout_s: int =
     return run_json(argv, timeout=timeout_s + 30)
 
 
-def sse_with_rss(ctx: Ctx, run: Running, concurrency: int) -> dict:
+def sse_with_rss(ctx: Ctx, run: Running, concurrency: int, gap_ms: int) -> dict:
     """`concurrency` simultaneous streams; samples the arm's RSS every 20 ms."""
     peak = [0]
     done = threading.Event()
@@ -148,7 +148,8 @@ def sse_with_rss(ctx: Ctx, run: Running, concurrency: int) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        result = sse(ctx, run, streams=concurrency, concurrency=concurrency, timeout_s=90)
+        result = sse(ctx, run, streams=concurrency, concurrency=concurrency, timeout_s=90,
+                     gap_ms=gap_ms)
     finally:
         done.set()
         sampler.join(timeout=2)

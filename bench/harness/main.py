@@ -87,6 +87,7 @@ def main(argv: list[str]) -> int:
         return done.returncode
     results = json.loads((work / "measured.json").read_text())
     results.update(state)
+    results["work"] = str(work)
     paths = report.write(ROOT, results, log)
     log("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in paths))
     return 0

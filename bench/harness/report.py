@@ -247,7 +247,9 @@ def write(root: Path, results: dict, log) -> list[Path]:
     rows = targets(results, summary)
     results["summary"] = summary
     results["targets"] = rows
-    out_dir = root / "bench/results"
+    quick = bool(get(results, "args", "quick"))
+    # A --quick run checks the rig; it never replaces the published figures.
+    out_dir = Path(results["work"]) if quick else root / "bench/results"
     out_dir.mkdir(parents=True, exist_ok=True)
     name = results["started"]
     json_path = out_dir / f"{name}.json"
@@ -261,7 +263,7 @@ def write(root: Path, results: dict, log) -> list[Path]:
     json_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     md = f"# Benchmark {name}\n\n" + targets_table(rows) + "\n" + table(summary)
     md_path.write_text(md)
-    bench_md = root / "BENCHMARKS.md"
+    bench_md = out_dir / "BENCHMARKS.md" if quick else root / "BENCHMARKS.md"
     bench_md.write_text(benchmarks_md(root, results, summary, rows, json_path, md_path))
     return [json_path, md_path, bench_md]
 
@@ -281,7 +283,7 @@ def benchmarks_md(root: Path, results: dict, summary: dict, rows: list[dict],
         "`bench/findings.md`). Method: `../shared/perf-method.md`; tools: `bench/README.md`.\n",
         f"Run `{results['started']}`: {len(results['rounds'])} round(s), arms interleaved, "
         "median of rounds, every ratio taken within one round. "
-        f"Raw data: `{json_path.relative_to(root)}`, table: `{md_path.relative_to(root)}`.\n",
+        f"Raw data: `{_rel(json_path, root)}`, table: `{_rel(md_path, root)}`.\n",
         "## Machine and versions\n",
         f"- CPU: {machine.get('cpu')} ({machine.get('cores')} cores), {machine.get('mem_gib')} GiB, "
         f"kernel {machine.get('kernel')}. Everything in one `unshare -n` namespace (only `lo`); "
@@ -305,3 +307,10 @@ def benchmarks_md(root: Path, results: dict, summary: dict, rows: list[dict],
     for arm, text in configs.items():
         parts.append(f"### {arm}\n\n```\n{text.rstrip()}\n```\n")
     return "\n".join(parts) + "\n"
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

@@ -32,6 +32,8 @@ pub enum Target {
         client: HttpClient,
         /// `<base_url>/chat/completions`, parsed once.
         chat_url: Uri,
+        /// `Host` for `chat_url`, built once: the client would otherwise format it per request.
+        host: HeaderValue,
         authorization: Option<HeaderValue>,
     },
     Mock(&'static MockBehavior),
@@ -97,9 +99,19 @@ impl Gateway {
                         Resolved::Bearer(header) => Some(header),
                         _ => None,
                     };
+                    let host = chat_url
+                        .authority()
+                        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+                        .ok_or_else(|| {
+                            format!(
+                                "upstream `{}`: base URL `{base}` has no host; use e.g. `http://127.0.0.1:8000/v1`",
+                                upstream.name
+                            )
+                        })?;
                     Target::Http {
                         client: http_client(upstream.timeouts.connect)?,
                         chat_url,
+                        host,
                         authorization,
                     }
                 }

@@ -36,9 +36,21 @@ impl RequestIds {
             return value.clone();
         }
         let n = self.counter.fetch_add(1, Relaxed);
-        let id = format!("req_{:016x}{:08x}", self.prefix, n);
-        HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("req_invalid"))
+        let id = generated_id(self.prefix, n);
+        HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("req_invalid"))
     }
+}
+
+/// `req_` + 16 hex digits of the prefix + 8 of the counter (it wraps), written
+/// by hand: `format!` was 2,400 instructions per request under callgrind.
+fn generated_id(prefix: u64, n: u64) -> [u8; 28] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = *b"req_000000000000000000000000";
+    let digits = (u128::from(prefix) << 32) | u128::from(n & 0xffff_ffff);
+    for (i, slot) in id[4..].iter_mut().rev().enumerate() {
+        *slot = HEX[((digits >> (4 * i)) & 0xf) as usize];
+    }
+    id
 }
 
 fn is_acceptable(value: &[u8]) -> bool {
@@ -70,6 +82,12 @@ mod tests {
                 .unwrap()
                 .starts_with("req_")
         );
+    }
+
+    #[test]
+    fn generated_ids_match_the_documented_format() {
+        let id = generated_id(0x0123_4567_89ab_cdef, 0x1_0000_002a);
+        assert_eq!(&id, b"req_0123456789abcdef0000002a");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! `drain_timeout` for in-flight requests and streams to finish.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -15,6 +16,7 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::auth::ConnectionAuth;
 use crate::gateway::{Gateway, Lifecycle};
 
 /// Largest request head (request line + headers) accepted; larger gets 431.
@@ -48,7 +50,10 @@ pub async fn serve(gateway: &'static Gateway, listener: TcpListener, address: So
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                let service = service_fn(move |request| crate::service::handle(gateway, request));
+                let connection_auth = Arc::new(ConnectionAuth::default());
+                let service = service_fn(move |request| {
+                    crate::service::handle(gateway, Arc::clone(&connection_auth), request)
+                });
                 let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {

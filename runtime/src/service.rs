@@ -5,12 +5,13 @@
 //! Not here: what each handler does (`proxy.rs`, `health.rs`).
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Instant;
 
 use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 
-use crate::auth::{self, Caller};
+use crate::auth::{self, Caller, ConnectionAuth};
 use crate::body::ResponseBody;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
@@ -23,6 +24,7 @@ use crate::table::ModelId;
 /// hyper service entry point: never fails; every error is an HTTP response.
 pub async fn handle(
     gateway: &'static Gateway,
+    connection: Arc<ConnectionAuth>,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let started = Instant::now();
@@ -30,7 +32,7 @@ pub async fn handle(
     let request_id = gateway.request_ids.for_request(request.headers());
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let (route, model, caller, result) = dispatch(gateway, request, &request_id).await;
+    let (route, model, caller, result) = dispatch(gateway, &connection, request, &request_id).await;
     let error_source = result.as_ref().err().map(GatewayError::source);
     let mut response = result.unwrap_or_else(GatewayError::into_response);
     response
@@ -67,6 +69,7 @@ type Dispatched = (
 
 async fn dispatch(
     gateway: &'static Gateway,
+    connection: &ConnectionAuth,
     request: Request<Incoming>,
     request_id: &HeaderValue,
 ) -> Dispatched {
@@ -83,17 +86,21 @@ async fn dispatch(
                     Err(GatewayError::MethodNotAllowed { allow: "POST" }),
                 );
             }
-            let caller = match authenticate(gateway, request.headers()) {
+            let caller = match authenticate(gateway, connection, request.headers()) {
                 Ok(caller) => caller,
                 Err(error) => return (Route::ChatCompletions, None, None, Err(error)),
             };
             let (model, result) = proxy::chat_completions(gateway, request, request_id).await;
             (Route::ChatCompletions, model, Some(caller), result)
         }
-        "/v1/models" => api_get(gateway, &request, is_get, || Ok(health::models(gateway))),
+        "/v1/models" => api_get(gateway, connection, &request, is_get, || {
+            Ok(health::models(gateway))
+        }),
         p if p.starts_with("/v1/models/") => {
             let name = &p["/v1/models/".len()..];
-            api_get(gateway, &request, is_get, || health::model(gateway, name))
+            api_get(gateway, connection, &request, is_get, || {
+                health::model(gateway, name)
+            })
         }
         "/health" => health_get(is_get, || health::health(gateway)),
         "/healthz" => health_get(is_get, health::healthz),
@@ -122,6 +129,7 @@ async fn dispatch(
 
 fn api_get(
     gateway: &Gateway,
+    connection: &ConnectionAuth,
     request: &Request<Incoming>,
     is_get: bool,
     respond: impl FnOnce() -> Result<Response<ResponseBody>, GatewayError>,
@@ -134,7 +142,7 @@ fn api_get(
             Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }),
         );
     }
-    match authenticate(gateway, request.headers()) {
+    match authenticate(gateway, connection, request.headers()) {
         Ok(caller) => (Route::Models, None, Some(caller), respond()),
         Err(error) => (Route::Models, None, None, Err(error)),
     }
@@ -149,8 +157,13 @@ fn health_get(is_get: bool, respond: impl FnOnce() -> Response<ResponseBody>) ->
     (Route::Health, None, None, result)
 }
 
-fn authenticate(gateway: &Gateway, headers: &http::HeaderMap) -> Result<Caller, GatewayError> {
-    auth::authenticate(&gateway.config.auth, headers)
+fn authenticate(
+    gateway: &Gateway,
+    connection: &ConnectionAuth,
+    headers: &http::HeaderMap,
+) -> Result<Caller, GatewayError> {
+    connection
+        .authenticate(&gateway.config.auth, headers)
         .inspect_err(|_| gateway.metrics.record_auth_failure())
 }
 

@@ -181,7 +181,7 @@ def _crabllm(ctx: Ctx, _variant: str) -> Running:
     conf = crabllm_conf(ctx, port)
     path = ctx.work / "crabllm.toml"
     path.write_text(conf)
-    proc = Proc("crabllm", [str(binary), "--config", str(path)], SUT_CPU,
+    proc = Proc("crabllm", [str(binary), "serve", "--config", str(path)], SUT_CPU,
                 env={"TOKIO_WORKER_THREADS": "1", "RUST_LOG": "warn"},
                 log=ctx.work / "crabllm.log")
     startup = wait_ready(proc, port, "/health", 30)

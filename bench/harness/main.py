@@ -156,7 +156,7 @@ def callgrind_phase(ctx: Ctx, names: list[str], quick: bool) -> dict:
         def crab_argv(p):
             conf = ctx.work / "crabllm-callgrind.toml"
             conf.write_text(arms_mod.crabllm_conf(ctx, p))
-            return [str(ctx.tools / "bin/crabllm"), "--config", str(conf)], {
+            return [str(ctx.tools / "bin/crabllm"), "serve", "--config", str(conf)], {
                 "TOKIO_WORKER_THREADS": "1", "RUST_LOG": "warn"}
         specs.append(("crabllm", crab_argv, arms_mod.CRABLLM_KEY, "/health"))
     for name, make, key, health in specs:

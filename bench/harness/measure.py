@@ -17,6 +17,9 @@ from arms import Ctx, Running
 from proc import RIG_CPU, http_post, run_json
 
 BODIES = ["s", "m", "l", "xl", "t"]
+# Arms that mint a fresh id per response: their bodies are compared by content
+# (the correctness step), not byte for byte.
+VARYING_BODIES = {"tensorzero", "litellm", "crabllm"}
 
 
 def body_path(ctx: Ctx, name: str, run: Running | None = None) -> Path:
@@ -74,6 +77,8 @@ def seq(ctx: Ctx, run: Running, body: str, requests: int, warmup: int = 100,
             "--requests", str(requests), "--warmup", str(warmup)]
     if run.key:
         argv += ["--key", run.key]
+    if run.arm in VARYING_BODIES:
+        argv += ["--same-body", "no"]
     return run_json(argv, timeout=timeout)
 
 
@@ -160,7 +165,8 @@ def sse_with_rss(ctx: Ctx, run: Running, concurrency: int, gap_ms: int) -> dict:
 
 def idle_connections(ctx: Ctx, run: Running, count: int = 1000) -> dict:
     """RSS of the arm while `count` keep-alive connections sit idle on it."""
-    health = "/health/liveliness" if run.arm == "litellm" else "/health"
+    health = {"litellm": "/health/liveliness", "tensorzero": "/openai/v1/models"}.get(
+        run.arm, "/health")
     argv = ["taskset", "-c", RIG_CPU, str(ctx.bins / "bench-idle"),
             "--url", f"http://127.0.0.1:{run.port}{health}",
             "--connections", str(count), "--hold-s", "60"]

@@ -145,8 +145,9 @@ def http_post(port: int, path: str, body: bytes, headers: dict, timeout: float =
 
 
 def wait_ready(proc: Proc, port: int, path: str, timeout: float,
-               headers: dict | None = None) -> float:
-    """Polls `path` every millisecond until 200; returns seconds since spawn.
+               headers: dict | None = None, any_status: bool = False) -> float:
+    """Polls `path` every millisecond until 200 (or any HTTP answer when
+    `any_status`, for servers without a health route); returns seconds since spawn.
 
     Raises RuntimeError naming the process and its log tail on exit or timeout.
     """
@@ -157,7 +158,7 @@ def wait_ready(proc: Proc, port: int, path: str, timeout: float,
                                f"{path} answered 200; log tail:\n{proc.log_tail()}")
         try:
             status, _ = http_get(port, path, headers, timeout=1.0)
-            if status == 200:
+            if status == 200 or any_status:
                 return time.monotonic() - proc.started_at
         except OSError:
             pass

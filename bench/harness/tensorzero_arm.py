@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 import time
+import urllib.parse
 
 from arms import MOCK_KEY, Ctx, Running
 from proc import SUT_CPU, Proc, wait_ready
@@ -49,23 +50,24 @@ def start(ctx: Ctx) -> Running:
     out = ctx.work / "tensorzero.stdout"
     out.write_bytes(b"")
     proc = Proc("tensorzero", [str(venv / "bin/python"), str(launcher), str(config)], SUT_CPU,
-                env={"TOKIO_WORKER_THREADS": "1", "RUST_LOG": "warn",
+                env={"TOKIO_WORKER_THREADS": "1", "RUST_LOG": "error",
                      "BENCH_MOCK_KEY": MOCK_KEY, "TENSORZERO_DISABLE_PSEUDONYMOUS_USAGE_ANALYTICS": "1"},
                 log=ctx.work / "tensorzero.log", stdout=open(out, "wb"))
     deadline = time.monotonic() + 60
     port = None
-    while time.monotonic() < deadline and port is None:
+    while time.monotonic() < deadline and port is None:  # bounded by `deadline`
         text = out.read_text()
         if "listening on" in text:
-            base = text.split("listening on", 1)[1].split()[0].rstrip("/")
-            port = int(base.rsplit(":", 1)[1])
+            base = urllib.parse.urlsplit(text.split("listening on", 1)[1].split()[0])
+            port = base.port
         elif not proc.alive():
             raise RuntimeError(f"tensorzero exited: {proc.log_tail()}")
         time.sleep(0.01)
     if port is None:
         proc.stop()
         raise RuntimeError(f"tensorzero printed no base URL within 60 s: {proc.log_tail()}")
-    startup = wait_ready(proc, port, "/health", 30)
+    # The embedded HTTP gateway has no health route: any HTTP answer means up.
+    startup = wait_ready(proc, port, "/health", 30, any_status=True)
     run = Running("tensorzero", proc, port, None, startup, conf)
     run.chat_path = "/openai/v1/chat/completions"
     run.model = "tensorzero::model_name::bench-model"

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 const TOOL: &str = "bench-seq";
 const USAGE: &str = "\
 usage: bench-seq --url URL [--body FILE] [--key KEY] [--requests N] [--warmup W]
-                 [--method GET|POST] [--request-timeout-s S]
+                 [--method GET|POST] [--request-timeout-s S] [--same-body yes|no]
 
 Sends W + N requests one at a time and prints one JSON report; exit 1 if any failed.
   --url URL               full URL, e.g. http://127.0.0.1:8080/v1/chat/completions
@@ -31,7 +31,8 @@ Sends W + N requests one at a time and prints one JSON report; exit 1 if any fai
   --requests N            measured requests (default 1000; 0 = only warm up)
   --warmup W              unmeasured requests first, still checked (default 100)
   --method GET|POST       default POST with --body, GET without
-  --request-timeout-s S   bound on each request, body included (default 30)";
+  --request-timeout-s S   bound on each request, body included (default 30)
+  --same-body yes|no      require every body byte-identical to the first (default yes)";
 
 struct Config {
     target: Target,
@@ -40,6 +41,8 @@ struct Config {
     requests: usize,
     warmup: usize,
     timeout: Duration,
+    /// Whether every body must equal the first (off for servers minting ids).
+    same_body: bool,
 }
 
 fn main() {
@@ -82,6 +85,17 @@ fn parse_flags(args: &mut Args) -> Result<Config, Failure> {
         requests: args.at_most("--requests", 1000, 100_000_000)?,
         warmup: args.at_most("--warmup", 100, 100_000_000)?,
         timeout: Duration::from_secs(args.at_most("--request-timeout-s", 30, 86_400)?),
+        same_body: match args.or("--same-body", "yes".to_string())?.as_str() {
+            "yes" => true,
+            "no" => false,
+            other => {
+                return Err(Failure::new(
+                    format!("{TOOL}: --same-body {other}"),
+                    "use `--same-body yes` (every body byte-identical to the first) or `no` \
+                     (for servers that put a fresh id in every response)",
+                ));
+            }
+        },
     })
 }
 
@@ -115,7 +129,7 @@ async fn run(config: &Config) -> (Object, u64) {
                 first_body = Some(body);
                 Ok(())
             }
-            Some(first) if *first == body => Ok(()),
+            Some(first) if !config.same_body || *first == body => Ok(()),
             Some(first) => Err(format!(
                 "body differs from the first ({} vs {} bytes)",
                 body.len(),

@@ -14,8 +14,8 @@ import arms as arms_mod
 import measure
 from arms import Ctx
 
-SAT_SECONDS = 10
-BODY_SAT_SECONDS = 4
+SAT_SECONDS = 8
+BODY_SAT_SECONDS = 3
 FIXED_RATE = 1000
 STREAM_CONCURRENCY = [64, 256, 1024]
 SLOW_GAP_MS = 50

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/artifacts/*: sourced, never run. Errors are one line on
 # stderr (`<script>: error: <what>; <how to fix>`) and a non-zero exit; tools
 # are installed idempotently (cargo tools into .tools/, Debian packages with
@@ -9,6 +10,7 @@ shopt -s inherit_errexit
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCRIPT=$(basename "$0")
 TOOLS="$ROOT/.tools"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 TARGET_TRIPLE=x86_64-unknown-linux-gnu
 export LC_ALL=C TZ=UTC
 export PATH="$TOOLS/bin:$PATH"

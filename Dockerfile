@@ -44,5 +44,5 @@ LABEL org.opencontainers.image.created="$CREATED" \
       org.opencontainers.image.title="gateway" \
       org.opencontainers.image.description="LLM gateway, config of environment $ENVIRONMENT compiled in" \
       org.opencontainers.image.version="$VERSION" \
-      gateway.environment="$ENVIRONMENT" \
-      gateway.config.sha256="$CONFIG_SHA256"
+      io.gateway.environment="$ENVIRONMENT" \
+      io.gateway.config.sha256="$CONFIG_SHA256"

@@ -109,14 +109,15 @@ git_revision() {
   echo "$rev"
 }
 
-# Where the source came from: $GATEWAY_SOURCE_URL, else the `origin` remote (credentials dropped), else `unknown`.
+# Where the source lives: $GATEWAY_SOURCE_URL, else the `origin` remote
+# (credentials dropped), else a placeholder (set the variable for a release).
 source_url() {
   if [ -n "${GATEWAY_SOURCE_URL:-}" ]; then
     echo "$GATEWAY_SOURCE_URL"
     return
   fi
   local url
-  url=$(git -C "$ROOT" remote get-url origin 2>/dev/null) || { echo unknown; return; }
+  url=$(git -C "$ROOT" remote get-url origin 2>/dev/null) || { echo https://git.example.com/gateway; return; }
   echo "$url" | sed -E 's#(://)[^/@]*@#\1#'
 }
 

@@ -95,8 +95,8 @@ def labels(args):
         "org.opencontainers.image.title": "gateway",
         "org.opencontainers.image.description": f"LLM gateway, config of environment {args.environment} compiled in",
         "org.opencontainers.image.version": args.version,
-        "gateway.environment": args.environment,
-        "gateway.config.sha256": args.config_sha256,
+        "io.gateway.environment": args.environment,
+        "io.gateway.config.sha256": args.config_sha256,
     }
 
 
@@ -232,7 +232,7 @@ def check_inspect(args):
         (f"digest {info.get('Digest')} is not {args.digest}", info.get("Digest") == args.digest),
         ("revision label differs", labels.get("org.opencontainers.image.revision") == args.revision),
         ("source label missing", bool(labels.get("org.opencontainers.image.source"))),
-        ("config digest label differs", labels.get("gateway.config.sha256") == args.config_sha256),
+        ("config digest label differs", labels.get("io.gateway.config.sha256") == args.config_sha256),
         ("not linux/amd64", (info.get("Os"), info.get("Architecture")) == ("linux", "amd64")),
     ] if not ok]
     if problems:

@@ -23,6 +23,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -166,7 +167,8 @@ def start(bundle, env, log):
     argv = list(process["args"]) + ["--listen", "127.0.0.1:0"]
     user = process.get("user", {})
     if os.geteuid() == 0:
-        command = ["chroot", f"--userspec={user.get('uid', 0)}:{user.get('gid', 0)}", "--groups=", rootfs] + argv
+        chroot = shutil.which("chroot") or "/usr/sbin/chroot"  # resolved here: the child's env is the image's
+        command = [chroot, f"--userspec={user.get('uid', 0)}:{user.get('gid', 0)}", "--groups=", rootfs] + argv
     else:
         command = [os.path.join(rootfs, argv[0].lstrip("/"))] + argv[1:]
     base = dict(item.split("=", 1) for item in process.get("env", []) if "=" in item)

@@ -190,6 +190,25 @@ async fn models_health_ready_version() {
     assert_eq!(get(gateway.addr, "/healthz", None).await.text(), "ok\n");
     let version = get(gateway.addr, "/version", None).await.json();
     assert_eq!(version["config_sha256"], health["config_sha256"]);
+    assert_eq!(version["environment"], "test");
+    assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(version["git_revision"], env!("GATEWAY_GIT_REVISION"));
+    assert_eq!(version["rustc"], env!("GATEWAY_RUSTC_VERSION"));
+    assert!(version["rustc"].as_str().unwrap().starts_with("1."));
+    for field in ["version", "git_revision", "rustc"] {
+        assert_eq!(
+            health[field], version[field],
+            "/health and /version agree on {field}"
+        );
+    }
+    let metrics = get(gateway.addr, "/metrics", Some(ADMIN_KEY)).await.text();
+    let build_info = format!(
+        "gateway_build_info{{version=\"{}\",environment=\"test\",config_sha256=\"{}\",git_revision=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION"),
+        version["config_sha256"].as_str().unwrap(),
+        env!("GATEWAY_GIT_REVISION")
+    );
+    assert!(metrics.contains(&build_info), "{metrics}");
     assert!(
         gateway
             .logs()

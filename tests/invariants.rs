@@ -200,10 +200,28 @@ fn build_script_declares_inputs_and_matches_golden() {
         "GATEWAY_AGENT_CONFIG",
         "GATEWAY_TOOL_CONFIG",
         "GATEWAY_SECURITY_CONFIG",
+        "GATEWAY_GIT_REVISION",
     ] {
         assert!(
             output.contains(&format!("cargo::rerun-if-env-changed={variable}")),
             "build.rs must declare {variable}:\n{output}"
+        );
+    }
+    let revision = env!("GATEWAY_GIT_REVISION");
+    assert!(
+        output.contains(&format!("cargo::rustc-env=GATEWAY_GIT_REVISION={revision}")),
+        "build.rs hands the revision to rustc:\n{output}"
+    );
+    assert!(
+        revision == "unknown" || !generated.contains(revision),
+        "the revision stays out of config.rs, so goldens depend on the config only"
+    );
+    if std::env::var_os("GATEWAY_GIT_REVISION").is_none() && revision != "unknown" {
+        assert!(
+            output
+                .lines()
+                .any(|l| l.starts_with("cargo::rerun-if-changed=") && l.ends_with("HEAD")),
+            "a revision read from git declares HEAD as an input:\n{output}"
         );
     }
     for file in [

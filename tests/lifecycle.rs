@@ -14,6 +14,12 @@ fn version_and_routes_print_the_compiled_config() {
         stdout.starts_with("gateway ") && stdout.contains("config sha256 "),
         "{stdout}"
     );
+    let provenance = format!(
+        ", git revision {}, rustc {})\n",
+        env!("GATEWAY_GIT_REVISION"),
+        env!("GATEWAY_RUSTC_VERSION")
+    );
+    assert!(stdout.ends_with(&provenance), "{stdout}");
     let (status, stdout, _) = run_to_exit(&["routes"], &[]);
     assert!(status.success());
     assert!(

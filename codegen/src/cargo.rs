@@ -1,4 +1,5 @@
-//! The `build.rs` front end: environment variables in, `$OUT_DIR/config.rs` out.
+//! The `build.rs` front end: environment variables in, `$OUT_DIR/config.rs` out
+//! (plus the binary's provenance as `cargo::rustc-env=`, see [`crate::provenance`]).
 //!
 //! Declares every input to cargo (`rerun-if-env-changed` / `rerun-if-changed`),
 //! writes only inside `OUT_DIR` (temp file + rename, only on success), and on
@@ -51,6 +52,15 @@ fn run() -> Result<(), Report> {
         var("OUT_DIR")
             .ok_or_else(|| simple("`OUT_DIR` is not set", "run this from a build script"))?,
     );
+    crate::provenance::emit(&manifest).map_err(|value| {
+        simple(
+            &format!(
+                "`{}` is `{value}`, not a revision",
+                crate::provenance::REVISION_VAR
+            ),
+            "use 7 to 64 characters of `[0-9A-Za-z._-]`, e.g. `GATEWAY_GIT_REVISION=$(git rev-parse HEAD)`, or unset it",
+        )
+    })?;
     let env = var(ENV_VAR).unwrap_or_else(|| "dev".to_owned());
     if !is_env_name(&env) {
         return Err(simple(

@@ -33,7 +33,7 @@ codes! {
     MULTIPLE_DOCUMENTS = "GW0003", "multiple-documents", "A config file holds more than one YAML document.";
     UNSUPPORTED_YAML = "GW0004", "unsupported-yaml", "A YAML feature the config format does not use (non-string key, unresolved tag or alias, non-finite number).";
     UNREADABLE_FILE = "GW0005", "unreadable-file", "A config file or directory could not be read.";
-    BAD_ENVIRONMENT = "GW0006", "bad-environment", "`GATEWAY_ENV` is not a valid environment name or names no directory under `config/`.";
+    BAD_ENVIRONMENT = "GW0006", "bad-environment", "`GATEWAY_ENV` is not a valid environment name or names no directory under `config/`, or `GATEWAY_GIT_REVISION` is not a revision.";
     UNKNOWN_KEY = "GW0010", "unknown-key", "A mapping holds a key the schema does not define.";
     MISSING_KEY = "GW0011", "missing-key", "A required key is absent.";
     WRONG_TYPE = "GW0012", "wrong-type", "A value has the wrong YAML type (e.g. a mapping where a string is expected).";

@@ -15,6 +15,7 @@ pub mod emit;
 pub mod fs;
 pub mod ir;
 pub mod lower;
+pub mod provenance;
 pub mod report;
 pub mod schema;
 pub mod secrets;

@@ -13,7 +13,7 @@ pub enum Command {
 pub const USAGE: &str = "\
 usage: gateway [serve] [--listen ADDR]   serve the compiled config (ADDR like 127.0.0.1:8080; port 0 picks one)
        gateway routes                    print the compiled model table
-       gateway --version                 print version, environment and config digest
+       gateway --version                 print version, environment, config digest, git revision, rustc
        gateway --help
 
 environment: GATEWAY_LISTEN (listen address), GATEWAY_LOG_LEVEL (error|warn|info|debug|trace),

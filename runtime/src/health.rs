@@ -9,6 +9,7 @@ use http::{HeaderValue, Response, StatusCode, header};
 use serde_json::json;
 
 use crate::body::ResponseBody;
+use crate::build_info;
 use crate::error::GatewayError;
 use crate::gateway::{Gateway, Lifecycle};
 
@@ -22,7 +23,7 @@ fn json_response(status: StatusCode, body: impl Into<bytes::Bytes>) -> Response<
     response
 }
 
-/// `GET /health`: status, timestamp, version, uptime, environment, config digest.
+/// `GET /health`: status, timestamp, uptime, and the provenance of [`version`].
 pub fn health(gateway: &Gateway) -> Response<ResponseBody> {
     let disabled: Vec<&str> = gateway.disabled_upstreams().map(|(name, _)| name).collect();
     let status = match (gateway.lifecycle(), disabled.is_empty()) {
@@ -31,14 +32,17 @@ pub fn health(gateway: &Gateway) -> Response<ResponseBody> {
         _ => "healthy",
     };
     let config = gateway.config;
+    let build = build_info::get();
     let body = json!({
         "status": status,
         "timestamp": rfc3339(SystemTime::now()),
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": build.version,
         "uptime_seconds": gateway.started.elapsed().as_secs(),
         "started_at": rfc3339(gateway.started_at),
         "environment": config.environment,
         "config_sha256": config.config_sha256,
+        "git_revision": build.git_revision,
+        "rustc": build.rustc,
         "models": config.models.len(),
         "disabled_upstreams": disabled,
     });
@@ -62,13 +66,17 @@ pub fn ready(gateway: &Gateway) -> Response<ResponseBody> {
     )
 }
 
-/// `GET /version`.
+/// `GET /version`: what this binary is (crate version, environment, config
+/// digest, git revision, rustc) and the config files it was compiled from.
 pub fn version(gateway: &Gateway) -> Response<ResponseBody> {
     let config = gateway.config;
+    let build = build_info::get();
     let body = json!({
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": build.version,
         "environment": config.environment,
         "config_sha256": config.config_sha256,
+        "git_revision": build.git_revision,
+        "rustc": build.rustc,
         "sources": config.sources,
     });
     json_response(StatusCode::OK, body.to_string())

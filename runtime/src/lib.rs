@@ -8,6 +8,7 @@ pub mod table;
 
 mod auth;
 mod body;
+mod build_info;
 mod chat_request;
 mod cli;
 mod error;
@@ -33,10 +34,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+pub use build_info::BuildInfo;
 use table::{Config, UpstreamKind};
 
-/// Entry point of the `gateway` binary.
-pub fn run(config: &'static Config) -> ExitCode {
+/// Entry point of the `gateway` binary: `build` is what it was built from.
+pub fn run(config: &'static Config, build: &'static BuildInfo) -> ExitCode {
+    build_info::set(build);
     match cli::parse(std::env::args().skip(1)) {
         Err(message) => {
             eprintln!("error: {message}\n\n{}", cli::USAGE);
@@ -47,7 +50,7 @@ pub fn run(config: &'static Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(cli::Command::Version) => {
-            println!("{}", version_line(config));
+            println!("{}", version_line(config, build));
             ExitCode::SUCCESS
         }
         Ok(cli::Command::Routes) => {
@@ -58,12 +61,10 @@ pub fn run(config: &'static Config) -> ExitCode {
     }
 }
 
-fn version_line(config: &Config) -> String {
+fn version_line(config: &Config, build: &BuildInfo) -> String {
     format!(
-        "gateway {} (environment {}, config sha256 {})",
-        env!("CARGO_PKG_VERSION"),
-        config.environment,
-        config.config_sha256
+        "gateway {} (environment {}, config sha256 {}, git revision {}, rustc {})",
+        build.version, config.environment, config.config_sha256, build.git_revision, build.rustc
     )
 }
 
@@ -191,7 +192,18 @@ mod tests {
     #[test]
     fn version_and_routes_name_the_compiled_config() {
         let config = &testing::CONFIG;
-        assert!(version_line(config).contains("environment unit, config sha256 0000"));
+        let build = BuildInfo {
+            version: "9.9.9",
+            git_revision: "abcdef0",
+            rustc: "1.95.0",
+        };
+        assert_eq!(
+            version_line(config, &build),
+            format!(
+                "gateway 9.9.9 (environment unit, config sha256 {}, git revision abcdef0, rustc 1.95.0)",
+                config.config_sha256
+            )
+        );
         let table = routes_table(config);
         assert!(table.lines().nth(1).unwrap().starts_with("alpha"));
         assert!(table.contains("alpha-upstream"));

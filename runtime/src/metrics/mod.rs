@@ -224,6 +224,14 @@ mod tests {
         metrics.record_tokens(ModelId(1), 7, 3);
         let text = metrics.render(&[true, false], Duration::from_secs(1));
         assert!(
+            text.contains(&format!(
+                "gateway_build_info{{version=\"{}\",environment=\"unit\",config_sha256=\"{}\",git_revision=\"unknown\"}} 1",
+                env!("CARGO_PKG_VERSION"),
+                CONFIG.config_sha256
+            )),
+            "{text}"
+        );
+        assert!(
             text.contains(
                 "gateway_requests_total{route=\"chat_completions\",model=\"beta\",status=\"200\"} 1"
             ),

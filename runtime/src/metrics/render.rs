@@ -20,12 +20,14 @@ impl Metrics {
             "gauge",
             "Build and config provenance; always 1.",
         );
+        let build = crate::build_info::get();
         let _ = writeln!(
             out,
-            "gateway_build_info{{version=\"{}\",environment=\"{}\",config_sha256=\"{}\"}} 1",
-            env!("CARGO_PKG_VERSION"),
+            "gateway_build_info{{version=\"{}\",environment=\"{}\",config_sha256=\"{}\",git_revision=\"{}\"}} 1",
+            escape(build.version),
             escape(config.environment),
-            config.config_sha256
+            config.config_sha256,
+            escape(build.git_revision)
         );
         header(
             &mut out,

@@ -1,5 +1,6 @@
-//! The one response body type the gateway sends: a whole buffer, an observed
-//! upstream stream, or the built-in mock's paced stream.
+//! Bodies: the one response body type the gateway sends (a whole buffer, an
+//! observed upstream stream, or the built-in mock's paced stream), and
+//! [`collect_limited`], which reads an incoming body whole.
 //!
 //! An enum instead of a boxed trait object keeps the hot path free of a
 //! per-response allocation.
@@ -8,9 +9,10 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 
 use crate::mock::MockStream;
 use crate::sse::ObservedStream;
@@ -57,4 +59,43 @@ impl Body for ResponseBody {
             _ => SizeHint::default(),
         }
     }
+}
+
+/// Why an incoming body could not be read whole.
+#[derive(Debug)]
+pub enum CollectError {
+    /// More than the limit arrived.
+    TooLarge,
+    /// The connection failed or the body ended early.
+    Body(hyper::Error),
+}
+
+/// Reads a body whole within `limit` bytes. A body in one data frame (the
+/// usual case) is returned as that frame, without a copy; only a body in
+/// several frames is joined. `Limited` + `collect` cost ~1,100 instructions
+/// and an allocation per body under callgrind. Trailers are ignored.
+pub async fn collect_limited(mut body: Incoming, limit: usize) -> Result<Bytes, CollectError> {
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(CollectError::Body)?.into_data() else {
+            continue;
+        };
+        total = total.saturating_add(data.len());
+        if total > limit {
+            return Err(CollectError::TooLarge);
+        }
+        if let Some(buffer) = joined.as_mut() {
+            buffer.extend_from_slice(&data);
+        } else if let Some(head) = first.take() {
+            let mut buffer = BytesMut::with_capacity(total);
+            buffer.extend_from_slice(&head);
+            buffer.extend_from_slice(&data);
+            joined = Some(buffer);
+        } else {
+            first = Some(data);
+        }
+    }
+    Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
 }

@@ -26,11 +26,6 @@ mod sse;
 #[cfg(test)]
 mod testing;
 
-/// mimalloc instead of glibc malloc: allocation was ~6,600 of a request's
-/// ~54,000 instructions under callgrind (see bench/findings.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::net::SocketAddr;
 use std::process::ExitCode;
 

@@ -8,9 +8,11 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
-pub const HEADER: &str = "x-request-id";
+/// `x-request-id`, as a constant `HeaderName`: inserting by `&str` parses
+/// and allocates the (non-standard) name on every request.
+pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Generates request ids.
 pub struct RequestIds {

@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from proc import SUT_CPU, Proc, free_port, run_json, wait_ready
+from proc import SUT_CPU, Proc, run_json, wait_ready
 
 
 def valgrind_argv(out: Path) -> list[str]:
@@ -41,11 +41,6 @@ def _control(flag: str, pid: int) -> None:
                            f"{done.stderr.decode(errors='replace')[-300:]}")
 
 
-def valgrind_pid(proc: Proc) -> int:
-    """The pid valgrind runs as (taskset execs it, so it is the spawned pid)."""
-    return proc.pid
-
-
 def totals(dump: Path) -> int:
     for line in dump.read_text(errors="replace").splitlines():
         if line.startswith(("totals:", "summary:")):
@@ -59,7 +54,7 @@ def instructions_per_request(proc: Proc, out: Path, seq_argv: list[str], request
     warm = run_json([*seq_argv, "--requests", "0", "--warmup", str(warmup)], timeout=600)
     if warm.get("failed"):
         raise RuntimeError(f"warm-up failed: {warm.get('failures')}")
-    pid = valgrind_pid(proc)
+    pid = proc.pid  # taskset execs valgrind, which runs the target in-process
     _control("-z", pid)
     before = set(glob.glob(f"{out}*"))
     result = run_json([*seq_argv, "--requests", str(requests), "--warmup", "0"], timeout=900)
@@ -94,5 +89,3 @@ def measure(name: str, argv: list[str], env: dict, port: int, health: str, work:
     finally:
         proc.stop(grace=20)
 
-
-__all__ = ["measure", "free_port"]

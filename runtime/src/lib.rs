@@ -153,10 +153,10 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
     })
 }
 
-/// Worker threads: `GATEWAY_WORKER_THREADS` if set, else the CPUs this
+/// Worker threads: `TOKIO_WORKER_THREADS` if set, else the CPUs this
 /// process may use (affinity and cgroup quota aware).
 fn worker_threads() -> usize {
-    std::env::var("GATEWAY_WORKER_THREADS")
+    std::env::var("TOKIO_WORKER_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n > 0)

@@ -120,38 +120,25 @@ async fn forward(
             if let Some(authorization) = authorization {
                 headers.insert(header::AUTHORIZATION, authorization.clone());
             }
-            exchange(gateway, client, upstream, model, request, request_id).await
-        }
-    }
-}
-
-/// Sends the request and reads the answer within the upstream's `timeout.total`:
-/// for a stream, until its response head; otherwise until the whole body. One
-/// timer covers both (a second one cost ~1,000 instructions per request).
-async fn exchange(
-    gateway: &'static Gateway,
-    client: &HttpClient,
-    upstream: &'static Upstream,
-    model: &'static Model,
-    request: Request<Full<Bytes>>,
-    request_id: &HeaderValue,
-) -> Result<Response<ResponseBody>, GatewayError> {
-    let deadline = Instant::now() + upstream.timeouts.total;
-    let within = exchange_unbounded(gateway, client, upstream, model, request, request_id);
-    match timeout_at(deadline, within).await {
-        Ok(result) => result,
-        Err(_) => {
-            gateway
-                .metrics
-                .record_upstream(upstream.id, UpstreamOutcome::Timeout);
-            Err(GatewayError::UpstreamTimeout {
-                upstream: upstream.name,
+            // One timer covers the head and, for a whole answer, the body
+            // (a second one cost ~1,000 instructions per request).
+            let deadline = Instant::now() + upstream.timeouts.total;
+            let exchanged = exchange(gateway, client, upstream, model, request, request_id);
+            timeout_at(deadline, exchanged).await.unwrap_or_else(|_| {
+                gateway
+                    .metrics
+                    .record_upstream(upstream.id, UpstreamOutcome::Timeout);
+                Err(GatewayError::UpstreamTimeout {
+                    upstream: upstream.name,
+                })
             })
         }
     }
 }
 
-async fn exchange_unbounded(
+/// Sends the request and reads the answer: for a stream, until its response
+/// head; otherwise the whole body. The caller bounds it with one deadline.
+async fn exchange(
     gateway: &'static Gateway,
     client: &HttpClient,
     upstream: &'static Upstream,

@@ -88,7 +88,12 @@ pub fn rewrite_model(
     if body.get(span.clone()) == Some(upstream_model_json) {
         return body;
     }
-    let (Some(before), Some(after)) = (body.get(..span.start), body.get(span.end..)) else {
+    // A span outside the body, or reversed, leaves it untouched.
+    let (Some(_), Some(before), Some(after)) = (
+        body.get(span.clone()),
+        body.get(..span.start),
+        body.get(span.end..),
+    ) else {
         return body;
     };
     let mut out = BytesMut::with_capacity(before.len() + upstream_model_json.len() + after.len());

@@ -6,6 +6,9 @@
 
 pub mod table;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 mod auth;
 mod body;
 mod build_info;

@@ -146,11 +146,14 @@ fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
 pub struct SseObserver {
     /// Bytes of an incomplete last line carried to the next frame.
     partial: Vec<u8>,
+    /// The incomplete last line outgrew [`MAX_PARTIAL`]: skip it when it ends.
+    overlong: bool,
     pub done: bool,
     pub usage: Option<Usage>,
 }
 
-/// Longest partial line kept; a longer line is not inspected (it is still forwarded).
+/// Longest line inspected; a longer one is skipped (still forwarded) whether
+/// it arrives in one frame or in many, so frame boundaries never change the verdict.
 const MAX_PARTIAL: usize = 1 << 20;
 
 impl SseObserver {
@@ -159,7 +162,9 @@ impl SseObserver {
         while let Some(newline) = memchr::memchr(b'\n', rest) {
             let (line, tail) = rest.split_at(newline);
             rest = tail.get(1..).unwrap_or_default();
-            if self.partial.is_empty() {
+            if std::mem::take(&mut self.overlong) {
+                self.partial.clear();
+            } else if self.partial.is_empty() {
                 self.line(line);
             } else {
                 let mut joined = std::mem::take(&mut self.partial);
@@ -167,12 +172,18 @@ impl SseObserver {
                 self.line(&joined);
             }
         }
-        if !rest.is_empty() && self.partial.len() + rest.len() <= MAX_PARTIAL {
+        if self.overlong || self.partial.len() + rest.len() > MAX_PARTIAL {
+            self.partial.clear();
+            self.overlong = true;
+        } else {
             self.partial.extend_from_slice(rest);
         }
     }
 
     fn line(&mut self, line: &[u8]) {
+        if line.len() > MAX_PARTIAL {
+            return;
+        }
         let Some(data) = line.strip_prefix(b"data:") else {
             return;
         };

@@ -55,6 +55,14 @@ pub enum GatewayError {
         method: String,
         path: String,
     },
+    /// An HTTP/1.1 request without exactly one `Host` (RFC 9112 §3.2).
+    InvalidHost(&'static str),
+    /// A request head the HTTP library could not parse (answered before routing).
+    MalformedHead,
+    /// A request target longer than the HTTP library accepts.
+    UriTooLong,
+    /// A request head over `server.max_header_bytes`.
+    HeadTooLarge,
     /// The model's upstream was disabled at startup (optional upstream whose secret is missing).
     UpstreamDisabled {
         upstream: &'static str,
@@ -161,6 +169,25 @@ impl GatewayError {
                 Client,
             ),
             E::UnknownPath { .. } => (StatusCode::NOT_FOUND, INVALID, Some("unknown_url"), Client),
+            E::InvalidHost(_) => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some("invalid_host_header"),
+                Client,
+            ),
+            E::MalformedHead => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some("malformed_request_head"),
+                Client,
+            ),
+            E::UriTooLong => (StatusCode::URI_TOO_LONG, INVALID, Some("uri_too_long"), Client),
+            E::HeadTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                INVALID,
+                Some("request_header_fields_too_large"),
+                Client,
+            ),
             E::UpstreamDisabled { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "api_error",
@@ -221,7 +248,8 @@ impl GatewayError {
                 "This endpoint needs the admin key as 'Authorization: Bearer <admin key>'.".into()
             }
             Self::ModelNotFound(model) => format!(
-                "The model `{model}` does not exist or you do not have access to it. GET /v1/models lists the models this gateway serves."
+                "The model `{}` does not exist or you do not have access to it. GET /v1/models lists the models this gateway serves.",
+                capped(model)
             ),
             Self::PayloadTooLarge { limit } => {
                 format!("Request body is larger than this gateway's limit of {limit} bytes.")
@@ -234,6 +262,12 @@ impl GatewayError {
                 format!("Method not allowed; this path accepts {allow}.")
             }
             Self::UnknownPath { method, path } => format!("Invalid URL ({method} {path})"),
+            Self::InvalidHost(problem) => format!(
+                "An HTTP/1.1 request needs exactly one Host header; this one has {problem}."
+            ),
+            Self::MalformedHead => "The request line or a header could not be parsed (invalid bytes, framing or syntax).".into(),
+            Self::UriTooLong => "The request target is too long.".into(),
+            Self::HeadTooLarge => "The request line and headers are larger than this gateway accepts.".into(),
             Self::UpstreamDisabled { upstream } => format!(
                 "The upstream `{upstream}` serving this model is disabled: its secret was missing when the gateway started."
             ),
@@ -281,6 +315,21 @@ impl GatewayError {
         response
     }
 }
+
+/// At most [`MAX_ECHO`] bytes of a client-chosen string, for logs and error messages.
+pub fn capped(text: &str) -> &str {
+    if text.len() <= MAX_ECHO {
+        return text;
+    }
+    let mut end = MAX_ECHO;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or_default()
+}
+
+/// Longest client-chosen string echoed back or logged.
+pub const MAX_ECHO: usize = 256;
 
 #[cfg(test)]
 mod tests {
@@ -377,6 +426,10 @@ mod tests {
             "upstream_invalid_response",
             Upstream,
         );
+        check(E::InvalidHost("x"), 400, "invalid_host_header", Client);
+        check(E::MalformedHead, 400, "malformed_request_head", Client);
+        check(E::UriTooLong, 414, "uri_too_long", Client);
+        check(E::HeadTooLarge, 431, "request_header_fields_too_large", Client);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use http_body_util::Full;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use crate::drain::DrainSignal;
 use crate::metrics::Metrics;
 use crate::request_id::RequestIds;
 use crate::secrets::Resolved;
@@ -41,11 +42,12 @@ pub enum Target {
     Disabled(String),
 }
 
-/// Lifecycle as `/ready` reports it.
+/// Lifecycle as `/ready` reports it. There is no "starting" state on
+/// purpose: secrets, clients and tables are ready before the listener binds,
+/// so nobody can ask before the gateway is ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Lifecycle {
-    Starting = 0,
     Ready = 1,
     Draining = 2,
 }
@@ -60,6 +62,8 @@ pub struct Gateway {
     pub models_json: Bytes,
     pub metrics: Metrics,
     pub request_ids: RequestIds,
+    /// Set when the drain deadline passes; open streams end with an error event.
+    pub drain: DrainSignal,
     pub started: Instant,
     pub started_at: SystemTime,
     lifecycle: AtomicU8,
@@ -134,17 +138,17 @@ impl Gateway {
             models_json: models_json(config),
             metrics: Metrics::new(config),
             request_ids: RequestIds::default(),
+            drain: DrainSignal::default(),
             started: Instant::now(),
             started_at: SystemTime::now(),
-            lifecycle: AtomicU8::new(Lifecycle::Starting as u8),
+            lifecycle: AtomicU8::new(Lifecycle::Ready as u8),
         })
     }
 
     pub fn lifecycle(&self) -> Lifecycle {
         match self.lifecycle.load(Ordering::Acquire) {
-            1 => Lifecycle::Ready,
             2 => Lifecycle::Draining,
-            _ => Lifecycle::Starting,
+            _ => Lifecycle::Ready,
         }
     }
 

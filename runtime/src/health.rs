@@ -49,7 +49,7 @@ pub fn health(gateway: &Gateway) -> Response<ResponseBody> {
     json_response(StatusCode::OK, body.to_string())
 }
 
-/// `GET /ready`: 200 when serving (listing disabled upstreams), 503 while starting or draining.
+/// `GET /ready`: 200 when serving (listing disabled upstreams), 503 while draining.
 pub fn ready(gateway: &Gateway) -> Response<ResponseBody> {
     let disabled: Vec<_> = gateway
         .disabled_upstreams()
@@ -57,7 +57,6 @@ pub fn ready(gateway: &Gateway) -> Response<ResponseBody> {
         .collect();
     let (status, word) = match gateway.lifecycle() {
         Lifecycle::Ready => (StatusCode::OK, "ready"),
-        Lifecycle::Starting => (StatusCode::SERVICE_UNAVAILABLE, "starting"),
         Lifecycle::Draining => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
     };
     json_response(

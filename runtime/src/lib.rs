@@ -14,16 +14,17 @@ mod body;
 mod build_info;
 mod chat_request;
 mod cli;
+mod drain;
 mod error;
 mod gateway;
 mod health;
+mod http;
 mod logging;
 mod metrics;
 mod mock;
 mod proxy;
 mod request_id;
 mod secrets;
-mod server;
 mod service;
 mod sse;
 #[cfg(test)]
@@ -151,7 +152,7 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
             models = config.models.len(),
             upstreams = config.upstreams.len()
         );
-        server::serve(gateway, listener, bound).await;
+        http::server::serve(gateway, listener, bound).await;
         ExitCode::SUCCESS
     })
 }

@@ -25,26 +25,18 @@ use crate::table::{Model, ModelId, Upstream};
 /// Largest non-streaming upstream answer read into memory.
 const MAX_UPSTREAM_BODY: usize = 64 << 20;
 
-/// Handles one chat completion; returns the resolved model for metrics.
+/// Handles one chat completion; sets `resolved` as soon as the model is known (for the request log).
 pub async fn chat_completions(
     gateway: &'static Gateway,
     request: Request<Incoming>,
     request_id: &HeaderValue,
-) -> (
-    Option<ModelId>,
-    Result<Response<ResponseBody>, GatewayError>,
-) {
+    resolved: &mut Option<ModelId>,
+) -> Result<Response<ResponseBody>, GatewayError> {
     let (parts, body) = request.into_parts();
-    let body = match read_body(gateway, &parts.headers, body).await {
-        Ok(body) => body,
-        Err(error) => return (None, Err(error)),
-    };
-    let (model, span) = match route(gateway, &body) {
-        Ok(found) => found,
-        Err(error) => return (None, Err(error)),
-    };
-    let result = forward(gateway, model, body, span, &parts.headers, request_id).await;
-    (Some(model.id), result)
+    let body = read_body(gateway, &parts.headers, body).await?;
+    let (model, span) = route(gateway, &body)?;
+    *resolved = Some(model.id);
+    forward(gateway, model, body, span, &parts.headers, request_id).await
 }
 
 fn route(
@@ -86,7 +78,8 @@ async fn forward(
         }),
         Target::Mock(behavior) => {
             let id = request_id.to_str().unwrap_or_default();
-            let response = crate::mock::respond(behavior, &rewrite(body), id).await;
+            let drain = gateway.drain.watch();
+            let response = crate::mock::respond(behavior, &rewrite(body), id, drain).await;
             gateway.metrics.record_upstream(
                 upstream.id,
                 UpstreamOutcome::Status(response.status().as_u16()),
@@ -168,7 +161,13 @@ async fn exchange(
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
     if is_stream && parts.status.is_success() {
-        let stream = ObservedStream::new(body, gateway, model.id, request_id.clone());
+        let stream = ObservedStream::new(
+            body,
+            gateway,
+            model.id,
+            request_id.clone(),
+            upstream.timeouts.stream_idle,
+        );
         return Ok(Response::from_parts(
             parts,
             ResponseBody::Upstream(Box::new(stream)),
@@ -230,7 +229,8 @@ const HOP_BY_HOP: [header::HeaderName; 8] = [
     header::SET_COOKIE,
 ];
 
-/// Removes [`HOP_BY_HOP`] and `keep-alive` in one pass over the few headers an
+/// Removes [`HOP_BY_HOP`], `keep-alive`, and every header the `Connection`
+/// header names (RFC 9110 §7.6.1), in one pass over the few headers an
 /// upstream sends (a `remove` per name would hash all nine names every time).
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let mut found: [Option<header::HeaderName>; 4] = Default::default();
@@ -244,6 +244,11 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
             }
             count += 1;
         }
+    }
+    for value in headers.get_all(header::CONNECTION) {
+        let Ok(list) = value.to_str() else { continue };
+        let named = list.split(',').map(str::trim).filter(|t| !t.is_empty());
+        extra.extend(named.filter_map(|token| header::HeaderName::from_bytes(token.as_bytes()).ok()));
     }
     for name in found.into_iter().flatten().chain(extra) {
         headers.remove(name);
@@ -260,4 +265,30 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_named_headers() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("connection", "keep-alive, X-Upstream-Private"),
+            ("connection", "x-second"),
+            ("keep-alive", "timeout=5"),
+            ("x-upstream-private", "secret"),
+            ("x-second", "2"),
+            ("transfer-encoding", "chunked"),
+            ("content-type", "application/json"),
+            ("x-request-id", "abc"),
+        ] {
+            headers.append(name, HeaderValue::from_static(value));
+        }
+        strip_hop_by_hop(&mut headers);
+        let mut left: Vec<_> = headers.keys().map(|k| k.as_str()).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["content-type", "x-request-id"]);
+    }
 }

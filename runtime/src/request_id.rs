@@ -37,6 +37,11 @@ impl RequestIds {
         if let Some(value) = headers.get(HEADER).filter(|v| is_acceptable(v.as_bytes())) {
             return value.clone();
         }
+        self.generate()
+    }
+
+    /// A new id (for answers made before any request was parsed, too).
+    pub fn generate(&self) -> HeaderValue {
         let n = self.counter.fetch_add(1, Relaxed);
         let id = generated_id(self.prefix, n);
         HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("req_invalid"))

@@ -1,19 +1,19 @@
-//! Route dispatch for one request: method and path to handler, auth for the
-//! API routes, the request id, and the one `request.completed` log event and
-//! metric update per request.
+//! Route dispatch for one request: head checks, method and path to handler,
+//! auth for the API routes, the request id, and the one `request.completed`
+//! log event and metric update per request (also for a request whose client
+//! left before its answer).
 //!
 //! Not here: what each handler does (`proxy.rs`, `health.rs`).
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Instant;
 
-use http::{HeaderValue, Method, Request, Response};
+use http::{HeaderValue, Method, Request, Response, Version};
 use hyper::body::Incoming;
 
 use crate::auth::{self, Caller, ConnectionAuth};
 use crate::body::ResponseBody;
-use crate::error::GatewayError;
+use crate::error::{ErrorSource, GatewayError, capped};
 use crate::gateway::Gateway;
 use crate::health;
 use crate::metrics::Route;
@@ -24,137 +24,180 @@ use crate::table::ModelId;
 /// hyper service entry point: never fails; every error is an HTTP response.
 pub async fn handle(
     gateway: &'static Gateway,
-    connection: Arc<ConnectionAuth>,
+    connection: &ConnectionAuth,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
-    let started = Instant::now();
-    let _in_flight = gateway.metrics.in_flight();
-    let request_id = gateway.request_ids.for_request(request.headers());
-    let method = request.method().clone();
-    let uri = request.uri().clone();
-    let (route, model, caller, result) = dispatch(gateway, &connection, request, &request_id).await;
-    let error_source = result.as_ref().err().map(GatewayError::source);
-    let mut response = result.unwrap_or_else(GatewayError::into_response);
-    response
-        .headers_mut()
-        .insert(request_id::HEADER, request_id.clone());
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    gateway
-        .metrics
-        .record_request(route, model, status, elapsed);
-    let model_name = model
-        .and_then(|id| gateway.config.model(id))
-        .map_or("", |m| m.name);
-    tracing::info!(
-        event = "request.completed",
-        request_id = request_id.to_str().unwrap_or_default(),
-        method = method.as_str(),
-        path = uri.path(),
-        status,
-        model = model_name,
-        caller = caller_name(caller),
-        error_source = error_source.map(|s| format!("{s:?}")),
-        elapsed_ms = elapsed.as_secs_f64() * 1e3,
-    );
-    Ok(response)
+    let mut record = Record::start(gateway, &request);
+    let result = match head_problem(gateway, &request) {
+        Some(error) => Err(error),
+        None => dispatch(gateway, connection, request, &mut record).await,
+    };
+    Ok(record.finish(result))
 }
 
-type Dispatched = (
-    Route,
-    Option<ModelId>,
-    Option<Caller>,
-    Result<Response<ResponseBody>, GatewayError>,
-);
+/// The one log line and metric update of a request, written exactly once:
+/// by [`Record::finish`] with the answer, or on drop when the client left
+/// before the answer's head (status 499, nginx's "client closed request").
+struct Record {
+    gateway: &'static Gateway,
+    started: Instant,
+    request_id: HeaderValue,
+    method: Method,
+    uri: http::Uri,
+    route: Route,
+    model: Option<ModelId>,
+    caller: Option<Caller>,
+    finished: bool,
+    _in_flight: crate::metrics::InFlight<'static>,
+}
+
+/// Status logged and counted for a request whose client left before its answer.
+const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+impl Record {
+    fn start(gateway: &'static Gateway, request: &Request<Incoming>) -> Self {
+        Self {
+            gateway,
+            started: Instant::now(),
+            request_id: gateway.request_ids.for_request(request.headers()),
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            route: Route::Other,
+            model: None,
+            caller: None,
+            finished: false,
+            _in_flight: gateway.metrics.in_flight(),
+        }
+    }
+
+    fn finish(mut self, result: Result<Response<ResponseBody>, GatewayError>) -> Response<ResponseBody> {
+        let error_source = result.as_ref().err().map(GatewayError::source);
+        let mut response = result.unwrap_or_else(GatewayError::into_response);
+        response
+            .headers_mut()
+            .insert(request_id::HEADER, self.request_id.clone());
+        self.write(response.status().as_u16(), error_source, None);
+        response
+    }
+
+    fn write(&mut self, status: u16, error_source: Option<ErrorSource>, reason: Option<&str>) {
+        self.finished = true;
+        let gateway = self.gateway;
+        let elapsed = self.started.elapsed();
+        gateway
+            .metrics
+            .record_request(self.route, self.model, status, elapsed);
+        let model_name = self
+            .model
+            .and_then(|id| gateway.config.model(id))
+            .map_or("", |m| m.name);
+        tracing::info!(
+            event = "request.completed",
+            request_id = self.request_id.to_str().unwrap_or_default(),
+            method = self.method.as_str(),
+            path = capped(self.uri.path()),
+            status,
+            model = model_name,
+            caller = caller_name(self.caller),
+            error_source = error_source.map(|s| format!("{s:?}")),
+            reason,
+            elapsed_ms = elapsed.as_secs_f64() * 1e3,
+        );
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        if !self.finished {
+            // The future was dropped: the client went away before the answer's
+            // head, and dropping it cancelled the upstream call.
+            self.write(CLIENT_CLOSED_REQUEST, None, Some("client_disconnected"));
+        }
+    }
+}
+
+/// What is wrong with the request head before routing, if anything:
+/// RFC 9112 §3.2 requires a 400 for an HTTP/1.1 request without exactly one
+/// `Host`; an HTTP/2 head over `max_header_bytes` (the HTTP/1 library
+/// enforces the limit itself) is a 431.
+fn head_problem(gateway: &Gateway, request: &Request<Incoming>) -> Option<GatewayError> {
+    let headers = request.headers();
+    match request.version() {
+        Version::HTTP_11 => {
+            let mut hosts = headers.get_all(http::header::HOST).iter();
+            match (hosts.next(), hosts.next()) {
+                (Some(_), None) => None,
+                (None, _) => Some(GatewayError::InvalidHost("no Host header")),
+                (Some(_), Some(_)) => Some(GatewayError::InvalidHost("more than one Host header")),
+            }
+        }
+        Version::HTTP_2 => {
+            // RFC 9113 §6.5.2 counts each field as name + value + 32 bytes.
+            let size: usize = headers
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len() + 32)
+                .sum();
+            let limit = usize::try_from(gateway.config.server.max_header_bytes).unwrap_or(usize::MAX);
+            (size > limit).then_some(GatewayError::HeadTooLarge)
+        }
+        _ => None,
+    }
+}
+
 
 async fn dispatch(
     gateway: &'static Gateway,
     connection: &ConnectionAuth,
     request: Request<Incoming>,
-    request_id: &HeaderValue,
-) -> Dispatched {
+    record: &mut Record,
+) -> Result<Response<ResponseBody>, GatewayError> {
     let path = request.uri().path();
     let method = request.method();
     let is_get = method == Method::GET || method == Method::HEAD;
+    let get_only = || GatewayError::MethodNotAllowed { allow: "GET, HEAD" };
     match path {
         "/v1/chat/completions" => {
+            record.route = Route::ChatCompletions;
             if method != Method::POST {
-                return (
-                    Route::ChatCompletions,
-                    None,
-                    None,
-                    Err(GatewayError::MethodNotAllowed { allow: "POST" }),
-                );
+                return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
-            let caller = match authenticate(gateway, connection, request.headers()) {
-                Ok(caller) => caller,
-                Err(error) => return (Route::ChatCompletions, None, None, Err(error)),
-            };
-            let (model, result) = proxy::chat_completions(gateway, request, request_id).await;
-            (Route::ChatCompletions, model, Some(caller), result)
+            record.caller = Some(authenticate(gateway, connection, request.headers())?);
+            let request_id = record.request_id.clone();
+            proxy::chat_completions(gateway, request, &request_id, &mut record.model).await
         }
-        "/v1/models" => api_get(gateway, connection, &request, is_get, || {
+        "/v1/models" => {
+            record.route = Route::Models;
+            is_get.then_some(()).ok_or_else(get_only)?;
+            record.caller = Some(authenticate(gateway, connection, request.headers())?);
             Ok(health::models(gateway))
-        }),
+        }
         p if p.starts_with("/v1/models/") => {
-            let name = &p["/v1/models/".len()..];
-            api_get(gateway, connection, &request, is_get, || {
-                health::model(gateway, name)
+            record.route = Route::Models;
+            is_get.then_some(()).ok_or_else(get_only)?;
+            record.caller = Some(authenticate(gateway, connection, request.headers())?);
+            health::model(gateway, &p["/v1/models/".len()..])
+        }
+        "/health" | "/healthz" | "/ready" | "/version" => {
+            record.route = Route::Health;
+            is_get.then_some(()).ok_or_else(get_only)?;
+            Ok(match path {
+                "/health" => health::health(gateway),
+                "/healthz" => health::healthz(),
+                "/ready" => health::ready(gateway),
+                _ => health::version(gateway),
             })
         }
-        "/health" => health_get(is_get, || health::health(gateway)),
-        "/healthz" => health_get(is_get, health::healthz),
-        "/ready" => health_get(is_get, || health::ready(gateway)),
-        "/version" => health_get(is_get, || health::version(gateway)),
         "/metrics" => {
-            let result = match (
-                is_get,
-                auth::authenticate_admin(&gateway.config.auth, request.headers()),
-            ) {
-                (false, _) => Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }),
-                (true, Err(error)) => Err(error),
-                (true, Ok(())) => Ok(health::metrics(gateway)),
-            };
-            (Route::Metrics, None, None, result)
+            record.route = Route::Metrics;
+            is_get.then_some(()).ok_or_else(get_only)?;
+            auth::authenticate_admin(&gateway.config.auth, request.headers())?;
+            Ok(health::metrics(gateway))
         }
-        _ => {
-            let error = GatewayError::UnknownPath {
-                method: method.to_string(),
-                path: path.to_string(),
-            };
-            (Route::Other, None, None, Err(error))
-        }
+        _ => Err(GatewayError::UnknownPath {
+            method: capped(method.as_str()).to_string(),
+            path: capped(path).to_string(),
+        }),
     }
-}
-
-fn api_get(
-    gateway: &Gateway,
-    connection: &ConnectionAuth,
-    request: &Request<Incoming>,
-    is_get: bool,
-    respond: impl FnOnce() -> Result<Response<ResponseBody>, GatewayError>,
-) -> Dispatched {
-    if !is_get {
-        return (
-            Route::Models,
-            None,
-            None,
-            Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }),
-        );
-    }
-    match authenticate(gateway, connection, request.headers()) {
-        Ok(caller) => (Route::Models, None, Some(caller), respond()),
-        Err(error) => (Route::Models, None, None, Err(error)),
-    }
-}
-
-/// An unauthenticated operational endpoint (GET or HEAD only).
-fn health_get(is_get: bool, respond: impl FnOnce() -> Response<ResponseBody>) -> Dispatched {
-    let result = match is_get {
-        true => Ok(respond()),
-        false => Err(GatewayError::MethodNotAllowed { allow: "GET, HEAD" }),
-    };
-    (Route::Health, None, None, result)
 }
 
 fn authenticate(

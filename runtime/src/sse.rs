@@ -4,19 +4,22 @@
 //! it passes, complete `data:` lines are scanned (memchr, no copy in the
 //! common case where events arrive whole) for `[DONE]` and for a `usage`
 //! object, which is parsed for the token metrics. If the upstream connection
-//! breaks, or ends without `[DONE]`, the client gets a final SSE `error`
-//! event instead of a silent clean end. Not here: the decision to stream
+//! breaks, ends without `[DONE]`, falls silent for longer than the upstream's
+//! `timeout.stream_idle`, or the drain deadline passes, the client gets a
+//! final SSE `error` event instead of a silent end, and the log says why. Not here: the decision to stream
 //! (`proxy.rs`) and the mock's own stream (`mock.rs`).
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Instant;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body::{Body, Frame};
 use hyper::body::Incoming;
 
+use crate::drain::DrainWatch;
 use crate::gateway::Gateway;
 use crate::table::ModelId;
 
@@ -213,6 +216,10 @@ pub struct ObservedStream {
     request_id: http::HeaderValue,
     started: Instant,
     bytes: u64,
+    /// Longest silence allowed between two upstream frames, and its timer.
+    idle: Duration,
+    idle_timer: Pin<Box<tokio::time::Sleep>>,
+    drain: DrainWatch,
     _in_flight: crate::metrics::InFlight<'static>,
 }
 
@@ -222,6 +229,7 @@ impl ObservedStream {
         gateway: &'static Gateway,
         model: ModelId,
         request_id: http::HeaderValue,
+        idle: Duration,
     ) -> Self {
         Self {
             inner: Some(inner),
@@ -231,6 +239,9 @@ impl ObservedStream {
             request_id,
             started: Instant::now(),
             bytes: 0,
+            idle,
+            idle_timer: Box::pin(tokio::time::sleep(idle)),
+            drain: gateway.drain.watch(),
             _in_flight: gateway.metrics.stream_in_flight(),
         }
     }
@@ -281,6 +292,10 @@ enum StreamEnd {
     Truncated,
     /// The upstream connection broke mid-stream.
     UpstreamError,
+    /// The upstream sent nothing for longer than `timeout.stream_idle`.
+    IdleTimeout,
+    /// The server's drain deadline passed with the stream still open.
+    DrainTimeout,
     /// The client went away; nobody is left to tell.
     ClientGone,
 }
@@ -298,6 +313,18 @@ impl StreamEnd {
                 "upstream_stream_error",
                 Some(
                     "The upstream connection broke during the stream; the response is incomplete.",
+                ),
+            )),
+            Self::IdleTimeout => Some((
+                "upstream_stream_idle_timeout",
+                Some(
+                    "The upstream sent nothing for longer than its stream idle timeout; the response is incomplete.",
+                ),
+            )),
+            Self::DrainTimeout => Some((
+                "drain_timeout",
+                Some(
+                    "The gateway is shutting down and its drain timeout passed; the response is incomplete.",
                 ),
             )),
             Self::ClientGone => Some(("client_disconnected", None)),
@@ -318,12 +345,22 @@ impl Body for ObservedStream {
             return Poll::Ready(None);
         };
         loop {
-            let next = ready!(Pin::new(&mut *inner).poll_frame(cx));
+            if this.drain.poll_expired(cx).is_ready() {
+                let tail = this.finish(StreamEnd::DrainTimeout);
+                return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
+            }
+            let Poll::Ready(next) = Pin::new(&mut *inner).poll_frame(cx) else {
+                ready!(this.idle_timer.as_mut().poll(cx));
+                let tail = this.finish(StreamEnd::IdleTimeout);
+                return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
+            };
             let tail = match next {
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(data) => {
                         this.observer.observe(&data);
                         this.bytes += data.len() as u64;
+                        let deadline = tokio::time::Instant::now() + this.idle;
+                        this.idle_timer.as_mut().reset(deadline);
                         return Poll::Ready(Some(Ok(Frame::data(data))));
                     }
                     Err(_trailers) => continue,

@@ -97,6 +97,9 @@ pub struct Timeouts {
     pub connect: Duration,
     /// Whole exchange for a non-streaming request; time to the response head for a stream.
     pub total: Duration,
+    /// Longest gap allowed between two chunks of a streamed answer; on expiry
+    /// the stream ends with an explicit error event.
+    pub stream_idle: Duration,
 }
 
 /// A public model name and where it is served.
@@ -125,6 +128,18 @@ pub struct Server {
     pub shutdown_delay: Duration,
     /// After that: bound on in-flight requests and streams finishing.
     pub drain_timeout: Duration,
+    /// Most client connections open at once; more are closed as soon as accepted.
+    pub max_connections: u32,
+    /// From accept to the first request byte (and the HTTP/2 preface); slower is closed.
+    pub first_byte_timeout: Duration,
+    /// An HTTP/2 connection with no request for this long is closed (GOAWAY).
+    pub idle_timeout: Duration,
+    /// HTTP/2 keep-alive: a PING after this much silence from the client ...
+    pub h2_keepalive_interval: Duration,
+    /// ... and the connection is closed if its answer takes longer than this.
+    pub h2_keepalive_timeout: Duration,
+    /// Largest request head (request line and headers) in bytes; larger gets 431.
+    pub max_header_bytes: u64,
 }
 
 /// Inbound authentication from security.yaml `auth`.

@@ -19,6 +19,7 @@ pub static UPSTREAMS: [Upstream; 2] = [
         timeouts: Timeouts {
             connect: Duration::from_secs(1),
             total: Duration::from_secs(2),
+            stream_idle: Duration::from_secs(3),
         },
     },
     Upstream {
@@ -36,6 +37,7 @@ pub static UPSTREAMS: [Upstream; 2] = [
         timeouts: Timeouts {
             connect: Duration::from_secs(1),
             total: Duration::from_secs(2),
+            stream_idle: Duration::from_secs(3),
         },
     },
 ];
@@ -87,6 +89,12 @@ pub static CONFIG: Config = Config {
         body_read_timeout: Duration::from_secs(5),
         shutdown_delay: Duration::ZERO,
         drain_timeout: Duration::from_secs(5),
+        max_connections: 100,
+        first_byte_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(10),
+        h2_keepalive_interval: Duration::from_secs(20),
+        h2_keepalive_timeout: Duration::from_secs(10),
+        max_header_bytes: 65536,
     },
     auth: Auth {
         api_keys: &API_KEYS,

@@ -27,8 +27,9 @@ pub enum Route {
 const ROUTE_LABELS: [&str; 5] = ["chat_completions", "models", "health", "metrics", "other"];
 
 /// HTTP statuses with their own slot; anything else lands in its class (`4xx`, `5xx`, ...).
-const STATUS_CODES: [u16; 17] = [
-    200, 201, 204, 400, 401, 403, 404, 405, 408, 413, 422, 429, 431, 500, 502, 503, 504,
+/// 499 is nginx's "client closed request": the client left before the answer was sent.
+const STATUS_CODES: [u16; 19] = [
+    200, 201, 204, 400, 401, 403, 404, 405, 408, 413, 414, 422, 429, 431, 499, 500, 502, 503, 504,
 ];
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 const STATUS_SLOTS: usize = STATUS_CODES.len() + STATUS_CLASSES.len();
@@ -41,6 +42,29 @@ pub enum UpstreamOutcome {
     Timeout,
 }
 const UPSTREAM_SLOTS: usize = STATUS_SLOTS + 2;
+
+/// What happened to a client connection, outside any request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionEvent {
+    /// Accepted and handed to the HTTP library.
+    Accepted = 0,
+    /// Closed at once because `max_connections` were open.
+    RefusedAtCapacity = 1,
+    /// Closed because no request byte arrived within `first_byte_timeout`.
+    FirstByteTimeout = 2,
+    /// An HTTP/2 connection closed after `idle_timeout` without requests.
+    IdleTimeout = 3,
+    /// A malformed request head answered by the HTTP library (rewritten to JSON).
+    MalformedHead = 4,
+}
+
+const CONNECTION_EVENT_LABELS: [&str; 5] = [
+    "accepted",
+    "refused_at_capacity",
+    "first_byte_timeout",
+    "idle_timeout",
+    "malformed_head",
+];
 
 /// Latency buckets in seconds (upper bounds), `+Inf` implied.
 const BUCKETS: [f64; 16] = [
@@ -62,6 +86,10 @@ pub struct Metrics {
     /// `[model][prompt, completion]`.
     tokens: Box<[AtomicU64]>,
     auth_failures: AtomicU64,
+    /// `[ConnectionEvent]`.
+    connection_events: [AtomicU64; 5],
+    accept_errors: AtomicU64,
+    connections_open: AtomicI64,
     in_flight: AtomicI64,
     streams_in_flight: AtomicI64,
 }
@@ -100,6 +128,9 @@ impl Metrics {
             upstream_requests: zeroed(config.upstreams.len() * UPSTREAM_SLOTS),
             tokens: zeroed(models * 2),
             auth_failures: AtomicU64::new(0),
+            connection_events: Default::default(),
+            accept_errors: AtomicU64::new(0),
+            connections_open: AtomicI64::new(0),
             in_flight: AtomicI64::new(0),
             streams_in_flight: AtomicI64::new(0),
         }
@@ -165,6 +196,20 @@ impl Metrics {
 
     pub fn record_auth_failure(&self) {
         self.auth_failures.fetch_add(1, Relaxed);
+    }
+
+    pub fn record_connection(&self, event: ConnectionEvent) {
+        self.connection_events[event as usize].fetch_add(1, Relaxed);
+    }
+
+    pub fn record_accept_error(&self) {
+        self.accept_errors.fetch_add(1, Relaxed);
+    }
+
+    /// Counts an open client connection until the guard drops.
+    pub fn connection_open(&self) -> InFlight<'_> {
+        self.connections_open.fetch_add(1, Relaxed);
+        InFlight(&self.connections_open)
     }
 
     /// Counts a request in flight until the guard drops.

@@ -7,7 +7,10 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use super::{BUCKETS, Metrics, ROUTE_LABELS, STATUS_SLOTS, UPSTREAM_SLOTS, status_label};
+use super::{
+    BUCKETS, CONNECTION_EVENT_LABELS, Metrics, ROUTE_LABELS, STATUS_SLOTS, UPSTREAM_SLOTS,
+    status_label,
+};
 
 impl Metrics {
     /// Prometheus text exposition. `upstream_enabled[i]` says whether upstream `i` serves.
@@ -51,6 +54,7 @@ impl Metrics {
             "gateway_auth_failures_total {}",
             self.auth_failures.load(Relaxed)
         );
+        self.render_connections(&mut out);
         header(
             &mut out,
             "gateway_requests_in_flight",
@@ -74,6 +78,44 @@ impl Metrics {
             self.streams_in_flight.load(Relaxed)
         );
         out
+    }
+
+    fn render_connections(&self, out: &mut String) {
+        header(
+            out,
+            "gateway_connections_total",
+            "counter",
+            "Client connection events: accepted, refused at max_connections, closed for no first byte or idleness, malformed heads.",
+        );
+        for (label, counter) in CONNECTION_EVENT_LABELS.iter().zip(&self.connection_events) {
+            let _ = writeln!(
+                out,
+                "gateway_connections_total{{event=\"{label}\"}} {}",
+                counter.load(Relaxed)
+            );
+        }
+        header(
+            out,
+            "gateway_connections_open",
+            "gauge",
+            "Client connections open now.",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_connections_open {}",
+            self.connections_open.load(Relaxed)
+        );
+        header(
+            out,
+            "gateway_accept_errors_total",
+            "counter",
+            "accept() failures (such as running out of file descriptors); the listener backs off after each.",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_accept_errors_total {}",
+            self.accept_errors.load(Relaxed)
+        );
     }
 
     fn render_requests(&self, out: &mut String) {

@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::codes;
+use crate::diag::codes;
 use crate::diag::{FileKind, Report};
-use crate::fs::{self, FileRef};
+use crate::load::fs::{self, FileRef};
 
 /// Environment variable selecting `config/<env>/`.
 pub const ENV_VAR: &str = "GATEWAY_ENV";
@@ -133,7 +133,7 @@ fn known_envs(manifest: &Path) -> String {
         })
         .unwrap_or_default();
     names.sort();
-    crate::suggest::list(names.iter().map(String::as_str))
+    crate::diag::suggest::list(names.iter().map(String::as_str))
 }
 
 fn write_atomically(out_dir: &Path, code: &str) -> Result<(), Report> {

@@ -9,19 +9,14 @@
 
 pub mod cargo;
 pub mod check;
-pub mod codes;
 pub mod diag;
 pub mod emit;
-pub mod fs;
 pub mod ir;
+pub mod load;
 pub mod lower;
+pub mod parse;
 pub mod provenance;
-pub mod report;
-pub mod schema;
-pub mod secrets;
 pub mod spec;
-pub mod suggest;
-pub mod yaml;
 
 pub use cargo::build_script_main;
 
@@ -29,6 +24,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind, Report, SourceFile};
 use crate::ir::Ir;
 use crate::spec::Spec;
@@ -64,9 +60,9 @@ pub fn analyze(input: &Input) -> Result<Ir, Report> {
     let mut values: [Value; 4] = Default::default();
     for kind in FileKind::ALL {
         let src = &mut files[kind.index()];
-        if let Some(loaded) = yaml::load(kind, &src.text, &mut diags) {
+        if let Some(loaded) = load::yaml::load(kind, &src.text, &mut diags) {
             src.index = loaded.index;
-            schema::validate(kind, &loaded.value, &mut diags);
+            load::schema::validate(kind, &loaded.value, &mut diags);
             values[kind.index()] = loaded.value;
         }
     }

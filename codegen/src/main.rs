@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use gateway_codegen::diag::FileKind;
-use gateway_codegen::{fs, schema};
+use gateway_codegen::load::{fs, schema};
 
 const USAGE: &str = "\
 gateway-check: validate and compile gateway config

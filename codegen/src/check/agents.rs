@@ -3,11 +3,12 @@
 //!
 //! Reports only; neither file is emitted beyond counts.
 
-use crate::check::{parse, ptr};
-use crate::codes;
+use crate::check::ptr;
+use crate::diag::codes;
+use crate::diag::suggest;
 use crate::diag::{Diagnostic, Diagnostics, FileKind};
+use crate::parse;
 use crate::spec::Spec;
-use crate::suggest;
 
 /// Every agent's `model` is a public model from upstreams.yaml.
 pub fn check_agents(spec: &Spec, diags: &mut Diagnostics) {

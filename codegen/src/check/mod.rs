@@ -4,15 +4,13 @@
 //! Checks only report; they never convert or default values (that is
 //! `lower.rs`). Locations are JSON pointers resolved to spans at render time.
 
-pub mod parse;
-
 mod agents;
 mod security;
 mod upstreams;
 
 use crate::diag::Diagnostics;
+use crate::load::yaml::escape;
 use crate::spec::Spec;
-use crate::yaml::escape;
 
 /// Every check, in no particular order (the report is sorted afterwards).
 const CHECKS: &[fn(&Spec, &mut Diagnostics)] = &[

@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{parse, ptr};
-use crate::codes;
+use crate::check::ptr;
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Security as F};
+use crate::parse;
 use crate::spec::Spec;
 
 /// SHA-256 of the empty string.

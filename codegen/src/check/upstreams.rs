@@ -3,11 +3,12 @@
 //!
 //! Reports only; conversion happens in `lower.rs`.
 
-use crate::check::{parse, ptr};
-use crate::codes;
+use crate::check::ptr;
+use crate::diag::codes;
+use crate::diag::suggest;
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Upstreams as F};
+use crate::parse;
 use crate::spec::{MockSpec, Spec, UpstreamKindSpec};
-use crate::suggest;
 
 const DURATION_HELP: &str =
     "write an integer followed by `ms`, `s`, `m` or `h`, e.g. `500ms`, `2s`, `1m`";

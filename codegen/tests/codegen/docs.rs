@@ -5,7 +5,7 @@ use crate::common;
 #[test]
 fn docs_list_every_code() {
     let doc = std::fs::read_to_string(common::workspace().join("docs/config-errors.md")).unwrap();
-    for code in gateway_codegen::codes::ALL {
+    for code in gateway_codegen::diag::codes::ALL {
         let row = format!("| {} | `{}` |", code.id, code.name);
         assert!(
             doc.contains(&row),

@@ -2,7 +2,7 @@
 //! fixture and shipped config passes the schema and deserializes.
 
 use gateway_codegen::diag::FileKind;
-use gateway_codegen::schema;
+use gateway_codegen::load::schema;
 
 use crate::common;
 

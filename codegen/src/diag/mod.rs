@@ -7,8 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::codes::Code;
-pub use crate::report::{Report, Resolved, line_col, yaml_path};
+pub mod codes;
+mod report;
+pub mod suggest;
+
+use codes::Code;
+pub use report::{Report, Resolved, line_col, yaml_path};
 
 /// Which of the four config files a diagnostic is about, in report order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

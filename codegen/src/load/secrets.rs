@@ -6,9 +6,9 @@
 
 use serde_json::Value;
 
-use crate::codes;
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind};
-use crate::yaml::escape;
+use crate::load::yaml::escape;
 
 /// Prefixes of well-known credential formats.
 const PREFIXES: &[&str] = &[

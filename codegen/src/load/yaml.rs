@@ -7,7 +7,7 @@
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, ScanError, YamlData};
 use serde_json::{Map, Number, Value};
 
-use crate::codes;
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, Entry, FileKind, Span, SpanIndex};
 
 /// The result of loading one file: its value (an empty mapping for an empty

@@ -7,20 +7,20 @@
 
 use serde_json::Value;
 
-use crate::codes;
+use crate::diag::codes;
+use crate::diag::suggest;
 use crate::diag::{Diagnostic, Diagnostics, FileKind};
-use crate::secrets;
+use crate::load::secrets;
+use crate::load::yaml::escape;
 use crate::spec::{AgentsFile, SecurityFile, ToolsFile, UpstreamsFile};
-use crate::suggest;
-use crate::yaml::escape;
 
 /// The checked-in schema text for a file.
 pub fn checked_in(file: FileKind) -> &'static str {
     match file {
-        FileKind::Upstreams => include_str!("../../schema/upstreams.schema.json"),
-        FileKind::Agents => include_str!("../../schema/agents.schema.json"),
-        FileKind::Tools => include_str!("../../schema/tools.schema.json"),
-        FileKind::Security => include_str!("../../schema/security.schema.json"),
+        FileKind::Upstreams => include_str!("../../../schema/upstreams.schema.json"),
+        FileKind::Agents => include_str!("../../../schema/agents.schema.json"),
+        FileKind::Tools => include_str!("../../../schema/tools.schema.json"),
+        FileKind::Security => include_str!("../../../schema/security.schema.json"),
     }
 }
 

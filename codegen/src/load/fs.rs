@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::Input;
-use crate::codes;
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind, Report, SourceFile};
 
 /// One file to read: where it is on disk and how to name it in diagnostics.

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
-use crate::codes::Code;
+use crate::diag::codes::Code;
 use crate::diag::{At, Diagnostic, FileKind, Loc, SourceFile, Span};
 
 /// A diagnostic resolved to a byte span, line and column, and rendered.

@@ -5,12 +5,12 @@
 //! here; they still fall back to defaults rather than panic. The one error this
 //! phase reports itself is a table too large for 16-bit ids.
 
-use crate::check::parse;
-use crate::codes;
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind};
 use crate::ir::{
     ApiKey, Auth, Ir, Mock, Model, ModelId, SecretRef, Server, Upstream, UpstreamId, UpstreamKind,
 };
+use crate::parse;
 use crate::spec::{ServerSpec, Spec, UpstreamKindSpec, UpstreamSpec};
 
 /// Default mock reply.

@@ -17,6 +17,7 @@
 mod api;
 mod errors;
 mod golden;
+mod hardening;
 mod invariants;
 mod lifecycle;
 mod openai_sdk;

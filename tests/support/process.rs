@@ -42,10 +42,27 @@ pub fn assert_test_environment() {
 impl Gateway {
     /// Starts the gateway with exactly `env` (plus PATH) and waits for `listening on`.
     pub fn start(env: &[(&str, String)]) -> Self {
-        assert_test_environment();
         let mut command = Command::new(BIN);
+        command.args(["--listen", "127.0.0.1:0"]);
+        Self::spawn(command, env)
+    }
+
+    /// Like [`Gateway::start`], with the open-file limit (`RLIMIT_NOFILE`) lowered to `nofile`.
+    pub fn start_with_file_limit(env: &[(&str, String)], nofile: u32) -> Self {
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            &format!("ulimit -n {nofile} && exec \"$0\" \"$@\""),
+            BIN,
+            "--listen",
+            "127.0.0.1:0",
+        ]);
+        Self::spawn(command, env)
+    }
+
+    fn spawn(mut command: Command, env: &[(&str, String)]) -> Self {
+        assert_test_environment();
         command
-            .args(["--listen", "127.0.0.1:0"])
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("GATEWAY_LOG_LEVEL", "info")
@@ -88,6 +105,34 @@ impl Gateway {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// CPU time (user + system) the process has used, from `/proc/<pid>/stat`.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("read /proc/<pid>/stat");
+        // Fields after the `(comm)`: state is field 3, utime 14 and stime 15.
+        let after = &stat[stat.rfind(')').expect("comm") + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        // USER_HZ is 100 on Linux.
+        Duration::from_millis(ticks * 10)
+    }
+
+    /// Waits (bounded) until the logs contain `needle`.
+    pub fn wait_for_log(&self, needle: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let logs = self.logs();
+            if logs.contains(needle) {
+                return logs;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needle} within {limit:?}: {logs}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn logs(&self) -> String {

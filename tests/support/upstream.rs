@@ -4,13 +4,18 @@
 //! The last message's `content` picks the behaviour, so each test drives a
 //! fault without shared state: `json` (default), `sse`, `sse-gated` (waits
 //! for [`MockUpstream::release`] after the first event), `sse-truncated`
-//! (ends without `[DONE]`), `status:<code>` (an OpenAI-style error body),
-//! `hang` (never answers within any test's bound). Every request is recorded
-//! with its headers and exact body bytes.
+//! (ends without `[DONE]`), `delayed` (the JSON answer after 300 ms), `sse-stall` (two events, then silence within
+//! any test's bound), `status:<code>` (an OpenAI-style error body),
+//! `connection-private` (a JSON answer whose `Connection` header names a
+//! private header, RFC 9110 §7.6.1), `hang` (never answers within any
+//! test's bound). Every request is recorded with its headers and exact body
+//! bytes; a request whose handler was dropped before answering (the gateway
+//! closed the connection: the call was cancelled) is counted.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -44,6 +49,18 @@ pub struct MockUpstream {
     pub addr: SocketAddr,
     pub recorded: Arc<Mutex<Vec<Recorded>>>,
     gate: Arc<Semaphore>,
+    cancelled: Arc<AtomicUsize>,
+}
+
+/// Counts a handler dropped before it answered.
+struct CancelWatch(Arc<AtomicUsize>, bool);
+
+impl Drop for CancelWatch {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl MockUpstream {
@@ -55,13 +72,25 @@ impl MockUpstream {
         let addr = listener.local_addr().expect("addr");
         let recorded = Arc::new(Mutex::new(Vec::new()));
         let gate = Arc::new(Semaphore::new(0));
-        let (state_recorded, state_gate) = (recorded.clone(), gate.clone());
+        let cancelled = Arc::new(AtomicUsize::new(0));
+        let (state_recorded, state_gate, state_cancelled) =
+            (recorded.clone(), gate.clone(), cancelled.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let _ = stream.set_nodelay(true);
-                let (recorded, gate) = (state_recorded.clone(), state_gate.clone());
+                let (recorded, gate, cancelled) = (
+                    state_recorded.clone(),
+                    state_gate.clone(),
+                    state_cancelled.clone(),
+                );
                 let service = hyper::service::service_fn(move |request| {
-                    serve(request, recorded.clone(), gate.clone())
+                    let (recorded, gate) = (recorded.clone(), gate.clone());
+                    let mut watch = CancelWatch(cancelled.clone(), false);
+                    async move {
+                        let answer = serve(request, recorded, gate).await;
+                        watch.1 = true;
+                        answer
+                    }
                 });
                 tokio::spawn(async move {
                     let builder =
@@ -76,7 +105,13 @@ impl MockUpstream {
             addr,
             recorded,
             gate,
+            cancelled,
         }
+    }
+
+    /// How many requests were dropped (cancelled by the gateway) before they were answered.
+    pub fn cancelled(&self) -> usize {
+        self.cancelled.load(Ordering::SeqCst)
     }
 
     /// The base URL to give the gateway (`.../v1`).
@@ -133,6 +168,21 @@ async fn serve(
         "sse" => stream(SSE_EVENTS.to_vec(), None),
         "sse-gated" => stream(SSE_EVENTS.to_vec(), Some(gate)),
         "sse-truncated" => stream(SSE_EVENTS[..2].to_vec(), None),
+        "sse-stall" => stalled_stream(),
+        "delayed" => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            full(StatusCode::OK, "application/json", JSON_REPLY)
+        }
+        "connection-private" => {
+            let mut response = full(StatusCode::OK, "application/json", JSON_REPLY);
+            let headers = response.headers_mut();
+            headers.insert(
+                "connection",
+                "keep-alive, X-Upstream-Private".parse().expect("header"),
+            );
+            headers.insert("x-upstream-private", "internal".parse().expect("header"));
+            response
+        }
         "hang" => {
             tokio::time::sleep(Duration::from_secs(30)).await;
             full(StatusCode::OK, "application/json", JSON_REPLY)
@@ -181,6 +231,24 @@ fn stream(events: Vec<&'static str>, gate: Option<Arc<Semaphore>>) -> Response<B
     Response::builder()
         .header("content-type", "text/event-stream")
         .header("cache-control", "no-cache")
+        .body(ChannelBody(rx).boxed())
+        .expect("response")
+}
+
+/// Two SSE events, then silence (the sender stays alive, bounded at 30 s).
+fn stalled_stream() -> Response<Body> {
+    let (tx, rx) = mpsc::channel::<Bytes>(2);
+    tokio::spawn(async move {
+        for event in &SSE_EVENTS[..2] {
+            if tx.send(Bytes::from_static(event.as_bytes())).await.is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(tx);
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
         .body(ChannelBody(rx).boxed())
         .expect("response")
 }

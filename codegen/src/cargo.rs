@@ -2,9 +2,11 @@
 //! (plus the binary's provenance as `cargo::rustc-env=`, see [`crate::provenance`]).
 //!
 //! Declares every input to cargo (`rerun-if-env-changed` / `rerun-if-changed`),
-//! writes only inside `OUT_DIR` (temp file + rename, only on success), and on
-//! failure prints the rendered report to stderr and one `cargo::error=` line per
-//! error to stdout. Never panics. Holds no compiler logic.
+//! writes only inside `OUT_DIR` (temp file + rename, only on success). On
+//! failure it prints the rendered report to stderr and one `cargo::error=`
+//! (or `cargo::warning=`) line per diagnostic to stdout; on success each
+//! warning's rendered lines go out as `cargo::warning=` lines, which `cargo
+//! check` shows without failing. Never panics. Holds no compiler logic.
 
 use std::path::{Path, PathBuf};
 
@@ -30,10 +32,15 @@ pub fn build_script_main() -> i32 {
         println!("cargo::rerun-if-env-changed={var}");
     }
     match run() {
-        Ok(()) => 0,
+        Ok(warnings) => {
+            for line in warning_lines(&warnings) {
+                println!("{line}");
+            }
+            0
+        }
         Err(report) => {
             eprint!("{}", report.render());
-            for line in report.cargo_errors() {
+            for line in report.cargo_lines() {
                 println!("{line}");
             }
             1
@@ -41,7 +48,19 @@ pub fn build_script_main() -> i32 {
     }
 }
 
-fn run() -> Result<(), Report> {
+/// A warnings-only report as `cargo::warning=` lines: every line of every
+/// rendered warning (cargo shows each on its own `warning:` line), then the count.
+pub fn warning_lines(warnings: &Report) -> Vec<String> {
+    let rendered = warnings.render();
+    rendered
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("cargo::warning={l}"))
+        .collect()
+}
+
+/// Compile the selected environment into `$OUT_DIR/config.rs`; the warnings on success.
+fn run() -> Result<Report, Report> {
     let manifest = PathBuf::from(var("CARGO_MANIFEST_DIR").ok_or_else(|| {
         simple(
             "`CARGO_MANIFEST_DIR` is not set",
@@ -89,8 +108,9 @@ fn run() -> Result<(), Report> {
         println!("cargo::rerun-if-changed={}", f.path.display());
     }
     let input = fs::read(&env, &files)?;
-    let code = crate::compile(&input)?;
-    write_atomically(&out_dir, &code)
+    let compiled = crate::compile(&input)?;
+    write_atomically(&out_dir, &compiled.code)?;
+    Ok(compiled.warnings)
 }
 
 fn var(name: &str) -> Option<String> {

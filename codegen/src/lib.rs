@@ -1,11 +1,13 @@
 //! gateway-codegen: the build-time config compiler.
 //!
-//! `load` (YAML -> JSON value + span index) -> `schema` (checked-in JSON
-//! Schema) -> `spec` (typed, deserialized) -> `check` (semantic, accumulated)
-//! -> `lower` -> `ir` -> `emit` (quote + prettyplease) -> one Rust file of
-//! `&'static` tables for `gateway_runtime::table`. Front ends: [`cargo`]
-//! (`build.rs`) and the `gateway-check` CLI. This crate never depends on the
-//! runtime, tokio or hyper; it names runtime paths only inside `quote!`.
+//! `load` (YAML -> JSON value + span index -> checked-in JSON Schema ->
+//! `spec` types, one file at a time) -> `check` (semantic, accumulated, per
+//! concern) -> `lower` -> `ir` -> `emit` (quote + prettyplease) -> one Rust
+//! file of `&'static` tables for `gateway_runtime::table`. `parse` holds the
+//! value parsers every phase shares; `diag` the diagnostics, their codes and
+//! rendering. Front ends: [`cargo`] (`build.rs`) and the `gateway-check` CLI.
+//! This crate never depends on the runtime, tokio or hyper; it names runtime
+//! paths only inside `quote!`.
 
 pub mod cargo;
 pub mod check;
@@ -20,14 +22,11 @@ pub mod spec;
 
 pub use cargo::build_script_main;
 
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind, Report, SourceFile};
 use crate::ir::Ir;
-use crate::spec::Spec;
 
 /// One environment's inputs: its name and the four files in [`FileKind::ALL`] order.
 #[derive(Clone, Debug)]
@@ -53,77 +52,77 @@ impl Input {
     }
 }
 
-/// Run every phase up to the IR. On error, the report holds every diagnostic found.
-pub fn analyze(input: &Input) -> Result<Ir, Report> {
-    let mut files = input.files.clone();
-    let mut diags = Diagnostics::default();
-    let mut values: [Value; 4] = Default::default();
-    for kind in FileKind::ALL {
-        let src = &mut files[kind.index()];
-        if let Some(loaded) = load::yaml::load(kind, &src.text, &mut diags) {
-            src.index = loaded.index;
-            load::schema::validate(kind, &loaded.value, &mut diags);
-            values[kind.index()] = loaded.value;
+/// A checked environment: its IR and the warnings found on the way.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// The lowered environment.
+    pub ir: Ir,
+    /// Warnings only (rendered with [`Report::render`]; empty when there are none).
+    pub warnings: Report,
+}
+
+/// A compiled environment: the generated Rust file and the warnings.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The generated `config.rs`.
+    pub code: String,
+    /// The lowered environment it was generated from.
+    pub ir: Ir,
+    /// Warnings only (rendered with [`Report::render`]; empty when there are none).
+    pub warnings: Report,
+}
+
+/// Run every phase up to the IR. On error, the report holds every error and
+/// warning found, sorted by file and position.
+pub fn analyze(input: &Input) -> Result<Analysis, Report> {
+    let (ir, files, diags) = front(input)?;
+    Ok(Analysis {
+        ir,
+        warnings: diags.into_report(&files),
+    })
+}
+
+/// Run the whole pipeline: the generated Rust file (with the warnings), or the report.
+pub fn compile(input: &Input) -> Result<Compiled, Report> {
+    let (ir, files, mut diags) = front(input)?;
+    match emit::file(&ir) {
+        Ok(code) => Ok(Compiled {
+            code,
+            ir,
+            warnings: diags.into_report(&files),
+        }),
+        Err(msg) => {
+            diags.push(
+                Diagnostic::new(
+                    codes::INTERNAL,
+                    FileKind::Upstreams,
+                    format!("internal error: {msg}"),
+                )
+                .help("this is a compiler bug; please report it with this config"),
+            );
+            Err(diags.into_report(&files))
         }
     }
-    if diags.has_errors() {
-        return Err(diags.into_report(&files));
-    }
-    let [up, ag, to, se] = values;
-    let spec = (|| {
-        Some(Spec {
-            upstreams: deserialize(FileKind::Upstreams, up, &mut diags)?,
-            agents: deserialize(FileKind::Agents, ag, &mut diags)?,
-            tools: deserialize(FileKind::Tools, to, &mut diags)?,
-            security: deserialize(FileKind::Security, se, &mut diags)?,
-        })
-    })();
-    let Some(spec) = spec.filter(|_| !diags.has_errors()) else {
+}
+
+/// Load, check and lower: the IR, the indexed sources and the (warning-only) diagnostics.
+fn front(input: &Input) -> Result<(Ir, [SourceFile; 4], Diagnostics), Report> {
+    let mut files = input.files.clone();
+    let mut diags = Diagnostics::default();
+    let loaded = load::load_all(&mut files, &mut diags);
+    check::check_all(&loaded, &mut diags);
+    let spec = loaded.complete().filter(|_| !diags.has_errors());
+    let Some(spec) = spec else {
         return Err(diags.into_report(&files));
     };
-    check::check_all(&spec, &mut diags);
-    if diags.has_errors() {
-        return Err(diags.into_report(&files));
-    }
     let meta = lower::Meta {
         environment: input.environment.clone(),
         sources: files.iter().map(|f| f.display.clone()).collect(),
         config_sha256: config_sha256(&files),
     };
     match lower::lower(&spec, meta, &mut diags) {
-        Some(ir) if !diags.has_errors() => Ok(ir),
+        Some(ir) if !diags.has_errors() => Ok((ir, files, diags)),
         _ => Err(diags.into_report(&files)),
-    }
-}
-
-/// Run the whole pipeline: the generated Rust file, or the report.
-pub fn compile(input: &Input) -> Result<String, Report> {
-    let ir = analyze(input)?;
-    emit::file(&ir).map_err(|msg| {
-        let mut diags = Diagnostics::default();
-        diags.push(Diagnostic::error(
-            codes::SCHEMA,
-            FileKind::Upstreams,
-            format!("internal error: {msg}"),
-        ));
-        diags.into_report(&input.files)
-    })
-}
-
-fn deserialize<T: DeserializeOwned>(
-    kind: FileKind,
-    value: Value,
-    diags: &mut Diagnostics,
-) -> Option<T> {
-    match serde_json::from_value(value) {
-        Ok(v) => Some(v),
-        Err(err) => {
-            diags.push(
-                Diagnostic::error(codes::DESERIALIZE, kind, format!("cannot read config: {err}"))
-                    .help("fix the value named above; `gateway-check schema <file>` prints the expected shape"),
-            );
-            None
-        }
     }
 }
 

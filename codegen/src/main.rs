@@ -1,7 +1,8 @@
 //! `gateway-check`: the command-line front end of the config compiler.
 //!
-//! `check <dir>` reports like the build does; `schema <file>` prints a JSON
-//! Schema; `emit <dir>` prints the generated Rust. No logic lives here.
+//! `check <dir>` runs the whole pipeline and reports like the build does
+//! (warnings on stderr, exit 0 when there are only warnings); `schema <file>`
+//! prints a JSON Schema; `emit <dir>` prints the generated Rust. No logic lives here.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ const USAGE: &str = "\
 gateway-check: validate and compile gateway config
 
 USAGE:
-    gateway-check check <config-dir>    report every error (exit 1 on errors)
+    gateway-check check <config-dir>    report every error and warning (exit 1 on errors)
     gateway-check emit <config-dir>     print the generated Rust tables
     gateway-check schema <upstreams|agents|tools|security>
                                         print that file's JSON Schema
@@ -56,28 +57,22 @@ fn compile(dir: &str, emit: bool) -> ExitCode {
         .file_name()
         .map_or_else(|| "config".to_owned(), |n| n.to_string_lossy().into_owned());
     let files = fs::dir_files(path, display);
-    let result = fs::read(&environment, &files).and_then(|input| {
-        let ir = gateway_codegen::analyze(&input)?;
-        let code = if emit {
-            gateway_codegen::compile(&input)?
-        } else {
-            String::new()
-        };
-        Ok((ir, code))
-    });
+    let result = fs::read(&environment, &files).and_then(|input| gateway_codegen::compile(&input));
     match result {
-        Ok((_, code)) if emit => {
-            print!("{code}");
-            ExitCode::SUCCESS
-        }
-        Ok((ir, _)) => {
-            println!(
-                "ok: {display}: {} models, {} upstreams, {} api keys (sha256 {})",
-                ir.models.len(),
-                ir.upstreams.len(),
-                ir.auth.api_keys.len(),
-                ir.config_sha256
-            );
+        Ok(compiled) => {
+            eprint!("{}", compiled.warnings.render());
+            if emit {
+                print!("{}", compiled.code);
+            } else {
+                let ir = &compiled.ir;
+                println!(
+                    "ok: {display}: {} models, {} upstreams, {} api keys (sha256 {})",
+                    ir.models.len(),
+                    ir.upstreams.len(),
+                    ir.auth.api_keys.len(),
+                    ir.config_sha256
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(report) => {

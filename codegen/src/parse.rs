@@ -1,51 +1,225 @@
-//! Parsers for the string-typed values of the spec: durations, sizes, URLs,
-//! names and digests. Pure functions returning our own error text.
+//! Value parsers shared by every phase: durations and sizes (one
+//! number-plus-unit parser over two unit tables), base URLs, names,
+//! environment variable names, digests and API versions.
 //!
-//! Used by `check/` (to report) and `lower.rs` (to convert); they do not know
-//! where a value came from.
+//! Pure functions returning our own error values. They do not know where a
+//! value came from, how to report it (`diag/values.rs`, `check/`) or what its
+//! default is (`spec/`), and they never fall back to anything.
+
+use std::fmt;
 
 /// Largest accepted `max_request_body`: 1 GiB.
 pub const MAX_BODY: u64 = 1 << 30;
 
-/// `500ms`, `2s`, `1m`, `1h` -> milliseconds.
-pub fn duration_ms(s: &str) -> Result<u64, String> {
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    let (num, unit) = s.split_at(digits);
-    let factor: u64 = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "" if !num.is_empty() => return Err("missing unit".to_owned()),
-        _ if num.is_empty() => return Err("expected an integer followed by a unit".to_owned()),
-        other => return Err(format!("unknown unit `{other}`")),
-    };
-    num.parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(factor))
-        .ok_or_else(|| "number too large".to_owned())
+/// Which quantity a [`Units`] table measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantity {
+    /// Milliseconds.
+    Duration,
+    /// Bytes.
+    Size,
 }
 
-/// `4MiB`, `64KiB`, `512B`, `10MB` -> bytes (KiB/MiB/GiB 1024-based, KB/MB/GB 1000-based).
-pub fn size_bytes(s: &str) -> Result<u64, String> {
+/// The units one quantity may be written in: suffix -> factor to the base unit.
+#[derive(Debug)]
+pub struct Units {
+    /// What the table measures.
+    pub quantity: Quantity,
+    /// Accepted suffixes, largest factor first within each family.
+    pub units: &'static [(&'static str, u64)],
+    /// Spelled-out words operators write, and the suffix they mean.
+    pub words: &'static [(&'static str, &'static str)],
+}
+
+/// `500ms`, `2s`, `1m`, `1h` (base unit: milliseconds).
+pub const DURATION: Units = Units {
+    quantity: Quantity::Duration,
+    units: &[("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)],
+    words: &[
+        ("hours", "h"),
+        ("hour", "h"),
+        ("hr", "h"),
+        ("minutes", "m"),
+        ("minute", "m"),
+        ("min", "m"),
+        ("mins", "m"),
+        ("seconds", "s"),
+        ("second", "s"),
+        ("sec", "s"),
+        ("secs", "s"),
+        ("milliseconds", "ms"),
+        ("millisecond", "ms"),
+        ("millis", "ms"),
+    ],
+};
+
+/// `4MiB`, `64KiB`, `512B`, `10MB` (base unit: bytes; KiB/MiB/GiB 1024-based, KB/MB/GB 1000-based).
+pub const SIZE: Units = Units {
+    quantity: Quantity::Size,
+    units: &[
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("GB", 1_000_000_000),
+        ("MB", 1_000_000),
+        ("KB", 1_000),
+        ("B", 1),
+    ],
+    words: &[
+        ("bytes", "B"),
+        ("byte", "B"),
+        ("kilobytes", "KB"),
+        ("megabytes", "MB"),
+        ("gigabytes", "GB"),
+        ("kibibytes", "KiB"),
+        ("mebibytes", "MiB"),
+        ("gibibytes", "GiB"),
+    ],
+};
+
+/// Why a duration or size did not parse; [`QuantityError::fix`] guesses the intended value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QuantityError {
+    /// No leading digits (`forever`, `s`, empty).
+    NoNumber,
+    /// Digits and nothing else (`5`).
+    MissingUnit,
+    /// A suffix not in the table (`3x`, ` seconds`, `mb`); `fix` when the intent is clear.
+    UnknownUnit {
+        /// The suffix as written.
+        unit: String,
+        /// The value rewritten with the intended unit, if one is clear.
+        fix: Option<String>,
+    },
+    /// A decimal number (`1.5s`); `fix` is the same amount in a smaller unit, if whole.
+    Fraction {
+        /// The same amount as a whole number of a smaller unit.
+        fix: Option<String>,
+    },
+    /// The amount does not fit in 64 bits of the base unit.
+    TooLarge,
+}
+
+impl QuantityError {
+    /// The value the operator most likely meant, when it can be told.
+    pub fn fix(&self) -> Option<&str> {
+        match self {
+            Self::UnknownUnit { fix, .. } | Self::Fraction { fix } => fix.as_deref(),
+            Self::NoNumber | Self::MissingUnit | Self::TooLarge => None,
+        }
+    }
+}
+
+impl fmt::Display for QuantityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoNumber => f.write_str("expected an integer followed by a unit"),
+            Self::MissingUnit => f.write_str("missing unit"),
+            Self::UnknownUnit { unit, .. } => write!(f, "unknown unit `{unit}`"),
+            Self::Fraction { .. } => f.write_str("not a whole number"),
+            Self::TooLarge => f.write_str("number too large"),
+        }
+    }
+}
+
+/// Parse `<digits><unit>` against `table` into the base unit.
+pub fn quantity(table: &Units, s: &str) -> Result<u64, QuantityError> {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     let (num, unit) = s.split_at(digits);
-    let factor: u64 = match unit {
-        "B" => 1,
-        "KB" => 1_000,
-        "MB" => 1_000_000,
-        "GB" => 1_000_000_000,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        "" if !num.is_empty() => return Err("missing unit".to_owned()),
-        _ if num.is_empty() => return Err("expected an integer followed by a unit".to_owned()),
-        other => return Err(format!("unknown unit `{other}`")),
+    if num.is_empty() {
+        return Err(QuantityError::NoNumber);
+    }
+    if let Some(rest) = unit.strip_prefix('.') {
+        return Err(QuantityError::Fraction {
+            fix: fraction_fix(table, num, rest),
+        });
+    }
+    if unit.is_empty() {
+        return Err(QuantityError::MissingUnit);
+    }
+    let Some(factor) = factor(table, unit) else {
+        return Err(QuantityError::UnknownUnit {
+            unit: unit.to_owned(),
+            fix: intended_unit(table, unit).map(|u| format!("{num}{u}")),
+        });
     };
     num.parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(factor))
-        .ok_or_else(|| "number too large".to_owned())
+        .ok_or(QuantityError::TooLarge)
+}
+
+/// A duration in milliseconds.
+pub fn duration_ms(s: &str) -> Result<u64, QuantityError> {
+    quantity(&DURATION, s)
+}
+
+/// A size in bytes.
+pub fn size_bytes(s: &str) -> Result<u64, QuantityError> {
+    quantity(&SIZE, s)
+}
+
+/// The suffix of a valid value such as a default (`5s` -> `s`).
+pub fn unit_of(s: &str) -> &str {
+    s.trim_start_matches(|c: char| c.is_ascii_digit())
+}
+
+/// `amount` of the base unit written in the largest unit of the table that
+/// divides it (for sizes: within the family of `family_of`, `KiB` or `KB`;
+/// binary first when `family_of` is plain bytes).
+pub fn render(table: &Units, amount: u64, family_of: &str) -> String {
+    let binary = family_of.contains('i');
+    let any = table.quantity == Quantity::Duration || family_of == "B";
+    table
+        .units
+        .iter()
+        .filter(|(u, _)| any || *u == "B" || u.contains('i') == binary)
+        .find(|(_, f)| amount >= *f && amount.is_multiple_of(*f))
+        .map_or_else(
+            || format!("{amount}{}", table.units.last().map_or("", |u| u.0)),
+            |(u, f)| format!("{}{u}", amount / f),
+        )
+}
+
+fn factor(table: &Units, unit: &str) -> Option<u64> {
+    table
+        .units
+        .iter()
+        .find(|(u, _)| *u == unit)
+        .map(|(_, f)| *f)
+}
+
+/// The unit meant by a misspelt suffix: spacing, case, or a spelled-out word.
+fn intended_unit(table: &Units, unit: &str) -> Option<&'static str> {
+    let trimmed = unit.trim();
+    let exact = table.units.iter().map(|(u, _)| *u).find(|u| *u == trimmed);
+    let word = table
+        .words
+        .iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(trimmed))
+        .map(|(_, u)| *u);
+    let mut folded = table
+        .units
+        .iter()
+        .map(|(u, _)| *u)
+        .filter(|u| u.eq_ignore_ascii_case(trimmed));
+    let caseless = match (folded.next(), folded.next()) {
+        (Some(u), None) => Some(u),
+        _ => None,
+    };
+    exact.or(word).or(caseless)
+}
+
+/// `1.5s` -> `1500ms`: the amount in the largest unit that keeps it whole.
+fn fraction_fix(table: &Units, whole: &str, rest: &str) -> Option<String> {
+    let frac_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (frac, unit) = rest.split_at(frac_len);
+    let unit = intended_unit(table, unit)?;
+    let scale = 10u64.checked_pow(u32::try_from(frac_len).ok()?)?;
+    let numer = format!("{whole}{frac}").parse::<u64>().ok()?;
+    let base = numer.checked_mul(factor(table, unit)?)?;
+    base.is_multiple_of(scale)
+        .then(|| render(table, base / scale, unit))
 }
 
 /// Validate an http(s) base URL; returns it without trailing slashes.
@@ -71,6 +245,22 @@ pub fn base_url(s: &str) -> Result<String, String> {
     }
     host_port(authority)?;
     Ok(s.trim_end_matches('/').to_owned())
+}
+
+/// The host of a URL accepted by [`base_url`] (`[::1]` keeps its brackets).
+pub fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or(authority, |(ip, _)| ip),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    }
+}
+
+/// The non-empty path segments of a URL accepted by [`base_url`].
+pub fn url_segments(url: &str) -> Vec<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').skip(1).filter(|s| !s.is_empty()).collect()
 }
 
 fn host_port(authority: &str) -> Result<(), String> {
@@ -143,102 +333,4 @@ pub fn digest(s: &str) -> Result<[u8; 32], String> {
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check<T: std::fmt::Debug + PartialEq>(
-        f: fn(&str) -> Result<T, String>,
-        cases: &[(&str, Option<T>)],
-    ) {
-        for (input, expect) in cases {
-            assert_eq!(f(input).ok().as_ref(), expect.as_ref(), "input {input:?}");
-        }
-    }
-
-    #[test]
-    fn durations() {
-        check(
-            duration_ms,
-            &[
-                ("500ms", Some(500)),
-                ("2s", Some(2000)),
-                ("1m", Some(60_000)),
-                ("1h", Some(3_600_000)),
-                ("0s", Some(0)),
-                ("2", None),
-                ("s", None),
-                ("1.5s", None),
-                ("2 s", None),
-                ("-1s", None),
-                ("1d", None),
-                ("99999999999999999999s", None),
-                ("", None),
-            ],
-        );
-    }
-
-    #[test]
-    fn sizes() {
-        check(
-            size_bytes,
-            &[
-                ("4MiB", Some(4 << 20)),
-                ("64KiB", Some(65536)),
-                ("512B", Some(512)),
-                ("10MB", Some(10_000_000)),
-                ("1GiB", Some(1 << 30)),
-                ("1GB", Some(1_000_000_000)),
-                ("4mb", None),
-                ("4", None),
-                ("MiB", None),
-            ],
-        );
-    }
-
-    #[test]
-    fn urls() {
-        let ok = |s: &str| Some(s.to_owned());
-        check(
-            base_url,
-            &[
-                ("https://api.openai.com/v1", ok("https://api.openai.com/v1")),
-                (
-                    "http://127.0.0.1:11434/v1/",
-                    ok("http://127.0.0.1:11434/v1"),
-                ),
-                ("http://[::1]:8080/", ok("http://[::1]:8080")),
-                ("https://host", ok("https://host")),
-                ("ftp://host", None),
-                ("host/v1", None),
-                ("https://", None),
-                ("https://u@h/", None),
-                ("https://h/?q=1", None),
-                ("https://h/#f", None),
-                ("https://h:99999/", None),
-                ("https://h o/", None),
-            ],
-        );
-    }
-
-    #[test]
-    fn names_and_digests() {
-        for (s, ok) in [
-            ("OPENAI_API_KEY", true),
-            ("_X1", true),
-            ("1X", false),
-            ("openai", false),
-            ("", false),
-        ] {
-            assert_eq!(is_env_name(s), ok, "{s}");
-        }
-        assert!(name("gpt-4o").is_ok() && name("a b").is_err() && name("").is_err());
-        assert!(name(&"x".repeat(257)).is_err());
-        let d = "81BE374E38D1F04FD2A7F3E337AF1F42916964D3843F191A26A99D4BCF1BA5E4";
-        assert_eq!(digest(d).ok().map(|b| b[0]), Some(0x81));
-        assert!(digest(&d[1..]).is_err() && digest(&format!("{}g", &d[1..])).is_err());
-        assert!(digest(&"é".repeat(32)).is_err());
-    }
 }

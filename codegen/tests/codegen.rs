@@ -20,6 +20,8 @@ mod docs;
 mod fixtures;
 #[path = "codegen/golden.rs"]
 mod golden;
+#[path = "codegen/parse.rs"]
+mod parse;
 #[path = "codegen/positions.rs"]
 mod positions;
 #[path = "codegen/schema.rs"]

@@ -1,44 +1,37 @@
-//! Semantic checks over the deserialized [`Spec`]: one function per concern,
-//! each `fn check_x(spec: &Spec, diags: &mut Diagnostics)`, all errors accumulated.
+//! Semantic checks over what loaded, one file per concern (`upstreams`,
+//! `models`, `server`, `auth`, `agents`, `tools`); each concern's `check`
+//! runs its `check_x(part, diags)` functions and every finding accumulates.
 //!
-//! Checks only report; they never convert or default values (that is
-//! `lower.rs`). Locations are JSON pointers resolved to spans at render time.
+//! A file that failed to load is skipped, so a schema error in one file
+//! never hides value errors in another; a check that needs two files (an
+//! agent's model) runs when both loaded. Checks only report (errors and
+//! warnings); they never convert or default values (that is `lower/`).
+//! Locations are JSON pointers resolved to spans at render time.
 
 mod agents;
-mod security;
+mod auth;
+mod models;
+mod server;
+mod tools;
 mod upstreams;
 
 use crate::diag::Diagnostics;
-use crate::load::yaml::escape;
-use crate::spec::Spec;
+use crate::spec::Loaded;
 
-/// Every check, in no particular order (the report is sorted afterwards).
-const CHECKS: &[fn(&Spec, &mut Diagnostics)] = &[
-    upstreams::check_models_present,
-    upstreams::check_model_upstreams,
-    upstreams::check_model_names,
-    upstreams::check_kind_settings,
-    upstreams::check_base_urls,
-    upstreams::check_env_names,
-    upstreams::check_secret_refs,
-    upstreams::check_timeouts,
-    upstreams::check_mock_values,
-    upstreams::check_counts,
-    security::check_server,
-    security::check_digests,
-    security::check_key_names,
-    agents::check_agents,
-    agents::check_tools,
-];
-
-/// Run every semantic check.
-pub fn check_all(spec: &Spec, diags: &mut Diagnostics) {
-    for check in CHECKS {
-        check(spec, diags);
+/// Run every check whose files loaded.
+pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
+    if let Some(file) = &loaded.upstreams {
+        upstreams::check(file, diags);
+        models::check(file, diags);
     }
-}
-
-/// Build a JSON pointer from unescaped segments.
-pub(crate) fn ptr(segments: &[&str]) -> String {
-    segments.iter().map(|s| format!("/{}", escape(s))).collect()
+    if let Some(file) = &loaded.security {
+        server::check(&file.server, diags);
+        auth::check(&file.auth, diags);
+    }
+    if let Some(file) = &loaded.tools {
+        tools::check(file, diags);
+    }
+    if let Some(file) = &loaded.agents {
+        agents::check(file, loaded.upstreams.as_ref(), diags);
+    }
 }

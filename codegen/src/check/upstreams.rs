@@ -1,88 +1,37 @@
-//! Checks for upstreams.yaml: model references and names, per-kind settings,
-//! URLs, env names, secret references, timeouts and mock values.
+//! Checks for the upstream entries of upstreams.yaml: per-kind settings,
+//! base URLs, environment variable names, secret references, timeouts and
+//! mock values.
 //!
-//! Reports only; conversion happens in `lower.rs`.
+//! Reports only; conversion happens in `lower/`.
 
-use crate::check::ptr;
+use crate::check::models::check_count;
 use crate::diag::codes;
-use crate::diag::suggest;
+use crate::diag::ptr;
+use crate::diag::values;
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Upstreams as F};
 use crate::parse;
-use crate::spec::{MockSpec, Spec, UpstreamKindSpec};
+use crate::spec::upstreams::defaults::{CONNECT, TOTAL};
+use crate::spec::{DurationSpec, MockSpec, UpstreamKindSpec, UpstreamsFile};
 
-const DURATION_HELP: &str =
-    "write an integer followed by `ms`, `s`, `m` or `h`, e.g. `500ms`, `2s`, `1m`";
-
-/// `models` must not be empty.
-pub fn check_models_present(spec: &Spec, diags: &mut Diagnostics) {
-    if spec.upstreams.models.is_empty() {
-        diags.push(
-            Diagnostic::error(codes::NO_MODELS, F, "no models are defined")
-                .at("/models")
-                .label("empty model table")
-                .help("add a public model, e.g. `models: { gpt-4o: { upstream: openai } }`"),
-        );
-    }
-}
-
-/// Every model names a defined upstream.
-pub fn check_model_upstreams(spec: &Spec, diags: &mut Diagnostics) {
-    let names = || spec.upstreams.upstreams.keys().map(String::as_str);
-    for (model, m) in &spec.upstreams.models {
-        if !spec.upstreams.upstreams.contains_key(&m.upstream) {
-            diags.push(
-                Diagnostic::error(
-                    codes::UNKNOWN_UPSTREAM,
-                    F,
-                    format!(
-                        "model `{model}` references unknown upstream `{}`",
-                        m.upstream
-                    ),
-                )
-                .at(ptr(&["models", model, "upstream"]))
-                .label("not defined under `upstreams`")
-                .help(format!(
-                    "{}defined upstreams are {}",
-                    suggest::did_you_mean(&m.upstream, names()),
-                    suggest::list(names())
-                )),
-            );
-        }
-    }
-}
-
-/// Public and upstream model names are well-formed.
-pub fn check_model_names(spec: &Spec, diags: &mut Diagnostics) {
-    for (model, m) in &spec.upstreams.models {
-        if let Err(why) = parse::name(model) {
-            diags.push(
-                Diagnostic::error(codes::BAD_MODEL_NAME, F, format!("public model name {why}"))
-                    .at_key(ptr(&["models", model]))
-                    .label("invalid model name")
-                    .help(
-                        "use a non-empty name of at most 256 bytes without spaces, e.g. `gpt-4o`",
-                    ),
-            );
-        }
-        if let Some(Err(why)) = m.model.as_deref().map(parse::name) {
-            diags.push(
-                Diagnostic::error(codes::BAD_MODEL_NAME, F, format!("upstream model name {why}"))
-                    .at(ptr(&["models", model, "model"]))
-                    .label("invalid upstream model name")
-                    .help("give the name the upstream expects, or remove `model:` to send the public name"),
-            );
-        }
-    }
+/// Every check of the `upstreams` table.
+pub fn check(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    check_kind_settings(file, diags);
+    check_base_urls(file, diags);
+    check_env_names(file, diags);
+    check_secret_refs(file, diags);
+    check_timeouts(file, diags);
+    check_mock_values(file, diags);
+    check_count("upstreams", file.upstreams.len(), diags);
 }
 
 /// `base_url` only (and always) for openai; `mock` only for mock.
-pub fn check_kind_settings(spec: &Spec, diags: &mut Diagnostics) {
-    for (name, u) in &spec.upstreams.upstreams {
+fn check_kind_settings(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (name, u) in &file.upstreams {
         match u.kind {
             UpstreamKindSpec::OpenAi => {
                 if u.base_url.is_none() {
                     diags.push(
-                        Diagnostic::error(
+                        Diagnostic::new(
                             codes::MISSING_BASE_URL,
                             F,
                             format!("openai upstream `{name}` has no `base_url`"),
@@ -94,7 +43,7 @@ pub fn check_kind_settings(spec: &Spec, diags: &mut Diagnostics) {
                 }
                 if u.mock != MockSpec::default() {
                     diags.push(
-                        Diagnostic::error(
+                        Diagnostic::new(
                             codes::MOCK_ONLY_SETTING,
                             F,
                             format!("`mock` settings on non-mock upstream `{name}`"),
@@ -112,7 +61,7 @@ pub fn check_kind_settings(spec: &Spec, diags: &mut Diagnostics) {
                 ] {
                     if set {
                         diags.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 codes::OPENAI_ONLY_SETTING,
                                 F,
                                 format!("`{key}` on mock upstream `{name}`"),
@@ -129,23 +78,23 @@ pub fn check_kind_settings(spec: &Spec, diags: &mut Diagnostics) {
 }
 
 /// `base_url` is an http(s) URL with a host and nothing secret or extra.
-pub fn check_base_urls(spec: &Spec, diags: &mut Diagnostics) {
-    for (name, u) in &spec.upstreams.upstreams {
-        let Some(url) = &u.base_url else { continue };
-        if let Err(why) = parse::base_url(url) {
-            diags.push(
-                Diagnostic::error(codes::BAD_URL, F, format!("invalid `base_url`: {why}"))
-                    .at(ptr(&["upstreams", name, "base_url"]))
-                    .label("not a valid base URL")
-                    .help("write `http(s)://host[:port]/path`, e.g. `https://api.openai.com/v1`; credentials go in `api_key`"),
-            );
-        }
+fn check_base_urls(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (name, u) in &file.upstreams {
+        let Some(why) = u.base_url.as_ref().and_then(|url| url.error()) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::new(codes::BAD_URL, F, format!("invalid `base_url`: {why}"))
+                .at(ptr(&["upstreams", name, "base_url"]))
+                .label("not a valid base URL")
+                .help("write `http(s)://host[:port]/path`, e.g. `https://api.openai.com/v1`; credentials go in `api_key`"),
+        );
     }
 }
 
 /// Environment variable names match `[A-Z_][A-Z0-9_]*`.
-pub fn check_env_names(spec: &Spec, diags: &mut Diagnostics) {
-    for (name, u) in &spec.upstreams.upstreams {
+fn check_env_names(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (name, u) in &file.upstreams {
         let vars = [
             (vec!["api_key", "env"], &u.api_key.env),
             (vec!["base_url_env"], &u.base_url_env),
@@ -157,7 +106,7 @@ pub fn check_env_names(spec: &Spec, diags: &mut Diagnostics) {
             let mut segs = vec!["upstreams", name.as_str()];
             segs.extend(path);
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     codes::BAD_ENV_NAME,
                     F,
                     format!("invalid environment variable name `{var}`"),
@@ -193,18 +142,18 @@ fn suggest_env(var: &str) -> String {
 
 /// `api_key` does not set both `env` and `file` (the schema's `maxProperties` also
 /// catches this; `minProperties` catches neither); secret files are absolute.
-pub fn check_secret_refs(spec: &Spec, diags: &mut Diagnostics) {
-    for (name, u) in &spec.upstreams.upstreams {
+fn check_secret_refs(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (name, u) in &file.upstreams {
         let at = ptr(&["upstreams", name, "api_key"]);
         match (&u.api_key.env, &u.api_key.file) {
             (Some(_), Some(_)) => diags.push(
-                Diagnostic::error(codes::SECRET_REF_SHAPE, F, "`api_key` sets both `env` and `file`")
+                Diagnostic::new(codes::SECRET_REF_SHAPE, F, "`api_key` sets both `env` and `file`")
                     .at_key(at)
                     .label("ambiguous secret source")
                     .help("keep exactly one of `env:` or `file:`"),
             ),
             (None, Some(file)) if !file.starts_with('/') => diags.push(
-                Diagnostic::error(codes::RELATIVE_SECRET_FILE, F, format!("secret file path `{file}` is not absolute"))
+                Diagnostic::new(codes::RELATIVE_SECRET_FILE, F, format!("secret file path `{file}` is not absolute"))
                     .at(ptr(&["upstreams", name, "api_key", "file"]))
                     .label("relative path")
                     .help("use an absolute path such as `/run/secrets/openai` (the working directory is not fixed at run time)"),
@@ -215,74 +164,75 @@ pub fn check_secret_refs(spec: &Spec, diags: &mut Diagnostics) {
 }
 
 /// Timeouts parse, are non-zero, and connect <= total.
-pub fn check_timeouts(spec: &Spec, diags: &mut Diagnostics) {
-    for (name, u) in &spec.upstreams.upstreams {
-        let mut parsed = [5_000, 300_000];
-        for (i, (key, value)) in [("connect", &u.timeout.connect), ("total", &u.timeout.total)]
-            .into_iter()
-            .enumerate()
-        {
-            let Some(value) = value else { continue };
-            let at = ptr(&["upstreams", name, "timeout", key]);
-            match parse::duration_ms(value) {
-                Err(why) => {
-                    parsed[i] = 0;
-                    diags.push(duration_error(value, &why, at));
-                }
-                Ok(0) => diags.push(
-                    Diagnostic::error(codes::BAD_TIMEOUT, F, format!("`timeout.{key}` is zero"))
-                        .at(at)
-                        .label("must be greater than zero")
-                        .help("use a positive duration such as `2s`"),
-                ),
-                Ok(ms) => parsed[i] = ms,
-            }
-        }
-        if parsed[0] > 0 && parsed[1] > 0 && parsed[0] > parsed[1] {
+fn check_timeouts(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (name, u) in &file.upstreams {
+        let connect = timeout(name, "connect", u.timeout.connect.as_ref(), CONNECT, diags);
+        let total = timeout(name, "total", u.timeout.total.as_ref(), TOTAL, diags);
+        let (Some(connect), Some(total)) = (connect, total) else {
+            continue;
+        };
+        if connect > total {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     codes::BAD_TIMEOUT,
                     F,
                     "`timeout.connect` exceeds `timeout.total`",
                 )
                 .at(ptr(&["upstreams", name, "timeout", "connect"]))
-                .label(format!("{}ms > {}ms", parsed[0], parsed[1]))
+                .label(format!("{connect}ms > {total}ms"))
                 .help("make `connect` at most `total` (defaults: connect 5s, total 300s)"),
             );
         }
     }
 }
 
-fn duration_error(value: &str, why: &str, at: String) -> Diagnostic {
-    Diagnostic::error(
-        codes::BAD_DURATION,
-        F,
-        format!("invalid duration `{value}`: {why}"),
-    )
-    .at(at)
-    .label("not a duration")
-    .help(DURATION_HELP)
+/// One upstream timeout, reported when malformed or zero; its value (or the
+/// default's, when absent) when usable.
+fn timeout(
+    name: &str,
+    key: &str,
+    value: Option<&DurationSpec>,
+    default: &str,
+    diags: &mut Diagnostics,
+) -> Option<u64> {
+    let Some(value) = value else {
+        return parse::duration_ms(default).ok();
+    };
+    let at = ptr(&["upstreams", name, "timeout", key]);
+    match value.value() {
+        Err(err) => {
+            diags.push(values::malformed(F, at, &parse::DURATION, value.raw(), err));
+            None
+        }
+        Ok(0) => {
+            diags.push(
+                Diagnostic::new(codes::BAD_TIMEOUT, F, format!("`timeout.{key}` is zero"))
+                    .at(at)
+                    .label("must be greater than zero")
+                    .help("use a positive duration such as `2s`"),
+            );
+            None
+        }
+        Ok(&ms) => Some(ms),
+    }
 }
 
 /// Mock durations parse and `chunks` is in 1..=10000.
-pub fn check_mock_values(spec: &Spec, diags: &mut Diagnostics) {
-    for (name, u) in &spec.upstreams.upstreams {
+fn check_mock_values(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (name, u) in &file.upstreams {
         for (key, value) in [
             ("latency", &u.mock.latency),
             ("chunk_gap", &u.mock.chunk_gap),
         ] {
-            let Some(value) = value else { continue };
-            if let Err(why) = parse::duration_ms(value) {
-                diags.push(duration_error(
-                    value,
-                    &why,
-                    ptr(&["upstreams", name, "mock", key]),
-                ));
-            }
+            let Some((value, err)) = value.as_ref().and_then(|v| Some((v, v.error()?))) else {
+                continue;
+            };
+            let at = ptr(&["upstreams", name, "mock", key]);
+            diags.push(values::malformed(F, at, &parse::DURATION, value.raw(), err));
         }
         if let Some(chunks) = u.mock.chunks.filter(|c| !(1..=10_000).contains(c)) {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     codes::MOCK_CHUNKS,
                     F,
                     format!("`mock.chunks` is {chunks}, outside 1..=10000"),
@@ -290,28 +240,6 @@ pub fn check_mock_values(spec: &Spec, diags: &mut Diagnostics) {
                 .at(ptr(&["upstreams", name, "mock", "chunks"]))
                 .label("out of range")
                 .help("use between 1 and 10000 chunks (default 8)"),
-            );
-        }
-    }
-}
-
-/// Ids are u16: at most 65535 upstreams and models.
-pub fn check_counts(spec: &Spec, diags: &mut Diagnostics) {
-    let limit = usize::from(u16::MAX);
-    for (key, n) in [
-        ("upstreams", spec.upstreams.upstreams.len()),
-        ("models", spec.upstreams.models.len()),
-    ] {
-        if n > limit {
-            diags.push(
-                Diagnostic::error(
-                    codes::TOO_MANY,
-                    F,
-                    format!("{n} {key} exceed the limit of {limit}"),
-                )
-                .at_key(ptr(&[key]))
-                .label("too many entries")
-                .help("split the configuration or remove unused entries"),
             );
         }
     }

@@ -1,15 +1,27 @@
 //! The stable diagnostic codes: one table, mirrored in `docs/config-errors.md`.
 //!
-//! This module is the only place a code is defined; it does not render or
-//! decide when a code applies (see `diag.rs` and `check/`). Codes are grouped:
-//! GW00xx YAML/schema, GW01xx upstreams/models, GW02xx secrets/env,
-//! GW03xx values, GW04xx auth digests, GW05xx agents/tools.
+//! This module is the only place a code is defined, with its severity; it
+//! does not render or decide when a code applies (see `diag/mod.rs` and
+//! `check/`). Codes are grouped: GW00xx YAML/schema, GW01xx upstreams/models,
+//! GW02xx secrets/env, GW03xx values, GW04xx auth digests, GW05xx
+//! agents/tools, GW06xx warnings (valid but almost surely wrong).
 
-/// A stable diagnostic code with its short name and one-line explanation.
+/// Whether a diagnostic fails the build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Fails the build.
+    Error,
+    /// Shown (by `cargo check` and `gateway-check`), never fails the build.
+    Warning,
+}
+
+/// A stable diagnostic code with its severity, short name and one-line explanation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Code {
     /// `GW0101`-style identifier, never reused for another meaning.
     pub id: &'static str,
+    /// Whether a diagnostic with this code fails the build.
+    pub severity: Severity,
     /// Short kebab-case name.
     pub name: &'static str,
     /// One-line explanation for the documentation table.
@@ -17,10 +29,11 @@ pub struct Code {
 }
 
 macro_rules! codes {
-    ($($konst:ident = $id:literal, $name:literal, $expl:literal;)*) => {
+    ($($konst:ident = $id:literal, $sev:ident, $name:literal, $expl:literal;)*) => {
         $(
             #[doc = $expl]
-            pub const $konst: Code = Code { id: $id, name: $name, explanation: $expl };
+            pub const $konst: Code =
+                Code { id: $id, severity: Severity::$sev, name: $name, explanation: $expl };
         )*
         /// Every code, in id order.
         pub const ALL: &[Code] = &[$($konst),*];
@@ -28,49 +41,50 @@ macro_rules! codes {
 }
 
 codes! {
-    YAML_SYNTAX = "GW0001", "yaml-syntax", "The file is not well-formed YAML.";
-    DUPLICATE_KEY = "GW0002", "duplicate-key", "A mapping repeats a key.";
-    MULTIPLE_DOCUMENTS = "GW0003", "multiple-documents", "A config file holds more than one YAML document.";
-    UNSUPPORTED_YAML = "GW0004", "unsupported-yaml", "A YAML feature the config format does not use (non-string key, unresolved tag or alias, non-finite number).";
-    UNREADABLE_FILE = "GW0005", "unreadable-file", "A config file or directory could not be read.";
-    BAD_ENVIRONMENT = "GW0006", "bad-environment", "`GATEWAY_ENV` is not a valid environment name or names no directory under `config/`, or `GATEWAY_GIT_REVISION` is not a revision.";
-    UNKNOWN_KEY = "GW0010", "unknown-key", "A mapping holds a key the schema does not define.";
-    MISSING_KEY = "GW0011", "missing-key", "A required key is absent.";
-    WRONG_TYPE = "GW0012", "wrong-type", "A value has the wrong YAML type (e.g. a mapping where a string is expected).";
-    UNKNOWN_VALUE = "GW0013", "unknown-value", "A value is not one of the allowed words.";
-    SCHEMA = "GW0014", "schema-violation", "A value breaks another schema rule (e.g. a negative integer).";
-    DESERIALIZE = "GW0015", "deserialize", "The value passed the schema but could not be read into the spec types.";
-    UNKNOWN_UPSTREAM = "GW0101", "unknown-upstream", "A model names an upstream that is not defined under `upstreams`.";
-    NO_MODELS = "GW0102", "no-models", "The `models` table is empty, so the gateway could serve nothing.";
-    MISSING_BASE_URL = "GW0103", "missing-base-url", "An `openai` upstream has no `base_url`.";
-    OPENAI_ONLY_SETTING = "GW0104", "openai-only-setting", "`base_url` or `base_url_env` is set on a `mock` upstream.";
-    MOCK_ONLY_SETTING = "GW0105", "mock-only-setting", "`mock` settings are given for an upstream whose kind is not `mock`.";
-    BAD_MODEL_NAME = "GW0106", "bad-model-name", "A public or upstream model name is empty, too long, or holds whitespace or control characters.";
-    MOCK_CHUNKS = "GW0107", "mock-chunks-range", "`mock.chunks` is outside 1..=10000.";
-    TOO_MANY = "GW0108", "too-many-entries", "More upstreams or models than a 16-bit id can address.";
-    INLINE_SECRET = "GW0201", "inline-secret", "A secret is written inline where a secret reference (`env` or `file`) is expected.";
-    SECRET_LOOKING_VALUE = "GW0202", "secret-looking-value", "A value looks like a credential; config must name where secrets live, never hold them.";
-    BAD_ENV_NAME = "GW0203", "bad-env-name", "An environment variable name does not match `[A-Z_][A-Z0-9_]*`.";
-    SECRET_REF_SHAPE = "GW0204", "secret-ref-shape", "A secret reference sets both or neither of `env` and `file`.";
-    RELATIVE_SECRET_FILE = "GW0205", "relative-secret-file", "A secret file path is not absolute.";
-    BAD_DURATION = "GW0301", "bad-duration", "A duration is not an integer followed by `ms`, `s`, `m` or `h`.";
-    BAD_TIMEOUT = "GW0302", "bad-timeout", "A timeout is zero or `connect` exceeds `total`.";
-    BAD_SIZE = "GW0303", "bad-size", "A size is not an integer followed by `B`, `KB`, `MB`, `GB`, `KiB`, `MiB` or `GiB`.";
-    SIZE_RANGE = "GW0304", "size-out-of-range", "A size is zero or larger than the allowed maximum.";
-    BAD_URL = "GW0305", "bad-url", "A URL lacks an http(s) scheme or host, or has userinfo, a query or a fragment.";
-    BAD_LISTEN = "GW0306", "bad-listen", "A listen address is not an `ip:port` socket address.";
-    BAD_DIGEST = "GW0401", "bad-digest", "A key digest is not 64 hexadecimal characters.";
-    DUPLICATE_DIGEST = "GW0402", "duplicate-digest", "The same key digest appears twice (API keys and admin key included).";
-    DUPLICATE_KEY_NAME = "GW0403", "duplicate-key-name", "Two API keys share a name.";
-    EMPTY_KEY_DIGEST = "GW0404", "empty-key-digest", "A digest is the SHA-256 of the empty string, i.e. of an empty key.";
-    BAD_KEY_NAME = "GW0405", "bad-key-name", "An API key name is empty or holds whitespace or control characters.";
-    AGENT_UNKNOWN_MODEL = "GW0501", "agent-unknown-model", "An agent names a model that is not a public model in upstreams.yaml.";
-    BAD_TOOL_NAME = "GW0502", "bad-tool-name", "A tool name is empty, too long, or holds whitespace or control characters.";
+    YAML_SYNTAX = "GW0001", Error, "yaml-syntax", "The file is not well-formed YAML.";
+    DUPLICATE_KEY = "GW0002", Error, "duplicate-key", "A mapping repeats a key.";
+    MULTIPLE_DOCUMENTS = "GW0003", Error, "multiple-documents", "A config file holds more than one YAML document.";
+    UNSUPPORTED_YAML = "GW0004", Error, "unsupported-yaml", "A YAML feature the config format does not use (non-string key, unresolved tag or alias, non-finite number).";
+    UNREADABLE_FILE = "GW0005", Error, "unreadable-file", "A config file or directory could not be read.";
+    BAD_ENVIRONMENT = "GW0006", Error, "bad-environment", "`GATEWAY_ENV` is not a valid environment name or names no directory under `config/`, or `GATEWAY_GIT_REVISION` is not a revision.";
+    UNKNOWN_KEY = "GW0010", Error, "unknown-key", "A mapping holds a key the schema does not define.";
+    MISSING_KEY = "GW0011", Error, "missing-key", "A required key is absent.";
+    WRONG_TYPE = "GW0012", Error, "wrong-type", "A value has the wrong YAML type (e.g. a mapping where a string is expected).";
+    UNKNOWN_VALUE = "GW0013", Error, "unknown-value", "A value is not one of the allowed words.";
+    SCHEMA = "GW0014", Error, "schema-violation", "A value breaks another schema rule (e.g. a negative integer).";
+    DESERIALIZE = "GW0015", Error, "deserialize", "The value passed the schema but could not be read into the spec types.";
+    INTERNAL = "GW0016", Error, "internal-error", "The compiler contradicted itself (a checked value failed to convert, or generated code did not parse): a bug to report, not a config mistake.";
+    UNKNOWN_UPSTREAM = "GW0101", Error, "unknown-upstream", "A model names an upstream that is not defined under `upstreams`.";
+    NO_MODELS = "GW0102", Error, "no-models", "The `models` table is empty, so the gateway could serve nothing.";
+    MISSING_BASE_URL = "GW0103", Error, "missing-base-url", "An `openai` upstream has no `base_url`.";
+    OPENAI_ONLY_SETTING = "GW0104", Error, "openai-only-setting", "`base_url` or `base_url_env` is set on a `mock` upstream.";
+    MOCK_ONLY_SETTING = "GW0105", Error, "mock-only-setting", "`mock` settings are given for an upstream whose kind is not `mock`.";
+    BAD_MODEL_NAME = "GW0106", Error, "bad-model-name", "A public or upstream model name is empty, too long, or holds whitespace or control characters.";
+    MOCK_CHUNKS = "GW0107", Error, "mock-chunks-range", "`mock.chunks` is outside 1..=10000.";
+    TOO_MANY = "GW0108", Error, "too-many-entries", "More upstreams or models than a 16-bit id can address.";
+    INLINE_SECRET = "GW0201", Error, "inline-secret", "A secret is written inline where a secret reference (`env` or `file`) is expected.";
+    SECRET_LOOKING_VALUE = "GW0202", Error, "secret-looking-value", "A value looks like a credential; config must name where secrets live, never hold them.";
+    BAD_ENV_NAME = "GW0203", Error, "bad-env-name", "An environment variable name does not match `[A-Z_][A-Z0-9_]*`.";
+    SECRET_REF_SHAPE = "GW0204", Error, "secret-ref-shape", "A secret reference sets both or neither of `env` and `file`.";
+    RELATIVE_SECRET_FILE = "GW0205", Error, "relative-secret-file", "A secret file path is not absolute.";
+    BAD_DURATION = "GW0301", Error, "bad-duration", "A duration is not an integer followed by `ms`, `s`, `m` or `h`.";
+    BAD_TIMEOUT = "GW0302", Error, "bad-timeout", "A timeout is zero or `connect` exceeds `total`.";
+    BAD_SIZE = "GW0303", Error, "bad-size", "A size is not an integer followed by `B`, `KB`, `MB`, `GB`, `KiB`, `MiB` or `GiB`.";
+    SIZE_RANGE = "GW0304", Error, "size-out-of-range", "A size is zero or larger than the allowed maximum.";
+    BAD_URL = "GW0305", Error, "bad-url", "A URL lacks an http(s) scheme or host, or has userinfo, a query or a fragment.";
+    BAD_LISTEN = "GW0306", Error, "bad-listen", "A listen address is not an `ip:port` socket address.";
+    BAD_DIGEST = "GW0401", Error, "bad-digest", "A key digest is not 64 hexadecimal characters.";
+    DUPLICATE_DIGEST = "GW0402", Error, "duplicate-digest", "The same key digest appears twice (API keys and admin key included).";
+    DUPLICATE_KEY_NAME = "GW0403", Error, "duplicate-key-name", "Two API keys share a name.";
+    EMPTY_KEY_DIGEST = "GW0404", Error, "empty-key-digest", "A digest is the SHA-256 of the empty string, i.e. of an empty key.";
+    BAD_KEY_NAME = "GW0405", Error, "bad-key-name", "An API key name is empty or holds whitespace or control characters.";
+    AGENT_UNKNOWN_MODEL = "GW0501", Error, "agent-unknown-model", "An agent names a model that is not a public model in upstreams.yaml.";
+    BAD_TOOL_NAME = "GW0502", Error, "bad-tool-name", "A tool name is empty, too long, or holds whitespace or control characters.";
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ALL;
+    use super::{ALL, Severity};
 
     #[test]
     fn codes_are_sorted_unique_and_well_formed() {
@@ -81,6 +95,8 @@ mod tests {
             assert_eq!(code.id.len(), 6, "{}", code.id);
             assert!(code.id.starts_with("GW"), "{}", code.id);
             assert!(code.explanation.ends_with('.'), "{}", code.id);
+            let warning = code.id.starts_with("GW06");
+            assert_eq!(code.severity == Severity::Warning, warning, "{}", code.id);
         }
     }
 }

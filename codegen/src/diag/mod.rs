@@ -1,18 +1,32 @@
 //! Diagnostics: what went wrong, where, and how to fix it; rendered rustc-style.
 //!
 //! Checks record a location as a JSON pointer into one of the four config
-//! files (plus whether the key or the value is meant); this module resolves it
-//! to a byte span through the file's span index; `report.rs` sorts and renders.
-//! It does not decide what is an error.
+//! files (plus whether the key or the value is meant); `report.rs` resolves it
+//! to a byte span through the file's span index, sorts and renders. `codes.rs`
+//! is the code table, `suggest.rs` the "did you mean" and unknown-reference
+//! helpers, `values.rs` the shared wording for malformed durations and sizes.
+//! Nothing here decides what is an error.
 
 use std::collections::BTreeMap;
 
 pub mod codes;
 mod report;
 pub mod suggest;
+pub mod values;
 
 use codes::Code;
+pub use codes::Severity;
 pub use report::{Report, Resolved, line_col, yaml_path};
+
+/// Build a JSON pointer (how diagnostics name locations) from unescaped segments.
+pub fn ptr(segments: &[&str]) -> String {
+    segments.iter().map(|s| format!("/{}", escape(s))).collect()
+}
+
+/// RFC 6901 escaping of one pointer segment.
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
 
 /// Which of the four config files a diagnostic is about, in report order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -99,19 +113,12 @@ pub enum Loc {
     Bytes(Span),
 }
 
-/// Only errors exist today; the field keeps the door open for warnings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    /// Fails the build.
-    Error,
-}
-
 /// One finding, before it is resolved against the source text.
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     /// Stable code.
     pub code: Code,
-    /// Severity (always `Error` for now).
+    /// Severity, from the code.
     pub severity: Severity,
     /// File the location refers to.
     pub file: FileKind,
@@ -128,11 +135,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error about a whole file; refine with [`Diagnostic::at`] and friends.
-    pub fn error(code: Code, file: FileKind, message: impl Into<String>) -> Self {
+    /// A diagnostic about a whole file, as severe as its code says; refine
+    /// with [`Diagnostic::at`] and friends.
+    pub fn new(code: Code, file: FileKind, message: impl Into<String>) -> Self {
         Self {
             code,
-            severity: Severity::Error,
+            severity: code.severity,
             file,
             loc: Loc::File,
             message: message.into(),
@@ -206,6 +214,14 @@ impl Diagnostics {
     /// Whether any error was recorded.
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// How many warnings were recorded.
+    pub fn warning_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
     }
 
     /// The recorded diagnostics, in insertion order.

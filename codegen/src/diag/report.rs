@@ -1,14 +1,15 @@
 //! Resolved, sorted and rendered diagnostics: the rustc-style report.
 //!
 //! Turns [`Diagnostic`]s into `file:line:col` plus a snippet rendered with
-//! annotate-snippets' plain renderer (byte spans in, character columns out),
-//! and into `cargo::error=` lines. It does not decide what is an error.
+//! annotate-snippets' plain renderer (byte spans in, character columns out;
+//! `error[GW..]` or `warning[GW..]`), and into `cargo::error=` /
+//! `cargo::warning=` lines. It does not decide what is an error.
 
 use std::fmt::Write as _;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
-use crate::diag::codes::Code;
+use crate::diag::codes::{Code, Severity};
 use crate::diag::{At, Diagnostic, FileKind, Loc, SourceFile, Span};
 
 /// A diagnostic resolved to a byte span, line and column, and rendered.
@@ -16,6 +17,8 @@ use crate::diag::{At, Diagnostic, FileKind, Loc, SourceFile, Span};
 pub struct Resolved {
     /// Stable code.
     pub code: Code,
+    /// Error or warning (from the code).
+    pub severity: Severity,
     /// File it is about.
     pub file: FileKind,
     /// Display path of that file.
@@ -26,6 +29,8 @@ pub struct Resolved {
     pub col: usize,
     /// Headline.
     pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
     /// Rendered multi-line text.
     pub rendered: String,
 }
@@ -42,11 +47,13 @@ impl Resolved {
         let rendered = render(&d, src, span, yaml_path.as_deref());
         Self {
             code: d.code,
+            severity: d.severity,
             file: d.file,
             path: src.display.clone(),
             line,
             col,
             message: d.message,
+            help: d.help,
             rendered,
         }
     }
@@ -75,47 +82,86 @@ impl Report {
         Self {
             items: vec![Resolved {
                 code,
+                severity: Severity::Error,
                 file: FileKind::Upstreams,
                 path: String::new(),
                 line: 0,
                 col: 0,
                 message: message.to_owned(),
+                help: Some(help.to_owned()),
                 rendered,
             }],
         }
     }
 
-    /// The full rustc-style report, ending with an `aborting` summary line.
+    /// How many items are errors.
+    pub fn error_count(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    /// How many items are warnings.
+    pub fn warning_count(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.items.iter().filter(|i| i.severity == severity).count()
+    }
+
+    /// The full rustc-style report, ending with a summary line
+    /// (`error: config has 2 errors and 1 warning`, `warning: config has 1 warning`);
+    /// empty when there is nothing to report.
     pub fn render(&self) -> String {
         let mut out = String::new();
         for item in &self.items {
             out.push_str(&item.rendered);
             out.push_str("\n\n");
         }
-        let n = self.items.len();
-        let _ = writeln!(
-            out,
-            "error: config has {n} error{}",
-            if n == 1 { "" } else { "s" }
-        );
+        let (errors, warnings) = (self.error_count(), self.warning_count());
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let _ = match (errors, warnings) {
+            (0, 0) => Ok(()),
+            (0, w) => writeln!(out, "warning: config has {}", plural(w, "warning")),
+            (e, 0) => writeln!(out, "error: config has {}", plural(e, "error")),
+            (e, w) => writeln!(
+                out,
+                "error: config has {} and {}",
+                plural(e, "error"),
+                plural(w, "warning")
+            ),
+        };
         out
     }
 
-    /// One `cargo::error=file:line:col: message` line per diagnostic.
-    pub fn cargo_errors(&self) -> Vec<String> {
-        self.items
-            .iter()
-            .map(|i| {
-                let msg = format!("[{}] {}", i.code.id, i.message).replace('\n', " ");
-                if i.path.is_empty() {
-                    format!("cargo::error={msg}")
-                } else if i.line == 0 {
-                    format!("cargo::error={}: {msg}", i.path)
-                } else {
-                    format!("cargo::error={}:{}:{}: {msg}", i.path, i.line, i.col)
-                }
-            })
-            .collect()
+    /// One `cargo::error=file:line:col: [GW..] message` line per error and one
+    /// `cargo::warning=...` line per warning (its help appended), in report order.
+    pub fn cargo_lines(&self) -> Vec<String> {
+        self.items.iter().map(Resolved::cargo_line).collect()
+    }
+}
+
+impl Resolved {
+    fn cargo_line(&self) -> String {
+        let (kind, extra) = match self.severity {
+            Severity::Error => ("error", String::new()),
+            Severity::Warning => (
+                "warning",
+                self.help
+                    .as_ref()
+                    .map_or_else(String::new, |h| format!("; help: {h}")),
+            ),
+        };
+        let msg = format!("[{}] {}{extra}", self.code.id, self.message).replace('\n', " ");
+        if self.path.is_empty() {
+            format!("cargo::{kind}={msg}")
+        } else if self.line == 0 {
+            format!("cargo::{kind}={}: {msg}", self.path)
+        } else {
+            format!(
+                "cargo::{kind}={}:{}:{}: {msg}",
+                self.path, self.line, self.col
+            )
+        }
     }
 }
 
@@ -184,7 +230,11 @@ fn render(d: &Diagnostic, src: &SourceFile, span: Option<Span>, path: Option<&st
         Some(s) if d.redact => redact(&src.text, s),
         _ => src.text.clone(),
     };
-    let title = Level::ERROR.primary_title(d.message.as_str()).id(d.code.id);
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let title = level.primary_title(d.message.as_str()).id(d.code.id);
     let mut group: Group<'_> = match span {
         Some(s) => {
             let end = s.end.max(s.start).min(src.text.len());

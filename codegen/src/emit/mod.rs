@@ -1,25 +1,31 @@
-//! Emit: [`Ir`] -> Rust source for the runtime's `&'static` tables.
+//! Emit: [`Ir`] -> Rust source for the runtime's `&'static` tables, one file
+//! per concern (`upstreams`, `models`, `server`, `auth`); this module joins
+//! them into `CONFIG` and the file.
 //!
 //! One pure function per table returning a `TokenStream`, joined and
 //! pretty-printed with prettyplease. Output is data and `match` dispatch only:
 //! absolute paths, no `use`, no logic, no `unsafe`, no allocation. Same IR in,
 //! byte-identical text out. It does not validate anything (the IR is trusted).
 
+mod auth;
+mod models;
+mod server;
+mod upstreams;
+
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use crate::ir::{ApiKey, Ir, Model, SecretRef, Upstream, UpstreamKind};
+use crate::ir::Ir;
 
-/// Above this many models, `resolve_model` binary-searches `MODELS` instead of matching.
-pub const MATCH_LIMIT: usize = 64;
+pub use models::MATCH_LIMIT;
 
 /// The whole generated file, header comment included.
 pub fn file(ir: &Ir) -> Result<String, String> {
     let tokens = [
-        upstreams(ir),
-        models(ir),
-        api_keys(ir),
-        resolve_model(ir),
+        upstreams::upstreams(ir),
+        models::models(ir),
+        auth::api_keys(ir),
+        models::resolve_model(ir),
         config(ir),
     ];
     let tokens: TokenStream = tokens.into_iter().collect();
@@ -41,19 +47,19 @@ pub fn header(ir: &Ir) -> String {
     )
 }
 
-fn ms(n: u64) -> TokenStream {
+pub(crate) fn ms(n: u64) -> TokenStream {
     let n = Literal::u64_unsuffixed(n);
     quote!(::core::time::Duration::from_millis(#n))
 }
 
-fn opt_str(s: Option<&str>) -> TokenStream {
+pub(crate) fn opt_str(s: Option<&str>) -> TokenStream {
     match s {
         Some(s) => quote!(::core::option::Option::Some(#s)),
         None => quote!(::core::option::Option::None),
     }
 }
 
-fn bytes(d: &[u8; 32]) -> TokenStream {
+pub(crate) fn bytes(d: &[u8; 32]) -> TokenStream {
     let items = d.iter().map(|b| {
         format!("0x{b:02x}")
             .parse::<Literal>()
@@ -62,139 +68,15 @@ fn bytes(d: &[u8; 32]) -> TokenStream {
     quote!([#(#items),*])
 }
 
-fn len(n: usize) -> Literal {
+pub(crate) fn len(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
-}
-
-/// `pub static UPSTREAMS: [Upstream; N]`.
-pub fn upstreams(ir: &Ir) -> TokenStream {
-    let n = len(ir.upstreams.len());
-    let items = ir.upstreams.iter().map(upstream);
-    quote! {
-        /// Upstreams sorted by name; `UpstreamId(i)` is `UPSTREAMS[i]`.
-        pub static UPSTREAMS: [::gateway_runtime::table::Upstream; #n] = [#(#items),*];
-    }
-}
-
-fn upstream(u: &Upstream) -> TokenStream {
-    let id = Literal::u16_unsuffixed(u.id.0);
-    let name = &u.name;
-    let kind = match &u.kind {
-        UpstreamKind::OpenAi {
-            base_url,
-            base_url_env,
-        } => {
-            let env = opt_str(base_url_env.as_deref());
-            quote!(::gateway_runtime::table::UpstreamKind::OpenAi { base_url: #base_url, base_url_env: #env })
-        }
-        UpstreamKind::Mock(m) => {
-            let (latency, gap) = (ms(m.latency_ms), ms(m.chunk_gap_ms));
-            let (chunks, usage, reply) = (Literal::u32_unsuffixed(m.chunks), m.usage, &m.reply);
-            quote!(::gateway_runtime::table::UpstreamKind::Mock(::gateway_runtime::table::MockBehavior {
-                latency: #latency, chunks: #chunks, chunk_gap: #gap, usage: #usage, reply: #reply,
-            }))
-        }
-    };
-    let api_key = match &u.api_key {
-        Some(SecretRef::Env(v)) => {
-            quote!(::core::option::Option::Some(::gateway_runtime::table::SecretRef::Env(#v)))
-        }
-        Some(SecretRef::File(f)) => {
-            quote!(::core::option::Option::Some(::gateway_runtime::table::SecretRef::File(#f)))
-        }
-        None => quote!(::core::option::Option::None),
-    };
-    let (optional, connect, total) = (u.optional, ms(u.connect_ms), ms(u.total_ms));
-    quote! {
-        ::gateway_runtime::table::Upstream {
-            id: ::gateway_runtime::table::UpstreamId(#id),
-            name: #name,
-            kind: #kind,
-            api_key: #api_key,
-            optional: #optional,
-            timeouts: ::gateway_runtime::table::Timeouts { connect: #connect, total: #total },
-        }
-    }
-}
-
-/// `pub static MODELS: [Model; M]`.
-pub fn models(ir: &Ir) -> TokenStream {
-    let n = len(ir.models.len());
-    let items = ir.models.iter().map(model);
-    quote! {
-        /// Public models sorted by name; `ModelId(i)` is `MODELS[i]`.
-        pub static MODELS: [::gateway_runtime::table::Model; #n] = [#(#items),*];
-    }
-}
-
-fn model(m: &Model) -> TokenStream {
-    let (id, up) = (
-        Literal::u16_unsuffixed(m.id.0),
-        Literal::u16_unsuffixed(m.upstream.0),
-    );
-    let (name, upstream_model) = (&m.name, &m.upstream_model);
-    quote! {
-        ::gateway_runtime::table::Model {
-            id: ::gateway_runtime::table::ModelId(#id),
-            name: #name,
-            upstream: ::gateway_runtime::table::UpstreamId(#up),
-            upstream_model: #upstream_model,
-        }
-    }
-}
-
-/// `pub static API_KEYS: [ApiKey; K]`, sorted by digest.
-pub fn api_keys(ir: &Ir) -> TokenStream {
-    let n = len(ir.auth.api_keys.len());
-    let items = ir.auth.api_keys.iter().map(|k: &ApiKey| {
-        let (name, digest) = (&k.name, bytes(&k.sha256));
-        quote!(::gateway_runtime::table::ApiKey { name: #name, sha256: #digest })
-    });
-    quote! {
-        /// Inbound API keys as SHA-256 digests, sorted by digest.
-        pub static API_KEYS: [::gateway_runtime::table::ApiKey; #n] = [#(#items),*];
-    }
-}
-
-/// `pub fn resolve_model`: a `match` for small tables, binary search for large ones.
-pub fn resolve_model(ir: &Ir) -> TokenStream {
-    let body = if ir.models.len() <= MATCH_LIMIT {
-        let arms = ir.models.iter().map(|m| {
-            let (name, id) = (&m.name, Literal::u16_unsuffixed(m.id.0));
-            quote!(#name => ::core::option::Option::Some(::gateway_runtime::table::ModelId(#id)),)
-        });
-        quote!(match name { #(#arms)* _ => ::core::option::Option::None })
-    } else {
-        quote!(::gateway_runtime::table::find_model_sorted(&MODELS, name))
-    };
-    quote! {
-        /// Public model name -> model id.
-        pub fn resolve_model(name: &str) -> ::core::option::Option<::gateway_runtime::table::ModelId> {
-            #body
-        }
-    }
 }
 
 /// `pub static CONFIG: Config`, referencing every other item.
 pub fn config(ir: &Ir) -> TokenStream {
     let (env, sha) = (&ir.environment, &ir.config_sha256);
     let sources = &ir.sources;
-    let s = &ir.server;
-    let listen = &s.listen;
-    let body = Literal::u64_unsuffixed(s.max_request_body);
-    let (header, read, delay, drain) = (
-        ms(s.header_read_timeout_ms),
-        ms(s.body_read_timeout_ms),
-        ms(s.shutdown_delay_ms),
-        ms(s.drain_timeout_ms),
-    );
-    let admin = match &ir.auth.admin_key_sha256 {
-        Some(d) => {
-            let d = bytes(d);
-            quote!(::core::option::Option::Some(#d))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    let (server, auth) = (server::server(ir), auth::auth(ir));
     quote! {
         /// The compiled environment.
         pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::Config {
@@ -204,15 +86,8 @@ pub fn config(ir: &Ir) -> TokenStream {
             upstreams: &UPSTREAMS,
             models: &MODELS,
             resolve_model,
-            server: ::gateway_runtime::table::Server {
-                listen: #listen,
-                max_request_body: #body,
-                header_read_timeout: #header,
-                body_read_timeout: #read,
-                shutdown_delay: #delay,
-                drain_timeout: #drain,
-            },
-            auth: ::gateway_runtime::table::Auth { api_keys: &API_KEYS, admin_key_sha256: #admin },
+            server: #server,
+            auth: #auth,
         };
     }
 }

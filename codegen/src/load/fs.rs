@@ -41,7 +41,7 @@ pub fn read(environment: &str, files: &[FileRef; 4]) -> Result<Input, Report> {
             Ok(text) => sources[kind.index()].text = text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound && !f.required => {}
             Err(err) => diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     codes::UNREADABLE_FILE,
                     kind,
                     format!("cannot read `{}`: {err}", f.display),

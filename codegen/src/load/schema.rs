@@ -8,10 +8,10 @@
 use serde_json::Value;
 
 use crate::diag::codes;
+use crate::diag::escape;
 use crate::diag::suggest;
 use crate::diag::{Diagnostic, Diagnostics, FileKind};
 use crate::load::secrets;
-use crate::load::yaml::escape;
 use crate::spec::{AgentsFile, SecurityFile, ToolsFile, UpstreamsFile};
 
 /// The checked-in schema text for a file.
@@ -77,7 +77,7 @@ pub fn validate(file: FileKind, value: &Value, diags: &mut Diagnostics) {
 }
 
 fn internal(file: FileKind, msg: &str) -> Diagnostic {
-    Diagnostic::error(codes::SCHEMA, file, msg.to_owned())
+    Diagnostic::new(codes::SCHEMA, file, msg.to_owned())
         .help("regenerate the schemas with `GATEWAY_BLESS=1 cargo test -p gateway-codegen`")
 }
 
@@ -118,7 +118,7 @@ impl Ctx<'_> {
             K::Enum { options } => self.unknown_value(options, instance),
             K::MinProperties { .. } if self.is_secret_ref() => self.secret_shape("sets neither"),
             K::MaxProperties { .. } if self.is_secret_ref() => self.secret_shape("sets both"),
-            _ => Diagnostic::error(codes::SCHEMA, self.file, lowercase_first(msg))
+            _ => Diagnostic::new(codes::SCHEMA, self.file, lowercase_first(msg))
                 .at(self.ptr)
                 .label(format!("breaks the `{}` rule", kind.keyword()))
                 .help("see the schema description of this key (`gateway-check schema <file>`)"),
@@ -127,7 +127,7 @@ impl Ctx<'_> {
     }
 
     fn missing_key(&self, name: &str) -> Diagnostic {
-        let d = Diagnostic::error(
+        let d = Diagnostic::new(
             codes::MISSING_KEY,
             self.file,
             format!("missing required key `{name}`"),
@@ -142,7 +142,7 @@ impl Ctx<'_> {
     }
 
     fn inline_secret(&self) -> Diagnostic {
-        Diagnostic::error(codes::INLINE_SECRET, self.file, "secret written inline")
+        Diagnostic::new(codes::INLINE_SECRET, self.file, "secret written inline")
             .at(self.ptr)
             .label("inline secret (value not shown)")
             .help(SECRET_REF_HELP)
@@ -156,7 +156,7 @@ impl Ctx<'_> {
     ) -> Diagnostic {
         let expected = expected_types(kind);
         let found = instance.map_or("nothing", type_name);
-        Diagnostic::error(
+        Diagnostic::new(
             codes::WRONG_TYPE,
             self.file,
             format!("expected {expected}, found {found}"),
@@ -172,7 +172,7 @@ impl Ctx<'_> {
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         let got = instance.and_then(Value::as_str).unwrap_or("");
-        Diagnostic::error(
+        Diagnostic::new(
             codes::UNKNOWN_VALUE,
             self.file,
             format!("unknown value `{got}`"),
@@ -187,7 +187,7 @@ impl Ctx<'_> {
     }
 
     fn secret_shape(&self, label: &str) -> Diagnostic {
-        Diagnostic::error(
+        Diagnostic::new(
             codes::SECRET_REF_SHAPE,
             self.file,
             "secret reference must set exactly one of `env` or `file`",
@@ -200,7 +200,7 @@ impl Ctx<'_> {
     fn unknown_key(&self, key: &str, allowed: &[String]) -> Diagnostic {
         let names = allowed.iter().map(String::as_str);
         let ptr = format!("{}/{}", self.ptr, escape(key));
-        Diagnostic::error(
+        Diagnostic::new(
             codes::UNKNOWN_KEY,
             self.file,
             format!("unknown key `{key}`"),

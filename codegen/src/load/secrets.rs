@@ -7,8 +7,8 @@
 use serde_json::Value;
 
 use crate::diag::codes;
+use crate::diag::escape;
 use crate::diag::{Diagnostic, Diagnostics, FileKind};
-use crate::load::yaml::escape;
 
 /// Prefixes of well-known credential formats.
 const PREFIXES: &[&str] = &[
@@ -43,7 +43,7 @@ fn url_has_password(s: &str) -> bool {
 pub fn scan(file: FileKind, value: &Value, ptr: &str, skip: &[String], diags: &mut Diagnostics) {
     match value {
         Value::String(s) if looks_like_secret(s) && !skip.iter().any(|p| p == ptr) => diags.push(
-            Diagnostic::error(codes::SECRET_LOOKING_VALUE, file, "value looks like a secret")
+            Diagnostic::new(codes::SECRET_LOOKING_VALUE, file, "value looks like a secret")
                 .at(ptr)
                 .label("credential-like value (not shown)")
                 .help("keep secrets out of config: put it in an environment variable or file and reference that, e.g. `api_key: { env: OPENAI_API_KEY }`")

@@ -8,7 +8,7 @@ use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, ScanError, YamlData};
 use serde_json::{Map, Number, Value};
 
 use crate::diag::codes;
-use crate::diag::{Diagnostic, Diagnostics, Entry, FileKind, Span, SpanIndex};
+use crate::diag::{Diagnostic, Diagnostics, Entry, FileKind, Span, SpanIndex, escape};
 
 /// The result of loading one file: its value (an empty mapping for an empty
 /// file), the span index, and any YAML-level diagnostics.
@@ -34,7 +34,7 @@ pub fn load(file: FileKind, text: &str, diags: &mut Diagnostics) -> Option<Loade
     if let Some(second) = docs.get(1) {
         let at = chars.byte(second.span.start.index());
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 codes::MULTIPLE_DOCUMENTS,
                 file,
                 format!("file holds {} YAML documents, expected one", docs.len()),
@@ -107,7 +107,7 @@ fn scan_error(file: FileKind, text: &str, chars: &CharMap, err: &ScanError) -> D
         let key_len = line
             .find(':')
             .map_or(line.trim_end().len(), |i| line[..i].trim_end().len());
-        return Diagnostic::error(codes::DUPLICATE_KEY, file, "duplicate key in mapping")
+        return Diagnostic::new(codes::DUPLICATE_KEY, file, "duplicate key in mapping")
             .at_bytes(Span {
                 start,
                 end: start + key_len.max(1).min(rest.len()),
@@ -119,7 +119,7 @@ fn scan_error(file: FileKind, text: &str, chars: &CharMap, err: &ScanError) -> D
         .get(start..)
         .and_then(|r| r.chars().next())
         .map_or(start, |c| start + c.len_utf8());
-    Diagnostic::error(codes::YAML_SYNTAX, file, format!("invalid YAML: {info}"))
+    Diagnostic::new(codes::YAML_SYNTAX, file, format!("invalid YAML: {info}"))
         .at_bytes(Span { start, end })
         .label("YAML parser stopped here")
         .help("check indentation, `:` after keys, and quote values that contain `: ` or start with a special character")
@@ -214,7 +214,7 @@ impl Converter<'_> {
             YamlData::Tagged(_, inner) => self.key_name(inner, span),
             _ => {
                 self.diags.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         codes::UNSUPPORTED_YAML,
                         self.file,
                         "mapping key is not a string",
@@ -250,7 +250,7 @@ impl Converter<'_> {
 
     fn unsupported(&mut self, span: Span, message: &str, label: &str) {
         self.diags.push(
-            Diagnostic::error(codes::UNSUPPORTED_YAML, self.file, message)
+            Diagnostic::new(codes::UNSUPPORTED_YAML, self.file, message)
                 .at_bytes(span)
                 .label(label)
                 .help("write a plain string, number, boolean, mapping or sequence"),
@@ -281,9 +281,4 @@ fn flow_end(line: &str) -> Option<usize> {
         }
     }
     None
-}
-
-/// RFC 6901 escaping of one pointer segment.
-pub fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }

@@ -77,7 +77,7 @@ fn secrets_are_never_echoed() {
         let report = gateway_codegen::analyze(&common::inline(upstreams, ""))
             .err()
             .unwrap();
-        let text = format!("{}{}", report.render(), report.cargo_errors().join("\n"));
+        let text = format!("{}{}", report.render(), report.cargo_lines().join("\n"));
         assert!(!text.contains(secret), "secret echoed:\n{text}");
         assert!(text.contains("GW020"), "{text}");
     }
@@ -110,7 +110,7 @@ fn cargo_error_lines_name_file_line_col_and_code() {
     let report = gateway_codegen::analyze(&common::input(&dir, "many"))
         .err()
         .unwrap();
-    let lines = report.cargo_errors();
+    let lines = report.cargo_lines();
     assert_eq!(lines.len(), report.items.len());
     assert_eq!(
         lines[0],

@@ -1,0 +1,96 @@
+//! Checks for the `models` table of upstreams.yaml: it is not empty, every
+//! model names a defined upstream, names are well-formed, ids fit in 16 bits.
+//!
+//! Reports only; conversion happens in `lower/`.
+
+use crate::diag::codes;
+use crate::diag::ptr;
+use crate::diag::suggest::{self, Reference};
+use crate::diag::{Diagnostic, Diagnostics, FileKind::Upstreams as F};
+use crate::parse;
+use crate::spec::UpstreamsFile;
+
+/// Every `models` check.
+pub fn check(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    check_present(file, diags);
+    check_upstreams(file, diags);
+    check_names(file, diags);
+    check_count("models", file.models.len(), diags);
+}
+
+/// `models` must not be empty.
+fn check_present(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    if file.models.is_empty() {
+        diags.push(
+            Diagnostic::new(codes::NO_MODELS, F, "no models are defined")
+                .at("/models")
+                .label("empty model table")
+                .help("add a public model, e.g. `models: { gpt-4o: { upstream: openai } }`"),
+        );
+    }
+}
+
+/// Every model names a defined upstream.
+fn check_upstreams(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (model, m) in &file.models {
+        if file.upstreams.contains_key(&m.upstream) {
+            continue;
+        }
+        let from = format!("model `{model}`");
+        let reference = Reference {
+            code: codes::UNKNOWN_UPSTREAM,
+            file: F,
+            from: &from,
+            kind: "upstream",
+            defined: "defined under `upstreams`",
+            known: "defined upstreams",
+        };
+        diags.push(suggest::unknown_reference(
+            &reference,
+            ptr(&["models", model, "upstream"]),
+            &m.upstream,
+            file.upstreams.keys().map(String::as_str),
+        ));
+    }
+}
+
+/// Public and upstream model names are well-formed.
+fn check_names(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (model, m) in &file.models {
+        if let Err(why) = parse::name(model) {
+            diags.push(
+                Diagnostic::new(codes::BAD_MODEL_NAME, F, format!("public model name {why}"))
+                    .at_key(ptr(&["models", model]))
+                    .label("invalid model name")
+                    .help(
+                        "use a non-empty name of at most 256 bytes without spaces, e.g. `gpt-4o`",
+                    ),
+            );
+        }
+        if let Some(Err(why)) = m.model.as_deref().map(parse::name) {
+            diags.push(
+                Diagnostic::new(codes::BAD_MODEL_NAME, F, format!("upstream model name {why}"))
+                    .at(ptr(&["models", model, "model"]))
+                    .label("invalid upstream model name")
+                    .help("give the name the upstream expects, or remove `model:` to send the public name"),
+            );
+        }
+    }
+}
+
+/// Ids are u16: at most 65535 entries in `key` (`upstreams` or `models`).
+pub(crate) fn check_count(key: &str, n: usize, diags: &mut Diagnostics) {
+    let limit = usize::from(u16::MAX);
+    if n > limit {
+        diags.push(
+            Diagnostic::new(
+                codes::TOO_MANY,
+                F,
+                format!("{n} {key} exceed the limit of {limit}"),
+            )
+            .at_key(ptr(&[key]))
+            .label("too many entries")
+            .help("split the configuration or remove unused entries"),
+        );
+    }
+}

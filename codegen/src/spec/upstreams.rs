@@ -1,0 +1,99 @@
+//! Upstream providers of upstreams.yaml: kind, base URL, secret reference,
+//! timeouts and the built-in mock's behaviour.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::spec::values::{DurationSpec, UrlSpec};
+
+/// Defaults applied by `lower/` when a key is absent (the docs below repeat them).
+pub mod defaults {
+    /// `timeout.connect`.
+    pub const CONNECT: &str = "5s";
+    /// `timeout.total`.
+    pub const TOTAL: &str = "300s";
+    /// `mock.latency`.
+    pub const MOCK_LATENCY: &str = "0ms";
+    /// `mock.chunks`.
+    pub const MOCK_CHUNKS: u32 = 8;
+    /// `mock.chunk_gap`.
+    pub const MOCK_CHUNK_GAP: &str = "0ms";
+    /// `mock.usage`.
+    pub const MOCK_USAGE: bool = true;
+    /// `mock.reply`.
+    pub const MOCK_REPLY: &str =
+        "This is a deterministic reply from the gateway's built-in mock upstream.";
+}
+
+/// One upstream provider endpoint.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSpec {
+    /// How to talk to the upstream: `openai` (an OpenAI-compatible HTTP API) or `mock` (built in).
+    pub kind: UpstreamKindSpec,
+    /// Base URL of an `openai` upstream, e.g. `https://api.openai.com/v1` (http or https, no query).
+    pub base_url: Option<UrlSpec>,
+    /// Environment variable whose value, when set at startup, replaces `base_url` (`openai` only).
+    pub base_url_env: Option<String>,
+    /// Where the upstream API key comes from: `{ env: NAME }` or `{ file: /abs/path }`. Never the key itself.
+    #[serde(default)]
+    pub api_key: SecretSpec,
+    /// When true, a missing secret disables this upstream at startup instead of refusing to start.
+    #[serde(default)]
+    pub optional: bool,
+    /// Connect and total timeouts (defaults: connect 5s, total 300s).
+    #[serde(default)]
+    pub timeout: TimeoutSpec,
+    /// Behaviour of a `mock` upstream.
+    #[serde(default)]
+    pub mock: MockSpec,
+}
+
+/// The kind of an upstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamKindSpec {
+    // An OpenAI-compatible HTTP API. (Plain comments: doc comments on variants
+    // would turn the schema's `enum` into a `oneOf`, which reports worse.)
+    #[serde(rename = "openai")]
+    OpenAi,
+    // The built-in deterministic mock.
+    Mock,
+}
+
+/// A reference to a secret: exactly one of `env` or `file`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+pub struct SecretSpec {
+    /// Name of the environment variable holding the secret (`[A-Z_][A-Z0-9_]*`).
+    pub env: Option<String>,
+    /// Absolute path of a file holding the secret (trailing newline trimmed).
+    pub file: Option<String>,
+}
+
+/// Upstream timeouts as durations like `500ms`, `2s`, `1m`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutSpec {
+    /// TCP (+TLS) connect timeout (default `5s`).
+    pub connect: Option<DurationSpec>,
+    /// Whole-exchange timeout; time to the response head for a stream (default `300s`).
+    pub total: Option<DurationSpec>,
+}
+
+/// Settings of the built-in mock upstream (only for `kind: mock`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MockSpec {
+    /// Delay before the response head (default `0ms`).
+    pub latency: Option<DurationSpec>,
+    /// Number of streamed content deltas, 1..=10000 (default 8).
+    pub chunks: Option<u32>,
+    /// Gap between streamed chunks (default `0ms`).
+    pub chunk_gap: Option<DurationSpec>,
+    /// Whether responses carry `usage` (default true).
+    pub usage: Option<bool>,
+    /// The assistant reply text.
+    pub reply: Option<String>,
+}

@@ -1,0 +1,129 @@
+//! String values that need parsing (durations, sizes, base URLs, digests),
+//! parsed once, when the file is read: [`Parsed`] keeps what the user wrote
+//! and the parser's verdict side by side.
+//!
+//! `check/` reports a failed verdict with its location; `lower/` takes the
+//! value. Deserializing never fails on a bad value (the schema only says
+//! "string"), so one bad value cannot hide the rest of its file.
+
+use std::borrow::Cow;
+use std::fmt::Debug;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer};
+
+use crate::parse::{self, QuantityError};
+
+/// A parser for one kind of string value.
+pub trait Parser {
+    /// The parsed value.
+    type Value: Clone + Debug + PartialEq;
+    /// Why a string is not such a value.
+    type Error: Clone + Debug + PartialEq;
+    /// Parse a string as written in YAML.
+    fn parse(s: &str) -> Result<Self::Value, Self::Error>;
+}
+
+/// A string value as written, with the result of parsing it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed<P: Parser> {
+    raw: String,
+    value: Result<P::Value, P::Error>,
+}
+
+impl<P: Parser> Parsed<P> {
+    /// Parse `raw` now.
+    pub fn new(raw: impl Into<String>) -> Self {
+        let raw = raw.into();
+        let value = P::parse(&raw);
+        Self { raw, value }
+    }
+
+    /// The text as written.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The parsed value, or why there is none.
+    pub fn value(&self) -> Result<&P::Value, &P::Error> {
+        self.value.as_ref()
+    }
+
+    /// The parse error, if any.
+    pub fn error(&self) -> Option<&P::Error> {
+        self.value.as_ref().err()
+    }
+}
+
+impl<'de, P: Parser> Deserialize<'de> for Parsed<P> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
+    }
+}
+
+impl<P: Parser> JsonSchema for Parsed<P> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "String".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string" })
+    }
+}
+
+/// Milliseconds from `500ms`, `2s`, `1m`, `1h`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Millis;
+impl Parser for Millis {
+    type Value = u64;
+    type Error = QuantityError;
+    fn parse(s: &str) -> Result<u64, QuantityError> {
+        parse::duration_ms(s)
+    }
+}
+
+/// Bytes from `4MiB`, `64KiB`, `10MB`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bytes;
+impl Parser for Bytes {
+    type Value = u64;
+    type Error = QuantityError;
+    fn parse(s: &str) -> Result<u64, QuantityError> {
+        parse::size_bytes(s)
+    }
+}
+
+/// An http(s) base URL, trailing slashes removed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Url;
+impl Parser for Url {
+    type Value = String;
+    type Error = String;
+    fn parse(s: &str) -> Result<String, String> {
+        parse::base_url(s)
+    }
+}
+
+/// A hex SHA-256 digest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sha256;
+impl Parser for Sha256 {
+    type Value = [u8; 32];
+    type Error = String;
+    fn parse(s: &str) -> Result<[u8; 32], String> {
+        parse::digest(s)
+    }
+}
+
+/// A duration such as `2s`.
+pub type DurationSpec = Parsed<Millis>;
+/// A size such as `4MiB`.
+pub type SizeSpec = Parsed<Bytes>;
+/// A base URL such as `https://api.openai.com/v1`.
+pub type UrlSpec = Parsed<Url>;
+/// A SHA-256 digest in hex.
+pub type DigestSpec = Parsed<Sha256>;

@@ -65,7 +65,8 @@ mod tests {
     async fn watchers_created_before_expiry_wake() {
         let signal: &'static DrainSignal = Box::leak(Box::default());
         let mut watch = signal.watch();
-        let waiter = tokio::spawn(async move { std::future::poll_fn(|cx| watch.poll_expired(cx)).await });
+        let waiter =
+            tokio::spawn(async move { std::future::poll_fn(|cx| watch.poll_expired(cx)).await });
         tokio::task::yield_now().await;
         signal.expire();
         tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
@@ -73,6 +74,10 @@ mod tests {
             .unwrap()
             .unwrap();
         let mut late = signal.watch();
-        assert!(std::future::poll_fn(|cx| Poll::Ready(late.poll_expired(cx))).await.is_ready());
+        assert!(
+            std::future::poll_fn(|cx| Poll::Ready(late.poll_expired(cx)))
+                .await
+                .is_ready()
+        );
     }
 }

@@ -181,7 +181,12 @@ impl GatewayError {
                 Some("malformed_request_head"),
                 Client,
             ),
-            E::UriTooLong => (StatusCode::URI_TOO_LONG, INVALID, Some("uri_too_long"), Client),
+            E::UriTooLong => (
+                StatusCode::URI_TOO_LONG,
+                INVALID,
+                Some("uri_too_long"),
+                Client,
+            ),
             E::HeadTooLarge => (
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 INVALID,
@@ -429,7 +434,12 @@ mod tests {
         check(E::InvalidHost("x"), 400, "invalid_host_header", Client);
         check(E::MalformedHead, 400, "malformed_request_head", Client);
         check(E::UriTooLong, 414, "uri_too_long", Client);
-        check(E::HeadTooLarge, 431, "request_header_fields_too_large", Client);
+        check(
+            E::HeadTooLarge,
+            431,
+            "request_header_fields_too_large",
+            Client,
+        );
     }
 
     #[test]

@@ -304,13 +304,18 @@ mod tests {
     async fn drain_expiry_ends_a_stream_with_an_error_event() {
         let signal: &'static crate::drain::DrainSignal = Box::leak(Box::default());
         let body = br#"{"model":"m","messages":[],"stream":true}"#;
-        let mut stream = respond(&BEHAVIOR, body, "4", signal.watch()).await.into_body();
+        let mut stream = respond(&BEHAVIOR, body, "4", signal.watch())
+            .await
+            .into_body();
         let first = stream.frame().await.unwrap().unwrap().into_data().unwrap();
         assert!(first.starts_with(b"data: {"));
         signal.expire();
         let last = stream.frame().await.unwrap().unwrap().into_data().unwrap();
         let text = std::str::from_utf8(&last).unwrap();
-        assert!(text.starts_with("event: error\n") && text.contains("drain_timeout"), "{text}");
+        assert!(
+            text.starts_with("event: error\n") && text.contains("drain_timeout"),
+            "{text}"
+        );
         assert!(stream.frame().await.is_none());
     }
 

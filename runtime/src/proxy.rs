@@ -248,7 +248,9 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for value in headers.get_all(header::CONNECTION) {
         let Ok(list) = value.to_str() else { continue };
         let named = list.split(',').map(str::trim).filter(|t| !t.is_empty());
-        extra.extend(named.filter_map(|token| header::HeaderName::from_bytes(token.as_bytes()).ok()));
+        extra.extend(
+            named.filter_map(|token| header::HeaderName::from_bytes(token.as_bytes()).ok()),
+        );
     }
     for name in found.into_iter().flatten().chain(extra) {
         headers.remove(name);

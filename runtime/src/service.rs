@@ -70,7 +70,10 @@ impl Record {
         }
     }
 
-    fn finish(mut self, result: Result<Response<ResponseBody>, GatewayError>) -> Response<ResponseBody> {
+    fn finish(
+        mut self,
+        result: Result<Response<ResponseBody>, GatewayError>,
+    ) -> Response<ResponseBody> {
         let error_source = result.as_ref().err().map(GatewayError::source);
         let mut response = result.unwrap_or_else(GatewayError::into_response);
         response
@@ -137,13 +140,13 @@ fn head_problem(gateway: &Gateway, request: &Request<Incoming>) -> Option<Gatewa
                 .iter()
                 .map(|(name, value)| name.as_str().len() + value.len() + 32)
                 .sum();
-            let limit = usize::try_from(gateway.config.server.max_header_bytes).unwrap_or(usize::MAX);
+            let limit =
+                usize::try_from(gateway.config.server.max_header_bytes).unwrap_or(usize::MAX);
             (size > limit).then_some(GatewayError::HeadTooLarge)
         }
         _ => None,
     }
 }
-
 
 async fn dispatch(
     gateway: &'static Gateway,

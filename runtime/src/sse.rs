@@ -10,9 +10,9 @@
 //! (`proxy.rs`) and the mock's own stream (`mock.rs`).
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;

@@ -100,7 +100,13 @@ pub async fn serve(
         }
     };
     let state = Arc::new(ConnState::default());
-    let io = ConnIo::new(stream, bytes, !is_h2, Arc::clone(&state), &gateway.request_ids);
+    let io = ConnIo::new(
+        stream,
+        bytes,
+        !is_h2,
+        Arc::clone(&state),
+        &gateway.request_ids,
+    );
     let io = TokioIo::new(io);
     let service = {
         let state = Arc::clone(&state);
@@ -126,7 +132,6 @@ pub async fn serve(
         );
     }
 }
-
 
 /// One request on this connection: tracks its answer for the socket wrapper and the idle watcher.
 async fn answer(

@@ -52,6 +52,8 @@ pub struct Upstream {
     pub connect_ms: u64,
     /// Total timeout in ms.
     pub total_ms: u64,
+    /// Longest gap between two streamed chunks, in ms.
+    pub stream_idle_ms: u64,
 }
 
 /// Upstream kind with kind-specific settings.
@@ -120,6 +122,18 @@ pub struct Server {
     pub shutdown_delay_ms: u64,
     /// ms.
     pub drain_timeout_ms: u64,
+    /// Client connections open at once.
+    pub max_connections: u32,
+    /// ms from accept to the first request byte.
+    pub first_byte_timeout_ms: u64,
+    /// ms an HTTP/2 connection may stay without a request.
+    pub idle_timeout_ms: u64,
+    /// ms of client silence before an HTTP/2 `PING`.
+    pub h2_keepalive_interval_ms: u64,
+    /// ms a `PING` may stay unanswered.
+    pub h2_keepalive_timeout_ms: u64,
+    /// Bytes of request line and headers.
+    pub max_header_bytes: u64,
 }
 
 /// Inbound authentication.

@@ -11,6 +11,9 @@ use std::fmt;
 /// Largest accepted `max_request_body`: 1 GiB.
 pub const MAX_BODY: u64 = 1 << 30;
 
+/// Largest accepted `max_header_bytes`: 1 MiB.
+pub const MAX_HEAD: u64 = 1 << 20;
+
 /// Which quantity a [`Units`] table measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Quantity {

@@ -1,22 +1,23 @@
-//! Checks for the `server` section of security.yaml: the listen address, the
-//! body size limit and the server durations parse and are in range.
+//! Checks for the `server` section of security.yaml: the listen address
+//! parses, sizes and durations parse and are in range, timeouts that guard a
+//! connection are not zero, and the connection cap is positive.
 //!
 //! Reports only; conversion happens in `lower/`.
 
 use crate::diag::codes;
-use crate::diag::ptr;
 use crate::diag::values;
-use crate::diag::{Diagnostic, Diagnostics, FileKind::Security as F};
+use crate::diag::{Diagnostic, Diagnostics, FileKind::Security as F, ptr};
 use crate::parse;
-use crate::spec::{DurationSpec, ServerSpec};
+use crate::spec::{DurationSpec, ServerSpec, SizeSpec};
 
 const LISTEN_HELP: &str = "write an IP and port, e.g. `127.0.0.1:8080`, `0.0.0.0:8080` or `[::1]:8080` (port 0 picks a free port)";
 
 /// Every `server` check.
 pub fn check(server: &ServerSpec, diags: &mut Diagnostics) {
     check_listen(server, diags);
-    check_body_size(server, diags);
+    check_sizes(server, diags);
     check_durations(server, diags);
+    check_max_connections(server, diags);
 }
 
 /// `listen` is an `ip:port` socket address.
@@ -39,52 +40,84 @@ fn check_listen(s: &ServerSpec, diags: &mut Diagnostics) {
     }
 }
 
-/// `max_request_body` is a size in 1B..=1GiB.
-fn check_body_size(s: &ServerSpec, diags: &mut Diagnostics) {
-    let Some(size) = &s.max_request_body else {
-        return;
-    };
-    let at = "/server/max_request_body";
-    match size.value() {
-        Err(err) => diags.push(values::malformed(
-            F,
-            at.to_owned(),
-            &parse::SIZE,
-            size.raw(),
-            err,
-        )),
-        Ok(&n) if n == 0 || n > parse::MAX_BODY => diags.push(
-            Diagnostic::new(
-                codes::SIZE_RANGE,
-                F,
-                format!("`max_request_body` of {n} bytes is out of range"),
-            )
-            .at(at)
-            .label("must be more than 0 and at most 1GiB")
-            .help("use a size between `1B` and `1GiB`, e.g. `4MiB`"),
+/// `max_request_body` is a size in 1B..=1GiB, `max_header_bytes` in 1B..=1MiB.
+fn check_sizes(s: &ServerSpec, diags: &mut Diagnostics) {
+    let sizes: [(&str, &Option<SizeSpec>, u64, &str, &str); 2] = [
+        (
+            "max_request_body",
+            &s.max_request_body,
+            parse::MAX_BODY,
+            "1GiB",
+            "4MiB",
         ),
-        Ok(_) => {}
+        (
+            "max_header_bytes",
+            &s.max_header_bytes,
+            parse::MAX_HEAD,
+            "1MiB",
+            "64KiB",
+        ),
+    ];
+    for (key, size, max, max_text, example) in sizes {
+        let Some(size) = size else { continue };
+        let at = ptr(&["server", key]);
+        match size.value() {
+            Err(err) => diags.push(values::malformed(F, at, &parse::SIZE, size.raw(), err)),
+            Ok(&n) if n == 0 || n > max => diags.push(
+                Diagnostic::new(
+                    codes::SIZE_RANGE,
+                    F,
+                    format!("`{key}` of {n} bytes is out of range"),
+                )
+                .at(at)
+                .label(format!("must be more than 0 and at most {max_text}"))
+                .help(format!(
+                    "use a size between `1B` and `{max_text}`, e.g. `{example}`"
+                )),
+            ),
+            Ok(_) => {}
+        }
     }
 }
 
-/// The server durations parse.
+/// The server durations parse; those that bound a live connection are not zero.
 fn check_durations(s: &ServerSpec, diags: &mut Diagnostics) {
-    let durations: [(&str, &Option<DurationSpec>); 4] = [
-        ("header_read_timeout", &s.header_read_timeout),
-        ("body_read_timeout", &s.body_read_timeout),
-        ("shutdown_delay", &s.shutdown_delay),
-        ("drain_timeout", &s.drain_timeout),
+    let durations: [(&str, &Option<DurationSpec>, bool); 8] = [
+        ("header_read_timeout", &s.header_read_timeout, false),
+        ("body_read_timeout", &s.body_read_timeout, false),
+        ("shutdown_delay", &s.shutdown_delay, false),
+        ("drain_timeout", &s.drain_timeout, false),
+        ("first_byte_timeout", &s.first_byte_timeout, true),
+        ("idle_timeout", &s.idle_timeout, true),
+        ("h2_keepalive_interval", &s.h2_keepalive_interval, true),
+        ("h2_keepalive_timeout", &s.h2_keepalive_timeout, true),
     ];
-    for (key, value) in durations {
-        let Some((value, err)) = value.as_ref().and_then(|v| Some((v, v.error()?))) else {
-            continue;
-        };
-        diags.push(values::malformed(
-            F,
-            ptr(&["server", key]),
-            &parse::DURATION,
-            value.raw(),
-            err,
-        ));
+    for (key, value, positive) in durations {
+        let Some(value) = value else { continue };
+        let at = ptr(&["server", key]);
+        match value.value() {
+            Err(err) => diags.push(values::malformed(F, at, &parse::DURATION, value.raw(), err)),
+            Ok(0) if positive => diags.push(
+                Diagnostic::new(codes::BAD_TIMEOUT, F, format!("`{key}` is zero"))
+                    .at(at)
+                    .label("must be greater than zero")
+                    .help(
+                        "use a positive duration such as `10s` (or remove the key for the default)",
+                    ),
+            ),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// `max_connections` is positive.
+fn check_max_connections(s: &ServerSpec, diags: &mut Diagnostics) {
+    if s.max_connections == Some(0) {
+        diags.push(
+            Diagnostic::new(codes::COUNT_RANGE, F, "`max_connections` is zero")
+                .at("/server/max_connections")
+                .label("no connection could ever be accepted")
+                .help("use a positive number such as `10000` (the default), or remove the key"),
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::diag::ptr;
 use crate::diag::values;
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Upstreams as F};
 use crate::parse;
-use crate::spec::upstreams::defaults::{CONNECT, TOTAL};
+use crate::spec::upstreams::defaults::{CONNECT, STREAM_IDLE, TOTAL};
 use crate::spec::{DurationSpec, MockSpec, UpstreamKindSpec, UpstreamsFile};
 
 /// Every check of the `upstreams` table.
@@ -168,6 +168,8 @@ fn check_timeouts(file: &UpstreamsFile, diags: &mut Diagnostics) {
     for (name, u) in &file.upstreams {
         let connect = timeout(name, "connect", u.timeout.connect.as_ref(), CONNECT, diags);
         let total = timeout(name, "total", u.timeout.total.as_ref(), TOTAL, diags);
+        let idle = u.timeout.stream_idle.as_ref();
+        let _ = timeout(name, "stream_idle", idle, STREAM_IDLE, diags);
         let (Some(connect), Some(total)) = (connect, total) else {
             continue;
         };

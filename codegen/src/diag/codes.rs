@@ -68,11 +68,12 @@ codes! {
     SECRET_REF_SHAPE = "GW0204", Error, "secret-ref-shape", "A secret reference sets both or neither of `env` and `file`.";
     RELATIVE_SECRET_FILE = "GW0205", Error, "relative-secret-file", "A secret file path is not absolute.";
     BAD_DURATION = "GW0301", Error, "bad-duration", "A duration is not an integer followed by `ms`, `s`, `m` or `h`.";
-    BAD_TIMEOUT = "GW0302", Error, "bad-timeout", "A timeout is zero or `connect` exceeds `total`.";
+    BAD_TIMEOUT = "GW0302", Error, "bad-timeout", "A timeout is zero, or `connect` exceeds `total`.";
     BAD_SIZE = "GW0303", Error, "bad-size", "A size is not an integer followed by `B`, `KB`, `MB`, `GB`, `KiB`, `MiB` or `GiB`.";
     SIZE_RANGE = "GW0304", Error, "size-out-of-range", "A size is zero or larger than the allowed maximum.";
     BAD_URL = "GW0305", Error, "bad-url", "A URL lacks an http(s) scheme or host, or has userinfo, a query or a fragment.";
     BAD_LISTEN = "GW0306", Error, "bad-listen", "A listen address is not an `ip:port` socket address.";
+    COUNT_RANGE = "GW0308", Error, "count-out-of-range", "A count that must be positive (`server.max_connections`) is zero.";
     BAD_DIGEST = "GW0401", Error, "bad-digest", "A key digest is not 64 hexadecimal characters.";
     DUPLICATE_DIGEST = "GW0402", Error, "duplicate-digest", "The same key digest appears twice (API keys and admin key included).";
     DUPLICATE_KEY_NAME = "GW0403", Error, "duplicate-key-name", "Two API keys share a name.";

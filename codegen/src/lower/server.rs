@@ -25,6 +25,22 @@ pub(crate) fn lower(s: &ServerSpec, cx: &mut Cx<'_>) -> Option<Server> {
         d::SHUTDOWN_DELAY,
     );
     let drain_timeout_ms = ms("drain_timeout", s.drain_timeout.as_ref(), d::DRAIN_TIMEOUT);
+    let first_byte_timeout_ms = ms(
+        "first_byte_timeout",
+        s.first_byte_timeout.as_ref(),
+        d::FIRST_BYTE_TIMEOUT,
+    );
+    let idle_timeout_ms = ms("idle_timeout", s.idle_timeout.as_ref(), d::IDLE_TIMEOUT);
+    let h2_keepalive_interval_ms = ms(
+        "h2_keepalive_interval",
+        s.h2_keepalive_interval.as_ref(),
+        d::H2_KEEPALIVE_INTERVAL,
+    );
+    let h2_keepalive_timeout_ms = ms(
+        "h2_keepalive_timeout",
+        s.h2_keepalive_timeout.as_ref(),
+        d::H2_KEEPALIVE_TIMEOUT,
+    );
     Some(Server {
         listen: s.listen.clone().unwrap_or_else(|| d::LISTEN.to_owned()),
         max_request_body: cx.value_or(
@@ -37,5 +53,16 @@ pub(crate) fn lower(s: &ServerSpec, cx: &mut Cx<'_>) -> Option<Server> {
         body_read_timeout_ms: body_read_timeout_ms?,
         shutdown_delay_ms: shutdown_delay_ms?,
         drain_timeout_ms: drain_timeout_ms?,
+        max_connections: s.max_connections.unwrap_or(d::MAX_CONNECTIONS),
+        first_byte_timeout_ms: first_byte_timeout_ms?,
+        idle_timeout_ms: idle_timeout_ms?,
+        h2_keepalive_interval_ms: h2_keepalive_interval_ms?,
+        h2_keepalive_timeout_ms: h2_keepalive_timeout_ms?,
+        max_header_bytes: cx.value_or(
+            F,
+            "/server/max_header_bytes",
+            s.max_header_bytes.as_ref(),
+            d::MAX_HEADER_BYTES,
+        )?,
     })
 }

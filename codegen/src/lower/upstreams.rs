@@ -21,6 +21,8 @@ fn upstream(id: u16, name: &str, u: &UpstreamSpec, cx: &mut Cx<'_>) -> Option<Up
     let at = |key: &str| ptr(&["upstreams", name, "timeout", key]);
     let connect_ms = cx.value_or(F, &at("connect"), u.timeout.connect.as_ref(), d::CONNECT);
     let total_ms = cx.value_or(F, &at("total"), u.timeout.total.as_ref(), d::TOTAL);
+    let stream_idle = u.timeout.stream_idle.as_ref();
+    let stream_idle_ms = cx.value_or(F, &at("stream_idle"), stream_idle, d::STREAM_IDLE);
     let api_key = match (&u.api_key.env, &u.api_key.file) {
         (Some(env), _) => Some(SecretRef::Env(env.clone())),
         (None, Some(file)) => Some(SecretRef::File(file.clone())),
@@ -34,6 +36,7 @@ fn upstream(id: u16, name: &str, u: &UpstreamSpec, cx: &mut Cx<'_>) -> Option<Up
         optional: u.optional,
         connect_ms: connect_ms?,
         total_ms: total_ms?,
+        stream_idle_ms: stream_idle_ms?,
     })
 }
 

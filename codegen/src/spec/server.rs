@@ -1,4 +1,5 @@
-//! The `server` section of security.yaml: listener, request limits and drain timings.
+//! The `server` section of security.yaml: listener, connection and request
+//! limits, client timeouts and drain timings.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -19,6 +20,18 @@ pub mod defaults {
     pub const SHUTDOWN_DELAY: &str = "0s";
     /// `drain_timeout`.
     pub const DRAIN_TIMEOUT: &str = "30s";
+    /// `max_connections`.
+    pub const MAX_CONNECTIONS: u32 = 10_000;
+    /// `first_byte_timeout`.
+    pub const FIRST_BYTE_TIMEOUT: &str = "10s";
+    /// `idle_timeout`.
+    pub const IDLE_TIMEOUT: &str = "60s";
+    /// `h2_keepalive_interval`.
+    pub const H2_KEEPALIVE_INTERVAL: &str = "20s";
+    /// `h2_keepalive_timeout`.
+    pub const H2_KEEPALIVE_TIMEOUT: &str = "10s";
+    /// `max_header_bytes`.
+    pub const MAX_HEADER_BYTES: &str = "64KiB";
 }
 
 /// Listener and request limits.
@@ -37,4 +50,16 @@ pub struct ServerSpec {
     pub shutdown_delay: Option<DurationSpec>,
     /// Bound on in-flight requests finishing during shutdown (default `30s`).
     pub drain_timeout: Option<DurationSpec>,
+    /// Most client connections open at once; one more is closed as soon as it is accepted (default 10000; lowered at startup to fit the open-file limit).
+    pub max_connections: Option<u32>,
+    /// From accepting a connection to its first request byte (and the end of the HTTP/2 preface); a silent connection is closed (default `10s`).
+    pub first_byte_timeout: Option<DurationSpec>,
+    /// An HTTP/2 connection with no request in progress for this long gets `GOAWAY` and is closed (default `60s`; idle HTTP/1 connections follow `header_read_timeout`).
+    pub idle_timeout: Option<DurationSpec>,
+    /// HTTP/2 keep-alive: send a `PING` after this much silence from the client (default `20s`).
+    pub h2_keepalive_interval: Option<DurationSpec>,
+    /// HTTP/2 keep-alive: close the connection when a `PING` is not answered within this (default `10s`).
+    pub h2_keepalive_timeout: Option<DurationSpec>,
+    /// Largest request head (request line and headers), e.g. `64KiB`, `16KiB`; a larger head gets 431 (default `64KiB`, at most `1MiB`).
+    pub max_header_bytes: Option<SizeSpec>,
 }

@@ -12,6 +12,8 @@ pub mod defaults {
     pub const CONNECT: &str = "5s";
     /// `timeout.total`.
     pub const TOTAL: &str = "300s";
+    /// `timeout.stream_idle`.
+    pub const STREAM_IDLE: &str = "60s";
     /// `mock.latency`.
     pub const MOCK_LATENCY: &str = "0ms";
     /// `mock.chunks`.
@@ -41,7 +43,7 @@ pub struct UpstreamSpec {
     /// When true, a missing secret disables this upstream at startup instead of refusing to start.
     #[serde(default)]
     pub optional: bool,
-    /// Connect and total timeouts (defaults: connect 5s, total 300s).
+    /// Connect, total and stream-idle timeouts (defaults: connect 5s, total 300s, stream_idle 60s).
     #[serde(default)]
     pub timeout: TimeoutSpec,
     /// Behaviour of a `mock` upstream.
@@ -80,6 +82,8 @@ pub struct TimeoutSpec {
     pub connect: Option<DurationSpec>,
     /// Whole-exchange timeout; time to the response head for a stream (default `300s`).
     pub total: Option<DurationSpec>,
+    /// Longest gap allowed between two chunks of a streamed answer; when it passes, the stream ends with an error event (default `60s`).
+    pub stream_idle: Option<DurationSpec>,
 }
 
 /// Settings of the built-in mock upstream (only for `kind: mock`).

@@ -298,3 +298,176 @@ fn runtime_uses_no_locks_or_hash_maps() {
     }
     assert!(files > 10, "scanned the runtime sources");
 }
+
+/// The runtime's layers and what each may name (`crate::<module>`). The
+/// request flows one way: `http` -> `api` -> `upstream` / `provider` ->
+/// leaves; `observe` is a sink that names only leaves; only `http` and `api`
+/// (and startup) hold the whole gateway state (`gateway`). `testing` (unit
+/// test tables) may be named anywhere.
+const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
+    (
+        "http",
+        &[
+            "api",
+            "auth",
+            "body",
+            "drain",
+            "error",
+            "gateway",
+            "observe",
+            "request_id",
+            "table",
+        ],
+    ),
+    (
+        "api",
+        &[
+            "auth",
+            "body",
+            "build_info",
+            "drain",
+            "error",
+            "gateway",
+            "observe",
+            "provider",
+            "request_id",
+            "table",
+            "translate",
+            "upstream",
+        ],
+    ),
+    ("upstream", &["body", "error", "request_id", "table"]),
+    (
+        "provider",
+        &[
+            "body",
+            "drain",
+            "error",
+            "observe",
+            "request_id",
+            "table",
+            "translate",
+        ],
+    ),
+    ("observe", &["build_info", "table"]),
+    ("translate", &[]),
+    ("auth", &["error", "table"]),
+    (
+        "gateway",
+        &[
+            "drain",
+            "observe",
+            "request_id",
+            "secrets",
+            "table",
+            "upstream",
+        ],
+    ),
+    ("error", &["body"]),
+    ("body", &[]),
+    ("table", &[]),
+    ("request_id", &[]),
+    ("drain", &[]),
+    ("build_info", &[]),
+    ("secrets", &["table"]),
+];
+
+/// Startup and test-only modules: they assemble everything.
+const RUNTIME_ROOTS: &[&str] = &["lib", "cli", "testing", "fuzzing"];
+
+/// Every `crate::<module>` a source file names, from its code (comments and strings stripped).
+fn crate_modules_named(code: &str) -> std::collections::BTreeSet<String> {
+    let mut named = std::collections::BTreeSet::new();
+    for (at, _) in code.match_indices("crate::") {
+        let preceded_by_ident = code[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if preceded_by_ident {
+            continue; // e.g. `gateway_crate::`
+        }
+        let rest = &code[at + "crate::".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            named.insert(name);
+        }
+        // `crate::{a, b::c}`
+        if rest.starts_with('{') {
+            let group = &rest[1..rest.find('}').unwrap_or(rest.len())];
+            for item in group.split(',') {
+                let item: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !item.is_empty() {
+                    named.insert(item);
+                }
+            }
+        }
+    }
+    named
+}
+
+#[test]
+fn runtime_layers_point_one_way() {
+    let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/runtime/src"));
+    let mut stack = vec![root.clone()];
+    let mut violations = Vec::new();
+    let mut files = 0;
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .expect("dir")
+                    .map(|e| e.expect("entry").path()),
+            );
+            continue;
+        }
+        let relative = path.strip_prefix(&root).expect("under src");
+        let layer = relative
+            .components()
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .map(|first| first.trim_end_matches(".rs").to_string())
+            .expect("layer");
+        files += 1;
+        if RUNTIME_ROOTS.contains(&layer.as_str()) {
+            continue;
+        }
+        let Some((_, allowed)) = RUNTIME_LAYERS.iter().find(|(name, _)| *name == layer) else {
+            violations.push(format!(
+                "{}: layer `{layer}` is not in RUNTIME_LAYERS; add it with what it may name",
+                relative.display()
+            ));
+            continue;
+        };
+        let code = code_only(&std::fs::read_to_string(&path).expect("source"));
+        for named in crate_modules_named(&code) {
+            if named != layer && named != "testing" && !allowed.contains(&named.as_str()) {
+                violations.push(format!(
+                    "{} (layer `{layer}`) names `crate::{named}`",
+                    relative.display()
+                ));
+            }
+        }
+    }
+    assert!(files > 20, "walked only {files} files");
+    assert!(
+        violations.is_empty(),
+        "layering violations:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn crate_module_scan_reads_paths_and_groups() {
+    let named = crate_modules_named(
+        "use crate::a::b;\nuse crate::{c, d::e};\nlet x = crate::f::g(); let y = my_crate::h;",
+    );
+    let named: Vec<_> = named.into_iter().collect();
+    assert_eq!(named, ["a", "c", "d", "f"]);
+}

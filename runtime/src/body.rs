@@ -1,9 +1,10 @@
-//! Bodies: the one response body type the gateway sends (a whole buffer, an
-//! observed upstream stream, or the built-in mock's paced stream), and
-//! [`collect_limited`], which reads an incoming body whole.
+//! Bodies: the one response body type the gateway sends (a whole buffer, or
+//! a stream: an observed or translated upstream stream, the built-in mock's
+//! paced stream), and [`collect_limited`], which reads an incoming body whole.
 //!
-//! An enum instead of a boxed trait object keeps the hot path free of a
-//! per-response allocation.
+//! A leaf: streams arrive as trait objects, so this file names nothing above
+//! it. The whole-buffer case stays an enum variant, keeping the common
+//! non-streaming answer free of a per-response allocation.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -14,19 +15,25 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
-use crate::mock::MockStream;
-use crate::sse::ObservedStream;
+/// A streamed body: frames as they are produced, never an error (a stream
+/// that fails ends with its protocol's explicit error event instead).
+pub type Stream = Box<dyn Body<Data = Bytes, Error = Infallible> + Send + Unpin>;
 
 /// A response body.
 pub enum ResponseBody {
     Full(Full<Bytes>),
-    Upstream(Box<ObservedStream>),
-    Mock(Box<MockStream>),
+    Stream(Stream),
 }
 
 impl ResponseBody {
     pub fn full(bytes: impl Into<Bytes>) -> Self {
         Self::Full(Full::new(bytes.into()))
+    }
+
+    pub fn stream(
+        body: impl Body<Data = Bytes, Error = Infallible> + Send + Unpin + 'static,
+    ) -> Self {
+        Self::Stream(Box::new(body))
     }
 }
 
@@ -40,23 +47,21 @@ impl Body for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
             Self::Full(full) => Pin::new(full).poll_frame(cx),
-            Self::Upstream(stream) => Pin::new(stream.as_mut()).poll_frame(cx),
-            Self::Mock(stream) => Pin::new(stream.as_mut()).poll_frame(cx),
+            Self::Stream(stream) => Pin::new(stream.as_mut()).poll_frame(cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
             Self::Full(full) => full.is_end_stream(),
-            Self::Upstream(stream) => stream.is_end_stream(),
-            Self::Mock(stream) => stream.is_end_stream(),
+            Self::Stream(stream) => stream.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             Self::Full(full) => full.size_hint(),
-            _ => SizeHint::default(),
+            Self::Stream(_) => SizeHint::default(),
         }
     }
 }

@@ -5,13 +5,13 @@
 //!
 //! Hidden from the docs and not an API: only this repository's fuzz and test
 //! code calls it, and it changes with them. Not here: the parsers themselves
-//! (`chat_request.rs`, `sse.rs`).
+//! (`provider/openai/`).
 
 use std::ops::Range;
 
 use bytes::Bytes;
 
-use crate::{chat_request, sse};
+use crate::provider::openai;
 
 /// What the SSE observer concluded: `[DONE]` seen, and the last usage
 /// (prompt, completion tokens).
@@ -24,19 +24,19 @@ pub struct Observed {
 /// The head parser: the public model and the byte span of its JSON value,
 /// or `None` when the gateway would answer 400.
 pub fn chat_head(body: &[u8]) -> Option<(String, Range<usize>)> {
-    let head = chat_request::parse(body).ok()?;
+    let head = openai::parse(body).ok()?;
     Some((head.model.into_owned(), head.model_span))
 }
 
 /// The model splice: `body` with the bytes at `span` replaced by
 /// `model_json` (an already JSON-encoded string).
 pub fn splice(body: &[u8], span: Range<usize>, model_json: &[u8]) -> Vec<u8> {
-    chat_request::rewrite_model(Bytes::copy_from_slice(body), span, model_json).to_vec()
+    openai::rewrite_model(Bytes::copy_from_slice(body), span, model_json).to_vec()
 }
 
 /// One observer fed `chunks` in order, as upstream frames arrive.
 pub fn observe<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Observed {
-    let mut observer = sse::SseObserver::default();
+    let mut observer = openai::SseObserver::default();
     for chunk in chunks {
         observer.observe(chunk);
     }
@@ -48,7 +48,7 @@ pub fn observe<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Observed {
 
 /// The usage scanner on one `data:` payload: (prompt, completion tokens).
 pub fn usage(json: &[u8]) -> Option<(u64, u64)> {
-    sse::usage_in(json).map(tokens)
+    openai::usage_in(json).map(tokens)
 }
 
 /// Head-parser invariant: never panics, and when it accepts a body the span
@@ -146,7 +146,7 @@ pub fn chunks<'a>(stream: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     out
 }
 
-fn tokens(usage: sse::Usage) -> (u64, u64) {
+fn tokens(usage: openai::Usage) -> (u64, u64) {
     (usage.prompt_tokens, usage.completion_tokens)
 }
 

@@ -4,43 +4,22 @@
 //!
 //! Holds per-upstream targets (pooled HTTP clients with their precomputed
 //! URL and credential, or the mock), precomputed JSON for model names and
-//! `/v1/models`, the metrics tables and the lifecycle flag.
+//! `/v1/models`, the metrics tables, the drain signal and the lifecycle flag.
+//! Only the HTTP layer (`http/`) and the endpoints (`api/`) hold it; what they
+//! call receives the parts it needs.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderValue, Uri};
-use http_body_util::Full;
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::drain::DrainSignal;
-use crate::metrics::Metrics;
+use crate::observe::metrics::Metrics;
 use crate::request_id::RequestIds;
 use crate::secrets::Resolved;
-use crate::table::{Config, MockBehavior, UpstreamKind};
-
-pub type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-/// How requests for one upstream are served.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one per upstream, built once at startup"
-)]
-pub enum Target {
-    Http {
-        client: HttpClient,
-        /// `<base_url>/chat/completions`, parsed once.
-        chat_url: Uri,
-        /// `Host` for `chat_url`, built once: the client would otherwise format it per request.
-        host: HeaderValue,
-        authorization: Option<HeaderValue>,
-    },
-    Mock(&'static MockBehavior),
-    /// Disabled at startup; the reason is for `/ready` and logs.
-    Disabled(String),
-}
+use crate::table::{Config, UpstreamKind};
+use crate::upstream::{HttpTarget, Target, http_client};
 
 /// Lifecycle as `/ready` reports it. There is no "starting" state on
 /// purpose: secrets, clients and tables are ready before the listener binds,
@@ -112,12 +91,12 @@ impl Gateway {
                                 upstream.name
                             )
                         })?;
-                    Target::Http {
+                    Target::Http(HttpTarget {
                         client: http_client(upstream.timeouts.connect)?,
                         chat_url,
                         host,
                         authorization,
-                    }
+                    })
                 }
             };
             targets.push(target);
@@ -175,30 +154,6 @@ impl Gateway {
                 _ => None,
             })
     }
-}
-
-/// Idle upstream connections are closed after this (servers that close sooner, such as
-/// uvicorn at 5 s, are detected by the pool and the request goes on a new connection).
-const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(55);
-
-/// A pooled HTTP/1.1 + HTTP/2 (ALPN) client with rustls and compiled-in web PKI roots.
-fn http_client(connect_timeout: std::time::Duration) -> Result<HttpClient, String> {
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(connect_timeout));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .map_err(|e| format!("TLS setup failed: {e}"))?
-        .https_or_http()
-        .enable_all_versions()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .build(https))
 }
 
 fn models_json(config: &Config) -> Bytes {

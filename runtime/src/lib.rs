@@ -9,26 +9,22 @@ pub mod table;
 #[doc(hidden)]
 pub mod fuzzing;
 
+mod api;
 mod auth;
 mod body;
 mod build_info;
-mod chat_request;
 mod cli;
 mod drain;
 mod error;
 mod gateway;
-mod health;
 mod http;
-mod logging;
-mod metrics;
-mod mock;
-mod proxy;
+mod observe;
+mod provider;
 mod request_id;
 mod secrets;
-mod service;
-mod sse;
 #[cfg(test)]
 mod testing;
+mod upstream;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -89,7 +85,7 @@ fn routes_table(config: &Config) -> String {
 }
 
 fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
-    logging::init(std::env::var("GATEWAY_LOG_LEVEL").ok().as_deref());
+    observe::logging::init(std::env::var("GATEWAY_LOG_LEVEL").ok().as_deref());
     let resolved = secrets::resolve_all(config.upstreams);
     let report = secrets::report(config, &resolved);
     if !report.fatal.is_empty() {

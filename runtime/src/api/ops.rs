@@ -1,5 +1,5 @@
 //! Operational endpoints: `/health`, `/healthz`, `/ready`, `/version`,
-//! `/metrics`, and the model list.
+//! `/metrics`.
 //!
 //! These read the gateway state only; none of them touches an upstream.
 
@@ -10,10 +10,9 @@ use serde_json::json;
 
 use crate::body::ResponseBody;
 use crate::build_info;
-use crate::error::GatewayError;
 use crate::gateway::{Gateway, Lifecycle};
 
-fn json_response(status: StatusCode, body: impl Into<bytes::Bytes>) -> Response<ResponseBody> {
+pub fn json_response(status: StatusCode, body: impl Into<bytes::Bytes>) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::full(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -101,22 +100,6 @@ pub fn metrics(gateway: &Gateway) -> Response<ResponseBody> {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
-}
-
-/// `GET /v1/models`: the public models, OpenAI list shape (built once at startup).
-pub fn models(gateway: &Gateway) -> Response<ResponseBody> {
-    json_response(StatusCode::OK, gateway.models_json.clone())
-}
-
-/// `GET /v1/models/{id}`.
-pub fn model(gateway: &Gateway, name: &str) -> Result<Response<ResponseBody>, GatewayError> {
-    let config = gateway.config;
-    let model = (config.resolve_model)(name)
-        .and_then(|id| config.model(id))
-        .ok_or_else(|| GatewayError::ModelNotFound(name.to_string()))?;
-    let owner = config.upstream(model.upstream).map_or("", |u| u.name);
-    let body = json!({ "id": model.name, "object": "model", "created": 0, "owned_by": owner });
-    Ok(json_response(StatusCode::OK, body.to_string()))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` in UTC (civil-from-days, H. Hinnant's algorithm).

@@ -5,7 +5,7 @@
 //! pings and are closed after `idle_timeout` without a request; every
 //! connection closes gracefully (after its in-flight answers) on shutdown.
 //!
-//! Not here: accepting and the connection cap (`server.rs`), requests (`service.rs`).
+//! Not here: accepting and the connection cap (`server.rs`), requests (`router.rs`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use super::conn_state::{ConnState, Tracked};
 use super::io::{ConnIo, PREFACE_LEN};
 use crate::gateway::Gateway;
-use crate::metrics::{ConnectionEvent, Route};
+use crate::observe::metrics::{ConnectionEvent, Route};
 use crate::table::Server;
 
 const H2_PREFACE: &[u8; PREFACE_LEN] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -141,7 +141,7 @@ async fn answer(
     is_h2: bool,
 ) -> Result<Response<Tracked>, Infallible> {
     let answering = state.begin(request.version() == Version::HTTP_11, is_h2);
-    let response = crate::service::handle(gateway, &state.auth, request).await?;
+    let response = super::router::handle(gateway, &state.auth, request).await?;
     Ok(response.map(|body| Tracked::new(body, answering)))
 }
 

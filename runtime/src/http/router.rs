@@ -3,7 +3,7 @@
 //! log event and metric update per request (also for a request whose client
 //! left before its answer).
 //!
-//! Not here: what each handler does (`proxy.rs`, `health.rs`).
+//! Not here: what each endpoint does (`api/`).
 
 use std::convert::Infallible;
 use std::time::Instant;
@@ -11,13 +11,12 @@ use std::time::Instant;
 use http::{HeaderValue, Method, Request, Response, Version};
 use hyper::body::Incoming;
 
+use crate::api::{chat, models, ops};
 use crate::auth::{self, Caller, ConnectionAuth};
 use crate::body::ResponseBody;
 use crate::error::{ErrorSource, GatewayError, capped};
 use crate::gateway::Gateway;
-use crate::health;
-use crate::metrics::Route;
-use crate::proxy;
+use crate::observe::metrics::{InFlight, Route};
 use crate::request_id;
 use crate::table::ModelId;
 
@@ -48,7 +47,7 @@ struct Record {
     model: Option<ModelId>,
     caller: Option<Caller>,
     finished: bool,
-    _in_flight: crate::metrics::InFlight<'static>,
+    _in_flight: InFlight<'static>,
 }
 
 /// Status logged and counted for a request whose client left before its answer.
@@ -166,35 +165,35 @@ async fn dispatch(
             }
             record.caller = Some(authenticate(gateway, connection, request.headers())?);
             let request_id = record.request_id.clone();
-            proxy::chat_completions(gateway, request, &request_id, &mut record.model).await
+            chat::chat_completions(gateway, request, &request_id, &mut record.model).await
         }
         "/v1/models" => {
             record.route = Route::Models;
             is_get.then_some(()).ok_or_else(get_only)?;
             record.caller = Some(authenticate(gateway, connection, request.headers())?);
-            Ok(health::models(gateway))
+            Ok(models::models(gateway))
         }
         p if p.starts_with("/v1/models/") => {
             record.route = Route::Models;
             is_get.then_some(()).ok_or_else(get_only)?;
             record.caller = Some(authenticate(gateway, connection, request.headers())?);
-            health::model(gateway, &p["/v1/models/".len()..])
+            models::model(gateway, &p["/v1/models/".len()..])
         }
         "/health" | "/healthz" | "/ready" | "/version" => {
             record.route = Route::Health;
             is_get.then_some(()).ok_or_else(get_only)?;
             Ok(match path {
-                "/health" => health::health(gateway),
-                "/healthz" => health::healthz(),
-                "/ready" => health::ready(gateway),
-                _ => health::version(gateway),
+                "/health" => ops::health(gateway),
+                "/healthz" => ops::healthz(),
+                "/ready" => ops::ready(gateway),
+                _ => ops::version(gateway),
             })
         }
         "/metrics" => {
             record.route = Route::Metrics;
             is_get.then_some(()).ok_or_else(get_only)?;
             auth::authenticate_admin(&gateway.config.auth, request.headers())?;
-            Ok(health::metrics(gateway))
+            Ok(ops::metrics(gateway))
         }
         _ => Err(GatewayError::UnknownPath {
             method: capped(method.as_str()).to_string(),

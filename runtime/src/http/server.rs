@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use super::conn::{self, Builders};
 use crate::gateway::{Gateway, Lifecycle};
-use crate::metrics::ConnectionEvent;
+use crate::observe::metrics::ConnectionEvent;
 
 /// After the drain timeout: time for the streams' final error events to go out.
 const DRAIN_GRACE: Duration = Duration::from_secs(1);

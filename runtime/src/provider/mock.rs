@@ -107,12 +107,12 @@ pub async fn respond(
     frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
     response(
         "text/event-stream",
-        ResponseBody::Mock(Box::new(MockStream::new(
+        ResponseBody::stream(MockStream::new(
             frames,
             behavior.chunk_gap,
             drain,
             id.to_string(),
-        ))),
+        )),
     )
 }
 
@@ -198,7 +198,7 @@ impl Body for MockStream {
                 request_id = this.request_id.as_str(),
                 reason = "drain_timeout"
             );
-            let event = crate::sse::error_event(
+            let event = super::openai::error_event(
                 "drain_timeout",
                 "The gateway is shutting down and its drain timeout passed; the response is incomplete.",
             );

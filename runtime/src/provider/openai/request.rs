@@ -5,7 +5,7 @@
 //! (presence and shape) and `stream` (type only) are looked at; every other field,
 //! unknown ones included, is forwarded byte for byte. The rewrite splices the
 //! upstream model name into the original bytes at the `model` value's span,
-//! so the body is never re-serialised. Not here: forwarding (`proxy.rs`).
+//! so the body is never re-serialised. Not here: forwarding (`api/chat.rs`).
 
 use std::borrow::Cow;
 

@@ -6,8 +6,9 @@
 //! object, which is parsed for the token metrics. If the upstream connection
 //! breaks, ends without `[DONE]`, falls silent for longer than the upstream's
 //! `timeout.stream_idle`, or the drain deadline passes, the client gets a
-//! final SSE `error` event instead of a silent end, and the log says why. Not here: the decision to stream
-//! (`proxy.rs`) and the mock's own stream (`mock.rs`).
+//! final SSE `error` event instead of a silent end, and the log says why.
+//! Not here: the decision to stream (`api/chat.rs`), the usage scanner
+//! (`usage.rs`) and the mock's own stream (`provider/mock.rs`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -19,130 +20,10 @@ use bytes::Bytes;
 use http_body::{Body, Frame};
 use hyper::body::Incoming;
 
+use super::usage::{Usage, usage_in};
 use crate::drain::DrainWatch;
-use crate::gateway::Gateway;
+use crate::observe::metrics::{InFlight, Metrics};
 use crate::table::ModelId;
-
-/// Token counts as OpenAI reports them.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Usage {
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-}
-
-/// The `usage` object of a completion or stream chunk, if it has one.
-pub fn usage_in(json: &[u8]) -> Option<Usage> {
-    // The last `"usage":` key (providers put it at the end); only its object
-    // is parsed, not the whole answer, which cost 7,500 instructions per
-    // request under callgrind. Inside a JSON string the closing quote of
-    // `usage"` would be escaped, so a match followed by `:` is a key.
-    let at = memchr::memrchr_iter(b'"', json).find(|&at| json[at..].starts_with(b"\"usage\""))?;
-    let after = json.get(at + 7..)?;
-    let colon = after.iter().position(|b| !b.is_ascii_whitespace())?;
-    if after.get(colon) != Some(&b':') {
-        return None;
-    }
-    let value = after.get(colon + 1..)?;
-    let start = value.iter().position(|b| !b.is_ascii_whitespace())?;
-    if value.get(start) != Some(&b'{') {
-        return None;
-    }
-    usage_object(value.get(start..)?)
-}
-
-/// Reads `prompt_tokens` and `completion_tokens` from the JSON object that
-/// `object` starts with, skipping every other member (nested objects, strings
-/// with escapes, arrays). A hand scanner: serde's derive spent 2,000
-/// instructions per request on this three-number object. `None` when the
-/// object is malformed or ends early.
-fn usage_object(object: &[u8]) -> Option<Usage> {
-    let mut usage = Usage::default();
-    let mut at = 1; // past `{`
-    loop {
-        at = skip_whitespace(object, at);
-        match object.get(at)? {
-            b'}' => return Some(usage),
-            b',' => at = skip_whitespace(object, at + 1),
-            _ => {}
-        }
-        let key_end = string_end(object, at)?;
-        let key = object.get(at + 1..key_end - 1)?;
-        at = skip_whitespace(object, key_end);
-        if object.get(at) != Some(&b':') {
-            return None;
-        }
-        at = skip_whitespace(object, at + 1);
-        let value_end = value_end(object, at)?;
-        let slot = match key {
-            b"prompt_tokens" => Some(&mut usage.prompt_tokens),
-            b"completion_tokens" => Some(&mut usage.completion_tokens),
-            _ => None,
-        };
-        if let Some(slot) = slot {
-            *slot = std::str::from_utf8(object.get(at..value_end)?)
-                .ok()?
-                .parse()
-                .ok()?;
-        }
-        at = value_end;
-    }
-}
-
-fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
-    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-        at += 1;
-    }
-    at
-}
-
-/// One past the closing quote of the string starting at `at`.
-fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
-    if bytes.get(at) != Some(&b'"') {
-        return None;
-    }
-    let mut i = at + 1;
-    loop {
-        match bytes.get(i)? {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-}
-
-/// One past the end of the JSON value starting at `at`.
-fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
-    match bytes.get(at)? {
-        b'"' => string_end(bytes, at),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut i = at;
-            loop {
-                match bytes.get(i)? {
-                    b'"' => {
-                        i = string_end(bytes, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            let len = bytes[at..]
-                .iter()
-                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())?;
-            Some(at + len)
-        }
-    }
-}
 
 /// Line scanner state: finds `[DONE]` and usage in `data:` lines.
 #[derive(Default)]
@@ -211,8 +92,9 @@ pub fn error_event(code: &str, message: &str) -> Bytes {
 pub struct ObservedStream {
     inner: Option<Incoming>,
     observer: SseObserver,
-    gateway: &'static Gateway,
+    metrics: &'static Metrics,
     model: ModelId,
+    model_name: &'static str,
     request_id: http::HeaderValue,
     started: Instant,
     bytes: u64,
@@ -220,29 +102,32 @@ pub struct ObservedStream {
     idle: Duration,
     idle_timer: Pin<Box<tokio::time::Sleep>>,
     drain: DrainWatch,
-    _in_flight: crate::metrics::InFlight<'static>,
+    _in_flight: InFlight<'static>,
 }
 
 impl ObservedStream {
+    /// `model` is the public model (`model_name` its name, for the log).
     pub fn new(
         inner: Incoming,
-        gateway: &'static Gateway,
-        model: ModelId,
+        metrics: &'static Metrics,
+        (model, model_name): (ModelId, &'static str),
         request_id: http::HeaderValue,
         idle: Duration,
+        drain: DrainWatch,
     ) -> Self {
         Self {
             inner: Some(inner),
             observer: SseObserver::default(),
-            gateway,
+            metrics,
             model,
+            model_name,
             request_id,
             started: Instant::now(),
             bytes: 0,
             idle,
             idle_timer: Box::pin(tokio::time::sleep(idle)),
-            drain: gateway.drain.watch(),
-            _in_flight: gateway.metrics.stream_in_flight(),
+            drain,
+            _in_flight: metrics.stream_in_flight(),
         }
     }
 
@@ -250,11 +135,11 @@ impl ObservedStream {
         self.inner = None;
         let usage = self.observer.usage.unwrap_or_default();
         if self.observer.usage.is_some() {
-            let metrics = &self.gateway.metrics;
-            metrics.record_tokens(self.model, usage.prompt_tokens, usage.completion_tokens);
+            self.metrics
+                .record_tokens(self.model, usage.prompt_tokens, usage.completion_tokens);
         }
         let request_id = self.request_id.to_str().unwrap_or_default();
-        let model = self.gateway.config.model(self.model).map_or("", |m| m.name);
+        let model = self.model_name;
         let elapsed_ms = self.started.elapsed().as_secs_f64() * 1e3;
         let bytes = self.bytes;
         match end.failure() {
@@ -417,42 +302,6 @@ mod tests {
         observer.observe(b"data: {\"content\":\"[DONE] is text here\"}\n\n");
         assert!(!observer.done);
         assert_eq!(observer.usage, None);
-    }
-
-    #[test]
-    fn usage_in_ignores_null_and_reads_objects() {
-        assert_eq!(usage_in(br#"{"usage":null}"#), None);
-        assert_eq!(
-            usage_in(br#"{"id":"x","usage":{"prompt_tokens":1,"completion_tokens":2}}"#),
-            Some(Usage {
-                prompt_tokens: 1,
-                completion_tokens: 2
-            })
-        );
-        assert_eq!(usage_in(br#"{"id":"x"}"#), None);
-        // `usage` inside a string is not the key.
-        assert_eq!(
-            usage_in(br#"{"content":"the \"usage\": {\"prompt_tokens\": 9}"}"#),
-            None
-        );
-        assert_eq!(
-            usage_in(
-                br#"{"usage":{"prompt_tokens":3,"d":{"a":[1,{"b":"}\""}]},"completion_tokens":4,"total_tokens":7}}"#
-            ),
-            Some(Usage {
-                prompt_tokens: 3,
-                completion_tokens: 4
-            })
-        );
-        assert_eq!(usage_in(br#"{"usage":{"prompt_tokens":3"#), None);
-        assert_eq!(usage_in(br#"{"usage":{"prompt_tokens":-1}}"#), None);
-        assert_eq!(
-            usage_in(br#"{"c":"usage","usage" : {"completion_tokens":5,"x":[1]} ,"z":1}"#),
-            Some(Usage {
-                prompt_tokens: 0,
-                completion_tokens: 5
-            })
-        );
     }
 
     #[test]

@@ -1,0 +1,33 @@
+//! The pooled upstream HTTP client: HTTP/1.1 and HTTP/2 (ALPN) over rustls
+//! with the compiled-in web PKI roots, `TCP_NODELAY`, a connect timeout.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+pub type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Idle upstream connections are closed after this (servers that close sooner, such as
+/// uvicorn at 5 s, are detected by the pool and the request goes on a new connection).
+const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(55);
+
+/// A pooled HTTP/1.1 + HTTP/2 (ALPN) client with rustls and compiled-in web PKI roots.
+pub fn http_client(connect_timeout: std::time::Duration) -> Result<HttpClient, String> {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .build(https))
+}

@@ -66,6 +66,15 @@ pub enum UpstreamKind {
         /// Override variable.
         base_url_env: Option<String>,
     },
+    /// Anthropic Messages API.
+    Anthropic {
+        /// Without trailing slash.
+        base_url: String,
+        /// Override variable.
+        base_url_env: Option<String>,
+        /// `anthropic-version` header value.
+        version: String,
+    },
     /// Built-in mock.
     Mock(Mock),
 }

@@ -24,8 +24,7 @@ pub use cargo::build_script_main;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::diag::codes;
-use crate::diag::{Diagnostic, Diagnostics, FileKind, Report, SourceFile};
+use crate::diag::{Diagnostics, Report, SourceFile};
 use crate::ir::Ir;
 
 /// One environment's inputs: its name and the four files in [`FileKind::ALL`] order.
@@ -91,15 +90,8 @@ pub fn compile(input: &Input) -> Result<Compiled, Report> {
             ir,
             warnings: diags.into_report(&files),
         }),
-        Err(msg) => {
-            diags.push(
-                Diagnostic::new(
-                    codes::INTERNAL,
-                    FileKind::Upstreams,
-                    format!("internal error: {msg}"),
-                )
-                .help("this is a compiler bug; please report it with this config"),
-            );
+        Err(refused) => {
+            refused.into_iter().for_each(|d| diags.push(d));
             Err(diags.into_report(&files))
         }
     }

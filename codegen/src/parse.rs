@@ -297,6 +297,23 @@ fn host_port(authority: &str) -> Result<(), String> {
     }
 }
 
+/// A dated API version such as `2023-06-01` (`YYYY-MM-DD`, month 01-12, day 01-31).
+pub fn api_version(s: &str) -> Result<String, String> {
+    let parts: Vec<&str> = s.split('-').collect();
+    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
+    let [year, month, day] = parts.as_slice() else {
+        return Err("expected a date `YYYY-MM-DD`".to_owned());
+    };
+    if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+        return Err("expected a date `YYYY-MM-DD`".to_owned());
+    }
+    let in_range = |p: &str, max: u8| p.parse::<u8>().is_ok_and(|n| (1..=max).contains(&n));
+    if !in_range(month, 12) || !in_range(day, 31) {
+        return Err("month or day out of range".to_owned());
+    }
+    Ok(s.to_owned())
+}
+
 /// `[A-Z_][A-Z0-9_]*`
 pub fn is_env_name(s: &str) -> bool {
     let mut bytes = s.bytes();

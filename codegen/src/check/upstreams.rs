@@ -1,21 +1,23 @@
-//! Checks for the upstream entries of upstreams.yaml: per-kind settings,
-//! base URLs, environment variable names, secret references, timeouts and
-//! mock values.
+//! Checks for the upstream entries of upstreams.yaml: which keys belong to
+//! which kind, base URLs, API versions, environment variable names, secret
+//! references, timeouts and mock values.
 //!
 //! Reports only; conversion happens in `lower/`.
 
 use crate::check::models::check_count;
-use crate::diag::codes;
+use crate::diag::codes::{self, Code};
 use crate::diag::ptr;
 use crate::diag::values;
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Upstreams as F};
 use crate::parse;
-use crate::spec::upstreams::defaults::{CONNECT, STREAM_IDLE, TOTAL};
-use crate::spec::{DurationSpec, MockSpec, UpstreamKindSpec, UpstreamsFile};
+use crate::spec::UpstreamKindSpec::{Anthropic, Mock, OpenAi};
+use crate::spec::upstreams::defaults::{ANTHROPIC_VERSION, CONNECT, STREAM_IDLE, TOTAL};
+use crate::spec::{DurationSpec, MockSpec, UpstreamKindSpec, UpstreamSpec, UpstreamsFile};
 
 /// Every check of the `upstreams` table.
 pub fn check(file: &UpstreamsFile, diags: &mut Diagnostics) {
     check_kind_settings(file, diags);
+    check_api_versions(file, diags);
     check_base_urls(file, diags);
     check_env_names(file, diags);
     check_secret_refs(file, diags);
@@ -24,56 +26,115 @@ pub fn check(file: &UpstreamsFile, diags: &mut Diagnostics) {
     check_count("upstreams", file.upstreams.len(), diags);
 }
 
-/// `base_url` only (and always) for openai; `mock` only for mock.
+/// A key that only some upstream kinds use, and the code for finding it on another.
+struct KindKey {
+    key: &'static str,
+    kinds: &'static [UpstreamKindSpec],
+    code: Code,
+    set: fn(&UpstreamSpec) -> bool,
+}
+
+/// Every kind-specific key (the rest apply to every kind).
+const KIND_KEYS: &[KindKey] = &[
+    KindKey {
+        key: "base_url",
+        kinds: &[OpenAi, Anthropic],
+        code: codes::OPENAI_ONLY_SETTING,
+        set: |u| u.base_url.is_some(),
+    },
+    KindKey {
+        key: "base_url_env",
+        kinds: &[OpenAi, Anthropic],
+        code: codes::OPENAI_ONLY_SETTING,
+        set: |u| u.base_url_env.is_some(),
+    },
+    KindKey {
+        key: "anthropic_version",
+        kinds: &[Anthropic],
+        code: codes::ANTHROPIC_ONLY_SETTING,
+        set: |u| u.anthropic_version.is_some(),
+    },
+    KindKey {
+        key: "mock",
+        kinds: &[Mock],
+        code: codes::MOCK_ONLY_SETTING,
+        set: |u| u.mock != MockSpec::default(),
+    },
+];
+
+/// The YAML word for a kind.
+pub(crate) fn kind_word(kind: UpstreamKindSpec) -> &'static str {
+    match kind {
+        OpenAi => "openai",
+        Anthropic => "anthropic",
+        Mock => "mock",
+    }
+}
+
+/// HTTP kinds have a `base_url`; kind-specific keys appear only on their kinds.
 fn check_kind_settings(file: &UpstreamsFile, diags: &mut Diagnostics) {
     for (name, u) in &file.upstreams {
-        match u.kind {
-            UpstreamKindSpec::OpenAi => {
-                if u.base_url.is_none() {
-                    diags.push(
-                        Diagnostic::new(
-                            codes::MISSING_BASE_URL,
-                            F,
-                            format!("openai upstream `{name}` has no `base_url`"),
-                        )
-                        .at_key(ptr(&["upstreams", name]))
-                        .label("`base_url` is required for `kind: openai`")
-                        .help("add e.g. `base_url: https://api.openai.com/v1`"),
-                    );
-                }
-                if u.mock != MockSpec::default() {
-                    diags.push(
-                        Diagnostic::new(
-                            codes::MOCK_ONLY_SETTING,
-                            F,
-                            format!("`mock` settings on non-mock upstream `{name}`"),
-                        )
-                        .at_key(ptr(&["upstreams", name, "mock"]))
-                        .label("only used by `kind: mock`")
-                        .help("remove `mock:` or set `kind: mock`"),
-                    );
-                }
-            }
-            UpstreamKindSpec::Mock => {
-                for (key, set) in [
-                    ("base_url", u.base_url.is_some()),
-                    ("base_url_env", u.base_url_env.is_some()),
-                ] {
-                    if set {
-                        diags.push(
-                            Diagnostic::new(
-                                codes::OPENAI_ONLY_SETTING,
-                                F,
-                                format!("`{key}` on mock upstream `{name}`"),
-                            )
-                            .at_key(ptr(&["upstreams", name, key]))
-                            .label("a mock upstream is served in-process")
-                            .help(format!("remove `{key}` or set `kind: openai`")),
-                        );
-                    }
-                }
-            }
+        let kind = kind_word(u.kind);
+        if matches!(u.kind, OpenAi | Anthropic) && u.base_url.is_none() {
+            let example = if u.kind == Anthropic {
+                "https://api.anthropic.com/v1"
+            } else {
+                "https://api.openai.com/v1"
+            };
+            diags.push(
+                Diagnostic::new(
+                    codes::MISSING_BASE_URL,
+                    F,
+                    format!("{kind} upstream `{name}` has no `base_url`"),
+                )
+                .at_key(ptr(&["upstreams", name]))
+                .label(format!("`base_url` is required for `kind: {kind}`"))
+                .help(format!("add e.g. `base_url: {example}`")),
+            );
         }
+        for k in KIND_KEYS
+            .iter()
+            .filter(|k| !k.kinds.contains(&u.kind) && (k.set)(u))
+        {
+            let kinds: Vec<String> = k
+                .kinds
+                .iter()
+                .map(|k| format!("`kind: {}`", kind_word(*k)))
+                .collect();
+            diags.push(
+                Diagnostic::new(
+                    k.code,
+                    F,
+                    format!("`{}` on {kind} upstream `{name}`", k.key),
+                )
+                .at_key(ptr(&["upstreams", name, k.key]))
+                .label(format!("only used by {}", kinds.join(" and ")))
+                .help(format!("remove `{}`, or set {}", k.key, kinds.join(" or "))),
+            );
+        }
+    }
+}
+
+/// `anthropic_version` is a date such as `2023-06-01`.
+fn check_api_versions(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (name, u) in &file.upstreams {
+        let Some(version) = &u.anthropic_version else {
+            continue;
+        };
+        let Some(why) = version.error() else { continue };
+        diags.push(
+            Diagnostic::new(
+                codes::BAD_API_VERSION,
+                F,
+                format!("invalid `anthropic_version` `{}`: {why}", version.raw()),
+            )
+            .at(ptr(&["upstreams", name, "anthropic_version"]))
+            .label("not an API version date")
+            .help(format!(
+                "write the date of an Anthropic API version, e.g. `{}` (the default)",
+                ANTHROPIC_VERSION
+            )),
+        );
     }
 }
 

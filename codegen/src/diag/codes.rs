@@ -54,14 +54,16 @@ codes! {
     SCHEMA = "GW0014", Error, "schema-violation", "A value breaks another schema rule (e.g. a negative integer).";
     DESERIALIZE = "GW0015", Error, "deserialize", "The value passed the schema but could not be read into the spec types.";
     INTERNAL = "GW0016", Error, "internal-error", "The compiler contradicted itself (a checked value failed to convert, or generated code did not parse): a bug to report, not a config mistake.";
+    NOT_SERVED = "GW0017", Error, "not-served", "The config format accepts the setting but the runtime linked into this build cannot serve it yet (today: `kind: anthropic`).";
     UNKNOWN_UPSTREAM = "GW0101", Error, "unknown-upstream", "A model names an upstream that is not defined under `upstreams`.";
     NO_MODELS = "GW0102", Error, "no-models", "The `models` table is empty, so the gateway could serve nothing.";
-    MISSING_BASE_URL = "GW0103", Error, "missing-base-url", "An `openai` upstream has no `base_url`.";
+    MISSING_BASE_URL = "GW0103", Error, "missing-base-url", "An `openai` or `anthropic` upstream has no `base_url`.";
     OPENAI_ONLY_SETTING = "GW0104", Error, "openai-only-setting", "`base_url` or `base_url_env` is set on a `mock` upstream.";
     MOCK_ONLY_SETTING = "GW0105", Error, "mock-only-setting", "`mock` settings are given for an upstream whose kind is not `mock`.";
     BAD_MODEL_NAME = "GW0106", Error, "bad-model-name", "A public or upstream model name is empty, too long, or holds whitespace or control characters.";
     MOCK_CHUNKS = "GW0107", Error, "mock-chunks-range", "`mock.chunks` is outside 1..=10000.";
     TOO_MANY = "GW0108", Error, "too-many-entries", "More upstreams or models than a 16-bit id can address.";
+    ANTHROPIC_ONLY_SETTING = "GW0110", Error, "anthropic-only-setting", "`anthropic_version` is set on an upstream whose kind is not `anthropic`.";
     INLINE_SECRET = "GW0201", Error, "inline-secret", "A secret is written inline where a secret reference (`env` or `file`) is expected.";
     SECRET_LOOKING_VALUE = "GW0202", Error, "secret-looking-value", "A value looks like a credential; config must name where secrets live, never hold them.";
     BAD_ENV_NAME = "GW0203", Error, "bad-env-name", "An environment variable name does not match `[A-Z_][A-Z0-9_]*`.";
@@ -73,6 +75,7 @@ codes! {
     SIZE_RANGE = "GW0304", Error, "size-out-of-range", "A size is zero or larger than the allowed maximum.";
     BAD_URL = "GW0305", Error, "bad-url", "A URL lacks an http(s) scheme or host, or has userinfo, a query or a fragment.";
     BAD_LISTEN = "GW0306", Error, "bad-listen", "A listen address is not an `ip:port` socket address.";
+    BAD_API_VERSION = "GW0307", Error, "bad-api-version", "`anthropic_version` is not a date like `2023-06-01`.";
     COUNT_RANGE = "GW0308", Error, "count-out-of-range", "A count that must be positive (`server.max_connections`) is zero.";
     BAD_DIGEST = "GW0401", Error, "bad-digest", "A key digest is not 64 hexadecimal characters.";
     DUPLICATE_DIGEST = "GW0402", Error, "duplicate-digest", "The same key digest appears twice (API keys and admin key included).";

@@ -15,22 +15,33 @@ mod upstreams;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
+use crate::diag::codes;
+use crate::diag::{Diagnostic, FileKind};
 use crate::ir::Ir;
 
 pub use models::MATCH_LIMIT;
 
-/// The whole generated file, header comment included.
-pub fn file(ir: &Ir) -> Result<String, String> {
+/// The whole generated file, header comment included; or why it cannot be
+/// generated for the linked runtime (GW0017), or an internal error (GW0016).
+pub fn file(ir: &Ir) -> Result<String, Vec<Diagnostic>> {
     let tokens = [
-        upstreams::upstreams(ir),
+        upstreams::upstreams(ir)?,
         models::models(ir),
         auth::api_keys(ir),
         models::resolve_model(ir),
         config(ir),
     ];
     let tokens: TokenStream = tokens.into_iter().collect();
-    let parsed: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let parsed: syn::File = syn::parse2(tokens).map_err(|e| {
+        vec![
+            Diagnostic::new(
+                codes::INTERNAL,
+                FileKind::Upstreams,
+                format!("internal error: generated code does not parse: {e}"),
+            )
+            .help("this is a compiler bug; please report it with this config"),
+        ]
+    })?;
     Ok(format!(
         "{}\n{}",
         header(ir),

@@ -46,6 +46,15 @@ fn kind(name: &str, u: &UpstreamSpec, cx: &mut Cx<'_>) -> Option<UpstreamKind> {
             base_url: base_url(name, u, cx)?,
             base_url_env: u.base_url_env.clone(),
         },
+        UpstreamKindSpec::Anthropic => {
+            let at = ptr(&["upstreams", name, "anthropic_version"]);
+            let version = u.anthropic_version.as_ref();
+            UpstreamKind::Anthropic {
+                base_url: base_url(name, u, cx)?,
+                base_url_env: u.base_url_env.clone(),
+                version: cx.value_or(F, &at, version, d::ANTHROPIC_VERSION)?,
+            }
+        }
         UpstreamKindSpec::Mock => UpstreamKind::Mock(mock(name, u, cx)?),
     })
 }

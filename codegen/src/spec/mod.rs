@@ -28,7 +28,7 @@ pub use models::ModelSpec;
 pub use server::ServerSpec;
 pub use tools::ToolSpec;
 pub use upstreams::{MockSpec, SecretSpec, TimeoutSpec, UpstreamKindSpec, UpstreamSpec};
-pub use values::{DigestSpec, DurationSpec, Parsed, SizeSpec, UrlSpec};
+pub use values::{ApiVersionSpec, DigestSpec, DurationSpec, Parsed, SizeSpec, UrlSpec};
 
 /// upstreams.yaml: the upstream providers and the public models they serve.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

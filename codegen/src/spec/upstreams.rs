@@ -1,10 +1,14 @@
 //! Upstream providers of upstreams.yaml: kind, base URL, secret reference,
-//! timeouts and the built-in mock's behaviour.
+//! timeouts, the Anthropic API version and the built-in mock's behaviour.
+//!
+//! Kind-specific keys (`base_url`, `base_url_env`: `openai` and `anthropic`;
+//! `anthropic_version`: `anthropic`; `mock`: `mock`) are plain optional
+//! fields here; `check/upstreams.rs` rejects them on another kind.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::spec::values::{DurationSpec, UrlSpec};
+use crate::spec::values::{ApiVersionSpec, DurationSpec, UrlSpec};
 
 /// Defaults applied by `lower/` when a key is absent (the docs below repeat them).
 pub mod defaults {
@@ -14,6 +18,8 @@ pub mod defaults {
     pub const TOTAL: &str = "300s";
     /// `timeout.stream_idle`.
     pub const STREAM_IDLE: &str = "60s";
+    /// `anthropic_version`.
+    pub const ANTHROPIC_VERSION: &str = "2023-06-01";
     /// `mock.latency`.
     pub const MOCK_LATENCY: &str = "0ms";
     /// `mock.chunks`.
@@ -31,13 +37,13 @@ pub mod defaults {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamSpec {
-    /// How to talk to the upstream: `openai` (an OpenAI-compatible HTTP API) or `mock` (built in).
+    /// How to talk to the upstream: `openai` (an OpenAI-compatible HTTP API), `anthropic` (the Anthropic Messages API) or `mock` (built in).
     pub kind: UpstreamKindSpec,
-    /// Base URL of an `openai` upstream, e.g. `https://api.openai.com/v1` (http or https, no query).
+    /// Base URL of an `openai` or `anthropic` upstream up to and including its version segment, e.g. `https://api.openai.com/v1` or `https://api.anthropic.com/v1` (http or https, no query; the gateway appends the endpoint path such as `/chat/completions` or `/messages`).
     pub base_url: Option<UrlSpec>,
-    /// Environment variable whose value, when set at startup, replaces `base_url` (`openai` only).
+    /// Environment variable whose value, when set at startup, replaces `base_url` (`openai` and `anthropic` only).
     pub base_url_env: Option<String>,
-    /// Where the upstream API key comes from: `{ env: NAME }` or `{ file: /abs/path }`. Never the key itself.
+    /// Where the upstream API key comes from: `{ env: NAME }` or `{ file: /abs/path }`, never the key itself. Sent as `Authorization: Bearer` (`openai`) or `x-api-key` (`anthropic`).
     #[serde(default)]
     pub api_key: SecretSpec,
     /// When true, a missing secret disables this upstream at startup instead of refusing to start.
@@ -46,7 +52,9 @@ pub struct UpstreamSpec {
     /// Connect, total and stream-idle timeouts (defaults: connect 5s, total 300s, stream_idle 60s).
     #[serde(default)]
     pub timeout: TimeoutSpec,
-    /// Behaviour of a `mock` upstream.
+    /// The `anthropic-version` header sent to an `anthropic` upstream, a date such as `2023-06-01` (default `2023-06-01`; `anthropic` only).
+    pub anthropic_version: Option<ApiVersionSpec>,
+    /// Behaviour of a `mock` upstream (`mock` only).
     #[serde(default)]
     pub mock: MockSpec,
 }
@@ -59,6 +67,8 @@ pub enum UpstreamKindSpec {
     // would turn the schema's `enum` into a `oneOf`, which reports worse.)
     #[serde(rename = "openai")]
     OpenAi,
+    // The Anthropic Messages API (`x-api-key`, `anthropic-version`).
+    Anthropic,
     // The built-in deterministic mock.
     Mock,
 }

@@ -1,4 +1,5 @@
-//! String values that need parsing (durations, sizes, base URLs, digests),
+//! String values that need parsing (durations, sizes, base URLs, digests,
+//! API versions),
 //! parsed once, when the file is read: [`Parsed`] keeps what the user wrote
 //! and the parser's verdict side by side.
 //!
@@ -119,6 +120,17 @@ impl Parser for Sha256 {
     }
 }
 
+/// A dated API version such as `2023-06-01`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiVersion;
+impl Parser for ApiVersion {
+    type Value = String;
+    type Error = String;
+    fn parse(s: &str) -> Result<String, String> {
+        parse::api_version(s)
+    }
+}
+
 /// A duration such as `2s`.
 pub type DurationSpec = Parsed<Millis>;
 /// A size such as `4MiB`.
@@ -127,3 +139,5 @@ pub type SizeSpec = Parsed<Bytes>;
 pub type UrlSpec = Parsed<Url>;
 /// A SHA-256 digest in hex.
 pub type DigestSpec = Parsed<Sha256>;
+/// An API version date such as `2023-06-01`.
+pub type ApiVersionSpec = Parsed<ApiVersion>;

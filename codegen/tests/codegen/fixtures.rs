@@ -9,7 +9,7 @@ use crate::common;
 fn invalid_fixtures_render_their_report() {
     insta::glob!("..", "fixtures/invalid/*", |dir| {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let report = match gateway_codegen::analyze(&common::input(dir, &name)) {
+        let report = match gateway_codegen::compile(&common::input(dir, &name)) {
             Ok(_) => panic!("fixture {name} unexpectedly compiled"),
             Err(report) => report,
         };
@@ -23,7 +23,7 @@ fn invalid_fixtures_cover_enough_distinct_codes() {
     let mut codes = BTreeSet::new();
     for dir in common::subdirs(&root) {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let report = gateway_codegen::analyze(&common::input(&dir, &name))
+        let report = gateway_codegen::compile(&common::input(&dir, &name))
             .err()
             .unwrap();
         assert!(!report.is_empty(), "{name}");
@@ -42,7 +42,7 @@ fn invalid_fixtures_cover_enough_distinct_codes() {
 #[test]
 fn many_mistakes_are_all_reported_in_order() {
     let dir = common::workspace().join("codegen/tests/fixtures/invalid/many-mistakes");
-    let report = gateway_codegen::analyze(&common::input(&dir, "many"))
+    let report = gateway_codegen::compile(&common::input(&dir, "many"))
         .err()
         .unwrap();
     assert!(report.items.len() >= 4, "{}", report.render());
@@ -74,7 +74,7 @@ fn secrets_are_never_echoed() {
             "TOPSECRET",
         ),
     ] {
-        let report = gateway_codegen::analyze(&common::inline(upstreams, ""))
+        let report = gateway_codegen::compile(&common::inline(upstreams, ""))
             .err()
             .unwrap();
         let text = format!("{}{}", report.render(), report.cargo_lines().join("\n"));
@@ -100,14 +100,14 @@ fn no_panic_on_odd_inputs() {
         "!!int abc",
         "{upstreams: {}, models: {}}",
     ] {
-        let _ = gateway_codegen::analyze(&common::inline(text, text));
+        let _ = gateway_codegen::compile(&common::inline(text, text));
     }
 }
 
 #[test]
 fn cargo_error_lines_name_file_line_col_and_code() {
     let dir = common::workspace().join("codegen/tests/fixtures/invalid/many-mistakes");
-    let report = gateway_codegen::analyze(&common::input(&dir, "many"))
+    let report = gateway_codegen::compile(&common::input(&dir, "many"))
         .err()
         .unwrap();
     let lines = report.cargo_lines();
@@ -126,7 +126,7 @@ fn more_models_than_u16_ids_is_an_error() {
     for i in 0..=usize::from(u16::MAX) {
         yaml.push_str(&format!("  m{i}: {{ upstream: m }}\n"));
     }
-    let report = gateway_codegen::analyze(&common::inline(&yaml, ""))
+    let report = gateway_codegen::compile(&common::inline(&yaml, ""))
         .err()
         .unwrap();
     assert_eq!(report.items.len(), 1, "{}", report.render());
@@ -142,7 +142,7 @@ fn alias_bombs_are_rejected_not_expanded() {
             "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
         ));
     }
-    let report = gateway_codegen::analyze(&common::inline(&yaml, ""))
+    let report = gateway_codegen::compile(&common::inline(&yaml, ""))
         .err()
         .unwrap();
     assert_eq!(report.items[0].code.id, "GW0001", "{}", report.render());

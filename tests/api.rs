@@ -156,6 +156,7 @@ async fn models_health_ready_version() {
             "demo",
             "down",
             "echo",
+            "endless",
             "secured-model",
             "slow-stream"
         ]

@@ -1,5 +1,5 @@
-//! Inbound authentication: `Authorization: Bearer <key>` checked against the
-//! compiled SHA-256 digests.
+//! Inbound authentication: `Authorization: Bearer <key>` or `x-api-key: <key>`
+//! checked against the compiled SHA-256 digests.
 //!
 //! The presented key is hashed once and compared with every digest in
 //! constant time (no early exit), so timing reveals neither which key matched
@@ -60,7 +60,7 @@ pub struct ConnectionAuth {
 
 impl ConnectionAuth {
     pub fn authenticate(&self, auth: &Auth, headers: &HeaderMap) -> Result<Caller, GatewayError> {
-        let presented = headers.get(http::header::AUTHORIZATION);
+        let presented = credential_header(headers);
         if let (Some((value, caller)), Some(presented)) = (self.memo.get(), presented)
             && bool::from(value.as_bytes().ct_eq(presented.as_bytes()))
         {
@@ -85,9 +85,23 @@ pub fn authenticate_admin(auth: &Auth, headers: &HeaderMap) -> Result<(), Gatewa
     }
 }
 
+/// The header carrying the caller's key: `Authorization` (OpenAI clients,
+/// Claude Code with `ANTHROPIC_AUTH_TOKEN`), else `x-api-key` (Anthropic
+/// clients).
+fn credential_header(headers: &HeaderMap) -> Option<&HeaderValue> {
+    headers
+        .get(http::header::AUTHORIZATION)
+        .or_else(|| headers.get(X_API_KEY))
+}
+
+/// `x-api-key`, the Anthropic API's key header.
+pub const X_API_KEY: http::HeaderName = http::HeaderName::from_static("x-api-key");
+
 fn presented_digest(headers: &HeaderMap) -> Option<[u8; 32]> {
-    let value = headers.get(http::header::AUTHORIZATION)?.as_bytes();
-    let token = strip_bearer(value)?;
+    let token = match headers.get(http::header::AUTHORIZATION) {
+        Some(value) => strip_bearer(value.as_bytes())?,
+        None => headers.get(X_API_KEY)?.as_bytes().trim_ascii(),
+    };
     if token.is_empty() {
         return None;
     }
@@ -150,6 +164,14 @@ mod tests {
         );
         assert_eq!(check(Some("Bearer ")), Err(GatewayError::MissingApiKey));
         assert_eq!(check(None), Err(GatewayError::MissingApiKey));
+        let mut anthropic = HeaderMap::new();
+        anthropic.insert(X_API_KEY, "unit-key".parse().unwrap());
+        assert_eq!(authenticate(auth, &anthropic), Ok(Caller::Key("unit")));
+        anthropic.insert(X_API_KEY, "wrong".parse().unwrap());
+        assert_eq!(
+            authenticate(auth, &anthropic),
+            Err(GatewayError::InvalidApiKey)
+        );
     }
 
     #[test]

@@ -13,6 +13,15 @@ use serde::Serialize;
 
 use crate::body::ResponseBody;
 
+/// The protocol a caller speaks, which decides the shape of its error bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{"error":{"message","type","param","code"}}`
+    OpenAi,
+    /// `{"type":"error","error":{"type","message"}}`
+    Anthropic,
+}
+
 /// Whose fault an error is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorSource {
@@ -246,7 +255,7 @@ impl GatewayError {
             Self::MissingField(field) => format!("Missing required parameter: '{field}'."),
             Self::InvalidField { message, .. } => message.clone(),
             Self::MissingApiKey => {
-                "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.".into()
+                "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.".into()
             }
             Self::InvalidApiKey => "Incorrect API key provided.".into(),
             Self::AdminKeyRequired => {
@@ -288,6 +297,35 @@ impl GatewayError {
         }
     }
 
+    /// The Anthropic error `type` for this error's status (Anthropic's documented set).
+    fn anthropic_type(&self) -> &'static str {
+        match self.status().as_u16() {
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            504 => "timeout_error",
+            529 => "overloaded_error",
+            s if s >= 500 => "api_error",
+            _ => "invalid_request_error",
+        }
+    }
+
+    /// The JSON body in the caller's protocol.
+    pub fn to_json_in(&self, shape: Shape) -> Bytes {
+        match shape {
+            Shape::OpenAi => self.to_json(),
+            Shape::Anthropic => {
+                let body = serde_json::json!({
+                    "type": "error",
+                    "error": { "type": self.anthropic_type(), "message": self.message() },
+                });
+                Bytes::from(body.to_string())
+            }
+        }
+    }
+
     /// The OpenAI-shaped JSON body.
     pub fn to_json(&self) -> Bytes {
         let (_, kind, code, _) = self.row();
@@ -305,9 +343,14 @@ impl GatewayError {
             .unwrap_or_else(|_| Bytes::from_static(b"{}"))
     }
 
-    /// The full HTTP response.
+    /// The full HTTP response, OpenAI-shaped.
     pub fn into_response(self) -> http::Response<ResponseBody> {
-        let mut response = http::Response::new(ResponseBody::full(self.to_json()));
+        self.into_response_in(Shape::OpenAi)
+    }
+
+    /// The full HTTP response in the caller's protocol.
+    pub fn into_response_in(self, shape: Shape) -> http::Response<ResponseBody> {
+        let mut response = http::Response::new(ResponseBody::full(self.to_json_in(shape)));
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
         headers.insert(
@@ -439,6 +482,23 @@ mod tests {
             431,
             "request_header_fields_too_large",
             Client,
+        );
+    }
+
+    #[test]
+    fn anthropic_shape_uses_anthropic_error_types() {
+        let body = GatewayError::InvalidApiKey.to_json_in(Shape::Anthropic);
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["type"], "error");
+        assert_eq!(json["error"]["type"], "authentication_error");
+        assert!(json["error"]["message"].is_string());
+        let response = GatewayError::ModelNotFound("x".into()).into_response_in(Shape::Anthropic);
+        assert_eq!(response.status(), 404);
+        let timeout = GatewayError::UpstreamTimeout { upstream: "u" }.to_json_in(Shape::Anthropic);
+        assert!(
+            std::str::from_utf8(&timeout)
+                .unwrap()
+                .contains("timeout_error")
         );
     }
 

@@ -8,7 +8,14 @@
 //! any test's bound), `status:<code>` (an OpenAI-style error body),
 //! `connection-private` (a JSON answer whose `Connection` header names a
 //! private header, RFC 9110 §7.6.1), `hang` (never answers within any
-//! test's bound). Every request is recorded with its headers and exact body
+//! test's bound); `sse-text` (a stream whose chunks carry every field the
+//! SDK's types require, and usage when asked) and tool calling
+//! (`upstream/openai_tools.rs`): `tool`,
+//! `tool:NAME`, `tool:NAME:{JSON}`, `parallel-tool` (a completion with
+//! `tool_calls` for the request's `tools`, streamed when the request says
+//! `stream: true`), the same prefixed `sse-` (always streamed, arguments
+//! split over deltas), and a last message with role `tool` is answered with
+//! text quoting it. Every request is recorded with its headers and exact body
 //! bytes; a request whose handler was dropped before answering (the gateway
 //! closed the connection: the call was cancelled) is counted.
 
@@ -26,6 +33,9 @@ use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::sync::{Semaphore, mpsc};
+
+mod openai_tools;
+pub mod tools;
 
 /// A recorded upstream request.
 #[derive(Clone, Debug)]
@@ -54,6 +64,12 @@ pub struct MockUpstream {
 
 /// Counts a handler dropped before it answered.
 struct CancelWatch(Arc<AtomicUsize>, bool);
+
+impl CancelWatch {
+    fn answered(&mut self) {
+        self.1 = true;
+    }
+}
 
 impl Drop for CancelWatch {
     fn drop(&mut self) {
@@ -88,7 +104,7 @@ impl MockUpstream {
                     let mut watch = CancelWatch(cancelled.clone(), false);
                     async move {
                         let answer = serve(request, recorded, gate).await;
-                        watch.1 = true;
+                        watch.answered();
                         answer
                     }
                 });
@@ -141,6 +157,15 @@ fn full(status: StatusCode, content_type: &str, body: &'static str) -> Response<
         .expect("response")
 }
 
+fn full_owned(status: StatusCode, content_type: &str, body: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-upstream-marker", "yes")
+        .body(Full::new(Bytes::from(body)).boxed())
+        .expect("response")
+}
+
 async fn serve(
     request: Request<Incoming>,
     recorded: Arc<Mutex<Vec<Recorded>>>,
@@ -164,6 +189,9 @@ async fn serve(
         .and_then(|m| m["content"].as_str())
         .unwrap_or("json")
         .to_string();
+    if let Some(response) = openai_tools::reply(&mode, &json) {
+        return Ok(response);
+    }
     let response = match mode.as_str() {
         "sse" => stream(SSE_EVENTS.to_vec(), None),
         "sse-gated" => stream(SSE_EVENTS.to_vec(), Some(gate)),

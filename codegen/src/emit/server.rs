@@ -1,4 +1,5 @@
-//! Emitting the `server` field of `CONFIG`: listener, limits and drain timings.
+//! Emitting the `server` field of `CONFIG`: listener, connection and request
+//! limits, client timeouts and drain timings.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -17,6 +18,14 @@ pub fn server(ir: &Ir) -> TokenStream {
         ms(s.shutdown_delay_ms),
         ms(s.drain_timeout_ms),
     );
+    let max_connections = Literal::u32_unsuffixed(s.max_connections);
+    let (first_byte, idle, ka_interval, ka_timeout) = (
+        ms(s.first_byte_timeout_ms),
+        ms(s.idle_timeout_ms),
+        ms(s.h2_keepalive_interval_ms),
+        ms(s.h2_keepalive_timeout_ms),
+    );
+    let max_header_bytes = Literal::u64_unsuffixed(s.max_header_bytes);
     quote! {
         ::gateway_runtime::table::Server {
             listen: #listen,
@@ -25,6 +34,12 @@ pub fn server(ir: &Ir) -> TokenStream {
             body_read_timeout: #read,
             shutdown_delay: #delay,
             drain_timeout: #drain,
+            max_connections: #max_connections,
+            first_byte_timeout: #first_byte,
+            idle_timeout: #idle,
+            h2_keepalive_interval: #ka_interval,
+            h2_keepalive_timeout: #ka_timeout,
+            max_header_bytes: #max_header_bytes,
         }
     }
 }

@@ -63,6 +63,7 @@ fn upstream(u: &Upstream) -> Result<TokenStream, Box<Diagnostic>> {
         None => quote!(::core::option::Option::None),
     };
     let (optional, connect, total) = (u.optional, ms(u.connect_ms), ms(u.total_ms));
+    let stream_idle = ms(u.stream_idle_ms);
     Ok(quote! {
         ::gateway_runtime::table::Upstream {
             id: ::gateway_runtime::table::UpstreamId(#id),
@@ -70,7 +71,11 @@ fn upstream(u: &Upstream) -> Result<TokenStream, Box<Diagnostic>> {
             kind: #kind,
             api_key: #api_key,
             optional: #optional,
-            timeouts: ::gateway_runtime::table::Timeouts { connect: #connect, total: #total },
+            timeouts: ::gateway_runtime::table::Timeouts {
+                connect: #connect,
+                total: #total,
+                stream_idle: #stream_idle,
+            },
         }
     })
 }

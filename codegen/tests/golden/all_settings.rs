@@ -15,6 +15,7 @@ pub static UPSTREAMS: [::gateway_runtime::table::Upstream; 3] = [
         timeouts: ::gateway_runtime::table::Timeouts {
             connect: ::core::time::Duration::from_millis(500),
             total: ::core::time::Duration::from_millis(3600000),
+            stream_idle: ::core::time::Duration::from_millis(300000),
         },
     },
     ::gateway_runtime::table::Upstream {
@@ -32,6 +33,7 @@ pub static UPSTREAMS: [::gateway_runtime::table::Upstream; 3] = [
         timeouts: ::gateway_runtime::table::Timeouts {
             connect: ::core::time::Duration::from_millis(1000),
             total: ::core::time::Duration::from_millis(10000),
+            stream_idle: ::core::time::Duration::from_millis(2000),
         },
     },
     ::gateway_runtime::table::Upstream {
@@ -48,6 +50,7 @@ pub static UPSTREAMS: [::gateway_runtime::table::Upstream; 3] = [
         timeouts: ::gateway_runtime::table::Timeouts {
             connect: ::core::time::Duration::from_millis(2000),
             total: ::core::time::Duration::from_millis(120000),
+            stream_idle: ::core::time::Duration::from_millis(45000),
         },
     },
 ];
@@ -116,6 +119,12 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         body_read_timeout: ::core::time::Duration::from_millis(20000),
         shutdown_delay: ::core::time::Duration::from_millis(2000),
         drain_timeout: ::core::time::Duration::from_millis(60000),
+        max_connections: 2500,
+        first_byte_timeout: ::core::time::Duration::from_millis(4000),
+        idle_timeout: ::core::time::Duration::from_millis(90000),
+        h2_keepalive_interval: ::core::time::Duration::from_millis(15000),
+        h2_keepalive_timeout: ::core::time::Duration::from_millis(5000),
+        max_header_bytes: 32768,
     },
     auth: ::gateway_runtime::table::Auth {
         api_keys: &API_KEYS,

@@ -16,6 +16,7 @@ pub static UPSTREAMS: [::gateway_runtime::table::Upstream; 2] = [
         timeouts: ::gateway_runtime::table::Timeouts {
             connect: ::core::time::Duration::from_millis(5000),
             total: ::core::time::Duration::from_millis(300000),
+            stream_idle: ::core::time::Duration::from_millis(60000),
         },
     },
     ::gateway_runtime::table::Upstream {
@@ -30,6 +31,7 @@ pub static UPSTREAMS: [::gateway_runtime::table::Upstream; 2] = [
         timeouts: ::gateway_runtime::table::Timeouts {
             connect: ::core::time::Duration::from_millis(1000),
             total: ::core::time::Duration::from_millis(300000),
+            stream_idle: ::core::time::Duration::from_millis(60000),
         },
     },
 ];
@@ -80,6 +82,12 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         body_read_timeout: ::core::time::Duration::from_millis(30000),
         shutdown_delay: ::core::time::Duration::from_millis(0),
         drain_timeout: ::core::time::Duration::from_millis(10000),
+        max_connections: 10000,
+        first_byte_timeout: ::core::time::Duration::from_millis(10000),
+        idle_timeout: ::core::time::Duration::from_millis(60000),
+        h2_keepalive_interval: ::core::time::Duration::from_millis(20000),
+        h2_keepalive_timeout: ::core::time::Duration::from_millis(10000),
+        max_header_bytes: 65536,
     },
     auth: ::gateway_runtime::table::Auth {
         api_keys: &API_KEYS,

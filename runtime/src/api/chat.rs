@@ -1,37 +1,36 @@
-//! `POST /v1/chat/completions`: read the body within limits, route by
+//! `POST /v1/chat/completions`: route the (already read) body by
 //! `model`, splice the upstream's model name in, make one attempt at the
 //! upstream (or the in-process mock), record its outcome once, and pass the
 //! answer back.
 //!
 //! Non-streaming answers are read whole (bounded), scanned for `usage` and
 //! sent as-is with the upstream's status. Streaming answers are forwarded
-//! frame by frame through [`ObservedStream`]. Upstream error responses keep
+//! frame by frame through the relay (`provider/relay.rs`). Upstream error responses keep
 //! their status and body. Not here: auth and route dispatch (`http/router.rs`).
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, header};
 use http_body_util::Full;
-use hyper::body::Incoming;
-use tokio::time::{Instant, timeout};
+use tokio::time::Instant;
 
-use crate::body::{CollectError, ResponseBody, collect_limited};
+use crate::body::ResponseBody;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::observe::metrics::UpstreamOutcome;
+use crate::provider::relay::RelayStream;
 use crate::provider::{mock, openai};
 use crate::request_id;
-use crate::table::{Model, ModelId, Server, Upstream};
+use crate::table::{Model, ModelId, Upstream};
 use crate::upstream::{self, Answer, HttpTarget, Outcome, Target};
 
 /// Handles one chat completion; sets `resolved` as soon as the model is known (for the request log).
 pub async fn chat_completions(
     gateway: &'static Gateway,
-    request: Request<Incoming>,
+    client_headers: &HeaderMap,
+    body: Bytes,
     request_id: &HeaderValue,
     resolved: &mut Option<ModelId>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
-    let (parts, body) = request.into_parts();
-    let body = read_body(&gateway.config.server, &parts.headers, body).await?;
     let head = openai::parse(&body)?;
     let model = (gateway.config.resolve_model)(&head.model)
         .and_then(|id| gateway.config.model(id))
@@ -64,7 +63,7 @@ pub async fn chat_completions(
             Ok(response)
         }
         Target::Http(http) => {
-            let request = upstream_request(http, body, &parts.headers, request_id);
+            let request = upstream_request(http, body, client_headers, request_id);
             let deadline = Instant::now() + upstream.timeouts.total;
             let attempt = upstream::attempt(&http.client, upstream.name, request, deadline).await;
             record(gateway, upstream, attempt.outcome);
@@ -100,8 +99,9 @@ fn answer(
 ) -> Response<ResponseBody> {
     match answer {
         Answer::Stream(parts, body) => {
-            let stream = openai::ObservedStream::new(
+            let stream = RelayStream::new(
                 body,
+                openai::SseObserver::default(),
                 &gateway.metrics,
                 (model.id, model.name),
                 request_id.clone(),
@@ -151,26 +151,4 @@ fn upstream_request(
         headers.insert(header::AUTHORIZATION, authorization.clone());
     }
     request
-}
-
-/// Reads the client's body within the size limit and the body timeout.
-async fn read_body(
-    server: &Server,
-    headers: &HeaderMap,
-    body: Incoming,
-) -> Result<Bytes, GatewayError> {
-    let limit = server.max_request_body;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(GatewayError::PayloadTooLarge { limit });
-    }
-    let limit_bytes = usize::try_from(limit).unwrap_or(usize::MAX);
-    match timeout(server.body_read_timeout, collect_limited(body, limit_bytes)).await {
-        Err(_) => Err(GatewayError::BodyTimeout),
-        Ok(Err(CollectError::TooLarge)) => Err(GatewayError::PayloadTooLarge { limit }),
-        Ok(Err(CollectError::Body(_))) => Err(GatewayError::BodyIncomplete),
-        Ok(Ok(bytes)) => Ok(bytes),
-    }
 }

@@ -27,6 +27,9 @@ use crate::table::Server;
 
 const H2_PREFACE: &[u8; PREFACE_LEN] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+/// After an idle HTTP/2 connection's GOAWAY: how long before it is dropped.
+const IDLE_CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The protocol builders, configured once from the compiled `server` settings.
 pub struct Builders {
     http1: http1::Builder,
@@ -68,9 +71,15 @@ macro_rules! drive {
             _ = shutdown.wait_for(|stop| *stop) => Some(false),
             () = idle.as_mut() => Some(true),
         };
-        if closing.is_some() {
+        if let Some(idle) = closing {
             connection.as_mut().graceful_shutdown();
-            let _ = connection.await;
+            if idle {
+                // No stream is open: the client gets a moment to see the
+                // GOAWAY (and answer its PING), then the connection is dropped.
+                let _ = tokio::time::timeout(IDLE_CLOSE_GRACE, connection).await;
+            } else {
+                let _ = connection.await;
+            }
         }
         closing == Some(true)
     }};
@@ -141,7 +150,7 @@ async fn answer(
     is_h2: bool,
 ) -> Result<Response<Tracked>, Infallible> {
     let answering = state.begin(request.version() == Version::HTTP_11, is_h2);
-    let response = super::router::handle(gateway, &state.auth, request).await?;
+    let response = super::router::handle(gateway, &state, request).await?;
     Ok(response.map(|body| Tracked::new(body, answering)))
 }
 

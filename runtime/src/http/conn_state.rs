@@ -5,7 +5,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU32, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -20,6 +20,17 @@ const NO_ANSWER_PENDING: u8 = 0;
 const AWAITING_HTTP10: u8 = 1;
 const AWAITING_HTTP11: u8 = 2;
 
+/// Whether a `100 Continue` probe may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// An HTTP/1.1 request was read whole and nothing of its answer was written.
+    Allowed,
+    /// Its body is still being read.
+    NotYet,
+    /// Its answer has started, or it is HTTP/1.0 (no 1xx allowed).
+    Never,
+}
+
 #[derive(Default)]
 pub struct ConnState {
     pub auth: ConnectionAuth,
@@ -27,6 +38,11 @@ pub struct ConnState {
     answering: AtomicU32,
     /// Whether the current HTTP/1 request's answer has not started yet, and its version.
     awaiting_head: AtomicU8,
+    /// The current request's body has not been read whole yet.
+    body_pending: AtomicBool,
+    /// The client ended its input while a request was pending.
+    eof: AtomicBool,
+    eof_notify: Notify,
     /// Status of a malformed head the HTTP library answered (0: none).
     rejected: AtomicU16,
     /// Woken when `answering` changes, for the HTTP/2 idle watcher.
@@ -43,6 +59,7 @@ impl ConnState {
             AWAITING_HTTP10
         };
         self.awaiting_head.store(awaiting, Relaxed);
+        self.body_pending.store(true, Relaxed);
         if notify {
             self.activity.notify_one();
         }
@@ -56,6 +73,29 @@ impl ConnState {
         self.answering.load(Relaxed) > 0
     }
 
+    /// The request's body has been read whole (or it had none).
+    pub fn body_read(&self) {
+        self.body_pending.store(false, Relaxed);
+    }
+
+    /// The client's end of input was held back (see `eof.rs`); wakes [`ConnState::client_eof`].
+    pub fn eof_held(&self) {
+        self.eof.store(true, Relaxed);
+        self.eof_notify.notify_waiters();
+    }
+
+    /// Resolves once the client has ended its input while a request is pending:
+    /// a request body still incomplete then will never be completed.
+    pub async fn client_eof(&self) {
+        loop {
+            let notified = self.eof_notify.notified();
+            if self.eof.load(Relaxed) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// The socket is being written to: an answer has started.
     pub fn response_writing(&self) {
         if self.awaiting_head.load(Relaxed) != NO_ANSWER_PENDING {
@@ -63,9 +103,13 @@ impl ConnState {
         }
     }
 
-    /// An HTTP/1.1 request is waiting and nothing of its answer was written.
-    pub fn awaiting_head_http11(&self) -> bool {
-        self.awaiting_head.load(Relaxed) == AWAITING_HTTP11
+    /// Whether the client may be sent a `100 Continue` probe now (see `eof.rs`).
+    pub fn probe(&self) -> Probe {
+        match self.awaiting_head.load(Relaxed) {
+            AWAITING_HTTP11 if self.body_pending.load(Relaxed) => Probe::NotYet,
+            AWAITING_HTTP11 => Probe::Allowed,
+            _ => Probe::Never,
+        }
     }
 
     pub fn set_rejected(&self, status: u16) {
@@ -171,10 +215,17 @@ mod tests {
     fn awaiting_head_clears_on_first_write() {
         let state = Arc::new(ConnState::default());
         let _answering = state.begin(true, false);
-        assert!(state.awaiting_head_http11());
+        assert_eq!(
+            state.probe(),
+            Probe::NotYet,
+            "no probe while the body is unread"
+        );
+        state.body_read();
+        assert_eq!(state.probe(), Probe::Allowed);
         state.response_writing();
-        assert!(!state.awaiting_head_http11());
+        assert_eq!(state.probe(), Probe::Never);
         let _second = state.begin(false, false);
-        assert!(!state.awaiting_head_http11(), "HTTP/1.0 gets no probe");
+        state.body_read();
+        assert_eq!(state.probe(), Probe::Never, "HTTP/1.0 gets no probe");
     }
 }

@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use tokio::time::Sleep;
 
+use super::conn_state::Probe;
+
 /// The interim answer used as a probe.
 pub const PROBE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -61,7 +63,7 @@ impl HeldEof {
 
     /// The next step when its timer fires; pending for good once there is none
     /// (the library reads again when the answer is out, and then sees the end).
-    pub fn poll(&mut self, cx: &mut Context<'_>, probe_allowed: bool) -> Poll<Step> {
+    pub fn poll(&mut self, cx: &mut Context<'_>, probe: Probe) -> Poll<Step> {
         let Some(timer) = self.timer.as_mut() else {
             return Poll::Pending;
         };
@@ -69,11 +71,16 @@ impl HeldEof {
             return Poll::Pending;
         }
         self.timer = None;
-        match (self.probed, probe_allowed) {
+        match (self.probed, probe) {
             (true, _) => Poll::Ready(Step::Check),
-            (false, true) => Poll::Ready(Step::SendProbe),
-            // An answer has started (its writes will fail if the client left) or HTTP/1.0.
-            (false, false) => Poll::Pending,
+            (false, Probe::Allowed) => Poll::Ready(Step::SendProbe),
+            // The request body is still being read: look again shortly.
+            (false, Probe::NotYet) => {
+                self.arm(cx, Some(PROBE_DELAY));
+                Poll::Pending
+            }
+            // An answer has started (its writes fail if the client left) or HTTP/1.0.
+            (false, Probe::Never) => Poll::Pending,
         }
     }
 
@@ -101,9 +108,14 @@ mod tests {
     use super::*;
 
     async fn step(eof: &mut HeldEof, allowed: bool) -> Option<Step> {
+        let probe = if allowed {
+            Probe::Allowed
+        } else {
+            Probe::Never
+        };
         let waited = tokio::time::timeout(
             Duration::from_secs(60),
-            std::future::poll_fn(|cx| eof.poll(cx, allowed)),
+            std::future::poll_fn(|cx| eof.poll(cx, probe)),
         );
         waited.await.ok()
     }

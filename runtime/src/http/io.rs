@@ -23,7 +23,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::conn_state::ConnState;
+use super::conn_state::{ConnState, Probe};
 use super::eof::HeldEof;
 use crate::error::GatewayError;
 use crate::request_id::RequestIds;
@@ -138,6 +138,7 @@ impl ConnIo {
             return Poll::Ready(Ok(()));
         }
         self.eof.hold();
+        self.state.eof_held();
         self.poll_held(cx)
     }
 
@@ -146,8 +147,11 @@ impl ConnIo {
             // The answer is out: now the library may see the end of input.
             return Poll::Ready(Ok(()));
         }
-        let probe_allowed = self.state.awaiting_head_http11() && self.pending.is_none();
-        match ready!(self.eof.poll(cx, probe_allowed)) {
+        let probe = match self.state.probe() {
+            Probe::Allowed if self.pending.is_some() => Probe::NotYet,
+            probe => probe,
+        };
+        match ready!(self.eof.poll(cx, probe)) {
             super::eof::Step::SendProbe => {
                 self.pending = Some((Bytes::from_static(super::eof::PROBE), 0));
                 // Written now if the socket takes it; errors surface on the next check.
@@ -155,18 +159,16 @@ impl ConnIo {
                 self.eof.probe_sent(cx);
                 Poll::Pending
             }
-            super::eof::Step::Check => {
-                let mut scratch = [0u8; 64];
-                let mut probe = ReadBuf::new(&mut scratch);
-                match Pin::new(&mut self.stream).poll_read(cx, &mut probe) {
-                    // The peer's kernel reset the connection: the client is gone.
-                    Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-                    _ => {
-                        self.eof.checked(cx);
-                        Poll::Pending
-                    }
+            super::eof::Step::Check => match self.stream.take_error() {
+                // The peer's kernel answered the probe with a reset (Linux
+                // reports it as EPIPE after a FIN): the client is gone.
+                Ok(Some(error)) => Poll::Ready(Err(error)),
+                Err(error) => Poll::Ready(Err(error)),
+                Ok(None) => {
+                    self.eof.checked(cx);
+                    Poll::Pending
                 }
-            }
+            },
         }
     }
 }

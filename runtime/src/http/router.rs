@@ -11,8 +11,9 @@ use std::time::Instant;
 use http::{HeaderValue, Method, Request, Response, Version};
 use hyper::body::Incoming;
 
-use crate::api::{chat, models, ops};
-use crate::auth::{self, Caller, ConnectionAuth};
+use super::conn_state::ConnState;
+use crate::api::{self, chat, models, ops};
+use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
 use crate::error::{ErrorSource, GatewayError, capped};
 use crate::gateway::Gateway;
@@ -23,9 +24,12 @@ use crate::table::ModelId;
 /// hyper service entry point: never fails; every error is an HTTP response.
 pub async fn handle(
     gateway: &'static Gateway,
-    connection: &ConnectionAuth,
+    connection: &ConnState,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    if http_body::Body::is_end_stream(request.body()) {
+        connection.body_read();
+    }
     let mut record = Record::start(gateway, &request);
     let result = match head_problem(gateway, &request) {
         Some(error) => Err(error),
@@ -149,7 +153,7 @@ fn head_problem(gateway: &Gateway, request: &Request<Incoming>) -> Option<Gatewa
 
 async fn dispatch(
     gateway: &'static Gateway,
-    connection: &ConnectionAuth,
+    connection: &ConnState,
     request: Request<Incoming>,
     record: &mut Record,
 ) -> Result<Response<ResponseBody>, GatewayError> {
@@ -164,8 +168,11 @@ async fn dispatch(
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
             record.caller = Some(authenticate(gateway, connection, request.headers())?);
+            let (parts, body) = request.into_parts();
+            let body = read_body(gateway, connection, &parts.headers, body).await?;
             let request_id = record.request_id.clone();
-            chat::chat_completions(gateway, request, &request_id, &mut record.model).await
+            let model = &mut record.model;
+            chat::chat_completions(gateway, &parts.headers, body, &request_id, model).await
         }
         "/v1/models" => {
             record.route = Route::Models;
@@ -202,12 +209,31 @@ async fn dispatch(
     }
 }
 
+/// Reads the request body whole. A client that ends its input first (the
+/// socket wrapper holds that end back while a request is pending, see
+/// `eof.rs`) will never complete it: that is an incomplete body, at once.
+async fn read_body(
+    gateway: &Gateway,
+    connection: &ConnState,
+    headers: &http::HeaderMap,
+    body: Incoming,
+) -> Result<bytes::Bytes, GatewayError> {
+    let body = tokio::select! {
+        biased;
+        body = api::read_body(&gateway.config.server, headers, body) => body?,
+        () = connection.client_eof() => return Err(GatewayError::BodyIncomplete),
+    };
+    connection.body_read();
+    Ok(body)
+}
+
 fn authenticate(
     gateway: &Gateway,
-    connection: &ConnectionAuth,
+    connection: &ConnState,
     headers: &http::HeaderMap,
 ) -> Result<Caller, GatewayError> {
     connection
+        .auth
         .authenticate(&gateway.config.auth, headers)
         .inspect_err(|_| gateway.metrics.record_auth_failure())
 }

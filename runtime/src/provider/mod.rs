@@ -8,3 +8,4 @@
 
 pub mod mock;
 pub mod openai;
+pub mod relay;

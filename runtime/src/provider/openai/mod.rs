@@ -1,11 +1,11 @@
 //! The OpenAI chat completions wire format: the request head the gateway
 //! routes on and the model splice (`request.rs`), the `usage` scanner
-//! (`usage.rs`), and the observed pass-through of its SSE stream (`stream.rs`).
+//! (`usage.rs`), and what the relay needs of its SSE stream (`stream.rs`).
 
 mod request;
 mod stream;
 mod usage;
 
 pub use request::{parse, rewrite_model};
-pub use stream::{ObservedStream, SseObserver, error_event};
+pub use stream::{SseObserver, error_event};
 pub use usage::{Usage, usage_in};

@@ -1,0 +1,233 @@
+//! The relay of an upstream SSE stream to the client, for every wire format:
+//! each upstream frame goes through the format's [`Wire`] the moment it
+//! arrives (passed on unchanged while observed, or translated into the
+//! client's protocol), never buffered. The relay owns what all formats
+//! share: the idle timeout between upstream frames (`timeout.stream_idle`),
+//! the drain deadline, the end-of-stream verdict, the token metrics and the
+//! one `stream.completed` / `stream.failed` log line. A stream that breaks,
+//! ends without its format's end marker, falls silent or outlives the drain
+//! deadline ends with the client protocol's explicit error event, never a
+//! silent clean end.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use hyper::body::Incoming;
+
+use crate::drain::DrainWatch;
+use crate::observe::metrics::{InFlight, Metrics};
+use crate::provider::openai::Usage;
+use crate::table::ModelId;
+
+/// One wire format's side of a relayed stream.
+pub trait Wire: Send + Unpin + 'static {
+    /// One upstream frame in; what to send the client now (`None`: nothing yet).
+    fn frame(&mut self, frame: Bytes) -> Option<Bytes>;
+    /// The upstream's end-of-stream marker has been seen.
+    fn done(&self) -> bool;
+    /// Token counts seen so far.
+    fn usage(&self) -> Option<Usage>;
+    /// The client protocol's explicit error event.
+    fn error_event(&mut self, code: &str, message: &str) -> Bytes;
+    /// What to send after a clean end (a translator's closing events).
+    fn finish(&mut self) -> Option<Bytes> {
+        None
+    }
+}
+
+/// An upstream SSE body relayed frame by frame through its [`Wire`].
+pub struct RelayStream<W: Wire> {
+    inner: Option<Incoming>,
+    wire: W,
+    metrics: &'static Metrics,
+    model: ModelId,
+    model_name: &'static str,
+    request_id: http::HeaderValue,
+    started: Instant,
+    bytes: u64,
+    /// Longest silence allowed between two upstream frames, and its timer.
+    idle: Duration,
+    idle_timer: Pin<Box<tokio::time::Sleep>>,
+    drain: DrainWatch,
+    _in_flight: InFlight<'static>,
+}
+
+impl<W: Wire> RelayStream<W> {
+    /// `model` is the public model (`model_name` its name, for the log).
+    pub fn new(
+        inner: Incoming,
+        wire: W,
+        metrics: &'static Metrics,
+        (model, model_name): (ModelId, &'static str),
+        request_id: http::HeaderValue,
+        idle: Duration,
+        drain: DrainWatch,
+    ) -> Self {
+        Self {
+            inner: Some(inner),
+            wire,
+            metrics,
+            model,
+            model_name,
+            request_id,
+            started: Instant::now(),
+            bytes: 0,
+            idle,
+            idle_timer: Box::pin(tokio::time::sleep(idle)),
+            drain,
+            _in_flight: metrics.stream_in_flight(),
+        }
+    }
+
+    fn finish(&mut self, end: StreamEnd) -> Option<Bytes> {
+        self.inner = None;
+        let usage = self.wire.usage().unwrap_or_default();
+        if self.wire.usage().is_some() {
+            self.metrics
+                .record_tokens(self.model, usage.prompt_tokens, usage.completion_tokens);
+        }
+        let request_id = self.request_id.to_str().unwrap_or_default();
+        let model = self.model_name;
+        let elapsed_ms = self.started.elapsed().as_secs_f64() * 1e3;
+        let bytes = self.bytes;
+        match end.failure() {
+            None => tracing::info!(
+                event = "stream.completed",
+                request_id,
+                model,
+                elapsed_ms,
+                bytes,
+                prompt_tokens = usage.prompt_tokens,
+                completion_tokens = usage.completion_tokens
+            ),
+            Some((reason, _)) => {
+                tracing::warn!(
+                    event = "stream.failed",
+                    request_id,
+                    model,
+                    elapsed_ms,
+                    bytes,
+                    reason
+                )
+            }
+        }
+        match end.failure() {
+            Some((code, Some(message))) => Some(self.wire.error_event(code, message)),
+            Some((_, None)) => None,
+            None => self.wire.finish(),
+        }
+    }
+}
+
+/// How an observed stream ended.
+#[derive(Debug, Clone, Copy)]
+enum StreamEnd {
+    /// Clean end after `data: [DONE]`.
+    Completed,
+    /// Clean end without `[DONE]`: the answer is incomplete.
+    Truncated,
+    /// The upstream connection broke mid-stream.
+    UpstreamError,
+    /// The upstream sent nothing for longer than `timeout.stream_idle`.
+    IdleTimeout,
+    /// The server's drain deadline passed with the stream still open.
+    DrainTimeout,
+    /// The client went away; nobody is left to tell.
+    ClientGone,
+}
+
+impl StreamEnd {
+    /// For a failure: its code, and the message of the final SSE error event (if one is sent).
+    fn failure(self) -> Option<(&'static str, Option<&'static str>)> {
+        match self {
+            Self::Completed => None,
+            Self::Truncated => Some((
+                "upstream_stream_truncated",
+                Some(
+                    "The upstream ended the stream without its end marker; the response is incomplete.",
+                ),
+            )),
+            Self::UpstreamError => Some((
+                "upstream_stream_error",
+                Some(
+                    "The upstream connection broke during the stream; the response is incomplete.",
+                ),
+            )),
+            Self::IdleTimeout => Some((
+                "upstream_stream_idle_timeout",
+                Some(
+                    "The upstream sent nothing for longer than its stream idle timeout; the response is incomplete.",
+                ),
+            )),
+            Self::DrainTimeout => Some((
+                "drain_timeout",
+                Some(
+                    "The gateway is shutting down and its drain timeout passed; the response is incomplete.",
+                ),
+            )),
+            Self::ClientGone => Some(("client_disconnected", None)),
+        }
+    }
+}
+
+impl<W: Wire> Body for RelayStream<W> {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        loop {
+            if this.drain.poll_expired(cx).is_ready() {
+                let tail = this.finish(StreamEnd::DrainTimeout);
+                return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
+            }
+            let Poll::Ready(next) = Pin::new(&mut *inner).poll_frame(cx) else {
+                ready!(this.idle_timer.as_mut().poll(cx));
+                let tail = this.finish(StreamEnd::IdleTimeout);
+                return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
+            };
+            let tail = match next {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => {
+                        this.bytes += data.len() as u64;
+                        let deadline = tokio::time::Instant::now() + this.idle;
+                        this.idle_timer.as_mut().reset(deadline);
+                        match this.wire.frame(data) {
+                            Some(out) => return Poll::Ready(Some(Ok(Frame::data(out)))),
+                            None => continue,
+                        }
+                    }
+                    Err(_trailers) => continue,
+                },
+                Some(Err(_)) => this.finish(StreamEnd::UpstreamError),
+                None if this.wire.done() => this.finish(StreamEnd::Completed),
+                None => this.finish(StreamEnd::Truncated),
+            };
+            return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_none()
+    }
+}
+
+impl<W: Wire> Drop for RelayStream<W> {
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            // The client went away mid-stream: record what was seen.
+            let _ = self.finish(StreamEnd::ClientGone);
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! An OpenAI chat conversation as Anthropic `system` blocks and `messages`.
+//!
+//! system/developer messages become `system` text blocks wherever they stand
+//! (Anthropic has no mid-conversation system turn); user parts become text,
+//! image (base64 from a `data:` URL, or url) and document (PDF) blocks;
+//! assistant messages become their `thinking_blocks` (byte for byte), text
+//! and `tool_use` blocks (arguments string -> input object); tool messages
+//! become `tool_result` blocks in a user turn. Consecutive turns of one role
+//! merge, so parallel tool results share one user turn. Empty text is left
+//! out (Anthropic refuses whitespace-only text blocks). Text travels as raw
+//! JSON string literals: never unescaped, never re-escaped.
+
+use std::borrow::Cow;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::TranslateError;
+use super::common::Notes;
+use super::json;
+
+#[derive(Deserialize)]
+pub struct ChatMessage<'a> {
+    #[serde(borrow)]
+    role: Cow<'a, str>,
+    #[serde(borrow, default)]
+    content: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<ToolCall<'a>>>,
+    #[serde(borrow, default)]
+    tool_call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    thinking_blocks: Option<Vec<&'a RawValue>>,
+    #[serde(default)]
+    name: Option<IgnoredAny>,
+    #[serde(default)]
+    reasoning_content: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    refusal: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ToolCall<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    function: FunctionCall<'a>,
+}
+
+#[derive(Deserialize)]
+struct FunctionCall<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    arguments: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Part<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    text: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    refusal: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    image_url: Option<ImageUrl<'a>>,
+    #[serde(borrow, default)]
+    file: Option<FilePart<'a>>,
+    #[serde(borrow, default)]
+    cache_control: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ImageUrl<'a> {
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+    #[serde(default)]
+    detail: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct FilePart<'a> {
+    #[serde(borrow, default)]
+    file_data: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Typed<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+}
+
+/// One Anthropic message.
+#[derive(Serialize)]
+pub struct Message<'a> {
+    role: &'static str,
+    content: Vec<Block<'a>>,
+}
+
+/// One Anthropic content block.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Block<'a> {
+    Text {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        text: &'a RawValue,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<&'a RawValue>,
+    },
+    Media {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        source: Source<'a>,
+    },
+    ToolUse {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        id: Cow<'a, str>,
+        name: Cow<'a, str>,
+        input: Box<RawValue>,
+    },
+    ToolResult {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        tool_use_id: Cow<'a, str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        content: Vec<Block<'a>>,
+    },
+    /// A thinking or redacted_thinking block, exactly as the client sent it.
+    Verbatim(&'a RawValue),
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Source<'a> {
+    Base64 {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        media_type: Cow<'a, str>,
+        data: Cow<'a, str>,
+    },
+    Url {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        url: Cow<'a, str>,
+    },
+}
+
+/// (system blocks, messages) for a chat conversation.
+pub fn convert<'a>(
+    messages: &'a [ChatMessage<'a>],
+    notes: &mut Notes,
+) -> Result<(Vec<Block<'a>>, Vec<Message<'a>>), TranslateError> {
+    let mut system = Vec::new();
+    let mut out: Vec<Message<'a>> = Vec::with_capacity(messages.len());
+    for message in messages {
+        if message.name.is_some() {
+            notes.drop("messages[].name");
+        }
+        let (role, blocks) = match message.role.as_ref() {
+            "system" | "developer" => {
+                system.extend(content(message.content, false, notes)?);
+                continue;
+            }
+            "user" => ("user", content(message.content, true, notes)?),
+            "assistant" => ("assistant", assistant(message, notes)?),
+            "tool" => ("user", vec![tool_result(message, notes)?]),
+            "function" => {
+                return Err(TranslateError::unsupported(
+                    "messages[].role=function",
+                    "function messages are deprecated: send tool messages",
+                ));
+            }
+            other => {
+                return Err(TranslateError::invalid(
+                    "messages",
+                    format!("unknown message role `{other}`"),
+                ));
+            }
+        };
+        if blocks.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last.role == role => last.content.extend(blocks),
+            _ => out.push(Message { role, content: blocks }),
+        }
+    }
+    if out.is_empty() {
+        return Err(TranslateError::invalid(
+            "messages",
+            "at least one user or assistant message with content is required",
+        ));
+    }
+    Ok((system, out))
+}
+
+/// Whether the last assistant turn calls a tool without a thinking block
+/// first: Anthropic refuses thinking for such a conversation.
+pub fn last_tool_turn_lacks_thinking(messages: &[Message<'_>]) -> bool {
+    let Some(last) = messages.iter().rev().find(|m| m.role == "assistant") else {
+        return false;
+    };
+    let calls_tool = last.content.iter().any(|b| matches!(b, Block::ToolUse { .. }));
+    calls_tool && !matches!(last.content.first(), Some(Block::Verbatim(_)))
+}
+
+/// Blocks of a `content` value (string, parts or null). `media`: whether
+/// images and files are allowed (not in system, not in tool results).
+fn content<'a>(
+    raw: Option<&'a RawValue>,
+    media: bool,
+    notes: &mut Notes,
+) -> Result<Vec<Block<'a>>, TranslateError> {
+    let Some(raw) = raw.filter(|raw| !json::is_null(raw)) else {
+        return Ok(Vec::new());
+    };
+    if json::is_string(raw) {
+        return Ok(text(raw, None).into_iter().collect());
+    }
+    let parts: Vec<Part<'a>> = json::field(raw, "messages[].content")?;
+    let mut blocks = Vec::with_capacity(parts.len());
+    for part in parts {
+        match (part.kind.as_ref(), media) {
+            ("text", _) => {
+                let text_raw = part.text.ok_or_else(|| {
+                    TranslateError::invalid("messages[].content", "a text part needs `text`")
+                })?;
+                blocks.extend(text(text_raw, part.cache_control));
+            }
+            ("refusal", _) => blocks.extend(part.refusal.and_then(|r| text(r, None))),
+            ("image_url", true) => blocks.push(image(part.image_url, notes)?),
+            ("file", true) => blocks.push(document(part.file)?),
+            ("input_audio", _) => {
+                return Err(TranslateError::unsupported(
+                    "messages[].content[].input_audio",
+                    "audio input is not supported for this model",
+                ));
+            }
+            (kind, _) => {
+                return Err(TranslateError::unsupported(
+                    "messages[].content",
+                    format!("content parts of type `{kind}` are not supported here"),
+                ));
+            }
+        }
+    }
+    Ok(blocks)
+}
+
+fn text<'a>(raw: &'a RawValue, cache_control: Option<&'a RawValue>) -> Option<Block<'a>> {
+    if !json::is_string(raw) || json::is_blank(raw) {
+        return None;
+    }
+    Some(Block::Text {
+        kind: "text",
+        text: raw,
+        cache_control,
+    })
+}
+
+fn image<'a>(image: Option<ImageUrl<'a>>, notes: &mut Notes) -> Result<Block<'a>, TranslateError> {
+    const PARAM: &str = "messages[].content[].image_url";
+    let image = image.ok_or_else(|| TranslateError::invalid(PARAM, "an image_url part needs `image_url`"))?;
+    if image.detail.is_some() {
+        notes.drop("messages[].content[].image_url.detail");
+    }
+    let url = image.url;
+    let source = if let Some((media, data)) = json::data_url(&url) {
+        let media_type = json::slice(&url, media);
+        if !json::is_image_media(&media_type) {
+            return Err(TranslateError::unsupported(
+                PARAM,
+                format!("images of type `{media_type}` are not supported (jpeg, png, gif, webp are)"),
+            ));
+        }
+        Source::Base64 { kind: "base64", data: json::slice(&url, data), media_type }
+    } else if url.starts_with("https://") || url.starts_with("http://") {
+        Source::Url { kind: "url", url }
+    } else {
+        return Err(TranslateError::unsupported(
+            PARAM,
+            "an image must be a base64 data: URL or an http(s) URL",
+        ));
+    };
+    Ok(Block::Media { kind: "image", source })
+}
+
+fn document<'a>(file: Option<FilePart<'a>>) -> Result<Block<'a>, TranslateError> {
+    const PARAM: &str = "messages[].content[].file";
+    let Some(data_url) = file.and_then(|f| f.file_data) else {
+        return Err(TranslateError::unsupported(PARAM, "only files sent as `file_data` are supported for this model"));
+    };
+    match json::data_url(&data_url) {
+        Some((media, data)) if data_url.get(media.clone()) == Some("application/pdf") => Ok(Block::Media {
+            kind: "document",
+            source: Source::Base64 {
+                kind: "base64",
+                media_type: json::slice(&data_url, media),
+                data: json::slice(&data_url, data),
+            },
+        }),
+        _ => Err(TranslateError::unsupported(PARAM, "only base64 PDF files are supported for this model")),
+    }
+}
+
+fn assistant<'a>(message: &'a ChatMessage<'a>, notes: &mut Notes) -> Result<Vec<Block<'a>>, TranslateError> {
+    let mut blocks = Vec::new();
+    for block in message.thinking_blocks.iter().flatten() {
+        let kind = json::field::<Typed<'_>>(block, "messages[].thinking_blocks")?.kind;
+        if kind != "thinking" && kind != "redacted_thinking" {
+            return Err(TranslateError::invalid(
+                "messages[].thinking_blocks",
+                format!("a thinking block of type `{kind}`"),
+            ));
+        }
+        blocks.push(Block::Verbatim(block));
+    }
+    if message.reasoning_content.is_some() {
+        notes.drop("messages[].reasoning_content");
+    }
+    blocks.extend(content(message.content, false, notes)?);
+    blocks.extend(message.refusal.and_then(|r| text(r, None)));
+    for call in message.tool_calls.iter().flatten() {
+        blocks.push(Block::ToolUse {
+            kind: "tool_use",
+            id: call.id.clone(),
+            name: call.function.name.clone(),
+            input: arguments(call.function.arguments.as_deref())?,
+        });
+    }
+    Ok(blocks)
+}
+
+/// A tool call's arguments string as the `input` object.
+fn arguments(arguments: Option<&str>) -> Result<Box<RawValue>, TranslateError> {
+    const PARAM: &str = "messages[].tool_calls[].function.arguments";
+    let text = arguments.map(str::trim).filter(|a| !a.is_empty()).unwrap_or("{}");
+    if !text.starts_with('{') {
+        return Err(TranslateError::invalid(PARAM, "tool call arguments must be a JSON object"));
+    }
+    serde_json::from_str::<Box<RawValue>>(text)
+        .map_err(|e| TranslateError::invalid(PARAM, format!("tool call arguments are not JSON: {e}")))
+}
+
+fn tool_result<'a>(message: &'a ChatMessage<'a>, notes: &mut Notes) -> Result<Block<'a>, TranslateError> {
+    let id = message.tool_call_id.clone().ok_or_else(|| {
+        TranslateError::invalid("messages[].tool_call_id", "a tool message needs `tool_call_id`")
+    })?;
+    Ok(Block::ToolResult {
+        kind: "tool_result",
+        tool_use_id: id,
+        content: content(message.content, false, notes)?,
+    })
+}

@@ -1,0 +1,408 @@
+//! OpenAI chat completions request -> Anthropic Messages request: the
+//! top-level fields, walked through [`policy::CHAT_REQUEST`] and turned into
+//! Anthropic's parameters. The conversation itself is converted in
+//! `chat_messages.rs`. Formats: platform.openai.com/docs/api-reference/chat/create,
+//! docs.anthropic.com/en/api/messages.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::chat_messages::{self, Block, Message, last_tool_turn_lacks_thinking};
+use super::common::Notes;
+use super::json::{self, is_null};
+use super::policy::{self, Policy};
+use super::{TranslateError, Translated};
+
+/// Translates an OpenAI chat request for an Anthropic upstream serving
+/// `upstream_model`; `default_max_tokens` applies when the client sets no
+/// limit (Anthropic requires one).
+pub fn chat_request_to_messages(
+    body: &[u8],
+    upstream_model: &str,
+    default_max_tokens: u32,
+) -> Result<Translated, TranslateError> {
+    let fields = json::object(body)?;
+    let mut input = Input::default();
+    let mut notes = Notes::default();
+    for (key, raw) in &fields.0 {
+        if is_null(raw) {
+            continue;
+        }
+        match policy::lookup(policy::CHAT_REQUEST, key) {
+            Some(rule) => match rule.policy {
+                Policy::Mapped => input.set(rule.field, raw)?,
+                Policy::Dropped => notes.drop(rule.field),
+                Policy::Rejected => {
+                    return Err(TranslateError::unsupported(
+                        rule.field,
+                        format!("`{}` is not supported for this model: {}", rule.field, rule.note),
+                    ));
+                }
+            },
+            None => notes.unknown.push(key.clone().into_owned()),
+        }
+    }
+    let messages = input
+        .messages
+        .ok_or_else(|| TranslateError::invalid("messages", "`messages` is required"))?;
+    let messages: Vec<chat_messages::ChatMessage<'_>> = json::field(messages, "messages")?;
+    let (system, messages) = chat_messages::convert(&messages, &mut notes)?;
+    let max_tokens = input.max_tokens(default_max_tokens)?;
+    let (tools, tool_choice) = input.tools(&mut notes)?;
+    let mut out = Output {
+        model: upstream_model,
+        max_tokens,
+        system,
+        stop_sequences: input.stop()?,
+        temperature: input.number("temperature", input.temperature)?,
+        top_p: input.number("top_p", input.top_p)?,
+        metadata: input.user()?.map(|user_id| Metadata { user_id }),
+        thinking: None,
+        stream: input.flag("stream", input.stream)?,
+        messages,
+        tools,
+        tool_choice,
+    };
+    input.check_single_answer()?;
+    if let Some(temperature) = out.temperature.as_mut()
+        && *temperature > 1.0
+    {
+        *temperature = 1.0;
+    }
+    if out.temperature.is_some() && out.top_p.take().is_some() {
+        notes.drop("top_p");
+    }
+    if let Some(effort) = input.reasoning_effort {
+        let effort: Cow<'_, str> = json::field(effort, "reasoning_effort")?;
+        out.thinking = thinking(&effort, &out, &mut notes)?;
+    }
+    if out.thinking.is_some() {
+        if out.temperature.take().is_some() {
+            notes.drop("temperature");
+        }
+        if out.top_p.is_some_and(|p| p < 0.95) {
+            out.top_p = None;
+            notes.drop("top_p");
+        }
+    }
+    let include_usage = match input.stream_options {
+        Some(raw) => json::field::<StreamOptions>(raw, "stream_options")?.include_usage,
+        None => false,
+    };
+    let body = serde_json::to_vec(&out).map_err(|e| TranslateError::invalid("messages", e.to_string()))?;
+    Ok(Translated {
+        body: Bytes::from(body),
+        dropped: notes.dropped,
+        unknown: notes.unknown,
+        stream: out.stream,
+        include_usage,
+    })
+}
+
+/// The mapped top-level fields, unparsed.
+#[derive(Default)]
+struct Input<'a> {
+    messages: Option<&'a RawValue>,
+    max_completion_tokens: Option<&'a RawValue>,
+    max_tokens: Option<&'a RawValue>,
+    stream: Option<&'a RawValue>,
+    stream_options: Option<&'a RawValue>,
+    temperature: Option<&'a RawValue>,
+    top_p: Option<&'a RawValue>,
+    stop: Option<&'a RawValue>,
+    tools: Option<&'a RawValue>,
+    tool_choice: Option<&'a RawValue>,
+    parallel_tool_calls: Option<&'a RawValue>,
+    user: Option<&'a RawValue>,
+    safety_identifier: Option<&'a RawValue>,
+    reasoning_effort: Option<&'a RawValue>,
+    n: Option<&'a RawValue>,
+    response_format: Option<&'a RawValue>,
+    logprobs: Option<&'a RawValue>,
+    modalities: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: bool,
+}
+
+#[derive(Deserialize)]
+struct Typed<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+}
+
+impl<'a> Input<'a> {
+    fn set(&mut self, field: &'static str, raw: &'a RawValue) -> Result<(), TranslateError> {
+        let slot = match field {
+            "model" => return Ok(()),
+            "messages" => &mut self.messages,
+            "max_completion_tokens" => &mut self.max_completion_tokens,
+            "max_tokens" => &mut self.max_tokens,
+            "stream" => &mut self.stream,
+            "stream_options" => &mut self.stream_options,
+            "temperature" => &mut self.temperature,
+            "top_p" => &mut self.top_p,
+            "stop" => &mut self.stop,
+            "tools" => &mut self.tools,
+            "tool_choice" => &mut self.tool_choice,
+            "parallel_tool_calls" => &mut self.parallel_tool_calls,
+            "user" => &mut self.user,
+            "safety_identifier" => &mut self.safety_identifier,
+            "reasoning_effort" => &mut self.reasoning_effort,
+            "n" => &mut self.n,
+            "response_format" => &mut self.response_format,
+            "logprobs" => &mut self.logprobs,
+            "modalities" => &mut self.modalities,
+            other => return Err(TranslateError::invalid(field, format!("`{other}` has no translation"))),
+        };
+        *slot = Some(raw);
+        Ok(())
+    }
+
+    fn max_tokens(&self, default: u32) -> Result<u64, TranslateError> {
+        if let Some(raw) = self.max_completion_tokens {
+            return json::field(raw, "max_completion_tokens");
+        }
+        match self.max_tokens {
+            Some(raw) => json::field(raw, "max_tokens"),
+            None => Ok(u64::from(default)),
+        }
+    }
+
+    fn number(&self, param: &'static str, raw: Option<&RawValue>) -> Result<Option<f64>, TranslateError> {
+        raw.map(|raw| json::field(raw, param)).transpose()
+    }
+
+    fn flag(&self, param: &'static str, raw: Option<&RawValue>) -> Result<bool, TranslateError> {
+        Ok(raw.map(|raw| json::field(raw, param)).transpose()?.unwrap_or(false))
+    }
+
+    fn stop(&self) -> Result<Option<Vec<Cow<'a, str>>>, TranslateError> {
+        let Some(raw) = self.stop else { return Ok(None) };
+        let stops: Vec<Cow<'a, str>> = if json::is_string(raw) {
+            vec![json::field(raw, "stop")?]
+        } else {
+            json::field(raw, "stop")?
+        };
+        Ok((!stops.is_empty()).then_some(stops))
+    }
+
+    fn user(&self) -> Result<Option<Cow<'a, str>>, TranslateError> {
+        match (self.user, self.safety_identifier) {
+            (Some(raw), _) => json::field(raw, "user").map(Some),
+            (None, Some(raw)) => json::field(raw, "safety_identifier").map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// `n`, `response_format`, `logprobs`, `modalities`: accepted only with
+    /// values that need nothing from the upstream.
+    fn check_single_answer(&self) -> Result<(), TranslateError> {
+        let refuse = |param: &'static str, why: &str| {
+            Err(TranslateError::unsupported(param, format!("`{param}` {why} is not supported for this model")))
+        };
+        if let Some(raw) = self.n
+            && json::field::<u64>(raw, "n")? > 1
+        {
+            return refuse("n", "greater than 1");
+        }
+        if let Some(raw) = self.response_format
+            && json::field::<Typed<'_>>(raw, "response_format")?.kind != "text"
+        {
+            return refuse("response_format", "other than `text`");
+        }
+        if let Some(raw) = self.logprobs
+            && json::field::<bool>(raw, "logprobs")?
+        {
+            return refuse("logprobs", "set to true");
+        }
+        if let Some(raw) = self.modalities
+            && json::field::<Vec<Cow<'_, str>>>(raw, "modalities")?.iter().any(|m| m != "text")
+        {
+            return refuse("modalities", "other than [\"text\"]");
+        }
+        Ok(())
+    }
+
+    fn tools(&self, notes: &mut Notes) -> Result<(Option<Vec<Tool<'a>>>, Option<ToolChoice<'a>>), TranslateError> {
+        let tools: Vec<ChatTool<'a>> = match self.tools {
+            Some(raw) => json::field(raw, "tools")?,
+            None => Vec::new(),
+        };
+        let mut out = Vec::with_capacity(tools.len());
+        for tool in tools {
+            if tool.kind != "function" {
+                return Err(TranslateError::unsupported("tools", format!("tools of type `{}` are not supported for this model", tool.kind)));
+            }
+            let Some(function) = tool.function else {
+                return Err(TranslateError::invalid("tools", "a function tool needs `function`"));
+            };
+            if function.strict.is_some() {
+                notes.drop("tools[].function.strict");
+            }
+            out.push(Tool {
+                name: function.name,
+                description: function.description,
+                input_schema: function.parameters.map_or_else(
+                    || Cow::Owned(empty_schema()),
+                    Cow::Borrowed,
+                ),
+            });
+        }
+        let parallel = match self.parallel_tool_calls {
+            Some(raw) => json::field::<bool>(raw, "parallel_tool_calls")?,
+            None => true,
+        };
+        if out.is_empty() {
+            if self.tool_choice.is_some() {
+                notes.drop("tool_choice");
+            }
+            return Ok((None, None));
+        }
+        let mut choice = match self.tool_choice {
+            Some(raw) => Some(tool_choice(raw)?),
+            None => None,
+        };
+        if !parallel && choice.as_ref().is_none_or(|c| c.kind != "none") {
+            let choice = choice.get_or_insert(ToolChoice { kind: "auto", name: None, disable_parallel_tool_use: false });
+            choice.disable_parallel_tool_use = true;
+        }
+        Ok((Some(out), choice))
+    }
+}
+
+fn empty_schema() -> Box<RawValue> {
+    RawValue::from_string(r#"{"type":"object","properties":{}}"#.to_owned()).unwrap_or_else(|_| Box::default())
+}
+
+fn tool_choice<'a>(raw: &'a RawValue) -> Result<ToolChoice<'a>, TranslateError> {
+    let named = |kind| Ok(ToolChoice { kind, name: None, disable_parallel_tool_use: false });
+    if json::is_string(raw) {
+        return match json::field::<Cow<'_, str>>(raw, "tool_choice")?.as_ref() {
+            "none" => named("none"),
+            "auto" => named("auto"),
+            "required" => named("any"),
+            other => Err(TranslateError::invalid("tool_choice", format!("unknown tool_choice `{other}`"))),
+        };
+    }
+    let choice: ChatToolChoice<'a> = json::field(raw, "tool_choice")?;
+    match (choice.kind.as_ref(), choice.function) {
+        ("function", Some(function)) => Ok(ToolChoice { kind: "tool", name: Some(function.name), disable_parallel_tool_use: false }),
+        (kind, _) => Err(TranslateError::unsupported("tool_choice", format!("tool_choice of type `{kind}` is not supported for this model"))),
+    }
+}
+
+/// The thinking budget for an effort, or `None` (with a note) when Anthropic
+/// would refuse thinking for this request.
+fn thinking(effort: &str, out: &Output<'_>, notes: &mut Notes) -> Result<Option<Thinking>, TranslateError> {
+    let budget: u64 = match effort {
+        "none" | "minimal" => return Ok(None),
+        "low" => 1024,
+        "medium" => 4096,
+        "high" => 16384,
+        "xhigh" => 32768,
+        other => return Err(TranslateError::invalid("reasoning_effort", format!("unknown reasoning_effort `{other}`"))),
+    };
+    let budget = budget.min(out.max_tokens / 2);
+    let forced = out.tool_choice.as_ref().is_some_and(|c| matches!(c.kind, "any" | "tool"));
+    if budget < 1024 || forced || last_tool_turn_lacks_thinking(&out.messages) {
+        notes.drop("reasoning_effort");
+        return Ok(None);
+    }
+    Ok(Some(Thinking { kind: "enabled", budget_tokens: budget }))
+}
+
+#[derive(Deserialize)]
+struct ChatTool<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    function: Option<ChatFunction<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ChatFunction<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    description: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    parameters: Option<&'a RawValue>,
+    #[serde(default)]
+    strict: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ChatToolChoice<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    function: Option<NamedFunction<'a>>,
+}
+
+#[derive(Deserialize)]
+struct NamedFunction<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    model: &'a str,
+    max_tokens: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    system: Vec<Block<'a>>,
+    messages: Vec<Message<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_sequences: Option<Vec<Cow<'a, str>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<Vec<Tool<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<ToolChoice<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<Thinking>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Metadata<'a>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a RawValue>,
+    input_schema: Cow<'a, RawValue>,
+}
+
+#[derive(Serialize)]
+struct ToolChoice<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    disable_parallel_tool_use: bool,
+}
+
+#[derive(Serialize)]
+struct Thinking {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    budget_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    user_id: Cow<'a, str>,
+}

@@ -142,16 +142,22 @@ pub async fn serve(
     }
 }
 
-/// One request on this connection: tracks its answer for the socket wrapper and the idle watcher.
-async fn answer(
+/// One request on this connection: tracks its answer for the socket wrapper
+/// and the idle watcher. The tracking starts when the library hands the
+/// request over, not when the returned future is first polled: the library
+/// may read the client's end of input in between, and must then see a
+/// request in progress.
+fn answer(
     gateway: &'static Gateway,
     state: Arc<ConnState>,
     request: Request<Incoming>,
     is_h2: bool,
-) -> Result<Response<Tracked>, Infallible> {
+) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> {
     let answering = state.begin(request.version() == Version::HTTP_11, is_h2);
-    let response = super::router::handle(gateway, &state, request).await?;
-    Ok(response.map(|body| Tracked::new(body, answering)))
+    async move {
+        let response = super::router::handle(gateway, &state, request).await?;
+        Ok(response.map(|body| Tracked::new(body, answering)))
+    }
 }
 
 /// Reads until the bytes either cannot be the HTTP/2 preface (HTTP/1) or are

@@ -124,7 +124,7 @@ impl Drop for Record {
 
 /// What is wrong with the request head before routing, if anything:
 /// RFC 9112 §3.2 requires a 400 for an HTTP/1.1 request without exactly one
-/// `Host`; an HTTP/2 head over `max_header_bytes` (the HTTP/1 library
+/// `Host`, or with an invalid one; an HTTP/2 head over `max_header_bytes` (the HTTP/1 library
 /// enforces the limit itself) is a 431.
 fn head_problem(gateway: &Gateway, request: &Request<Incoming>) -> Option<GatewayError> {
     let headers = request.headers();
@@ -132,7 +132,8 @@ fn head_problem(gateway: &Gateway, request: &Request<Incoming>) -> Option<Gatewa
         Version::HTTP_11 => {
             let mut hosts = headers.get_all(http::header::HOST).iter();
             match (hosts.next(), hosts.next()) {
-                (Some(_), None) => None,
+                (Some(host), None) if is_authority(host.as_bytes()) => None,
+                (Some(_), None) => Some(GatewayError::InvalidHost("an invalid Host value")),
                 (None, _) => Some(GatewayError::InvalidHost("no Host header")),
                 (Some(_), Some(_)) => Some(GatewayError::InvalidHost("more than one Host header")),
             }
@@ -209,6 +210,22 @@ async fn dispatch(
     }
 }
 
+/// A `Host` value: `uri-host [":" port]` (RFC 9110 §7.2), or empty.
+fn is_authority(host: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(host) else {
+        return false;
+    };
+    if text.is_empty() {
+        return true;
+    }
+    let Ok(authority) = text.parse::<http::uri::Authority>() else {
+        return false;
+    };
+    // A `:` after any IPv6 literal starts a port, which must be a number.
+    let has_port = text.rfind(':') > text.rfind(']');
+    !text.contains('@') && (!has_port || authority.port_u16().is_some())
+}
+
 /// Reads the request body whole. A client that ends its input first (the
 /// socket wrapper holds that end back while a request is pending, see
 /// `eof.rs`) will never complete it: that is an incomplete body, at once.
@@ -244,5 +261,20 @@ fn caller_name(caller: Option<Caller>) -> &'static str {
         Some(Caller::Anonymous) => "anonymous",
         Some(Caller::Admin) => "admin",
         Some(Caller::Key(name)) => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_authority;
+
+    #[test]
+    fn host_values() {
+        for good in ["gw", "127.0.0.1:8080", "[::1]:80", "api.example.com", ""] {
+            assert!(is_authority(good.as_bytes()), "{good}");
+        }
+        for bad in ["g w", "a/b", "user@host", "host:port", "a b:80", "x\ty"] {
+            assert!(!is_authority(bad.as_bytes()), "{bad}");
+        }
     }
 }

@@ -123,10 +123,11 @@ mod tests {
 
     #[test]
     fn counts_text_images_tools_and_skips_thinking() {
-        let body = br#"{"model":"m","system":"abcdefgh","messages":[
+        let body = r#"{"model":"m","system":"abcdefgh","messages":[
             {"role":"user","content":[{"type":"text","text":"abcd"},{"type":"image","source":{"type":"url","url":"u"}}]},
             {"role":"assistant","content":[{"type":"thinking","thinking":"long long long","signature":"s"},{"type":"text","text":"日本"}]}
-        ]}"#;
+        ]}"#
+        .as_bytes();
         // system 3 + 2; user 3 + 1 + 1600; assistant 3 + 0 + 2.
         assert_eq!(estimate_input_tokens(body).unwrap(), 5 + 1604 + 5);
         let with_tools = br#"{"messages":[],"tools":[{"name":"t","input_schema":{}}]}"#;

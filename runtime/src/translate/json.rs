@@ -84,9 +84,18 @@ pub fn is_blank(raw: &RawValue) -> bool {
 /// One JSON string literal holding the concatenation of string literals
 /// (their escaped forms concatenate into the escaped concatenation).
 pub fn concat(parts: &[&RawValue]) -> Result<Box<RawValue>, TranslateError> {
-    let mut text = String::with_capacity(parts.iter().map(|p| p.get().len()).sum::<usize>() + 2);
+    join(parts, "")
+}
+
+/// [`concat`] with `separator` (already escaped) between the parts.
+pub fn join(parts: &[&RawValue], separator: &str) -> Result<Box<RawValue>, TranslateError> {
+    let size = parts.iter().map(|p| p.get().len() + separator.len()).sum::<usize>();
+    let mut text = String::with_capacity(size + 2);
     text.push('"');
-    for part in parts {
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            text.push_str(separator);
+        }
         text.push_str(inner(part));
     }
     text.push('"');

@@ -52,6 +52,8 @@ mod common;
 mod errors;
 mod estimate;
 mod json;
+mod messages_chat;
+mod messages_tools;
 pub mod policy;
 mod request_chat_to_messages;
 mod request_messages_to_chat;

@@ -1,0 +1,1 @@
+//! Golden fixtures and properties for the translators (see `fixtures/`).

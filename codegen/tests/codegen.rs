@@ -1,5 +1,6 @@
 //! Integration tests of the config compiler: invalid fixtures -> rendered
-//! report snapshots, valid fixtures and shipped configs -> golden Rust files,
+//! report snapshots, warning fixtures -> rendered warnings, valid fixtures
+//! and shipped configs -> golden Rust files,
 //! schema freshness, source positions, and the code table in the docs.
 //!
 //! Regenerate: `GATEWAY_BLESS=1 cargo test -p gateway-codegen` (schemas and
@@ -26,3 +27,5 @@ mod parse;
 mod positions;
 #[path = "codegen/schema.rs"]
 mod schema;
+#[path = "codegen/warnings.rs"]
+mod warnings;

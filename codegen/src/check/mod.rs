@@ -1,6 +1,7 @@
 //! Semantic checks over what loaded, one file per concern (`upstreams`,
-//! `models`, `server`, `auth`, `agents`, `tools`); each concern's `check`
-//! runs its `check_x(part, diags)` functions and every finding accumulates.
+//! `urls`, `env`, `models`, `server`, `auth`, `agents`, `tools`); each
+//! concern's `check` runs its `check_x(part, diags)` functions and every
+//! finding (error or warning) accumulates.
 //!
 //! A file that failed to load is skipped, so a schema error in one file
 //! never hides value errors in another; a check that needs two files (an
@@ -10,10 +11,12 @@
 
 mod agents;
 mod auth;
+mod env;
 mod models;
 mod server;
 mod tools;
 mod upstreams;
+mod urls;
 
 use crate::diag::Diagnostics;
 use crate::spec::Loaded;
@@ -22,6 +25,8 @@ use crate::spec::Loaded;
 pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
     if let Some(file) = &loaded.upstreams {
         upstreams::check(file, diags);
+        urls::check(file, diags);
+        env::check(file, diags);
         models::check(file, diags);
     }
     if let Some(file) = &loaded.security {

@@ -1,5 +1,6 @@
 //! Checks for the `models` table of upstreams.yaml: it is not empty, every
-//! model names a defined upstream, names are well-formed, ids fit in 16 bits.
+//! model names a defined upstream, names are well-formed, ids fit in 16 bits;
+//! a warning for an upstream no model uses.
 //!
 //! Reports only; conversion happens in `lower/`.
 
@@ -15,6 +16,7 @@ pub fn check(file: &UpstreamsFile, diags: &mut Diagnostics) {
     check_present(file, diags);
     check_upstreams(file, diags);
     check_names(file, diags);
+    check_used(file, diags);
     check_count("models", file.models.len(), diags);
 }
 
@@ -75,6 +77,34 @@ fn check_names(file: &UpstreamsFile, diags: &mut Diagnostics) {
                     .help("give the name the upstream expects, or remove `model:` to send the public name"),
             );
         }
+    }
+}
+
+/// Warn about an upstream no model routes to (unless the table is empty or
+/// names an unknown upstream: those errors already say what is wrong).
+fn check_used(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    let unknown = file
+        .models
+        .values()
+        .any(|m| !file.upstreams.contains_key(&m.upstream));
+    if file.models.is_empty() || unknown {
+        return;
+    }
+    for (name, u) in &file.upstreams {
+        if file.models.values().any(|m| &m.upstream == name) {
+            continue;
+        }
+        let secret = match (&u.api_key.env, &u.api_key.file, u.optional) {
+            (Some(env), _, false) => format!("; `{env}` is still required at startup"),
+            (None, Some(path), false) => format!("; `{path}` is still required at startup"),
+            _ => String::new(),
+        };
+        diags.push(
+            Diagnostic::new(codes::UNUSED_UPSTREAM, F, format!("upstream `{name}` is not used by any model"))
+                .at_key(ptr(&["upstreams", name]))
+                .label(format!("no model has `upstream: {name}`{secret}"))
+                .help(format!("route a model to it, e.g. `models: {{ <name>: {{ upstream: {name} }} }}`, or remove it")),
+        );
     }
 }
 

@@ -8,6 +8,7 @@ use crate::diag::codes;
 use crate::diag::values;
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Security as F, ptr};
 use crate::parse;
+use crate::spec::server::defaults as d;
 use crate::spec::{DurationSpec, ServerSpec, SizeSpec};
 
 const LISTEN_HELP: &str = "write an IP and port, e.g. `127.0.0.1:8080`, `0.0.0.0:8080` or `[::1]:8080` (port 0 picks a free port)";
@@ -62,7 +63,14 @@ fn check_sizes(s: &ServerSpec, diags: &mut Diagnostics) {
         let Some(size) = size else { continue };
         let at = ptr(&["server", key]);
         match size.value() {
-            Err(err) => diags.push(values::malformed(F, at, &parse::SIZE, size.raw(), err)),
+            Err(err) => diags.push(values::malformed(
+                F,
+                at,
+                &parse::SIZE,
+                size.raw(),
+                err,
+                Some(example),
+            )),
             Ok(&n) if n == 0 || n > max => diags.push(
                 Diagnostic::new(
                     codes::SIZE_RANGE,
@@ -82,21 +90,58 @@ fn check_sizes(s: &ServerSpec, diags: &mut Diagnostics) {
 
 /// The server durations parse; those that bound a live connection are not zero.
 fn check_durations(s: &ServerSpec, diags: &mut Diagnostics) {
-    let durations: [(&str, &Option<DurationSpec>, bool); 8] = [
-        ("header_read_timeout", &s.header_read_timeout, false),
-        ("body_read_timeout", &s.body_read_timeout, false),
-        ("shutdown_delay", &s.shutdown_delay, false),
-        ("drain_timeout", &s.drain_timeout, false),
-        ("first_byte_timeout", &s.first_byte_timeout, true),
-        ("idle_timeout", &s.idle_timeout, true),
-        ("h2_keepalive_interval", &s.h2_keepalive_interval, true),
-        ("h2_keepalive_timeout", &s.h2_keepalive_timeout, true),
+    let durations: [(&str, &Option<DurationSpec>, &str, bool); 8] = [
+        (
+            "header_read_timeout",
+            &s.header_read_timeout,
+            d::HEADER_READ_TIMEOUT,
+            false,
+        ),
+        (
+            "body_read_timeout",
+            &s.body_read_timeout,
+            d::BODY_READ_TIMEOUT,
+            false,
+        ),
+        (
+            "shutdown_delay",
+            &s.shutdown_delay,
+            d::SHUTDOWN_DELAY,
+            false,
+        ),
+        ("drain_timeout", &s.drain_timeout, d::DRAIN_TIMEOUT, false),
+        (
+            "first_byte_timeout",
+            &s.first_byte_timeout,
+            d::FIRST_BYTE_TIMEOUT,
+            true,
+        ),
+        ("idle_timeout", &s.idle_timeout, d::IDLE_TIMEOUT, true),
+        (
+            "h2_keepalive_interval",
+            &s.h2_keepalive_interval,
+            d::H2_KEEPALIVE_INTERVAL,
+            true,
+        ),
+        (
+            "h2_keepalive_timeout",
+            &s.h2_keepalive_timeout,
+            d::H2_KEEPALIVE_TIMEOUT,
+            true,
+        ),
     ];
-    for (key, value, positive) in durations {
+    for (key, value, default, positive) in durations {
         let Some(value) = value else { continue };
         let at = ptr(&["server", key]);
         match value.value() {
-            Err(err) => diags.push(values::malformed(F, at, &parse::DURATION, value.raw(), err)),
+            Err(err) => diags.push(values::malformed(
+                F,
+                at,
+                &parse::DURATION,
+                value.raw(),
+                err,
+                Some(default),
+            )),
             Ok(0) if positive => diags.push(
                 Diagnostic::new(codes::BAD_TIMEOUT, F, format!("`{key}` is zero"))
                     .at(at)

@@ -1,6 +1,7 @@
-//! Checks for the upstream entries of upstreams.yaml: which keys belong to
-//! which kind, base URLs, API versions, environment variable names, secret
-//! references, timeouts and mock values.
+//! Checks for the upstream entries of upstreams.yaml: names, which keys
+//! belong to which kind, API versions, timeouts, mock values, and the
+//! warnings about upstreams nothing uses or `optional` with nothing to miss.
+//! Base URLs are `urls.rs`, variable names and secret references `env.rs`.
 //!
 //! Reports only; conversion happens in `lower/`.
 
@@ -11,19 +12,52 @@ use crate::diag::values;
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Upstreams as F};
 use crate::parse;
 use crate::spec::UpstreamKindSpec::{Anthropic, Mock, OpenAi};
-use crate::spec::upstreams::defaults::{ANTHROPIC_VERSION, CONNECT, STREAM_IDLE, TOTAL};
+use crate::spec::upstreams::defaults::{
+    ANTHROPIC_VERSION, CONNECT, MOCK_CHUNK_GAP, MOCK_LATENCY, STREAM_IDLE, TOTAL,
+};
 use crate::spec::{DurationSpec, MockSpec, UpstreamKindSpec, UpstreamSpec, UpstreamsFile};
 
 /// Every check of the `upstreams` table.
 pub fn check(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    check_names(file, diags);
     check_kind_settings(file, diags);
     check_api_versions(file, diags);
-    check_base_urls(file, diags);
-    check_env_names(file, diags);
-    check_secret_refs(file, diags);
     check_timeouts(file, diags);
     check_mock_values(file, diags);
+    check_optional(file, diags);
     check_count("upstreams", file.upstreams.len(), diags);
+}
+
+/// Upstream names are well-formed (they name metrics series and log fields).
+fn check_names(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for name in file.upstreams.keys() {
+        if let Err(why) = parse::name(name) {
+            diags.push(
+                Diagnostic::new(codes::BAD_UPSTREAM_NAME, F, format!("upstream name {why}"))
+                    .at_key(ptr(&["upstreams", name]))
+                    .label("invalid upstream name")
+                    .help("use a non-empty name of at most 256 bytes without spaces, e.g. `openai-eu`"),
+            );
+        }
+    }
+}
+
+/// Warn when `optional: true` has no secret whose absence it could tolerate.
+fn check_optional(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (name, u) in &file.upstreams {
+        if u.optional && u.api_key.env.is_none() && u.api_key.file.is_none() {
+            diags.push(
+                Diagnostic::new(
+                    codes::OPTIONAL_WITHOUT_SECRET,
+                    F,
+                    format!("`optional: true` on upstream `{name}` has no effect"),
+                )
+                .at(ptr(&["upstreams", name, "optional"]))
+                .label("this upstream names no secret that could be missing")
+                .help("add the `api_key` it needs (e.g. `api_key: { env: NAME }`), or remove `optional`"),
+            );
+        }
+    }
 }
 
 /// A key that only some upstream kinds use, and the code for finding it on another.
@@ -138,92 +172,6 @@ fn check_api_versions(file: &UpstreamsFile, diags: &mut Diagnostics) {
     }
 }
 
-/// `base_url` is an http(s) URL with a host and nothing secret or extra.
-fn check_base_urls(file: &UpstreamsFile, diags: &mut Diagnostics) {
-    for (name, u) in &file.upstreams {
-        let Some(why) = u.base_url.as_ref().and_then(|url| url.error()) else {
-            continue;
-        };
-        diags.push(
-            Diagnostic::new(codes::BAD_URL, F, format!("invalid `base_url`: {why}"))
-                .at(ptr(&["upstreams", name, "base_url"]))
-                .label("not a valid base URL")
-                .help("write `http(s)://host[:port]/path`, e.g. `https://api.openai.com/v1`; credentials go in `api_key`"),
-        );
-    }
-}
-
-/// Environment variable names match `[A-Z_][A-Z0-9_]*`.
-fn check_env_names(file: &UpstreamsFile, diags: &mut Diagnostics) {
-    for (name, u) in &file.upstreams {
-        let vars = [
-            (vec!["api_key", "env"], &u.api_key.env),
-            (vec!["base_url_env"], &u.base_url_env),
-        ];
-        for (path, var) in vars {
-            let Some(var) = var.as_deref().filter(|v| !parse::is_env_name(v)) else {
-                continue;
-            };
-            let mut segs = vec!["upstreams", name.as_str()];
-            segs.extend(path);
-            diags.push(
-                Diagnostic::new(
-                    codes::BAD_ENV_NAME,
-                    F,
-                    format!("invalid environment variable name `{var}`"),
-                )
-                .at(ptr(&segs))
-                .label("must match `[A-Z_][A-Z0-9_]*`")
-                .help(format!(
-                    "use an upper-case name such as `{}`",
-                    suggest_env(var)
-                )),
-            );
-        }
-    }
-}
-
-fn suggest_env(var: &str) -> String {
-    let s: String = var
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.starts_with(|c: char| c.is_ascii_digit()) || s.is_empty() {
-        format!("_{s}")
-    } else {
-        s
-    }
-}
-
-/// `api_key` does not set both `env` and `file` (the schema's `maxProperties` also
-/// catches this; `minProperties` catches neither); secret files are absolute.
-fn check_secret_refs(file: &UpstreamsFile, diags: &mut Diagnostics) {
-    for (name, u) in &file.upstreams {
-        let at = ptr(&["upstreams", name, "api_key"]);
-        match (&u.api_key.env, &u.api_key.file) {
-            (Some(_), Some(_)) => diags.push(
-                Diagnostic::new(codes::SECRET_REF_SHAPE, F, "`api_key` sets both `env` and `file`")
-                    .at_key(at)
-                    .label("ambiguous secret source")
-                    .help("keep exactly one of `env:` or `file:`"),
-            ),
-            (None, Some(file)) if !file.starts_with('/') => diags.push(
-                Diagnostic::new(codes::RELATIVE_SECRET_FILE, F, format!("secret file path `{file}` is not absolute"))
-                    .at(ptr(&["upstreams", name, "api_key", "file"]))
-                    .label("relative path")
-                    .help("use an absolute path such as `/run/secrets/openai` (the working directory is not fixed at run time)"),
-            ),
-            _ => {}
-        }
-    }
-}
-
 /// Timeouts parse, are non-zero, and connect <= total.
 fn check_timeouts(file: &UpstreamsFile, diags: &mut Diagnostics) {
     for (name, u) in &file.upstreams {
@@ -264,7 +212,8 @@ fn timeout(
     let at = ptr(&["upstreams", name, "timeout", key]);
     match value.value() {
         Err(err) => {
-            diags.push(values::malformed(F, at, &parse::DURATION, value.raw(), err));
+            let fix = values::malformed(F, at, &parse::DURATION, value.raw(), err, Some(default));
+            diags.push(fix);
             None
         }
         Ok(0) => {
@@ -283,15 +232,16 @@ fn timeout(
 /// Mock durations parse and `chunks` is in 1..=10000.
 fn check_mock_values(file: &UpstreamsFile, diags: &mut Diagnostics) {
     for (name, u) in &file.upstreams {
-        for (key, value) in [
-            ("latency", &u.mock.latency),
-            ("chunk_gap", &u.mock.chunk_gap),
+        for (key, value, default) in [
+            ("latency", &u.mock.latency, MOCK_LATENCY),
+            ("chunk_gap", &u.mock.chunk_gap, MOCK_CHUNK_GAP),
         ] {
             let Some((value, err)) = value.as_ref().and_then(|v| Some((v, v.error()?))) else {
                 continue;
             };
             let at = ptr(&["upstreams", name, "mock", key]);
-            diags.push(values::malformed(F, at, &parse::DURATION, value.raw(), err));
+            let fix = values::malformed(F, at, &parse::DURATION, value.raw(), err, Some(default));
+            diags.push(fix);
         }
         if let Some(chunks) = u.mock.chunks.filter(|c| !(1..=10_000).contains(c)) {
             diags.push(

@@ -47,6 +47,7 @@ codes! {
     UNSUPPORTED_YAML = "GW0004", Error, "unsupported-yaml", "A YAML feature the config format does not use (non-string key, unresolved tag or alias, non-finite number).";
     UNREADABLE_FILE = "GW0005", Error, "unreadable-file", "A config file or directory could not be read.";
     BAD_ENVIRONMENT = "GW0006", Error, "bad-environment", "`GATEWAY_ENV` is not a valid environment name or names no directory under `config/`, or `GATEWAY_GIT_REVISION` is not a revision.";
+    TAB = "GW0007", Error, "tab-indentation", "A tab is used where YAML needs spaces (indentation, or after `:`).";
     UNKNOWN_KEY = "GW0010", Error, "unknown-key", "A mapping holds a key the schema does not define.";
     MISSING_KEY = "GW0011", Error, "missing-key", "A required key is absent.";
     WRONG_TYPE = "GW0012", Error, "wrong-type", "A value has the wrong YAML type (e.g. a mapping where a string is expected).";
@@ -63,6 +64,7 @@ codes! {
     BAD_MODEL_NAME = "GW0106", Error, "bad-model-name", "A public or upstream model name is empty, too long, or holds whitespace or control characters.";
     MOCK_CHUNKS = "GW0107", Error, "mock-chunks-range", "`mock.chunks` is outside 1..=10000.";
     TOO_MANY = "GW0108", Error, "too-many-entries", "More upstreams or models than a 16-bit id can address.";
+    BAD_UPSTREAM_NAME = "GW0109", Error, "bad-upstream-name", "An upstream name is empty, too long, or holds whitespace or control characters.";
     ANTHROPIC_ONLY_SETTING = "GW0110", Error, "anthropic-only-setting", "`anthropic_version` is set on an upstream whose kind is not `anthropic`.";
     INLINE_SECRET = "GW0201", Error, "inline-secret", "A secret is written inline where a secret reference (`env` or `file`) is expected.";
     SECRET_LOOKING_VALUE = "GW0202", Error, "secret-looking-value", "A value looks like a credential; config must name where secrets live, never hold them.";
@@ -84,6 +86,11 @@ codes! {
     BAD_KEY_NAME = "GW0405", Error, "bad-key-name", "An API key name is empty or holds whitespace or control characters.";
     AGENT_UNKNOWN_MODEL = "GW0501", Error, "agent-unknown-model", "An agent names a model that is not a public model in upstreams.yaml.";
     BAD_TOOL_NAME = "GW0502", Error, "bad-tool-name", "A tool name is empty, too long, or holds whitespace or control characters.";
+    BASE_URL_ENDPOINT = "GW0601", Warning, "base-url-endpoint-path", "A `base_url` ends in an endpoint path (`/chat/completions`, `/messages`, ...) that the gateway appends itself.";
+    BASE_URL_REPEATED_VERSION = "GW0602", Warning, "base-url-repeated-version", "A `base_url` repeats its version segment (`/v1/v1`).";
+    BASE_URL_MISSING_VERSION = "GW0603", Warning, "base-url-missing-version", "A `base_url` on `api.openai.com` or `api.anthropic.com` lacks the `/v1` segment its API lives under.";
+    UNUSED_UPSTREAM = "GW0604", Warning, "unused-upstream", "No model routes to the upstream, so it serves nothing (a secret it names is still required at startup).";
+    OPTIONAL_WITHOUT_SECRET = "GW0605", Warning, "optional-without-secret", "`optional: true` on an upstream with no `api_key`, so there is no secret whose absence it could tolerate.";
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The load phase, one file at a time: text -> YAML value with a span index
 //! (`yaml.rs`) -> checked against the file's JSON Schema, credential-looking
-//! values rejected (`schema.rs`, `secrets.rs`) -> deserialized into the spec
+//! values rejected (`schema.rs`, `secrets.rs`; `shape.rs` words the fix for
+//! a list written as a mapping and vice versa) -> deserialized into the spec
 //! types. Also reads the files from disk (`fs.rs`).
 //!
 //! Each file loads on its own: one file's YAML or schema errors leave that
@@ -9,7 +10,9 @@
 
 pub mod fs;
 pub mod schema;
+mod schema_errors;
 pub mod secrets;
+mod shape;
 pub mod yaml;
 
 use serde::de::DeserializeOwned;

@@ -115,6 +115,9 @@ fn scan_error(file: FileKind, text: &str, chars: &CharMap, err: &ScanError) -> D
             .label("this key is already defined above")
             .help("remove one of the two entries, or rename it");
     }
+    if let Some(tab) = tab_near(text, start) {
+        return tab_error(file, text, tab);
+    }
     let end = text
         .get(start..)
         .and_then(|r| r.chars().next())
@@ -123,6 +126,62 @@ fn scan_error(file: FileKind, text: &str, chars: &CharMap, err: &ScanError) -> D
         .at_bytes(Span { start, end })
         .label("YAML parser stopped here")
         .help("check indentation, `:` after keys, and quote values that contain `: ` or start with a special character")
+}
+
+/// A tab the parser stopped at: in the indentation of its line, or right at
+/// (or just before) where it stopped. `(byte offset, in indentation)`.
+fn tab_near(text: &str, stop: usize) -> Option<(usize, bool)> {
+    let line_start = text.get(..stop)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.split('\n').next()?;
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    if let Some(i) = line.get(..indent)?.find('\t') {
+        return Some((line_start + i, true));
+    }
+    let before = stop.checked_sub(1).filter(|b| *b >= line_start);
+    [Some(stop), before]
+        .into_iter()
+        .flatten()
+        .find(|b| text.as_bytes().get(*b) == Some(&b'\t'))
+        .map(|b| (b, false))
+}
+
+/// GW0007 at the tab, naming the other lines indented with tabs.
+fn tab_error(file: FileKind, text: &str, (at, indent): (usize, bool)) -> Diagnostic {
+    let this_line = text.get(..at).map_or(0, |t| t.matches('\n').count()) + 1;
+    let others: Vec<String> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| {
+            i + 1 != this_line
+                && l.chars()
+                    .take_while(|c| c.is_whitespace())
+                    .any(|c| c == '\t')
+        })
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
+    let also = match others.len() {
+        0 => String::new(),
+        1 => format!("; line {} also starts with a tab", others[0]),
+        _ => format!("; lines {} also start with a tab", others.join(", ")),
+    };
+    let (message, help) = if indent {
+        (
+            "tab in indentation",
+            format!("use spaces to indent: YAML does not allow tabs there{also}"),
+        )
+    } else {
+        (
+            "tab where YAML expects a space",
+            format!("use a space instead of the tab{also}"),
+        )
+    };
+    Diagnostic::new(codes::TAB, file, message)
+        .at_bytes(Span {
+            start: at,
+            end: at + 1,
+        })
+        .label("tab")
+        .help(help)
 }
 
 struct Converter<'a> {

@@ -39,27 +39,39 @@ pub mod defaults {
 #[serde(deny_unknown_fields)]
 pub struct ServerSpec {
     /// Default listen address `ip:port` (default `127.0.0.1:8080`; port 0 picks a free port).
+    #[schemars(extend("default" = defaults::LISTEN))]
     pub listen: Option<String>,
     /// Largest request body, e.g. `4MiB`, `64KiB`, `10MB` (default `4MiB`, at most `1GiB`).
+    #[schemars(extend("default" = defaults::MAX_REQUEST_BODY))]
     pub max_request_body: Option<SizeSpec>,
     /// How long to wait for a request head (default `10s`).
+    #[schemars(extend("default" = defaults::HEADER_READ_TIMEOUT))]
     pub header_read_timeout: Option<DurationSpec>,
     /// How long to wait for a whole request body (default `30s`).
+    #[schemars(extend("default" = defaults::BODY_READ_TIMEOUT))]
     pub body_read_timeout: Option<DurationSpec>,
     /// After SIGTERM, how long `/ready` reports 503 before draining (default `0s`).
+    #[schemars(extend("default" = defaults::SHUTDOWN_DELAY))]
     pub shutdown_delay: Option<DurationSpec>,
     /// Bound on in-flight requests finishing during shutdown (default `30s`).
+    #[schemars(extend("default" = defaults::DRAIN_TIMEOUT))]
     pub drain_timeout: Option<DurationSpec>,
     /// Most client connections open at once; one more is closed as soon as it is accepted (default 10000; lowered at startup to fit the open-file limit).
+    #[schemars(extend("default" = defaults::MAX_CONNECTIONS))]
     pub max_connections: Option<u32>,
     /// From accepting a connection to its first request byte (and the end of the HTTP/2 preface); a silent connection is closed (default `10s`).
+    #[schemars(extend("default" = defaults::FIRST_BYTE_TIMEOUT))]
     pub first_byte_timeout: Option<DurationSpec>,
     /// An HTTP/2 connection with no request in progress for this long gets `GOAWAY` and is closed (default `60s`; idle HTTP/1 connections follow `header_read_timeout`).
+    #[schemars(extend("default" = defaults::IDLE_TIMEOUT))]
     pub idle_timeout: Option<DurationSpec>,
     /// HTTP/2 keep-alive: send a `PING` after this much silence from the client (default `20s`).
+    #[schemars(extend("default" = defaults::H2_KEEPALIVE_INTERVAL))]
     pub h2_keepalive_interval: Option<DurationSpec>,
     /// HTTP/2 keep-alive: close the connection when a `PING` is not answered within this (default `10s`).
+    #[schemars(extend("default" = defaults::H2_KEEPALIVE_TIMEOUT))]
     pub h2_keepalive_timeout: Option<DurationSpec>,
     /// Largest request head (request line and headers), e.g. `64KiB`, `16KiB`; a larger head gets 431 (default `64KiB`, at most `1MiB`).
+    #[schemars(extend("default" = defaults::MAX_HEADER_BYTES))]
     pub max_header_bytes: Option<SizeSpec>,
 }

@@ -46,13 +46,14 @@ pub struct UpstreamSpec {
     /// Where the upstream API key comes from: `{ env: NAME }` or `{ file: /abs/path }`, never the key itself. Sent as `Authorization: Bearer` (`openai`) or `x-api-key` (`anthropic`).
     #[serde(default)]
     pub api_key: SecretSpec,
-    /// When true, a missing secret disables this upstream at startup instead of refusing to start.
+    /// When true, a missing secret disables this upstream at startup instead of refusing to start (default false).
     #[serde(default)]
     pub optional: bool,
     /// Connect, total and stream-idle timeouts (defaults: connect 5s, total 300s, stream_idle 60s).
     #[serde(default)]
     pub timeout: TimeoutSpec,
     /// The `anthropic-version` header sent to an `anthropic` upstream, a date such as `2023-06-01` (default `2023-06-01`; `anthropic` only).
+    #[schemars(extend("default" = defaults::ANTHROPIC_VERSION))]
     pub anthropic_version: Option<ApiVersionSpec>,
     /// Behaviour of a `mock` upstream (`mock` only).
     #[serde(default)]
@@ -89,10 +90,13 @@ pub struct SecretSpec {
 #[serde(deny_unknown_fields)]
 pub struct TimeoutSpec {
     /// TCP (+TLS) connect timeout (default `5s`).
+    #[schemars(extend("default" = defaults::CONNECT))]
     pub connect: Option<DurationSpec>,
     /// Whole-exchange timeout; time to the response head for a stream (default `300s`).
+    #[schemars(extend("default" = defaults::TOTAL))]
     pub total: Option<DurationSpec>,
     /// Longest gap allowed between two chunks of a streamed answer; when it passes, the stream ends with an error event (default `60s`).
+    #[schemars(extend("default" = defaults::STREAM_IDLE))]
     pub stream_idle: Option<DurationSpec>,
 }
 
@@ -101,13 +105,18 @@ pub struct TimeoutSpec {
 #[serde(deny_unknown_fields)]
 pub struct MockSpec {
     /// Delay before the response head (default `0ms`).
+    #[schemars(extend("default" = defaults::MOCK_LATENCY))]
     pub latency: Option<DurationSpec>,
     /// Number of streamed content deltas, 1..=10000 (default 8).
+    #[schemars(extend("default" = defaults::MOCK_CHUNKS))]
     pub chunks: Option<u32>,
     /// Gap between streamed chunks (default `0ms`).
+    #[schemars(extend("default" = defaults::MOCK_CHUNK_GAP))]
     pub chunk_gap: Option<DurationSpec>,
     /// Whether responses carry `usage` (default true).
+    #[schemars(extend("default" = defaults::MOCK_USAGE))]
     pub usage: Option<bool>,
-    /// The assistant reply text.
+    /// The assistant reply text (default: one fixed sentence saying it comes from the mock).
+    #[schemars(extend("default" = defaults::MOCK_REPLY))]
     pub reply: Option<String>,
 }

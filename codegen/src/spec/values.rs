@@ -21,9 +21,15 @@ pub trait Parser {
     type Value: Clone + Debug + PartialEq;
     /// Why a string is not such a value.
     type Error: Clone + Debug + PartialEq;
+    /// What the schema calls this kind of value (`x-gateway-value`), so a
+    /// schema error can name the fix (a bare number gets a unit).
+    const SCHEMA_VALUE: Option<&'static str> = None;
     /// Parse a string as written in YAML.
     fn parse(s: &str) -> Result<Self::Value, Self::Error>;
 }
+
+/// The schema annotation marking a duration or size string.
+pub const SCHEMA_VALUE_KEY: &str = "x-gateway-value";
 
 /// A string value as written, with the result of parsing it.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,7 +78,10 @@ impl<P: Parser> JsonSchema for Parsed<P> {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string" })
+        match P::SCHEMA_VALUE {
+            Some(value) => json_schema!({ "type": "string", SCHEMA_VALUE_KEY: value }),
+            None => json_schema!({ "type": "string" }),
+        }
     }
 }
 
@@ -82,6 +91,7 @@ pub struct Millis;
 impl Parser for Millis {
     type Value = u64;
     type Error = QuantityError;
+    const SCHEMA_VALUE: Option<&'static str> = Some("duration");
     fn parse(s: &str) -> Result<u64, QuantityError> {
         parse::duration_ms(s)
     }
@@ -93,6 +103,7 @@ pub struct Bytes;
 impl Parser for Bytes {
     type Value = u64;
     type Error = QuantityError;
+    const SCHEMA_VALUE: Option<&'static str> = Some("size");
     fn parse(s: &str) -> Result<u64, QuantityError> {
         parse::size_bytes(s)
     }

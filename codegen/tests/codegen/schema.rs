@@ -60,3 +60,38 @@ fn schemas_describe_every_property() {
         walk(&v, schema::short_name(kind));
     }
 }
+
+#[test]
+fn schema_defaults_match_the_documented_ones() {
+    fn walk(v: &serde_json::Value, path: &str, seen: &mut usize) {
+        if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
+            for (k, p) in props {
+                let Some(default) = p.get("default") else {
+                    continue;
+                };
+                let desc = p["description"].as_str().unwrap_or("");
+                let text = match default {
+                    serde_json::Value::String(s) if s.len() > 40 => continue,
+                    serde_json::Value::String(s) => format!("`{s}`"),
+                    other => other.to_string(),
+                };
+                assert!(
+                    desc.contains(&text),
+                    "{path}.{k}: description does not say the default {text}: {desc}"
+                );
+                *seen += 1;
+            }
+        }
+        if let Some(obj) = v.as_object() {
+            for (k, child) in obj {
+                walk(child, &format!("{path}/{k}"), seen);
+            }
+        }
+    }
+    let mut seen = 0;
+    for kind in FileKind::ALL {
+        let v: serde_json::Value = serde_json::from_str(schema::checked_in(kind)).unwrap();
+        walk(&v, schema::short_name(kind), &mut seen);
+    }
+    assert!(seen >= 20, "only {seen} documented defaults");
+}

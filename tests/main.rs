@@ -18,6 +18,7 @@ mod api;
 mod errors;
 mod golden;
 mod hardening;
+mod hostile;
 mod invariants;
 mod lifecycle;
 mod openai_sdk;

@@ -21,35 +21,12 @@ pub mod provenance;
 pub mod spec;
 
 pub use cargo::build_script_main;
+pub use load::Input;
 
 use sha2::{Digest as _, Sha256};
 
 use crate::diag::{Diagnostics, Report, SourceFile};
 use crate::ir::Ir;
-
-/// One environment's inputs: its name and the four files in [`FileKind::ALL`] order.
-#[derive(Clone, Debug)]
-pub struct Input {
-    /// Environment name written into the generated `CONFIG`.
-    pub environment: String,
-    /// upstreams, agents, tools, security (display path + text; the index is filled here).
-    pub files: [SourceFile; 4],
-}
-
-impl Input {
-    /// Build an input from (display path, text) pairs in [`FileKind::ALL`] order.
-    pub fn new(environment: impl Into<String>, files: [(String, String); 4]) -> Self {
-        let files = files.map(|(display, text)| SourceFile {
-            display,
-            text,
-            index: Default::default(),
-        });
-        Self {
-            environment: environment.into(),
-            files,
-        }
-    }
-}
 
 /// A checked environment: its IR and the warnings found on the way.
 #[derive(Clone, Debug)]

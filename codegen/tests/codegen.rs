@@ -21,6 +21,8 @@ mod docs;
 mod fixtures;
 #[path = "codegen/golden.rs"]
 mod golden;
+#[path = "codegen/layers.rs"]
+mod layers;
 #[path = "codegen/parse.rs"]
 mod parse;
 #[path = "codegen/positions.rs"]

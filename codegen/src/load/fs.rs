@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Input;
 use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind, Report, SourceFile};
+use crate::load::Input;
 
 /// One file to read: where it is on disk and how to name it in diagnostics.
 #[derive(Clone, Debug)]

@@ -21,6 +21,30 @@ use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, FileKind, SourceFile};
 use crate::spec::Loaded;
 
+/// One environment's inputs: its name and the four files in [`FileKind::ALL`] order.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// Environment name written into the generated `CONFIG`.
+    pub environment: String,
+    /// upstreams, agents, tools, security (display path + text; the index is filled here).
+    pub files: [SourceFile; 4],
+}
+
+impl Input {
+    /// Build an input from (display path, text) pairs in [`FileKind::ALL`] order.
+    pub fn new(environment: impl Into<String>, files: [(String, String); 4]) -> Self {
+        let files = files.map(|(display, text)| SourceFile {
+            display,
+            text,
+            index: Default::default(),
+        });
+        Self {
+            environment: environment.into(),
+            files,
+        }
+    }
+}
+
 /// Load all four files, filling each file's span index; every problem lands in `diags`.
 pub fn load_all(files: &mut [SourceFile; 4], diags: &mut Diagnostics) -> Loaded {
     let [up, ag, to, se] = files;

@@ -2,10 +2,15 @@
 //! and a small HTTP client. Everything on loopback with ephemeral ports,
 //! every wait bounded.
 
+pub mod anthropic_upstream;
 pub mod client;
 pub mod process;
 pub mod upstream;
 
+pub use anthropic_upstream::{
+    ANTHROPIC_LONG_REPLY, ANTHROPIC_TEXT_REPLY, AnthropicRecorded, AnthropicUpstream,
+    check_sdk_types, run_sdk_script, sdk_item, sdk_item_bytes, sdk_type_report, thinking_signature,
+};
 pub use client::*;
 pub use process::*;
 pub use upstream::*;

@@ -186,7 +186,10 @@ pub fn convert<'a>(
         }
         match out.last_mut() {
             Some(last) if last.role == role => last.content.extend(blocks),
-            _ => out.push(Message { role, content: blocks }),
+            _ => out.push(Message {
+                role,
+                content: blocks,
+            }),
         }
     }
     if out.is_empty() {
@@ -204,7 +207,10 @@ pub fn last_tool_turn_lacks_thinking(messages: &[Message<'_>]) -> bool {
     let Some(last) = messages.iter().rev().find(|m| m.role == "assistant") else {
         return false;
     };
-    let calls_tool = last.content.iter().any(|b| matches!(b, Block::ToolUse { .. }));
+    let calls_tool = last
+        .content
+        .iter()
+        .any(|b| matches!(b, Block::ToolUse { .. }));
     calls_tool && !matches!(last.content.first(), Some(Block::Verbatim(_)))
 }
 
@@ -264,7 +270,8 @@ fn text<'a>(raw: &'a RawValue, cache_control: Option<&'a RawValue>) -> Option<Bl
 
 fn image<'a>(image: Option<ImageUrl<'a>>, notes: &mut Notes) -> Result<Block<'a>, TranslateError> {
     const PARAM: &str = "messages[].content[].image_url";
-    let image = image.ok_or_else(|| TranslateError::invalid(PARAM, "an image_url part needs `image_url`"))?;
+    let image = image
+        .ok_or_else(|| TranslateError::invalid(PARAM, "an image_url part needs `image_url`"))?;
     if image.detail.is_some() {
         notes.drop("messages[].content[].image_url.detail");
     }
@@ -274,10 +281,16 @@ fn image<'a>(image: Option<ImageUrl<'a>>, notes: &mut Notes) -> Result<Block<'a>
         if !json::is_image_media(&media_type) {
             return Err(TranslateError::unsupported(
                 PARAM,
-                format!("images of type `{media_type}` are not supported (jpeg, png, gif, webp are)"),
+                format!(
+                    "images of type `{media_type}` are not supported (jpeg, png, gif, webp are)"
+                ),
             ));
         }
-        Source::Base64 { kind: "base64", data: json::slice(&url, data), media_type }
+        Source::Base64 {
+            kind: "base64",
+            data: json::slice(&url, data),
+            media_type,
+        }
     } else if url.starts_with("https://") || url.starts_with("http://") {
         Source::Url { kind: "url", url }
     } else {
@@ -286,28 +299,42 @@ fn image<'a>(image: Option<ImageUrl<'a>>, notes: &mut Notes) -> Result<Block<'a>
             "an image must be a base64 data: URL or an http(s) URL",
         ));
     };
-    Ok(Block::Media { kind: "image", source })
+    Ok(Block::Media {
+        kind: "image",
+        source,
+    })
 }
 
 fn document<'a>(file: Option<FilePart<'a>>) -> Result<Block<'a>, TranslateError> {
     const PARAM: &str = "messages[].content[].file";
     let Some(data_url) = file.and_then(|f| f.file_data) else {
-        return Err(TranslateError::unsupported(PARAM, "only files sent as `file_data` are supported for this model"));
+        return Err(TranslateError::unsupported(
+            PARAM,
+            "only files sent as `file_data` are supported for this model",
+        ));
     };
     match json::data_url(&data_url) {
-        Some((media, data)) if data_url.get(media.clone()) == Some("application/pdf") => Ok(Block::Media {
-            kind: "document",
-            source: Source::Base64 {
-                kind: "base64",
-                media_type: json::slice(&data_url, media),
-                data: json::slice(&data_url, data),
-            },
-        }),
-        _ => Err(TranslateError::unsupported(PARAM, "only base64 PDF files are supported for this model")),
+        Some((media, data)) if data_url.get(media.clone()) == Some("application/pdf") => {
+            Ok(Block::Media {
+                kind: "document",
+                source: Source::Base64 {
+                    kind: "base64",
+                    media_type: json::slice(&data_url, media),
+                    data: json::slice(&data_url, data),
+                },
+            })
+        }
+        _ => Err(TranslateError::unsupported(
+            PARAM,
+            "only base64 PDF files are supported for this model",
+        )),
     }
 }
 
-fn assistant<'a>(message: &'a ChatMessage<'a>, notes: &mut Notes) -> Result<Vec<Block<'a>>, TranslateError> {
+fn assistant<'a>(
+    message: &'a ChatMessage<'a>,
+    notes: &mut Notes,
+) -> Result<Vec<Block<'a>>, TranslateError> {
     let mut blocks = Vec::new();
     for block in message.thinking_blocks.iter().flatten() {
         let kind = json::field::<Typed<'_>>(block, "messages[].thinking_blocks")?.kind;
@@ -338,17 +365,30 @@ fn assistant<'a>(message: &'a ChatMessage<'a>, notes: &mut Notes) -> Result<Vec<
 /// A tool call's arguments string as the `input` object.
 fn arguments(arguments: Option<&str>) -> Result<Box<RawValue>, TranslateError> {
     const PARAM: &str = "messages[].tool_calls[].function.arguments";
-    let text = arguments.map(str::trim).filter(|a| !a.is_empty()).unwrap_or("{}");
+    let text = arguments
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .unwrap_or("{}");
     if !text.starts_with('{') {
-        return Err(TranslateError::invalid(PARAM, "tool call arguments must be a JSON object"));
+        return Err(TranslateError::invalid(
+            PARAM,
+            "tool call arguments must be a JSON object",
+        ));
     }
-    serde_json::from_str::<Box<RawValue>>(text)
-        .map_err(|e| TranslateError::invalid(PARAM, format!("tool call arguments are not JSON: {e}")))
+    serde_json::from_str::<Box<RawValue>>(text).map_err(|e| {
+        TranslateError::invalid(PARAM, format!("tool call arguments are not JSON: {e}"))
+    })
 }
 
-fn tool_result<'a>(message: &'a ChatMessage<'a>, notes: &mut Notes) -> Result<Block<'a>, TranslateError> {
+fn tool_result<'a>(
+    message: &'a ChatMessage<'a>,
+    notes: &mut Notes,
+) -> Result<Block<'a>, TranslateError> {
     let id = message.tool_call_id.clone().ok_or_else(|| {
-        TranslateError::invalid("messages[].tool_call_id", "a tool message needs `tool_call_id`")
+        TranslateError::invalid(
+            "messages[].tool_call_id",
+            "a tool message needs `tool_call_id`",
+        )
     })?;
     Ok(Block::ToolResult {
         kind: "tool_result",

@@ -47,7 +47,12 @@ impl Usage {
 
     /// (prompt, completion, cache read, cache write), prompt as OpenAI counts it.
     pub fn tuple(&self) -> (u64, u64, u64, u64) {
-        (self.prompt(), self.output, self.cache_read, self.cache_write)
+        (
+            self.prompt(),
+            self.output,
+            self.cache_read,
+            self.cache_write,
+        )
     }
 
     /// Appends an OpenAI `usage` object.
@@ -143,7 +148,9 @@ impl OpenAiUsage {
             .unwrap_or(0);
         let cache_write = self.cache_creation_input_tokens.unwrap_or(0);
         Usage {
-            input: prompt.saturating_sub(cache_read).saturating_sub(cache_write),
+            input: prompt
+                .saturating_sub(cache_read)
+                .saturating_sub(cache_write),
             output: self.completion_tokens.unwrap_or(0),
             cache_read: cache_read.min(prompt),
             cache_write: cache_write.min(prompt.saturating_sub(cache_read)),

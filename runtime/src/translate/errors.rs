@@ -24,8 +24,8 @@ pub fn error_to_anthropic(status: u16, openai_body: &[u8]) -> (u16, Bytes) {
         503 => 529,
         other => other,
     };
-    let message = openai_message(openai_body)
-        .unwrap_or_else(|| unreadable("an OpenAI", status, openai_body));
+    let message =
+        openai_message(openai_body).unwrap_or_else(|| unreadable("an OpenAI", status, openai_body));
     let mut out = Vec::with_capacity(message.len() + 64);
     write_anthropic_error(&mut out, anthropic_type(status), &message);
     (status, Bytes::from(out))
@@ -199,12 +199,18 @@ mod tests {
         assert_eq!(status, 404);
         assert_eq!(json(&body)["error"]["message"], "model 'x' not found");
         assert_eq!(json(&body)["error"]["type"], "not_found_error");
-        let (_, body) = error_to_anthropic(400, br#"{"object":"error","message":"bad","code":400}"#);
+        let (_, body) =
+            error_to_anthropic(400, br#"{"object":"error","message":"bad","code":400}"#);
         assert_eq!(json(&body)["error"]["message"], "bad");
         let (status, body) = error_to_openai(502, b"<html>bad gateway</html>");
         assert_eq!(status, 502);
         let body = json(&body);
         assert_eq!(body["error"]["type"], "api_error");
-        assert!(body["error"]["message"].as_str().unwrap().contains("bad gateway"));
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("bad gateway")
+        );
     }
 }

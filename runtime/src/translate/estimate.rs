@@ -76,7 +76,12 @@ fn content(value: &Value) -> u64 {
 }
 
 fn block(block: &Value) -> u64 {
-    let text = |key: &str| block.get(key).and_then(Value::as_str).map_or(0, text_tokens);
+    let text = |key: &str| {
+        block
+            .get(key)
+            .and_then(Value::as_str)
+            .map_or(0, text_tokens)
+    };
     match block.get("type").and_then(Value::as_str) {
         Some("text") => text("text"),
         Some("image") => PER_IMAGE,
@@ -101,7 +106,10 @@ fn document(block: &Value) -> u64 {
             .map_or(0, text_tokens),
         Some("content") => source.get("content").map_or(0, content),
         _ => {
-            let encoded = source.get("data").and_then(Value::as_str).map_or(0, str::len) as u64;
+            let encoded = source
+                .get("data")
+                .and_then(Value::as_str)
+                .map_or(0, str::len) as u64;
             (encoded * 3 / 4).div_ceil(4)
         }
     }

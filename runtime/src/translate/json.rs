@@ -89,7 +89,10 @@ pub fn concat(parts: &[&RawValue]) -> Result<Box<RawValue>, TranslateError> {
 
 /// [`concat`] with `separator` (already escaped) between the parts.
 pub fn join(parts: &[&RawValue], separator: &str) -> Result<Box<RawValue>, TranslateError> {
-    let size = parts.iter().map(|p| p.get().len() + separator.len()).sum::<usize>();
+    let size = parts
+        .iter()
+        .map(|p| p.get().len() + separator.len())
+        .sum::<usize>();
     let mut text = String::with_capacity(size + 2);
     text.push('"');
     for (i, part) in parts.iter().enumerate() {
@@ -210,5 +213,8 @@ pub fn data_url(url: &str) -> Option<(std::ops::Range<usize>, std::ops::Range<us
 
 /// The image media types Anthropic accepts.
 pub fn is_image_media(media: &str) -> bool {
-    matches!(media, "image/jpeg" | "image/png" | "image/gif" | "image/webp")
+    matches!(
+        media,
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp"
+    )
 }

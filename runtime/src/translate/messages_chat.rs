@@ -134,8 +134,13 @@ struct Function<'a> {
 }
 
 /// The leading system message, if `system` has text.
-pub fn system<'a>(raw: Option<&'a RawValue>, notes: &mut Notes) -> Result<Vec<ChatMessage<'a>>, TranslateError> {
-    let Some(raw) = raw else { return Ok(Vec::new()) };
+pub fn system<'a>(
+    raw: Option<&'a RawValue>,
+    notes: &mut Notes,
+) -> Result<Vec<ChatMessage<'a>>, TranslateError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
     let text = if json::is_string(raw) {
         Cow::Borrowed(raw)
     } else {
@@ -147,7 +152,12 @@ pub fn system<'a>(raw: Option<&'a RawValue>, notes: &mut Notes) -> Result<Vec<Ch
             }
             match (block.kind.as_ref(), block.text) {
                 ("text", Some(text)) if json::is_string(text) => texts.push(text),
-                (kind, _) => return Err(TranslateError::invalid("system", format!("a system block of type `{kind}`"))),
+                (kind, _) => {
+                    return Err(TranslateError::invalid(
+                        "system",
+                        format!("a system block of type `{kind}`"),
+                    ));
+                }
             }
         }
         if texts.is_empty() {
@@ -155,19 +165,38 @@ pub fn system<'a>(raw: Option<&'a RawValue>, notes: &mut Notes) -> Result<Vec<Ch
         }
         Cow::Owned(json::join(&texts, "\\n\\n")?)
     };
-    Ok(vec![ChatMessage { role: "system", content: Some(Content::Text(text)), tool_calls: Vec::new(), tool_call_id: None }])
+    Ok(vec![ChatMessage {
+        role: "system",
+        content: Some(Content::Text(text)),
+        tool_calls: Vec::new(),
+        tool_call_id: None,
+    }])
 }
 
 /// Appends the chat form of `messages` to `out`.
-pub fn convert<'a>(messages: &'a [AnthropicMessage<'a>], out: &mut Vec<ChatMessage<'a>>, notes: &mut Notes) -> Result<(), TranslateError> {
+pub fn convert<'a>(
+    messages: &'a [AnthropicMessage<'a>],
+    out: &mut Vec<ChatMessage<'a>>,
+    notes: &mut Notes,
+) -> Result<(), TranslateError> {
     for message in messages {
         let role = match message.role.as_ref() {
             "user" => "user",
             "assistant" => "assistant",
-            other => return Err(TranslateError::invalid("messages", format!("unknown message role `{other}`"))),
+            other => {
+                return Err(TranslateError::invalid(
+                    "messages",
+                    format!("unknown message role `{other}`"),
+                ));
+            }
         };
         if json::is_string(message.content) {
-            out.push(ChatMessage { role, content: Some(Content::Text(Cow::Borrowed(message.content))), tool_calls: Vec::new(), tool_call_id: None });
+            out.push(ChatMessage {
+                role,
+                content: Some(Content::Text(Cow::Borrowed(message.content))),
+                tool_calls: Vec::new(),
+                tool_call_id: None,
+            });
             continue;
         }
         let blocks: Vec<Block<'a>> = json::field(message.content, "messages[].content")?;
@@ -180,7 +209,11 @@ pub fn convert<'a>(messages: &'a [AnthropicMessage<'a>], out: &mut Vec<ChatMessa
     Ok(())
 }
 
-fn user<'a>(blocks: Vec<Block<'a>>, out: &mut Vec<ChatMessage<'a>>, notes: &mut Notes) -> Result<(), TranslateError> {
+fn user<'a>(
+    blocks: Vec<Block<'a>>,
+    out: &mut Vec<ChatMessage<'a>>,
+    notes: &mut Notes,
+) -> Result<(), TranslateError> {
     let mut parts = Vec::with_capacity(blocks.len());
     for block in blocks {
         note_common(&block, notes);
@@ -192,12 +225,21 @@ fn user<'a>(blocks: Vec<Block<'a>>, out: &mut Vec<ChatMessage<'a>>, notes: &mut 
         }
     }
     if !parts.is_empty() {
-        out.push(ChatMessage { role: "user", content: Some(content(parts)), tool_calls: Vec::new(), tool_call_id: None });
+        out.push(ChatMessage {
+            role: "user",
+            content: Some(content(parts)),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        });
     }
     Ok(())
 }
 
-fn assistant<'a>(blocks: Vec<Block<'a>>, out: &mut Vec<ChatMessage<'a>>, notes: &mut Notes) -> Result<(), TranslateError> {
+fn assistant<'a>(
+    blocks: Vec<Block<'a>>,
+    out: &mut Vec<ChatMessage<'a>>,
+    notes: &mut Notes,
+) -> Result<(), TranslateError> {
     let mut texts = Vec::new();
     let mut tool_calls = Vec::new();
     for block in blocks {
@@ -207,11 +249,19 @@ fn assistant<'a>(blocks: Vec<Block<'a>>, out: &mut Vec<ChatMessage<'a>>, notes: 
             "tool_use" => tool_calls.push(ToolCall {
                 id: block.id.unwrap_or_default(),
                 kind: "function",
-                function: Function { name: block.name.unwrap_or_default(), arguments: block.input.map_or("{}", RawValue::get) },
+                function: Function {
+                    name: block.name.unwrap_or_default(),
+                    arguments: block.input.map_or("{}", RawValue::get),
+                },
             }),
             "thinking" | "redacted_thinking" => notes.drop("messages[].content[].thinking"),
             kind if is_server_tool(kind) => notes.drop("messages[].content[].server_tool"),
-            kind => return Err(TranslateError::unsupported("messages[].content", format!("assistant content of type `{kind}` is not supported for this model"))),
+            kind => {
+                return Err(TranslateError::unsupported(
+                    "messages[].content",
+                    format!("assistant content of type `{kind}` is not supported for this model"),
+                ));
+            }
         }
     }
     let content = match texts.as_slice() {
@@ -220,7 +270,12 @@ fn assistant<'a>(blocks: Vec<Block<'a>>, out: &mut Vec<ChatMessage<'a>>, notes: 
         many => Some(Content::Text(Cow::Owned(json::concat(many)?))),
     };
     if content.is_some() || !tool_calls.is_empty() {
-        out.push(ChatMessage { role: "assistant", content, tool_calls, tool_call_id: None });
+        out.push(ChatMessage {
+            role: "assistant",
+            content,
+            tool_calls,
+            tool_call_id: None,
+        });
     }
     Ok(())
 }
@@ -235,15 +290,17 @@ fn note_common(block: &Block<'_>, notes: &mut Notes) {
 }
 
 fn is_server_tool(kind: &str) -> bool {
-    matches!(kind, "server_tool_use" | "mcp_tool_use" | "search_result") || kind.ends_with("_tool_result")
+    matches!(kind, "server_tool_use" | "mcp_tool_use" | "search_result")
+        || kind.ends_with("_tool_result")
 }
 
 /// A single text part as a plain string, anything else as parts.
 fn content(mut parts: Vec<Part<'_>>) -> Content<'_> {
-    if parts.len() == 1 && matches!(parts[0], Part::Text { .. }) {
-        if let Some(Part::Text { text, .. }) = parts.pop() {
-            return Content::Text(text);
-        }
+    if parts.len() == 1
+        && matches!(parts[0], Part::Text { .. })
+        && let Some(Part::Text { text, .. }) = parts.pop()
+    {
+        return Content::Text(text);
     }
     Content::Parts(parts)
 }
@@ -251,37 +308,76 @@ fn content(mut parts: Vec<Part<'_>>) -> Content<'_> {
 fn part<'a>(block: Block<'a>) -> Result<Option<Part<'a>>, TranslateError> {
     let source = block.source;
     match (block.kind.as_ref(), source) {
-        ("text", _) => Ok(block.text.filter(|t| json::is_string(t)).map(|text| Part::Text { kind: "text", text: Cow::Borrowed(text) })),
+        ("text", _) => Ok(block
+            .text
+            .filter(|t| json::is_string(t))
+            .map(|text| Part::Text {
+                kind: "text",
+                text: Cow::Borrowed(text),
+            })),
         ("image", Some(source)) => image(source).map(Some),
         ("document", Some(source)) => document(source, block.title).map(Some),
-        (kind, _) => Err(TranslateError::unsupported("messages[].content", format!("content of type `{kind}` is not supported for this model"))),
+        (kind, _) => Err(TranslateError::unsupported(
+            "messages[].content",
+            format!("content of type `{kind}` is not supported for this model"),
+        )),
     }
 }
 
 fn image(source: Source<'_>) -> Result<Part<'_>, TranslateError> {
     const PARAM: &str = "messages[].content[].image";
-    let url = match (source.kind.as_ref(), source.media_type, source.data, source.url) {
+    let url = match (
+        source.kind.as_ref(),
+        source.media_type,
+        source.data,
+        source.url,
+    ) {
         ("base64", Some(media), Some(data), _) => Cow::Owned(format!("data:{media};base64,{data}")),
         ("url", _, _, Some(url)) => url,
-        (kind, ..) => return Err(TranslateError::unsupported(PARAM, format!("image sources of type `{kind}` are not supported for this model"))),
+        (kind, ..) => {
+            return Err(TranslateError::unsupported(
+                PARAM,
+                format!("image sources of type `{kind}` are not supported for this model"),
+            ));
+        }
     };
-    Ok(Part::Image { kind: "image_url", image_url: ImageUrl { url } })
+    Ok(Part::Image {
+        kind: "image_url",
+        image_url: ImageUrl { url },
+    })
 }
 
-fn document<'a>(source: Source<'a>, title: Option<Cow<'a, str>>) -> Result<Part<'a>, TranslateError> {
+fn document<'a>(
+    source: Source<'a>,
+    title: Option<Cow<'a, str>>,
+) -> Result<Part<'a>, TranslateError> {
     const PARAM: &str = "messages[].content[].document";
     match (source.kind.as_ref(), source.media_type, source.data) {
         ("base64", Some(media), Some(data)) if media == "application/pdf" => Ok(Part::File {
             kind: "file",
-            file: File { filename: title.unwrap_or(Cow::Borrowed("document.pdf")), file_data: format!("data:{media};base64,{data}") },
+            file: File {
+                filename: title.unwrap_or(Cow::Borrowed("document.pdf")),
+                file_data: format!("data:{media};base64,{data}"),
+            },
         }),
-        ("text", _, Some(data)) => Ok(Part::Text { kind: "text", text: Cow::Owned(json::string_literal(&data)?) }),
-        (kind, ..) => Err(TranslateError::unsupported(PARAM, format!("document sources of type `{kind}` are not supported for this model"))),
+        ("text", _, Some(data)) => Ok(Part::Text {
+            kind: "text",
+            text: Cow::Owned(json::string_literal(&data)?),
+        }),
+        (kind, ..) => Err(TranslateError::unsupported(
+            PARAM,
+            format!("document sources of type `{kind}` are not supported for this model"),
+        )),
     }
 }
 
 fn tool_result<'a>(block: Block<'a>, notes: &mut Notes) -> Result<ChatMessage<'a>, TranslateError> {
-    let id = block.tool_use_id.ok_or_else(|| TranslateError::invalid("messages[].content", "a tool_result block needs `tool_use_id`"))?;
+    let id = block.tool_use_id.ok_or_else(|| {
+        TranslateError::invalid(
+            "messages[].content",
+            "a tool_result block needs `tool_use_id`",
+        )
+    })?;
     if block.is_error.is_some() {
         notes.drop("messages[].content[].tool_result.is_error");
     }
@@ -300,5 +396,10 @@ fn tool_result<'a>(block: Block<'a>, notes: &mut Notes) -> Result<ChatMessage<'a
             Cow::Owned(json::concat(&texts)?)
         }
     };
-    Ok(ChatMessage { role: "tool", content: Some(Content::Text(text)), tool_calls: Vec::new(), tool_call_id: Some(id) })
+    Ok(ChatMessage {
+        role: "tool",
+        content: Some(Content::Text(text)),
+        tool_calls: Vec::new(),
+        tool_call_id: Some(id),
+    })
 }

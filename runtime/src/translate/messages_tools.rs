@@ -143,7 +143,10 @@ pub fn tools<'a>(
     let Some(choice) = choice else {
         return Ok((Some(out), None, None));
     };
-    let parallel = choice.disable_parallel_tool_use.filter(|d| *d).map(|_| false);
+    let parallel = choice
+        .disable_parallel_tool_use
+        .filter(|d| *d)
+        .map(|_| false);
     let mapped = match choice.kind.as_ref() {
         "auto" => ChatToolChoice::Mode("auto"),
         "any" => ChatToolChoice::Mode("required"),
@@ -155,7 +158,9 @@ pub fn tools<'a>(
             if !out.iter().any(|tool| tool.function.name == name) {
                 return Err(TranslateError::unsupported(
                     "tool_choice",
-                    format!("tool_choice names `{name}`, which is not a custom tool of this request"),
+                    format!(
+                        "tool_choice names `{name}`, which is not a custom tool of this request"
+                    ),
                 ));
             }
             ChatToolChoice::Function {

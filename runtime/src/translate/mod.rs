@@ -47,13 +47,16 @@
 //!
 //! Not here: HTTP, routing, metrics, logging, which upstream is which.
 
+mod anthropic_event;
 mod chat_messages;
+mod chat_tools;
 mod common;
 mod errors;
 mod estimate;
 mod json;
 mod messages_chat;
 mod messages_tools;
+mod openai_chunk;
 pub mod policy;
 mod request_chat_to_messages;
 mod request_messages_to_chat;
@@ -175,7 +178,9 @@ impl std::fmt::Display for TranslateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::InvalidJson(detail) => write!(f, "the body is not a JSON object: {detail}"),
-            Self::Unsupported { message, .. } | Self::Invalid { message, .. } => f.write_str(message),
+            Self::Unsupported { message, .. } | Self::Invalid { message, .. } => {
+                f.write_str(message)
+            }
         }
     }
 }

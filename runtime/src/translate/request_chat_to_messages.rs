@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::chat_messages::{self, Block, Message, last_tool_turn_lacks_thinking};
+use super::chat_tools::{self, Tool, ToolChoice};
 use super::common::Notes;
 use super::json::{self, is_null};
 use super::policy::{self, Policy};
@@ -38,7 +39,10 @@ pub fn chat_request_to_messages(
                 Policy::Rejected => {
                     return Err(TranslateError::unsupported(
                         rule.field,
-                        format!("`{}` is not supported for this model: {}", rule.field, rule.note),
+                        format!(
+                            "`{}` is not supported for this model: {}",
+                            rule.field, rule.note
+                        ),
                     ));
                 }
             },
@@ -51,7 +55,12 @@ pub fn chat_request_to_messages(
     let messages: Vec<chat_messages::ChatMessage<'_>> = json::field(messages, "messages")?;
     let (system, messages) = chat_messages::convert(&messages, &mut notes)?;
     let max_tokens = input.max_tokens(default_max_tokens)?;
-    let (tools, tool_choice) = input.tools(&mut notes)?;
+    let (tools, tool_choice) = chat_tools::tools(
+        input.tools,
+        input.tool_choice,
+        input.parallel_tool_calls,
+        &mut notes,
+    )?;
     let mut out = Output {
         model: upstream_model,
         max_tokens,
@@ -92,7 +101,8 @@ pub fn chat_request_to_messages(
         Some(raw) => json::field::<StreamOptions>(raw, "stream_options")?.include_usage,
         None => false,
     };
-    let body = serde_json::to_vec(&out).map_err(|e| TranslateError::invalid("messages", e.to_string()))?;
+    let body =
+        serde_json::to_vec(&out).map_err(|e| TranslateError::invalid("messages", e.to_string()))?;
     Ok(Translated {
         body: Bytes::from(body),
         dropped: notes.dropped,
@@ -159,7 +169,12 @@ impl<'a> Input<'a> {
             "response_format" => &mut self.response_format,
             "logprobs" => &mut self.logprobs,
             "modalities" => &mut self.modalities,
-            other => return Err(TranslateError::invalid(field, format!("`{other}` has no translation"))),
+            other => {
+                return Err(TranslateError::invalid(
+                    field,
+                    format!("`{other}` has no translation"),
+                ));
+            }
         };
         *slot = Some(raw);
         Ok(())
@@ -175,16 +190,25 @@ impl<'a> Input<'a> {
         }
     }
 
-    fn number(&self, param: &'static str, raw: Option<&RawValue>) -> Result<Option<f64>, TranslateError> {
+    fn number(
+        &self,
+        param: &'static str,
+        raw: Option<&RawValue>,
+    ) -> Result<Option<f64>, TranslateError> {
         raw.map(|raw| json::field(raw, param)).transpose()
     }
 
     fn flag(&self, param: &'static str, raw: Option<&RawValue>) -> Result<bool, TranslateError> {
-        Ok(raw.map(|raw| json::field(raw, param)).transpose()?.unwrap_or(false))
+        Ok(raw
+            .map(|raw| json::field(raw, param))
+            .transpose()?
+            .unwrap_or(false))
     }
 
     fn stop(&self) -> Result<Option<Vec<Cow<'a, str>>>, TranslateError> {
-        let Some(raw) = self.stop else { return Ok(None) };
+        let Some(raw) = self.stop else {
+            return Ok(None);
+        };
         let stops: Vec<Cow<'a, str>> = if json::is_string(raw) {
             vec![json::field(raw, "stop")?]
         } else {
@@ -205,7 +229,10 @@ impl<'a> Input<'a> {
     /// values that need nothing from the upstream.
     fn check_single_answer(&self) -> Result<(), TranslateError> {
         let refuse = |param: &'static str, why: &str| {
-            Err(TranslateError::unsupported(param, format!("`{param}` {why} is not supported for this model")))
+            Err(TranslateError::unsupported(
+                param,
+                format!("`{param}` {why} is not supported for this model"),
+            ))
         };
         if let Some(raw) = self.n
             && json::field::<u64>(raw, "n")? > 1
@@ -223,133 +250,49 @@ impl<'a> Input<'a> {
             return refuse("logprobs", "set to true");
         }
         if let Some(raw) = self.modalities
-            && json::field::<Vec<Cow<'_, str>>>(raw, "modalities")?.iter().any(|m| m != "text")
+            && json::field::<Vec<Cow<'_, str>>>(raw, "modalities")?
+                .iter()
+                .any(|m| m != "text")
         {
             return refuse("modalities", "other than [\"text\"]");
         }
         Ok(())
     }
-
-    fn tools(&self, notes: &mut Notes) -> Result<(Option<Vec<Tool<'a>>>, Option<ToolChoice<'a>>), TranslateError> {
-        let tools: Vec<ChatTool<'a>> = match self.tools {
-            Some(raw) => json::field(raw, "tools")?,
-            None => Vec::new(),
-        };
-        let mut out = Vec::with_capacity(tools.len());
-        for tool in tools {
-            if tool.kind != "function" {
-                return Err(TranslateError::unsupported("tools", format!("tools of type `{}` are not supported for this model", tool.kind)));
-            }
-            let Some(function) = tool.function else {
-                return Err(TranslateError::invalid("tools", "a function tool needs `function`"));
-            };
-            if function.strict.is_some() {
-                notes.drop("tools[].function.strict");
-            }
-            out.push(Tool {
-                name: function.name,
-                description: function.description,
-                input_schema: function.parameters.map_or_else(
-                    || Cow::Owned(empty_schema()),
-                    Cow::Borrowed,
-                ),
-            });
-        }
-        let parallel = match self.parallel_tool_calls {
-            Some(raw) => json::field::<bool>(raw, "parallel_tool_calls")?,
-            None => true,
-        };
-        if out.is_empty() {
-            if self.tool_choice.is_some() {
-                notes.drop("tool_choice");
-            }
-            return Ok((None, None));
-        }
-        let mut choice = match self.tool_choice {
-            Some(raw) => Some(tool_choice(raw)?),
-            None => None,
-        };
-        if !parallel && choice.as_ref().is_none_or(|c| c.kind != "none") {
-            let choice = choice.get_or_insert(ToolChoice { kind: "auto", name: None, disable_parallel_tool_use: false });
-            choice.disable_parallel_tool_use = true;
-        }
-        Ok((Some(out), choice))
-    }
-}
-
-fn empty_schema() -> Box<RawValue> {
-    RawValue::from_string(r#"{"type":"object","properties":{}}"#.to_owned()).unwrap_or_else(|_| Box::default())
-}
-
-fn tool_choice<'a>(raw: &'a RawValue) -> Result<ToolChoice<'a>, TranslateError> {
-    let named = |kind| Ok(ToolChoice { kind, name: None, disable_parallel_tool_use: false });
-    if json::is_string(raw) {
-        return match json::field::<Cow<'_, str>>(raw, "tool_choice")?.as_ref() {
-            "none" => named("none"),
-            "auto" => named("auto"),
-            "required" => named("any"),
-            other => Err(TranslateError::invalid("tool_choice", format!("unknown tool_choice `{other}`"))),
-        };
-    }
-    let choice: ChatToolChoice<'a> = json::field(raw, "tool_choice")?;
-    match (choice.kind.as_ref(), choice.function) {
-        ("function", Some(function)) => Ok(ToolChoice { kind: "tool", name: Some(function.name), disable_parallel_tool_use: false }),
-        (kind, _) => Err(TranslateError::unsupported("tool_choice", format!("tool_choice of type `{kind}` is not supported for this model"))),
-    }
 }
 
 /// The thinking budget for an effort, or `None` (with a note) when Anthropic
 /// would refuse thinking for this request.
-fn thinking(effort: &str, out: &Output<'_>, notes: &mut Notes) -> Result<Option<Thinking>, TranslateError> {
+fn thinking(
+    effort: &str,
+    out: &Output<'_>,
+    notes: &mut Notes,
+) -> Result<Option<Thinking>, TranslateError> {
     let budget: u64 = match effort {
         "none" | "minimal" => return Ok(None),
         "low" => 1024,
         "medium" => 4096,
         "high" => 16384,
         "xhigh" => 32768,
-        other => return Err(TranslateError::invalid("reasoning_effort", format!("unknown reasoning_effort `{other}`"))),
+        other => {
+            return Err(TranslateError::invalid(
+                "reasoning_effort",
+                format!("unknown reasoning_effort `{other}`"),
+            ));
+        }
     };
     let budget = budget.min(out.max_tokens / 2);
-    let forced = out.tool_choice.as_ref().is_some_and(|c| matches!(c.kind, "any" | "tool"));
+    let forced = out
+        .tool_choice
+        .as_ref()
+        .is_some_and(|c| matches!(c.kind, "any" | "tool"));
     if budget < 1024 || forced || last_tool_turn_lacks_thinking(&out.messages) {
         notes.drop("reasoning_effort");
         return Ok(None);
     }
-    Ok(Some(Thinking { kind: "enabled", budget_tokens: budget }))
-}
-
-#[derive(Deserialize)]
-struct ChatTool<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    function: Option<ChatFunction<'a>>,
-}
-
-#[derive(Deserialize)]
-struct ChatFunction<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    description: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    parameters: Option<&'a RawValue>,
-    #[serde(default)]
-    strict: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct ChatToolChoice<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    function: Option<NamedFunction<'a>>,
-}
-
-#[derive(Deserialize)]
-struct NamedFunction<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
+    Ok(Some(Thinking {
+        kind: "enabled",
+        budget_tokens: budget,
+    }))
 }
 
 #[derive(Serialize)]
@@ -375,24 +318,6 @@ struct Output<'a> {
     metadata: Option<Metadata<'a>>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     stream: bool,
-}
-
-#[derive(Serialize)]
-struct Tool<'a> {
-    name: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a RawValue>,
-    input_schema: Cow<'a, RawValue>,
-}
-
-#[derive(Serialize)]
-struct ToolChoice<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    disable_parallel_tool_use: bool,
 }
 
 #[derive(Serialize)]

@@ -69,31 +69,50 @@ pub fn messages_request_to_chat_for(
                 Policy::Rejected => {
                     return Err(TranslateError::unsupported(
                         rule.field,
-                        format!("`{}` is not supported for this model: {}", rule.field, rule.note),
+                        format!(
+                            "`{}` is not supported for this model: {}",
+                            rule.field, rule.note
+                        ),
                     ));
                 }
             },
             None => notes.unknown.push(key.clone().into_owned()),
         }
     }
-    let messages = input.messages.ok_or_else(|| TranslateError::invalid("messages", "`messages` is required"))?;
+    let messages = input
+        .messages
+        .ok_or_else(|| TranslateError::invalid("messages", "`messages` is required"))?;
     let max_tokens: u64 = json::field(
-        input.max_tokens.ok_or_else(|| TranslateError::invalid("max_tokens", "`max_tokens` is required"))?,
+        input
+            .max_tokens
+            .ok_or_else(|| TranslateError::invalid("max_tokens", "`max_tokens` is required"))?,
         "max_tokens",
     )?;
     let messages: Vec<messages_chat::AnthropicMessage<'_>> = json::field(messages, "messages")?;
     let mut chat = messages_chat::system(input.system, &mut notes)?;
     messages_chat::convert(&messages, &mut chat, &mut notes)?;
-    let (tools, tool_choice, parallel_tool_calls) = messages_tools::tools(input.tools, input.tool_choice, &mut notes)?;
-    let stream = input.stream.map(|raw| json::field::<bool>(raw, "stream")).transpose()?.unwrap_or(false);
+    let (tools, tool_choice, parallel_tool_calls) =
+        messages_tools::tools(input.tools, input.tool_choice, &mut notes)?;
+    let stream = input
+        .stream
+        .map(|raw| json::field::<bool>(raw, "stream"))
+        .transpose()?
+        .unwrap_or(false);
     let out = Output {
         model: upstream_model,
         messages: chat,
-        max_completion_tokens: (upstream.max_tokens_field == MaxTokensField::MaxCompletionTokens).then_some(max_tokens),
+        max_completion_tokens: (upstream.max_tokens_field == MaxTokensField::MaxCompletionTokens)
+            .then_some(max_tokens),
         max_tokens: (upstream.max_tokens_field == MaxTokensField::MaxTokens).then_some(max_tokens),
         stop: input.stop()?,
-        temperature: input.temperature.map(|raw| json::field(raw, "temperature")).transpose()?,
-        top_p: input.top_p.map(|raw| json::field(raw, "top_p")).transpose()?,
+        temperature: input
+            .temperature
+            .map(|raw| json::field(raw, "temperature"))
+            .transpose()?,
+        top_p: input
+            .top_p
+            .map(|raw| json::field(raw, "top_p"))
+            .transpose()?,
         tools,
         tool_choice,
         parallel_tool_calls,
@@ -101,9 +120,12 @@ pub fn messages_request_to_chat_for(
         response_format: input.response_format()?,
         user: input.user()?,
         stream,
-        stream_options: stream.then_some(StreamOptions { include_usage: true }),
+        stream_options: stream.then_some(StreamOptions {
+            include_usage: true,
+        }),
     };
-    let body = serde_json::to_vec(&out).map_err(|e| TranslateError::invalid("messages", e.to_string()))?;
+    let body =
+        serde_json::to_vec(&out).map_err(|e| TranslateError::invalid("messages", e.to_string()))?;
     Ok(Translated {
         body: Bytes::from(body),
         dropped: notes.dropped,
@@ -177,14 +199,21 @@ impl<'a> Input<'a> {
             "thinking" => &mut self.thinking,
             "output_config" => &mut self.output_config,
             "output_format" => &mut self.output_format,
-            other => return Err(TranslateError::invalid(field, format!("`{other}` has no translation"))),
+            other => {
+                return Err(TranslateError::invalid(
+                    field,
+                    format!("`{other}` has no translation"),
+                ));
+            }
         };
         *slot = Some(raw);
         Ok(())
     }
 
     fn stop(&self) -> Result<Option<Vec<Cow<'a, str>>>, TranslateError> {
-        let Some(raw) = self.stop_sequences else { return Ok(None) };
+        let Some(raw) = self.stop_sequences else {
+            return Ok(None);
+        };
         let stops: Vec<Cow<'a, str>> = json::field(raw, "stop_sequences")?;
         if stops.len() > 4 {
             return Err(TranslateError::unsupported(
@@ -198,7 +227,9 @@ impl<'a> Input<'a> {
     /// `metadata.user_id` as OpenAI's `user`; an id over 64 bytes (Claude
     /// Code sends a JSON document) becomes a stable SHA-256 prefix.
     fn user(&self) -> Result<Option<Cow<'a, str>>, TranslateError> {
-        let Some(raw) = self.metadata else { return Ok(None) };
+        let Some(raw) = self.metadata else {
+            return Ok(None);
+        };
         let metadata: Metadata<'a> = json::field(raw, "metadata")?;
         Ok(metadata.user_id.map(|id| {
             if id.len() <= 64 {
@@ -213,7 +244,11 @@ impl<'a> Input<'a> {
         }))
     }
 
-    fn reasoning(&self, upstream_reasons: bool, notes: &mut Notes) -> Result<Option<&'static str>, TranslateError> {
+    fn reasoning(
+        &self,
+        upstream_reasons: bool,
+        notes: &mut Notes,
+    ) -> Result<Option<&'static str>, TranslateError> {
         let mut from_thinking = None;
         if let Some(raw) = self.thinking {
             let thinking: Thinking<'_> = json::field(raw, "thinking")?;
@@ -255,11 +290,16 @@ impl<'a> Input<'a> {
             let config: OutputConfig<'a> = json::field(raw, "output_config")?;
             format = config.format.or(format);
         }
-        let Some(format) = format else { return Ok(None) };
+        let Some(format) = format else {
+            return Ok(None);
+        };
         match (format.kind.as_ref(), format.schema) {
             ("json_schema", Some(schema)) => Ok(Some(ResponseFormat {
                 kind: "json_schema",
-                json_schema: JsonSchema { name: "output", schema },
+                json_schema: JsonSchema {
+                    name: "output",
+                    schema,
+                },
             })),
             (kind, _) => Err(TranslateError::unsupported(
                 "output_config",

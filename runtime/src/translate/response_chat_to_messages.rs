@@ -33,7 +33,11 @@ pub fn chat_response_to_messages(body: &[u8], public_model: &str) -> Result<Byte
         .flatten()
         .find(|r| json::is_string(r) && r.get().len() > 2);
     if let Some(thinking) = reasoning {
-        content.push(Block::Thinking { kind: "thinking", thinking, signature: "" });
+        content.push(Block::Thinking {
+            kind: "thinking",
+            thinking,
+            signature: "",
+        });
     }
     for text in [message.content, message.refusal].into_iter().flatten() {
         if json::is_string(text) && text.get().len() > 2 {
@@ -70,12 +74,19 @@ pub fn chat_response_to_messages(body: &[u8], public_model: &str) -> Result<Byte
 /// A tool call's arguments string as an input object.
 pub(crate) fn input(arguments: Option<&str>) -> Result<Box<RawValue>, TranslateError> {
     const PARAM: &str = "choices[0].message.tool_calls[].function.arguments";
-    let text = arguments.map(str::trim).filter(|a| !a.is_empty()).unwrap_or("{}");
+    let text = arguments
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .unwrap_or("{}");
     if !text.starts_with('{') {
-        return Err(TranslateError::invalid(PARAM, "tool call arguments are not a JSON object"));
+        return Err(TranslateError::invalid(
+            PARAM,
+            "tool call arguments are not a JSON object",
+        ));
     }
-    serde_json::from_str(text)
-        .map_err(|e| TranslateError::invalid(PARAM, format!("tool call arguments are not JSON: {e}")))
+    serde_json::from_str(text).map_err(|e| {
+        TranslateError::invalid(PARAM, format!("tool call arguments are not JSON: {e}"))
+    })
 }
 
 #[derive(Deserialize)]

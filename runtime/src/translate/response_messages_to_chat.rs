@@ -76,7 +76,9 @@ pub fn messages_response_to_chat(
             index: 0,
             message: ChatMessage {
                 role: "assistant",
-                content: (!texts.is_empty()).then(|| json::concat(&texts)).transpose()?,
+                content: (!texts.is_empty())
+                    .then(|| json::concat(&texts))
+                    .transpose()?,
                 refusal: None,
                 reasoning_content: (!reasoning.is_empty())
                     .then(|| json::concat(&reasoning))

@@ -19,12 +19,12 @@
 //! docs.anthropic.com/en/docs/build-with-claude/streaming.
 
 use bytes::Bytes;
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::common::{self, OpenAiUsage, Usage};
+use super::common::{self, Usage};
 use super::errors;
-use super::json::{self, First, push_str, push_u64};
+use super::json::{self, push_str, push_u64};
+use super::openai_chunk::{Chunk, Delta};
 use super::sse::{SseParser, push_event};
 
 const PING: &[u8] = b"event: ping\ndata: {\"type\":\"ping\"}\n\n";
@@ -114,7 +114,8 @@ impl ChatSseToMessages {
     /// [`Self::feed`] appending to a caller's buffer.
     pub fn feed_into(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let state = &mut self.state;
-        self.parser.feed(chunk, &mut |name, data| state.event(name, data, out));
+        self.parser
+            .feed(chunk, &mut |name, data| state.event(name, data, out));
     }
 
     /// A `ping` event, to send during upstream silence (Claude Code gives
@@ -153,58 +154,6 @@ fn error_event(out: &mut Vec<u8>, kind: &str, message: &str) {
     let mut json = Vec::with_capacity(message.len() + 64);
     errors::write_anthropic_error(&mut json, kind, message);
     push_event(out, "error", &json);
-}
-
-#[derive(Deserialize)]
-struct Chunk<'a> {
-    #[serde(borrow, default)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    choices: Option<First<Choice<'a>>>,
-    #[serde(default)]
-    usage: Option<OpenAiUsage>,
-    #[serde(default)]
-    error: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct Choice<'a> {
-    #[serde(borrow, default)]
-    delta: Option<Delta<'a>>,
-    #[serde(borrow, default)]
-    finish_reason: Option<std::borrow::Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Delta<'a> {
-    #[serde(borrow, default)]
-    content: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    refusal: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    reasoning_content: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    reasoning: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    tool_calls: Option<Vec<ToolDelta<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct ToolDelta<'a> {
-    #[serde(default)]
-    index: Option<u64>,
-    #[serde(borrow, default)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    function: Option<FunctionDelta<'a>>,
-}
-
-#[derive(Deserialize)]
-struct FunctionDelta<'a> {
-    #[serde(borrow, default)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
 }
 
 /// A non-empty JSON string.
@@ -259,8 +208,13 @@ impl State {
         }
         json.extend_from_slice(b",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
         push_str(json, &self.model);
-        json.extend_from_slice(b",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":");
-        let announced = Usage { input: self.input_estimate, ..Usage::default() };
+        json.extend_from_slice(
+            b",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":",
+        );
+        let announced = Usage {
+            input: self.input_estimate,
+            ..Usage::default()
+        };
         announced.write_anthropic(json);
         json.extend_from_slice(b"}}");
         push_event(out, "message_start", json);
@@ -268,11 +222,24 @@ impl State {
 
     fn delta(&mut self, delta: Delta<'_>, out: &mut Vec<u8>) -> Result<(), &'static str> {
         if let Some(thinking) = text(delta.reasoning_content).or(text(delta.reasoning)) {
-            let index = self.open_block(out, |open| matches!(open, Open::Thinking(_)), Open::Thinking, b"{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}");
+            let index = self.open_block(
+                out,
+                |open| matches!(open, Open::Thinking(_)),
+                Open::Thinking,
+                b"{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}",
+            );
             self.block_delta(out, index, b"thinking_delta\",\"thinking\":", thinking);
         }
-        for content in [text(delta.content), text(delta.refusal)].into_iter().flatten() {
-            let index = self.open_block(out, |open| matches!(open, Open::Text(_)), Open::Text, b"{\"type\":\"text\",\"text\":\"\"}");
+        for content in [text(delta.content), text(delta.refusal)]
+            .into_iter()
+            .flatten()
+        {
+            let index = self.open_block(
+                out,
+                |open| matches!(open, Open::Text(_)),
+                Open::Text,
+                b"{\"type\":\"text\",\"text\":\"\"}",
+            );
             self.block_delta(out, index, b"text_delta\",\"text\":", content);
         }
         for (position, call) in delta.tool_calls.into_iter().flatten().enumerate() {
@@ -281,19 +248,37 @@ impl State {
             let index = match self.open {
                 Some(Open::Tool(index, open)) if open == call_index => index,
                 _ if self.tools.contains(&call_index) => {
-                    return Err("The upstream resumed a tool call after starting another; the response cannot be translated.");
+                    return Err(
+                        "The upstream resumed a tool call after starting another; the response cannot be translated.",
+                    );
                 }
-                _ => self.start_tool(out, call_index, call.id, function.as_ref().and_then(|f| f.name)),
+                _ => self.start_tool(
+                    out,
+                    call_index,
+                    call.id,
+                    function.as_ref().and_then(|f| f.name),
+                ),
             };
             if let Some(arguments) = text(function.and_then(|f| f.arguments)) {
-                self.block_delta(out, index, b"input_json_delta\",\"partial_json\":", arguments);
+                self.block_delta(
+                    out,
+                    index,
+                    b"input_json_delta\",\"partial_json\":",
+                    arguments,
+                );
             }
         }
         Ok(())
     }
 
     /// The open block when `is_kind` accepts it, else a new block of `kind`.
-    fn open_block(&mut self, out: &mut Vec<u8>, is_kind: impl Fn(Open) -> bool, kind: impl FnOnce(u64) -> Open, start: &[u8]) -> u64 {
+    fn open_block(
+        &mut self,
+        out: &mut Vec<u8>,
+        is_kind: impl Fn(Open) -> bool,
+        kind: impl FnOnce(u64) -> Open,
+        start: &[u8],
+    ) -> u64 {
         if let Some(open) = self.open.filter(|open| is_kind(*open)) {
             return open.index();
         }
@@ -312,7 +297,13 @@ impl State {
         index
     }
 
-    fn start_tool(&mut self, out: &mut Vec<u8>, call_index: u64, id: Option<&RawValue>, name: Option<&RawValue>) -> u64 {
+    fn start_tool(
+        &mut self,
+        out: &mut Vec<u8>,
+        call_index: u64,
+        id: Option<&RawValue>,
+        name: Option<&RawValue>,
+    ) -> u64 {
         self.tools.push(call_index);
         let mut start = Vec::with_capacity(96);
         start.extend_from_slice(b"{\"type\":\"tool_use\",\"id\":");
@@ -325,9 +316,18 @@ impl State {
             }
         }
         start.extend_from_slice(b",\"name\":");
-        start.extend_from_slice(name.filter(|n| json::is_string(n)).map_or("\"\"", RawValue::get).as_bytes());
+        start.extend_from_slice(
+            name.filter(|n| json::is_string(n))
+                .map_or("\"\"", RawValue::get)
+                .as_bytes(),
+        );
         start.extend_from_slice(b",\"input\":{}}");
-        self.open_block(out, |_| false, |index| Open::Tool(index, call_index), &start)
+        self.open_block(
+            out,
+            |_| false,
+            |index| Open::Tool(index, call_index),
+            &start,
+        )
     }
 
     /// `content_block_delta` with `"delta":{"type":"<kind_and_key><raw>}`.

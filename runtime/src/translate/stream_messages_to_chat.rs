@@ -16,13 +16,11 @@
 //! Format: docs.anthropic.com/en/docs/build-with-claude/streaming,
 //! platform.openai.com/docs/api-reference/chat-streaming.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::common::{self, AnthropicUsage, Usage};
+use super::anthropic_event::{BlockStart, Delta, Event, StartMessage};
+use super::common::{self, Usage};
 use super::errors;
 use super::json::{self, push_str, push_u64};
 use super::sse::{SseParser, push_data};
@@ -94,7 +92,8 @@ impl MessagesSseToChat {
     /// [`Self::feed`] appending to a caller's buffer.
     pub fn feed_into(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let state = &mut self.state;
-        self.parser.feed(chunk, &mut |name, data| state.event(name, data, out));
+        self.parser
+            .feed(chunk, &mut |name, data| state.event(name, data, out));
     }
 
     /// The explicit end of a cut stream: `event: error` with an OpenAI error
@@ -123,62 +122,6 @@ impl MessagesSseToChat {
     pub fn usage(&self) -> (u64, u64, u64, u64) {
         self.state.usage.tuple()
     }
-}
-
-#[derive(Deserialize)]
-struct Event<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default)]
-    index: Option<u64>,
-    #[serde(borrow, default)]
-    message: Option<StartMessage<'a>>,
-    #[serde(borrow, default)]
-    content_block: Option<BlockStart<'a>>,
-    #[serde(borrow, default)]
-    delta: Option<Delta<'a>>,
-    #[serde(default)]
-    usage: Option<AnthropicUsage>,
-}
-
-#[derive(Deserialize)]
-struct StartMessage<'a> {
-    #[serde(borrow, default)]
-    id: Option<&'a RawValue>,
-    #[serde(default)]
-    usage: Option<AnthropicUsage>,
-}
-
-#[derive(Deserialize)]
-struct BlockStart<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow, default)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    text: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    thinking: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Delta<'a> {
-    #[serde(rename = "type", borrow, default)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    text: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    partial_json: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    thinking: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    signature: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    stop_reason: Option<Cow<'a, str>>,
 }
 
 /// A raw value usable as a JSON string in a chunk (and not empty).
@@ -228,7 +171,9 @@ impl State {
             usage.apply(&mut self.usage);
         }
         self.begin(message.and_then(|m| m.id));
-        self.chunk(out, |out| out.extend_from_slice(b"{\"role\":\"assistant\",\"content\":\"\"}"));
+        self.chunk(out, |out| {
+            out.extend_from_slice(b"{\"role\":\"assistant\",\"content\":\"\"}")
+        });
     }
 
     /// Builds the chunk head once the id is known.
@@ -242,7 +187,8 @@ impl State {
             Some(id) => self.head.extend_from_slice(id.get().as_bytes()),
             None => self.head.extend_from_slice(b"\"chatcmpl-gateway\""),
         }
-        self.head.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
+        self.head
+            .extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
         push_u64(&mut self.head, self.created);
         self.head.extend_from_slice(b",\"model\":");
         push_str(&mut self.head, &self.model);
@@ -263,7 +209,12 @@ impl State {
         out.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":");
     }
 
-    fn block_start(&mut self, index: Option<u64>, block: Option<BlockStart<'_>>, out: &mut Vec<u8>) {
+    fn block_start(
+        &mut self,
+        index: Option<u64>,
+        block: Option<BlockStart<'_>>,
+        out: &mut Vec<u8>,
+    ) {
         let (Some(index), Some(block)) = (index, block) else {
             return;
         };
@@ -277,7 +228,9 @@ impl State {
             "redacted_thinking" => {
                 if let Some(data) = text(block.data) {
                     self.chunk(out, |out| {
-                        out.extend_from_slice(b"{\"thinking_blocks\":[{\"type\":\"redacted_thinking\",\"data\":");
+                        out.extend_from_slice(
+                            b"{\"thinking_blocks\":[{\"type\":\"redacted_thinking\",\"data\":",
+                        );
                         out.extend_from_slice(data.get().as_bytes());
                         out.extend_from_slice(b"}]}");
                     });
@@ -291,8 +244,14 @@ impl State {
             Kind::Text => self.content(b"content", text(block.text), out),
             Kind::Thinking => self.content(b"reasoning_content", text(block.thinking), out),
             Kind::Tool(call) => {
-                let id = block.id.filter(|r| json::is_string(r)).map_or("\"\"", RawValue::get);
-                let name = block.name.filter(|r| json::is_string(r)).map_or("\"\"", RawValue::get);
+                let id = block
+                    .id
+                    .filter(|r| json::is_string(r))
+                    .map_or("\"\"", RawValue::get);
+                let name = block
+                    .name
+                    .filter(|r| json::is_string(r))
+                    .map_or("\"\"", RawValue::get);
                 self.chunk(out, |out| {
                     out.extend_from_slice(b"{\"tool_calls\":[{\"index\":");
                     push_u64(out, call);
@@ -370,7 +329,10 @@ impl State {
 
     fn upstream_error(&mut self, data: &[u8], out: &mut Vec<u8>) {
         let (kind, message) = errors::anthropic_error(data).unwrap_or_else(|| {
-            ("api_error".to_owned(), "The upstream stream failed.".to_owned())
+            (
+                "api_error".to_owned(),
+                "The upstream stream failed.".to_owned(),
+            )
         });
         let mut json = Vec::with_capacity(message.len() + 96);
         errors::write_openai_error(&mut json, "api_error", Some(&kind), None, &message);

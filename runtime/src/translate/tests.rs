@@ -78,7 +78,10 @@ fn run(set: &str, translate: impl Fn(&[u8], &Value) -> Value) {
             Err(_) => Value::Null,
         };
         if expected != actual {
-            failures.push(format!("{set}/{name}: expected {}\n--- actual:\n{rendered}", expected_path.display()));
+            failures.push(format!(
+                "{set}/{name}: expected {}\n--- actual:\n{rendered}",
+                expected_path.display()
+            ));
         }
     }
     assert!(
@@ -90,7 +93,8 @@ fn run(set: &str, translate: impl Fn(&[u8], &Value) -> Value) {
 }
 
 fn parse(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 fn translated(result: Result<Translated, TranslateError>) -> Value {
@@ -121,7 +125,11 @@ pub(super) fn events(bytes: &[u8]) -> Vec<Value> {
         .into_iter()
         .map(|(name, data)| {
             let data = parse(data.as_bytes());
-            if name == "message" { json!({ "data": data }) } else { json!({ "event": name, "data": data }) }
+            if name == "message" {
+                json!({ "data": data })
+            } else {
+                json!({ "event": name, "data": data })
+            }
         })
         .collect()
 }
@@ -175,12 +183,13 @@ fn chat_to_messages_requests() {
 
 #[test]
 fn chat_to_messages_responses() {
-    run("chat_to_messages/response", |body, _| {
-        match messages_response_to_chat(body, "public-model", "chatcmpl-hint", CREATED) {
+    run(
+        "chat_to_messages/response",
+        |body, _| match messages_response_to_chat(body, "public-model", "chatcmpl-hint", CREATED) {
             Ok(bytes) => parse(&bytes),
             Err(error) => failed(error),
-        }
-    });
+        },
+    );
 }
 
 #[test]
@@ -215,10 +224,13 @@ fn messages_to_chat_requests() {
 
 #[test]
 fn messages_to_chat_responses() {
-    run("messages_to_chat/response", |body, _| match chat_response_to_messages(body, "public-model") {
-        Ok(bytes) => parse(&bytes),
-        Err(error) => failed(error),
-    });
+    run(
+        "messages_to_chat/response",
+        |body, _| match chat_response_to_messages(body, "public-model") {
+            Ok(bytes) => parse(&bytes),
+            Err(error) => failed(error),
+        },
+    );
 }
 
 #[test]
@@ -256,9 +268,13 @@ fn errors_both_ways() {
 
 #[test]
 fn count_tokens_estimates() {
-    run("count_tokens", |body, _| match estimate_input_tokens(body) {
-        Ok(n) => json!({ "body": parse(&count_tokens_body(n)), "header": [ESTIMATE_HEADER.0, ESTIMATE_HEADER.1] }),
-        Err(error) => failed(error),
+    run("count_tokens", |body, _| {
+        match estimate_input_tokens(body) {
+            Ok(n) => {
+                json!({ "body": parse(&count_tokens_body(n)), "header": [ESTIMATE_HEADER.0, ESTIMATE_HEADER.1] })
+            }
+            Err(error) => failed(error),
+        }
     });
 }
 
@@ -271,14 +287,22 @@ fn policy_markdown_is_fresh() {
         return;
     }
     let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(current == rendered, "{} is stale: run with GATEWAY_BLESS=1", path.display());
+    assert!(
+        current == rendered,
+        "{} is stale: run with GATEWAY_BLESS=1",
+        path.display()
+    );
 }
 
 #[test]
 fn every_policy_row_is_unique_and_every_reported_label_has_a_row() {
     for table in [policy::CHAT_REQUEST, policy::MESSAGES_REQUEST] {
         for (i, rule) in table.iter().enumerate() {
-            assert!(table[..i].iter().all(|r| r.field != rule.field), "{} twice", rule.field);
+            assert!(
+                table[..i].iter().all(|r| r.field != rule.field),
+                "{} twice",
+                rule.field
+            );
         }
     }
     // Every label a fixture reports as dropped is a row of its table.
@@ -292,15 +316,20 @@ fn every_policy_row_is_unique_and_every_reported_label_has_a_row() {
                 .unwrap_or(Value::Null);
             for label in out["dropped"].as_array().into_iter().flatten() {
                 let label = label.as_str().unwrap();
-                let rule = policy::lookup(table, label).unwrap_or_else(|| panic!("{set}/{name}: `{label}` has no row"));
+                let rule = policy::lookup(table, label)
+                    .unwrap_or_else(|| panic!("{set}/{name}: `{label}` has no row"));
                 assert!(rule.policy != policy::Policy::Rejected, "{label}");
             }
             // A field refused as unsupported is a rejected (or conditionally
             // mapped) row of its table.
             if out["openai"]["error"]["code"] == "unsupported_parameter" {
                 let param = out["param"].as_str().unwrap_or("");
-                let rule = policy::lookup(table, param).unwrap_or_else(|| panic!("{set}/{name}: `{param}` has no row"));
-                assert!(rule.policy != policy::Policy::Dropped, "{set}/{name}: `{param}` is a dropped row");
+                let rule = policy::lookup(table, param)
+                    .unwrap_or_else(|| panic!("{set}/{name}: `{param}` has no row"));
+                assert!(
+                    rule.policy != policy::Policy::Dropped,
+                    "{set}/{name}: `{param}` is a dropped row"
+                );
             }
         }
     }

@@ -42,10 +42,18 @@ pub fn check_messages_stream(events: &[Value]) -> Result<(), String> {
                 }
                 next += 1;
                 input.clear();
-                open = Some((data["index"].as_u64().unwrap_or(0), data["content_block"]["type"].as_str().unwrap_or("").to_owned()));
+                open = Some((
+                    data["index"].as_u64().unwrap_or(0),
+                    data["content_block"]["type"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                ));
             }
             "content_block_delta" => {
-                let Some((index, kind)) = &open else { return fail("a delta with no open block") };
+                let Some((index, kind)) = &open else {
+                    return fail("a delta with no open block");
+                };
                 let expected = match data["delta"]["type"].as_str() {
                     Some("text_delta") => "text",
                     Some("thinking_delta" | "signature_delta") => "thinking",
@@ -57,16 +65,17 @@ pub fn check_messages_stream(events: &[Value]) -> Result<(), String> {
                 }
                 input.push_str(data["delta"]["partial_json"].as_str().unwrap_or(""));
             }
-            "content_block_stop" => {
-                match open.take() {
-                    Some((index, kind)) if data["index"] == index => {
-                        if kind == "tool_use" && !input.is_empty() && !serde_json::from_str::<Value>(&input).is_ok_and(|v| v.is_object()) {
-                            bad_input = true;
-                        }
+            "content_block_stop" => match open.take() {
+                Some((index, kind)) if data["index"] == index => {
+                    if kind == "tool_use"
+                        && !input.is_empty()
+                        && !serde_json::from_str::<Value>(&input).is_ok_and(|v| v.is_object())
+                    {
+                        bad_input = true;
                     }
-                    _ => return fail("stop for a block that is not open"),
                 }
-            }
+                _ => return fail("stop for a block that is not open"),
+            },
             "message_delta" if open.is_none() => {}
             "message_stop" => ended = true,
             _ => return fail("unexpected here"),
@@ -76,7 +85,9 @@ pub fn check_messages_stream(events: &[Value]) -> Result<(), String> {
         return Err(format!("the stream does not end: {events:#?}"));
     }
     if bad_input && events.last().is_some_and(|e| e["event"] != "error") {
-        return Err(format!("tool input fragments do not join into an object: {events:#?}"));
+        return Err(format!(
+            "tool input fragments do not join into an object: {events:#?}"
+        ));
     }
     Ok(())
 }
@@ -107,8 +118,16 @@ pub fn check_chat_stream(events: &[Value]) -> Result<(), String> {
         if data["object"] != "chat.completion.chunk" || !data["id"].is_string() {
             return fail("not a chunk");
         }
-        let Some(choices) = data["choices"].as_array() else { return fail("no choices") };
-        for call in choices.first().map(|c| &c["delta"]["tool_calls"]).and_then(Value::as_array).into_iter().flatten() {
+        let Some(choices) = data["choices"].as_array() else {
+            return fail("no choices");
+        };
+        for call in choices
+            .first()
+            .map(|c| &c["delta"]["tool_calls"])
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let index = call["index"].as_u64().unwrap_or(u64::MAX) as usize;
             if index == arguments.len() {
                 if !call["id"].is_string() || !call["function"]["name"].is_string() {
@@ -126,7 +145,9 @@ pub fn check_chat_stream(events: &[Value]) -> Result<(), String> {
     }
     for joined in arguments.iter().filter(|a| !a.is_empty()) {
         if !serde_json::from_str::<Value>(joined).is_ok_and(|v| v.is_object()) {
-            return Err(format!("tool arguments do not join into an object: {joined}"));
+            return Err(format!(
+                "tool arguments do not join into an object: {joined}"
+            ));
         }
     }
     Ok(())
@@ -172,7 +193,10 @@ fn chat_op() -> impl Strategy<Value = ChatOp> {
 /// A well-formed OpenAI stream for a list of operations.
 fn chat_stream(ops: &[ChatOp], usage: bool) -> Vec<u8> {
     let chunk = |delta: Value, finish: Value| {
-        format!("data: {}\n\n", json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}))
+        format!(
+            "data: {}\n\n",
+            json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        )
     };
     let mut out = chunk(json!({"role": "assistant", "content": ""}), Value::Null);
     let mut tools = 0;
@@ -181,17 +205,29 @@ fn chat_stream(ops: &[ChatOp], usage: bool) -> Vec<u8> {
             ChatOp::Content(t) => out += &chunk(json!({ "content": t }), Value::Null),
             ChatOp::Reasoning(t) => out += &chunk(json!({ "reasoning_content": t }), Value::Null),
             ChatOp::Tool(name, args) => {
-                out += &chunk(json!({"tool_calls": [{"index": tools, "id": format!("call_{tools}"), "type": "function", "function": {"name": name, "arguments": ""}}]}), Value::Null);
+                out += &chunk(
+                    json!({"tool_calls": [{"index": tools, "id": format!("call_{tools}"), "type": "function", "function": {"name": name, "arguments": ""}}]}),
+                    Value::Null,
+                );
                 for arg in args {
-                    out += &chunk(json!({"tool_calls": [{"index": tools, "function": {"arguments": arg}}]}), Value::Null);
+                    out += &chunk(
+                        json!({"tool_calls": [{"index": tools, "function": {"arguments": arg}}]}),
+                        Value::Null,
+                    );
                 }
                 tools += 1;
             }
         }
     }
-    out += &chunk(json!({}), json!(if tools > 0 { "tool_calls" } else { "stop" }));
+    out += &chunk(
+        json!({}),
+        json!(if tools > 0 { "tool_calls" } else { "stop" }),
+    );
     if usage {
-        out += &format!("data: {}\n\n", json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13, "prompt_tokens_details": {"cached_tokens": 2}}}));
+        out += &format!(
+            "data: {}\n\n",
+            json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13, "prompt_tokens_details": {"cached_tokens": 2}}})
+        );
     }
     (out + "data: [DONE]\n\n").into_bytes()
 }
@@ -213,22 +249,51 @@ fn block() -> impl Strategy<Value = Block> {
 
 /// A well-formed Anthropic stream for a list of blocks.
 fn messages_stream(blocks: &[Block]) -> Vec<u8> {
-    let event = |data: Value| format!("event: {}\ndata: {data}\n\n", data["type"].as_str().unwrap_or(""));
-    let mut out = event(json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [], "stop_reason": null, "usage": {"input_tokens": 5, "output_tokens": 1, "cache_read_input_tokens": 3}}}));
+    let event = |data: Value| {
+        format!(
+            "event: {}\ndata: {data}\n\n",
+            data["type"].as_str().unwrap_or("")
+        )
+    };
+    let mut out = event(
+        json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [], "stop_reason": null, "usage": {"input_tokens": 5, "output_tokens": 1, "cache_read_input_tokens": 3}}}),
+    );
     for (index, block) in blocks.iter().enumerate() {
         let (start, deltas): (Value, Vec<Value>) = match block {
-            Block::Text(parts) => (json!({"type": "text", "text": ""}), parts.iter().map(|t| json!({"type": "text_delta", "text": t})).collect()),
-            Block::Thinking(parts) => (json!({"type": "thinking", "thinking": "", "signature": ""}), parts.iter().map(|t| json!({"type": "thinking_delta", "thinking": t})).chain([json!({"type": "signature_delta", "signature": "c2ln"})]).collect()),
-            Block::Tool(name, parts) => (json!({"type": "tool_use", "id": format!("toolu_{index}"), "name": name, "input": {}}), parts.iter().map(|p| json!({"type": "input_json_delta", "partial_json": p})).collect()),
+            Block::Text(parts) => (
+                json!({"type": "text", "text": ""}),
+                parts
+                    .iter()
+                    .map(|t| json!({"type": "text_delta", "text": t}))
+                    .collect(),
+            ),
+            Block::Thinking(parts) => (
+                json!({"type": "thinking", "thinking": "", "signature": ""}),
+                parts
+                    .iter()
+                    .map(|t| json!({"type": "thinking_delta", "thinking": t}))
+                    .chain([json!({"type": "signature_delta", "signature": "c2ln"})])
+                    .collect(),
+            ),
+            Block::Tool(name, parts) => (
+                json!({"type": "tool_use", "id": format!("toolu_{index}"), "name": name, "input": {}}),
+                parts
+                    .iter()
+                    .map(|p| json!({"type": "input_json_delta", "partial_json": p}))
+                    .collect(),
+            ),
         };
-        out += &event(json!({"type": "content_block_start", "index": index, "content_block": start}));
+        out +=
+            &event(json!({"type": "content_block_start", "index": index, "content_block": start}));
         out += &event(json!({"type": "ping"}));
         for delta in deltas {
             out += &event(json!({"type": "content_block_delta", "index": index, "delta": delta}));
         }
         out += &event(json!({"type": "content_block_stop", "index": index}));
     }
-    out += &event(json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 7}}));
+    out += &event(
+        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 7}}),
+    );
     (out + &event(json!({"type": "message_stop"}))).into_bytes()
 }
 

@@ -9,7 +9,7 @@ use crate::diag::values;
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Security as F, ptr};
 use crate::parse;
 use crate::spec::server::defaults as d;
-use crate::spec::{DurationSpec, ServerSpec, SizeSpec};
+use crate::spec::{ServerSpec, SizeSpec};
 
 const LISTEN_HELP: &str = "write an IP and port, e.g. `127.0.0.1:8080`, `0.0.0.0:8080` or `[::1]:8080` (port 0 picks a free port)";
 
@@ -49,14 +49,14 @@ fn check_sizes(s: &ServerSpec, diags: &mut Diagnostics) {
             &s.max_request_body,
             parse::MAX_BODY,
             "1GiB",
-            "4MiB",
+            d::MAX_REQUEST_BODY,
         ),
         (
             "max_header_bytes",
             &s.max_header_bytes,
             parse::MAX_HEAD,
             "1MiB",
-            "64KiB",
+            d::MAX_HEADER_BYTES,
         ),
     ];
     for (key, size, max, max_text, example) in sizes {
@@ -88,70 +88,32 @@ fn check_sizes(s: &ServerSpec, diags: &mut Diagnostics) {
     }
 }
 
+/// Durations that bound a live connection: zero would close every one at once.
+const POSITIVE: &[&str] = &[
+    "first_byte_timeout",
+    "idle_timeout",
+    "h2_keepalive_interval",
+    "h2_keepalive_timeout",
+];
+
 /// The server durations parse; those that bound a live connection are not zero.
 fn check_durations(s: &ServerSpec, diags: &mut Diagnostics) {
-    let durations: [(&str, &Option<DurationSpec>, &str, bool); 8] = [
-        (
-            "header_read_timeout",
-            &s.header_read_timeout,
-            d::HEADER_READ_TIMEOUT,
-            false,
-        ),
-        (
-            "body_read_timeout",
-            &s.body_read_timeout,
-            d::BODY_READ_TIMEOUT,
-            false,
-        ),
-        (
-            "shutdown_delay",
-            &s.shutdown_delay,
-            d::SHUTDOWN_DELAY,
-            false,
-        ),
-        ("drain_timeout", &s.drain_timeout, d::DRAIN_TIMEOUT, false),
-        (
-            "first_byte_timeout",
-            &s.first_byte_timeout,
-            d::FIRST_BYTE_TIMEOUT,
-            true,
-        ),
-        ("idle_timeout", &s.idle_timeout, d::IDLE_TIMEOUT, true),
-        (
-            "h2_keepalive_interval",
-            &s.h2_keepalive_interval,
-            d::H2_KEEPALIVE_INTERVAL,
-            true,
-        ),
-        (
-            "h2_keepalive_timeout",
-            &s.h2_keepalive_timeout,
-            d::H2_KEEPALIVE_TIMEOUT,
-            true,
-        ),
-    ];
-    for (key, value, default, positive) in durations {
+    for (key, value, default) in s.durations() {
         let Some(value) = value else { continue };
         let at = ptr(&["server", key]);
-        match value.value() {
-            Err(err) => diags.push(values::malformed(
-                F,
-                at,
-                &parse::DURATION,
-                value.raw(),
-                err,
-                Some(default),
-            )),
-            Ok(0) if positive => diags.push(
+        let d = match value.value() {
+            Err(err) => values::malformed(F, at, &parse::DURATION, value.raw(), err, Some(default)),
+            Ok(0) if POSITIVE.contains(&key) => {
                 Diagnostic::new(codes::BAD_TIMEOUT, F, format!("`{key}` is zero"))
                     .at(at)
                     .label("must be greater than zero")
                     .help(
                         "use a positive duration such as `10s` (or remove the key for the default)",
-                    ),
-            ),
-            Ok(_) => {}
-        }
+                    )
+            }
+            Ok(_) => continue,
+        };
+        diags.push(d);
     }
 }
 

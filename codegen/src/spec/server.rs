@@ -75,3 +75,48 @@ pub struct ServerSpec {
     #[schemars(extend("default" = defaults::MAX_HEADER_BYTES))]
     pub max_header_bytes: Option<SizeSpec>,
 }
+
+impl ServerSpec {
+    /// Every duration key with its value (if written) and its default, in declaration order.
+    pub fn durations(&self) -> [(&'static str, Option<&DurationSpec>, &'static str); 8] {
+        use defaults as d;
+        [
+            (
+                "header_read_timeout",
+                self.header_read_timeout.as_ref(),
+                d::HEADER_READ_TIMEOUT,
+            ),
+            (
+                "body_read_timeout",
+                self.body_read_timeout.as_ref(),
+                d::BODY_READ_TIMEOUT,
+            ),
+            (
+                "shutdown_delay",
+                self.shutdown_delay.as_ref(),
+                d::SHUTDOWN_DELAY,
+            ),
+            (
+                "drain_timeout",
+                self.drain_timeout.as_ref(),
+                d::DRAIN_TIMEOUT,
+            ),
+            (
+                "first_byte_timeout",
+                self.first_byte_timeout.as_ref(),
+                d::FIRST_BYTE_TIMEOUT,
+            ),
+            ("idle_timeout", self.idle_timeout.as_ref(), d::IDLE_TIMEOUT),
+            (
+                "h2_keepalive_interval",
+                self.h2_keepalive_interval.as_ref(),
+                d::H2_KEEPALIVE_INTERVAL,
+            ),
+            (
+                "h2_keepalive_timeout",
+                self.h2_keepalive_timeout.as_ref(),
+                d::H2_KEEPALIVE_TIMEOUT,
+            ),
+        ]
+    }
+}

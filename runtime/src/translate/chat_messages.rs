@@ -3,7 +3,8 @@
 //! system/developer messages become `system` text blocks wherever they stand
 //! (Anthropic has no mid-conversation system turn); user parts become text,
 //! image (base64 from a `data:` URL, or url) and document (PDF) blocks;
-//! assistant messages become their `thinking_blocks` (byte for byte), text
+//! assistant messages become their `thinking_blocks` (signatures byte for
+//! byte; members such as a stream `index` left out), text
 //! and `tool_use` blocks (arguments string -> input object); tool messages
 //! become `tool_result` blocks in a user turn. Consecutive turns of one role
 //! merge, so parallel tool results share one user turn. Empty text is left
@@ -86,10 +87,18 @@ struct FilePart<'a> {
     file_data: Option<Cow<'a, str>>,
 }
 
+/// A thinking block sent back by a client (possibly merged from stream
+/// deltas, with their `index`): only its own members are carried.
 #[derive(Deserialize)]
-struct Typed<'a> {
+struct ThinkingBlock<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    thinking: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    signature: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
 }
 
 /// One Anthropic message.
@@ -129,8 +138,18 @@ pub enum Block<'a> {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         content: Vec<Block<'a>>,
     },
-    /// A thinking or redacted_thinking block, exactly as the client sent it.
-    Verbatim(&'a RawValue),
+    /// A thinking block: text and signature as the client sent them.
+    Thinking {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        thinking: &'a RawValue,
+        signature: &'a RawValue,
+    },
+    RedactedThinking {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        data: &'a RawValue,
+    },
 }
 
 #[derive(Serialize)]
@@ -211,7 +230,11 @@ pub fn last_tool_turn_lacks_thinking(messages: &[Message<'_>]) -> bool {
         .content
         .iter()
         .any(|b| matches!(b, Block::ToolUse { .. }));
-    calls_tool && !matches!(last.content.first(), Some(Block::Verbatim(_)))
+    calls_tool
+        && !matches!(
+            last.content.first(),
+            Some(Block::Thinking { .. } | Block::RedactedThinking { .. })
+        )
 }
 
 /// Blocks of a `content` value (string, parts or null). `media`: whether
@@ -337,14 +360,7 @@ fn assistant<'a>(
 ) -> Result<Vec<Block<'a>>, TranslateError> {
     let mut blocks = Vec::new();
     for block in message.thinking_blocks.iter().flatten() {
-        let kind = json::field::<Typed<'_>>(block, "messages[].thinking_blocks")?.kind;
-        if kind != "thinking" && kind != "redacted_thinking" {
-            return Err(TranslateError::invalid(
-                "messages[].thinking_blocks",
-                format!("a thinking block of type `{kind}`"),
-            ));
-        }
-        blocks.push(Block::Verbatim(block));
+        blocks.push(thinking_block(block)?);
     }
     if message.reasoning_content.is_some() {
         notes.drop("messages[].reasoning_content");
@@ -360,6 +376,35 @@ fn assistant<'a>(
         });
     }
     Ok(blocks)
+}
+
+/// A `thinking_blocks` entry as an Anthropic block; the signature (or the
+/// redacted data) is carried byte for byte, other members are not.
+fn thinking_block(raw: &RawValue) -> Result<Block<'_>, TranslateError> {
+    const PARAM: &str = "messages[].thinking_blocks";
+    let block: ThinkingBlock<'_> = json::field(raw, PARAM)?;
+    match (
+        block.kind.as_ref(),
+        json::string(block.thinking),
+        json::string(block.signature),
+        json::string(block.data),
+    ) {
+        ("thinking", Some(thinking), Some(signature), _) => Ok(Block::Thinking {
+            kind: "thinking",
+            thinking,
+            signature,
+        }),
+        ("redacted_thinking", _, _, Some(data)) => Ok(Block::RedactedThinking {
+            kind: "redacted_thinking",
+            data,
+        }),
+        (kind, ..) => Err(TranslateError::invalid(
+            PARAM,
+            format!(
+                "a thinking block of type `{kind}` needs `thinking` and `signature` (or redacted `data`)"
+            ),
+        )),
+    }
 }
 
 /// A tool call's arguments string as the `input` object.

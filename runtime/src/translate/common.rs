@@ -4,10 +4,11 @@
 //! Usage: Anthropic's `input_tokens` excludes cached tokens, which it reports
 //! beside it (`cache_read_input_tokens`, `cache_creation_input_tokens`);
 //! OpenAI's `prompt_tokens` includes them, with the cache hits in
-//! `prompt_tokens_details.cached_tokens`. [`Usage`] keeps Anthropic's split;
-//! [`Usage::prompt`] is OpenAI's total. Cache writes have no OpenAI field:
-//! they are added to `prompt_tokens` and reported as
-//! `cache_creation_input_tokens` beside it (the name other gateways use).
+//! `prompt_tokens_details.cached_tokens` and the cache writes in
+//! `prompt_tokens_details.cache_write_tokens` (the OpenAI SDK's
+//! `PromptTokensDetails`; `cache_creation_input_tokens` beside `usage` is
+//! read too, as some compatible servers send it). [`Usage`] keeps
+//! Anthropic's split; [`Usage::prompt`] is OpenAI's total.
 
 use serde::Deserialize;
 
@@ -65,12 +66,9 @@ impl Usage {
         push_u64(out, self.prompt() + self.output);
         out.extend_from_slice(b",\"prompt_tokens_details\":{\"cached_tokens\":");
         push_u64(out, self.cache_read);
-        out.push(b'}');
-        if self.cache_write > 0 {
-            out.extend_from_slice(b",\"cache_creation_input_tokens\":");
-            push_u64(out, self.cache_write);
-        }
-        out.push(b'}');
+        out.extend_from_slice(b",\"cache_write_tokens\":");
+        push_u64(out, self.cache_write);
+        out.extend_from_slice(b"}}");
     }
 
     /// Appends an Anthropic `usage` object.
@@ -127,7 +125,7 @@ pub struct OpenAiUsage {
     pub completion_tokens: Option<u64>,
     #[serde(default)]
     pub prompt_tokens_details: Option<PromptDetails>,
-    /// Reported by some OpenAI-compatible servers (and by this gateway).
+    /// Cache writes as some OpenAI-compatible servers report them.
     #[serde(default)]
     pub cache_creation_input_tokens: Option<u64>,
 }
@@ -136,6 +134,8 @@ pub struct OpenAiUsage {
 pub struct PromptDetails {
     #[serde(default)]
     pub cached_tokens: Option<u64>,
+    #[serde(default)]
+    pub cache_write_tokens: Option<u64>,
 }
 
 impl OpenAiUsage {
@@ -146,7 +146,12 @@ impl OpenAiUsage {
             .as_ref()
             .and_then(|d| d.cached_tokens)
             .unwrap_or(0);
-        let cache_write = self.cache_creation_input_tokens.unwrap_or(0);
+        let cache_write = self
+            .prompt_tokens_details
+            .as_ref()
+            .and_then(|d| d.cache_write_tokens)
+            .or(self.cache_creation_input_tokens)
+            .unwrap_or(0);
         Usage {
             input: prompt
                 .saturating_sub(cache_read)

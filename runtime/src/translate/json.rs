@@ -60,6 +60,11 @@ pub fn is_string(raw: &RawValue) -> bool {
     raw.get().starts_with('"')
 }
 
+/// `raw` when it is a JSON string.
+pub fn string(raw: Option<&RawValue>) -> Option<&RawValue> {
+    raw.filter(|raw| is_string(raw))
+}
+
 /// The escaped text between the quotes of a JSON string literal (empty for
 /// anything else).
 pub fn inner(raw: &RawValue) -> &str {

@@ -5,8 +5,8 @@
 //! `content`; a `tool_use` block start -> a `tool_calls` entry with id and
 //! name, its `input_json_delta`s -> `function.arguments` fragments (tool
 //! index = the call's rank among the message's tool calls); thinking deltas
-//! -> `reasoning_content`, signature deltas and redacted blocks ->
-//! `thinking_blocks` entries; `message_delta` -> the finish chunk (and the
+//! -> `reasoning_content` and, with signature deltas and redacted blocks,
+//! indexed `thinking_blocks` entries (replayable once merged); `message_delta` -> the finish chunk (and the
 //! output usage); `message_stop` -> the usage chunk when the client asked
 //! (`stream_options.include_usage`), then `data: [DONE]`. An upstream
 //! `error` event becomes the gateway's `event: error` (OpenAI error object)
@@ -43,6 +43,7 @@ struct State {
     /// (Anthropic block index, what it is) for the message's blocks.
     blocks: Vec<(u64, Kind)>,
     tool_calls: u64,
+    thinking_blocks: u64,
     usage: Usage,
     end: End,
 }
@@ -50,7 +51,8 @@ struct State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Text,
-    Thinking,
+    /// A thinking block and its rank among the message's thinking blocks.
+    Thinking(u64),
     Tool(u64),
     Other,
 }
@@ -76,6 +78,7 @@ impl MessagesSseToChat {
                 include_usage,
                 blocks: Vec::new(),
                 tool_calls: 0,
+                thinking_blocks: 0,
                 usage: Usage::default(),
                 end: End::Open,
             },
@@ -220,21 +223,24 @@ impl State {
         };
         let kind = match block.kind.as_ref() {
             "text" => Kind::Text,
-            "thinking" => Kind::Thinking,
+            "thinking" => {
+                self.thinking_blocks += 1;
+                Kind::Thinking(self.thinking_blocks - 1)
+            }
             "tool_use" => {
                 self.tool_calls += 1;
                 Kind::Tool(self.tool_calls - 1)
             }
             "redacted_thinking" => {
-                if let Some(data) = text(block.data) {
-                    self.chunk(out, |out| {
-                        out.extend_from_slice(
-                            b"{\"thinking_blocks\":[{\"type\":\"redacted_thinking\",\"data\":",
-                        );
-                        out.extend_from_slice(data.get().as_bytes());
-                        out.extend_from_slice(b"}]}");
-                    });
-                }
+                self.thinking_blocks += 1;
+                let rank = self.thinking_blocks - 1;
+                self.thinking(
+                    out,
+                    rank,
+                    b"redacted_thinking\",\"data\":",
+                    text(block.data),
+                    false,
+                );
                 Kind::Other
             }
             _ => Kind::Other,
@@ -242,7 +248,13 @@ impl State {
         self.blocks.push((index, kind));
         match kind {
             Kind::Text => self.content(b"content", text(block.text), out),
-            Kind::Thinking => self.content(b"reasoning_content", text(block.thinking), out),
+            Kind::Thinking(rank) => self.thinking(
+                out,
+                rank,
+                b"thinking\",\"thinking\":",
+                text(block.thinking),
+                true,
+            ),
             Kind::Tool(call) => {
                 let id = block
                     .id
@@ -275,18 +287,20 @@ impl State {
         };
         match (kind, delta.kind.as_deref()) {
             (Kind::Text, Some("text_delta")) => self.content(b"content", text(delta.text), out),
-            (Kind::Thinking, Some("thinking_delta")) => {
-                self.content(b"reasoning_content", text(delta.thinking), out)
-            }
-            (Kind::Thinking, Some("signature_delta")) => {
-                if let Some(signature) = text(delta.signature) {
-                    self.chunk(out, |out| {
-                        out.extend_from_slice(b"{\"thinking_blocks\":[{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":");
-                        out.extend_from_slice(signature.get().as_bytes());
-                        out.extend_from_slice(b"}]}");
-                    });
-                }
-            }
+            (Kind::Thinking(rank), Some("thinking_delta")) => self.thinking(
+                out,
+                rank,
+                b"thinking\",\"thinking\":",
+                text(delta.thinking),
+                true,
+            ),
+            (Kind::Thinking(rank), Some("signature_delta")) => self.thinking(
+                out,
+                rank,
+                b"thinking\",\"signature\":",
+                text(delta.signature),
+                false,
+            ),
             (Kind::Tool(call), Some("input_json_delta")) => {
                 if let Some(partial) = text(delta.partial_json) {
                     self.chunk(out, |out| {
@@ -300,6 +314,36 @@ impl State {
             }
             _ => {}
         }
+    }
+
+    /// A `thinking_blocks` entry for the thinking block of `rank` (indexed,
+    /// so the OpenAI SDK's stream helper merges the fragments into one block
+    /// that can be sent back with its signature): `type_and_key` is
+    /// `<type>","<member>":`. `reasoning`: thinking text, also sent as
+    /// `reasoning_content` for clients that read only that.
+    fn thinking(
+        &mut self,
+        out: &mut Vec<u8>,
+        rank: u64,
+        type_and_key: &[u8],
+        raw: Option<&RawValue>,
+        reasoning: bool,
+    ) {
+        let Some(raw) = raw else { return };
+        self.chunk(out, |out| {
+            out.push(b'{');
+            if reasoning {
+                out.extend_from_slice(b"\"reasoning_content\":");
+                out.extend_from_slice(raw.get().as_bytes());
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"thinking_blocks\":[{\"index\":");
+            push_u64(out, rank);
+            out.extend_from_slice(b",\"type\":\"");
+            out.extend_from_slice(type_and_key);
+            out.extend_from_slice(raw.get().as_bytes());
+            out.extend_from_slice(b"}]}");
+        });
     }
 
     /// A `{"<key>":<text>}` delta when there is text.

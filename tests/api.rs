@@ -152,6 +152,7 @@ async fn models_health_ready_version() {
     assert_eq!(
         ids,
         [
+            "claude",
             "cloud-model",
             "demo",
             "down",

@@ -23,7 +23,18 @@ macro_rules! golden {
     };
 }
 
-golden!(dev, prod, staging, test, many_models, minimal, non_ascii);
+golden!(
+    dev,
+    prod,
+    staging,
+    test,
+    bench,
+    many_models,
+    minimal,
+    non_ascii,
+    anthropic,
+    all_settings
+);
 
 #[test]
 fn every_model_resolves_to_itself() {

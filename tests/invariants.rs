@@ -336,7 +336,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
             "upstream",
         ],
     ),
-    ("upstream", &["body", "error", "request_id", "table"]),
+    ("upstream", &["body", "error", "request_id", "secrets", "table"]),
     (
         "provider",
         &[

@@ -45,6 +45,12 @@ pub enum GatewayError {
         param: &'static str,
         message: String,
     },
+    /// A field the model's upstream protocol cannot carry, refused rather than
+    /// dropped because the answer would silently differ.
+    UnsupportedField {
+        param: &'static str,
+        message: String,
+    },
     MissingApiKey,
     InvalidApiKey,
     /// `/metrics` needs the admin key and it was not presented.
@@ -127,6 +133,12 @@ impl GatewayError {
                 StatusCode::BAD_REQUEST,
                 INVALID,
                 Some("invalid_value"),
+                Client,
+            ),
+            E::UnsupportedField { .. } => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some("unsupported_parameter"),
                 Client,
             ),
             E::MissingApiKey => (
@@ -240,7 +252,9 @@ impl GatewayError {
     /// The request field the error is about, as OpenAI's `param`.
     fn param(&self) -> Option<&'static str> {
         match self {
-            Self::MissingField(param) | Self::InvalidField { param, .. } => Some(param),
+            Self::MissingField(param)
+            | Self::InvalidField { param, .. }
+            | Self::UnsupportedField { param, .. } => Some(param),
             Self::ModelNotFound(_) => Some("model"),
             _ => None,
         }
@@ -253,7 +267,9 @@ impl GatewayError {
                 format!("We could not parse the JSON body of your request: {detail}")
             }
             Self::MissingField(field) => format!("Missing required parameter: '{field}'."),
-            Self::InvalidField { message, .. } => message.clone(),
+            Self::InvalidField { message, .. } | Self::UnsupportedField { message, .. } => {
+                message.clone()
+            }
             Self::MissingApiKey => {
                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.".into()
             }
@@ -343,11 +359,6 @@ impl GatewayError {
             .unwrap_or_else(|_| Bytes::from_static(b"{}"))
     }
 
-    /// The full HTTP response, OpenAI-shaped.
-    pub fn into_response(self) -> http::Response<ResponseBody> {
-        self.into_response_in(Shape::OpenAi)
-    }
-
     /// The full HTTP response in the caller's protocol.
     pub fn into_response_in(self, shape: Shape) -> http::Response<ResponseBody> {
         let mut response = http::Response::new(ResponseBody::full(self.to_json_in(shape)));
@@ -415,6 +426,15 @@ mod tests {
             },
             400,
             "invalid_value",
+            Client,
+        );
+        check(
+            E::UnsupportedField {
+                param: "n",
+                message: "m".into(),
+            },
+            400,
+            "unsupported_parameter",
             Client,
         );
         check(E::MissingApiKey, 401, "missing_api_key", Client);
@@ -512,7 +532,8 @@ mod tests {
 
     #[test]
     fn method_not_allowed_sets_allow_header() {
-        let response = GatewayError::MethodNotAllowed { allow: "POST" }.into_response();
+        let response =
+            GatewayError::MethodNotAllowed { allow: "POST" }.into_response_in(Shape::OpenAi);
         assert_eq!(response.headers()[http::header::ALLOW], "POST");
     }
 }

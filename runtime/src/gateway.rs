@@ -12,14 +12,13 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
-use http::{HeaderValue, Uri};
 
 use crate::drain::DrainSignal;
 use crate::observe::metrics::Metrics;
 use crate::request_id::RequestIds;
 use crate::secrets::Resolved;
 use crate::table::{Config, UpstreamKind};
-use crate::upstream::{HttpTarget, Target, http_client};
+use crate::upstream::{HttpTarget, Target};
 
 /// Lifecycle as `/ready` reports it. There is no "starting" state on
 /// purpose: secrets, clients and tables are ready before the listener binds,
@@ -60,43 +59,12 @@ impl Gateway {
             let target = match (&upstream.kind, secret) {
                 (_, Resolved::Missing(reason)) => Target::Disabled(reason),
                 (UpstreamKind::Mock(behavior), _) => Target::Mock(behavior),
-                (
-                    UpstreamKind::OpenAi {
-                        base_url,
-                        base_url_env,
-                    },
-                    secret,
-                ) => {
-                    let base = base_url_env
-                        .and_then(lookup_env)
-                        .unwrap_or_else(|| (*base_url).to_string());
-                    let chat_url: Uri = format!("{}/chat/completions", base.trim_end_matches('/'))
-                        .parse()
-                        .map_err(|e| {
-                            format!(
-                                "upstream `{}`: base URL `{base}` is not a valid URL: {e}",
-                                upstream.name
-                            )
-                        })?;
-                    let authorization = match secret {
-                        Resolved::Bearer(header) => Some(header),
+                (_, secret) => {
+                    let credential = match secret {
+                        Resolved::Key(credential) => Some(credential),
                         _ => None,
                     };
-                    let host = chat_url
-                        .authority()
-                        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-                        .ok_or_else(|| {
-                            format!(
-                                "upstream `{}`: base URL `{base}` has no host; use e.g. `http://127.0.0.1:8000/v1`",
-                                upstream.name
-                            )
-                        })?;
-                    Target::Http(HttpTarget {
-                        client: http_client(upstream.timeouts.connect)?,
-                        chat_url,
-                        host,
-                        authorization,
-                    })
+                    Target::Http(HttpTarget::new(upstream, credential, lookup_env)?)
                 }
             };
             targets.push(target);

@@ -74,6 +74,7 @@ fn routes_table(config: &Config) -> String {
         let upstream = config.upstream(model.upstream);
         let kind = match upstream.map(|u| &u.kind) {
             Some(UpstreamKind::OpenAi { .. }) => "openai",
+            Some(UpstreamKind::Anthropic { .. }) => "anthropic",
             Some(UpstreamKind::Mock(_)) => "mock",
             None => "?",
         };

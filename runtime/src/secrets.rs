@@ -12,10 +12,19 @@ use crate::table::{Config, SecretRef, Upstream};
 pub enum Resolved {
     /// No secret configured.
     None,
-    /// `Authorization: Bearer <secret>`, marked sensitive.
-    Bearer(HeaderValue),
+    /// The key, as header values marked sensitive.
+    Key(Credential),
     /// Missing or unreadable; the reason names the source, never a value.
     Missing(String),
+}
+
+/// An upstream key as the wire formats send it, both marked sensitive (so
+/// their `Debug` never shows the value).
+pub struct Credential {
+    /// `Bearer <key>`, for `Authorization` (OpenAI-compatible upstreams).
+    pub bearer: HeaderValue,
+    /// `<key>`, for `x-api-key` (Anthropic).
+    pub raw: HeaderValue,
 }
 
 /// Reads a secret from its source through `lookup_env` (the process environment in production).
@@ -33,12 +42,16 @@ pub fn resolve(secret: Option<SecretRef>, lookup_env: &dyn Fn(&str) -> Option<St
     let Some(value) = value else {
         return Resolved::Missing(format!("{source} is not set or empty"));
     };
-    match HeaderValue::from_str(&format!("Bearer {value}")) {
-        Ok(mut header) => {
-            header.set_sensitive(true);
-            Resolved::Bearer(header)
+    match (
+        HeaderValue::from_str(&format!("Bearer {value}")),
+        HeaderValue::from_str(&value),
+    ) {
+        (Ok(mut bearer), Ok(mut raw)) => {
+            bearer.set_sensitive(true);
+            raw.set_sensitive(true);
+            Resolved::Key(Credential { bearer, raw })
         }
-        Err(_) => Resolved::Missing(format!(
+        _ => Resolved::Missing(format!(
             "{source} holds characters not allowed in an HTTP header"
         )),
     }
@@ -87,15 +100,18 @@ mod tests {
     fn env_secret_becomes_sensitive_bearer() {
         let lookup = |name: &str| (name == "K").then(|| "sk-value\n".to_string());
         match resolve(Some(SecretRef::Env("K")), &lookup) {
-            Resolved::Bearer(header) => {
-                assert!(header.is_sensitive());
-                assert_eq!(header, "Bearer sk-value");
-                assert!(
-                    !format!("{header:?}").contains("sk-value"),
-                    "Debug must not show the secret"
-                );
+            Resolved::Key(Credential { bearer, raw }) => {
+                assert!(bearer.is_sensitive() && raw.is_sensitive());
+                assert_eq!(bearer, "Bearer sk-value");
+                assert_eq!(raw, "sk-value");
+                for header in [bearer, raw] {
+                    assert!(
+                        !format!("{header:?}").contains("sk-value"),
+                        "Debug must not show the secret"
+                    );
+                }
             }
-            _ => panic!("expected a bearer header"),
+            _ => panic!("expected a key"),
         }
     }
 

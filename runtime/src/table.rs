@@ -45,7 +45,8 @@ pub struct Upstream {
     /// Name as written under `upstreams:` in upstreams.yaml.
     pub name: &'static str,
     pub kind: UpstreamKind,
-    /// Secret sent upstream as `Authorization: Bearer ...`; `None` sends no credential.
+    /// Secret sent upstream (`Authorization: Bearer ...`, or `x-api-key` for
+    /// Anthropic); `None` sends no credential.
     pub api_key: Option<SecretRef>,
     /// When its secrets are missing at startup, disable this upstream instead of refusing to start.
     pub optional: bool,
@@ -61,6 +62,16 @@ pub enum UpstreamKind {
         base_url: &'static str,
         /// When set and present at startup, this variable's value replaces `base_url`.
         base_url_env: Option<&'static str>,
+    },
+    /// The Anthropic Messages API (`POST <base_url>/messages`); the key goes
+    /// in `x-api-key`.
+    Anthropic {
+        /// Base URL without trailing slash, e.g. `https://api.anthropic.com/v1`.
+        base_url: &'static str,
+        /// When set and present at startup, this variable's value replaces `base_url`.
+        base_url_env: Option<&'static str>,
+        /// `anthropic-version` sent when the client sends none (e.g. `2023-06-01`).
+        version: &'static str,
     },
     /// The built-in deterministic mock upstream, served in-process.
     Mock(MockBehavior),

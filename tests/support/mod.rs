@@ -21,5 +21,7 @@ pub const CLIENT_KEY: &str = "gw-test-key-1";
 pub const ADMIN_KEY: &str = "gw-test-admin-key";
 /// The secret the gateway must send to the `local` upstream.
 pub const UPSTREAM_KEY: &str = "sk-upstream-secret-for-tests-0123456789";
+/// The secret the gateway must send to the `anthropic` upstream (as `x-api-key`).
+pub const ANTHROPIC_KEY: &str = "sk-ant-test-secret-0123456789";
 /// The secret of the `secured` upstream (required; tests set it).
 pub const SECOND_KEY: &str = "sk-second-secret-for-tests-9876543210";

@@ -22,7 +22,18 @@ pub fn standard_env(upstream_url: &str) -> Vec<(&'static str, String)> {
         ("GATEWAY_TEST_UPSTREAM_URL", upstream_url.to_string()),
         ("GATEWAY_TEST_UPSTREAM_KEY", super::UPSTREAM_KEY.to_string()),
         ("GATEWAY_TEST_SECOND_KEY", super::SECOND_KEY.to_string()),
+        (
+            "GATEWAY_TEST_ANTHROPIC_KEY",
+            super::ANTHROPIC_KEY.to_string(),
+        ),
     ]
+}
+
+/// [`standard_env`] with the `anthropic` upstream pointed at `anthropic_url`.
+pub fn anthropic_env(upstream_url: &str, anthropic_url: &str) -> Vec<(&'static str, String)> {
+    let mut env = standard_env(upstream_url);
+    env.push(("GATEWAY_TEST_ANTHROPIC_URL", anthropic_url.to_string()));
+    env
 }
 
 /// Asserts the binary was compiled from config/test, with the fix in the message.

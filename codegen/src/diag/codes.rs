@@ -6,6 +6,9 @@
 //! GW02xx secrets/env, GW03xx values, GW04xx auth digests, GW05xx
 //! agents/tools, GW06xx warnings (valid but almost surely wrong).
 
+// Retired, never to be reused: GW0017 `not-served` (`kind: anthropic` before
+// the runtime's table had its variant).
+
 /// Whether a diagnostic fails the build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -55,7 +58,6 @@ codes! {
     SCHEMA = "GW0014", Error, "schema-violation", "A value breaks another schema rule (e.g. a negative integer).";
     DESERIALIZE = "GW0015", Error, "deserialize", "The value passed the schema but could not be read into the spec types.";
     INTERNAL = "GW0016", Error, "internal-error", "The compiler contradicted itself (a checked value failed to convert, or generated code did not parse): a bug to report, not a config mistake.";
-    NOT_SERVED = "GW0017", Error, "not-served", "The config format accepts the setting but the runtime linked into this build cannot serve it yet (today: `kind: anthropic`).";
     UNKNOWN_UPSTREAM = "GW0101", Error, "unknown-upstream", "A model names an upstream that is not defined under `upstreams`.";
     NO_MODELS = "GW0102", Error, "no-models", "The `models` table is empty, so the gateway could serve nothing.";
     MISSING_BASE_URL = "GW0103", Error, "missing-base-url", "An `openai` or `anthropic` upstream has no `base_url`.";

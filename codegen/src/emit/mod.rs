@@ -21,11 +21,10 @@ use crate::ir::Ir;
 
 pub use models::MATCH_LIMIT;
 
-/// The whole generated file, header comment included; or why it cannot be
-/// generated for the linked runtime (GW0017), or an internal error (GW0016).
+/// The whole generated file, header comment included (or an internal error, GW0016).
 pub fn file(ir: &Ir) -> Result<String, Vec<Diagnostic>> {
     let tokens = [
-        upstreams::upstreams(ir)?,
+        upstreams::upstreams(ir),
         models::models(ir),
         auth::api_keys(ir),
         models::resolve_model(ir),

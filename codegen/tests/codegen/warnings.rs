@@ -67,7 +67,7 @@ fn warnings_become_cargo_warning_lines_and_do_not_fail() {
         lines
             .last()
             .unwrap()
-            .ends_with("warning: config has 2 warnings")
+            .ends_with("warning: config has 3 warnings")
     );
     for item in &compiled.warnings.items {
         assert_eq!(item.severity, Severity::Warning);

@@ -1,27 +1,35 @@
-//! `POST /v1/chat/completions`: route the (already read) body by
-//! `model`, splice the upstream's model name in, make one attempt at the
-//! upstream (or the in-process mock), record its outcome once, and pass the
-//! answer back.
+//! `POST /v1/chat/completions`: route the (already read) body by `model`,
+//! make one attempt at the model's upstream, record its outcome once, and
+//! pass the answer back.
 //!
-//! Non-streaming answers are read whole (bounded), scanned for `usage` and
-//! sent as-is with the upstream's status. Streaming answers are forwarded
-//! frame by frame through the relay (`provider/relay.rs`). Upstream error responses keep
-//! their status and body. Not here: auth and route dispatch (`http/router.rs`).
+//! - OpenAI-compatible upstream or the in-process mock: passthrough, only
+//!   `model` spliced; a plain answer is read whole (bounded) and scanned for
+//!   `usage`, a stream is relayed frame by frame (`provider/relay.rs`);
+//!   upstream errors keep their status and body.
+//! - Anthropic upstream: the request is translated to a Messages request
+//!   (`translate/`), the answer (plain, stream, or error) back into the chat
+//!   completions shape.
+//!
+//! Not here: auth, body reading and route dispatch (`http/router.rs`).
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, Response, header};
-use http_body_util::Full;
+use http::{HeaderMap, HeaderValue, Response, header};
 use tokio::time::Instant;
 
+use super::{Routed, answer_error, note_dropped, record, request_error, unix_now};
 use crate::body::ResponseBody;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
-use crate::observe::metrics::UpstreamOutcome;
 use crate::provider::relay::RelayStream;
+use crate::provider::translated::ToChat;
 use crate::provider::{mock, openai};
-use crate::request_id;
-use crate::table::{Model, ModelId, Upstream};
-use crate::upstream::{self, Answer, HttpTarget, Outcome, Target};
+use crate::table::ModelId;
+use crate::translate::{self, MessagesSseToChat};
+use crate::upstream::{self, Answer, HttpTarget, Target, WireFormat};
+
+/// Output limit sent to an Anthropic upstream when the client set none
+/// (Anthropic requires one).
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 
 /// Handles one chat completion; sets `resolved` as soon as the model is known (for the request log).
 pub async fn chat_completions(
@@ -31,72 +39,49 @@ pub async fn chat_completions(
     request_id: &HeaderValue,
     resolved: &mut Option<ModelId>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
-    let head = openai::parse(&body)?;
-    let model = (gateway.config.resolve_model)(&head.model)
-        .and_then(|id| gateway.config.model(id))
-        .ok_or_else(|| GatewayError::ModelNotFound(head.model.to_string()))?;
-    let span = head.model_span;
-    *resolved = Some(model.id);
-    let index = usize::from(model.upstream.0);
-    let (Some(upstream), Some(target)) = (
-        gateway.config.upstreams.get(index),
-        gateway.targets.get(index),
-    ) else {
-        return Err(GatewayError::UpstreamDisabled {
-            upstream: "unknown",
-        });
-    };
-    // Splice the upstream's model name in only once the request will be sent.
-    let body = match gateway.upstream_model_json.get(usize::from(model.id.0)) {
-        Some(upstream_model) => openai::rewrite_model(body, span, upstream_model),
-        None => body,
-    };
-    match target {
-        Target::Disabled(_) => Err(GatewayError::UpstreamDisabled {
-            upstream: upstream.name,
-        }),
+    let routed = super::route(gateway, body, resolved)?;
+    match routed.target {
         Target::Mock(behavior) => {
             let id = request_id.to_str().unwrap_or_default();
-            let response = mock::respond(behavior, &body, id, gateway.drain.watch()).await;
+            let drain = gateway.drain.watch();
+            let response = mock::respond(behavior, &routed.spliced, id, drain).await;
             let status = response.status().as_u16();
-            record(gateway, upstream, Outcome::Status(status));
+            record(gateway, routed.upstream, upstream::Outcome::Status(status));
             Ok(response)
         }
-        Target::Http(http) => {
-            let request = upstream_request(http, body, client_headers, request_id);
-            let deadline = Instant::now() + upstream.timeouts.total;
-            let attempt = upstream::attempt(&http.client, upstream.name, request, deadline).await;
-            record(gateway, upstream, attempt.outcome);
-            Ok(answer(
-                gateway,
-                upstream,
-                model,
-                attempt.answer?,
-                request_id,
-            ))
+        Target::Http(http) if http.wire == WireFormat::Anthropic => {
+            translated(gateway, &routed, http, client_headers, request_id).await
         }
+        Target::Http(http) => {
+            let request = upstream::request(
+                http,
+                &http.url,
+                routed.spliced.clone(),
+                client_headers,
+                request_id,
+                false,
+            );
+            let deadline = Instant::now() + routed.upstream.timeouts.total;
+            let name = routed.upstream.name;
+            let attempt = upstream::attempt(&http.client, name, request, deadline).await;
+            record(gateway, routed.upstream, attempt.outcome);
+            Ok(passthrough(gateway, &routed, attempt.answer?, request_id))
+        }
+        Target::Disabled(_) => Err(GatewayError::UpstreamDisabled {
+            upstream: routed.upstream.name,
+        }),
     }
 }
 
-/// The one place an upstream outcome is counted.
-fn record(gateway: &Gateway, upstream: &Upstream, outcome: Outcome) {
-    let outcome = match outcome {
-        Outcome::Status(status) => UpstreamOutcome::Status(status),
-        Outcome::Unreachable => UpstreamOutcome::Unreachable,
-        Outcome::Timeout => UpstreamOutcome::Timeout,
-    };
-    gateway.metrics.record_upstream(upstream.id, outcome);
-}
-
-/// The upstream's answer as the client's: a stream observed on the way, or
+/// The upstream's answer as the client's: a stream relayed and observed, or
 /// the whole body with its usage counted.
-fn answer(
+fn passthrough(
     gateway: &'static Gateway,
-    upstream: &'static Upstream,
-    model: &'static Model,
+    routed: &Routed,
     answer: Answer,
     request_id: &HeaderValue,
 ) -> Response<ResponseBody> {
+    let model = routed.model;
     match answer {
         Answer::Stream(parts, body) => {
             let stream = RelayStream::new(
@@ -105,7 +90,7 @@ fn answer(
                 &gateway.metrics,
                 (model.id, model.name),
                 request_id.clone(),
-                upstream.timeouts.stream_idle,
+                routed.upstream.timeouts.stream_idle,
                 gateway.drain.watch(),
             );
             Response::from_parts(parts, ResponseBody::stream(stream))
@@ -122,33 +107,78 @@ fn answer(
     }
 }
 
-/// The upstream request, its headers built directly into a pre-sized map
-/// (the request builder converted and re-hashed every name: ~1,000
-/// instructions per request).
-fn upstream_request(
+/// Chat client -> Anthropic upstream: the request, then the answer, translated.
+async fn translated(
+    gateway: &'static Gateway,
+    routed: &Routed,
     http: &HttpTarget,
-    body: Bytes,
     client_headers: &HeaderMap,
     request_id: &HeaderValue,
-) -> Request<Full<Bytes>> {
-    let mut request = Request::new(Full::new(body));
-    *request.method_mut() = http::Method::POST;
-    *request.uri_mut() = http.chat_url.clone();
-    let headers = request.headers_mut();
-    headers.reserve(8);
-    headers.insert(header::HOST, http.host.clone());
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let model = routed.model;
+    let request = translate::chat_request_to_messages(
+        &routed.spliced,
+        model.upstream_model,
+        DEFAULT_MAX_TOKENS,
+    )
+    .map_err(request_error)?;
+    note_dropped(gateway, &request, request_id);
+    let upstream_request = upstream::request(
+        http,
+        &http.url,
+        request.body,
+        client_headers,
+        request_id,
+        true,
+    );
+    let deadline = Instant::now() + routed.upstream.timeouts.total;
+    let name = routed.upstream.name;
+    let attempt = upstream::attempt(&http.client, name, upstream_request, deadline).await;
+    record(gateway, routed.upstream, attempt.outcome);
+    match attempt.answer? {
+        Answer::Stream(mut parts, body) => {
+            let wire = ToChat(MessagesSseToChat::new(
+                model.name,
+                request.include_usage,
+                unix_now(),
+            ));
+            let stream = RelayStream::new(
+                body,
+                wire,
+                &gateway.metrics,
+                (model.id, model.name),
+                request_id.clone(),
+                routed.upstream.timeouts.stream_idle,
+                gateway.drain.watch(),
+            );
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Ok(Response::from_parts(parts, ResponseBody::stream(stream)))
+        }
+        Answer::Whole(mut parts, bytes) if parts.status.is_success() => {
+            if let Some(usage) = crate::provider::anthropic::usage_in_message(&bytes) {
+                let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
+                gateway.metrics.record_tokens(model.id, prompt, completion);
+            }
+            let id = request_id.to_str().unwrap_or_default();
+            let body = translate::messages_response_to_chat(&bytes, model.name, id, unix_now())
+                .map_err(|e| answer_error(routed.upstream, &e))?;
+            json_content(&mut parts.headers);
+            Ok(Response::from_parts(parts, ResponseBody::full(body)))
+        }
+        Answer::Whole(mut parts, bytes) => {
+            let (status, body) = translate::error_to_openai(parts.status.as_u16(), &bytes);
+            parts.status = http::StatusCode::from_u16(status).unwrap_or(parts.status);
+            json_content(&mut parts.headers);
+            Ok(Response::from_parts(parts, ResponseBody::full(body)))
+        }
+    }
+}
+
+/// A translated JSON body: its type, and no stale length.
+pub fn json_content(headers: &mut HeaderMap) {
+    headers.remove(header::CONTENT_LENGTH);
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers.insert(request_id::HEADER, request_id.clone());
-    for name in [header::ACCEPT, header::USER_AGENT] {
-        if let Some(value) = client_headers.get(&name) {
-            headers.insert(name, value.clone());
-        }
-    }
-    if let Some(authorization) = &http.authorization {
-        headers.insert(header::AUTHORIZATION, authorization.clone());
-    }
-    request
 }

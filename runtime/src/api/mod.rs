@@ -1,8 +1,12 @@
-//! The endpoints, one module per family: chat completions, models,
-//! operational endpoints. Each receives the gateway state from the router
-//! and hands lower layers only what they need.
+//! The endpoints, one module per family: chat completions, Anthropic
+//! messages, models, operational endpoints. Each receives the gateway state
+//! from the router and hands lower layers only what they need; the helpers
+//! here are what every model-routed endpoint shares: reading the body,
+//! resolving the model to its upstream, recording an attempt's outcome once,
+//! and turning translation errors into gateway errors.
 
 pub mod chat;
+pub mod messages;
 pub mod models;
 pub mod ops;
 
@@ -13,7 +17,114 @@ use tokio::time::timeout;
 
 use crate::body::{CollectError, collect_limited};
 use crate::error::GatewayError;
-use crate::table::Server;
+use crate::gateway::Gateway;
+use crate::observe::metrics::UpstreamOutcome;
+use crate::provider::openai;
+use crate::table::{Model, ModelId, Server, Upstream};
+use crate::translate::{TranslateError, Translated};
+use crate::upstream::{Outcome, Target};
+
+/// A request routed to its model: what every model-routed endpoint needs.
+pub struct Routed {
+    pub model: &'static Model,
+    pub upstream: &'static Upstream,
+    pub target: &'static Target,
+    /// The body with the upstream's model name spliced in (passthrough).
+    pub spliced: Bytes,
+}
+
+/// Parses the head (`model`, `messages`, `stream`: the same in both
+/// protocols), resolves the model and its upstream, and sets `resolved` for
+/// the request log as soon as the model is known.
+pub fn route(
+    gateway: &'static Gateway,
+    body: Bytes,
+    resolved: &mut Option<ModelId>,
+) -> Result<Routed, GatewayError> {
+    let head = openai::parse(&body)?;
+    let model = (gateway.config.resolve_model)(&head.model)
+        .and_then(|id| gateway.config.model(id))
+        .ok_or_else(|| GatewayError::ModelNotFound(head.model.to_string()))?;
+    let span = head.model_span;
+    *resolved = Some(model.id);
+    let index = usize::from(model.upstream.0);
+    let (Some(upstream), Some(target)) = (
+        gateway.config.upstreams.get(index),
+        gateway.targets.get(index),
+    ) else {
+        return Err(GatewayError::UpstreamDisabled {
+            upstream: "unknown",
+        });
+    };
+    if let Target::Disabled(_) = target {
+        return Err(GatewayError::UpstreamDisabled {
+            upstream: upstream.name,
+        });
+    }
+    // Splice the upstream's model name in only once the request will be sent.
+    let spliced = match gateway.upstream_model_json.get(usize::from(model.id.0)) {
+        Some(upstream_model) => openai::rewrite_model(body, span, upstream_model),
+        None => body,
+    };
+    Ok(Routed {
+        model,
+        upstream,
+        target,
+        spliced,
+    })
+}
+
+/// The one place an upstream outcome is counted.
+pub fn record(gateway: &Gateway, upstream: &Upstream, outcome: Outcome) {
+    let outcome = match outcome {
+        Outcome::Status(status) => UpstreamOutcome::Status(status),
+        Outcome::Unreachable => UpstreamOutcome::Unreachable,
+        Outcome::Timeout => UpstreamOutcome::Timeout,
+    };
+    gateway.metrics.record_upstream(upstream.id, outcome);
+}
+
+/// A translation that failed on the client's request: a 400 naming the field.
+pub fn request_error(error: TranslateError) -> GatewayError {
+    match error {
+        TranslateError::InvalidJson(detail) => GatewayError::InvalidJson(detail),
+        TranslateError::Invalid { param, message } => GatewayError::InvalidField { param, message },
+        TranslateError::Unsupported { param, message } => {
+            GatewayError::UnsupportedField { param, message }
+        }
+    }
+}
+
+/// A translation that failed on the upstream's answer: the upstream's fault.
+pub fn answer_error(upstream: &Upstream, error: &TranslateError) -> GatewayError {
+    GatewayError::UpstreamInvalid {
+        upstream: upstream.name,
+        detail: format!("its answer could not be translated: {error}"),
+    }
+}
+
+/// Logs and counts what a translation dropped on purpose.
+pub fn note_dropped(gateway: &Gateway, translated: &Translated, request_id: &http::HeaderValue) {
+    if translated.dropped.is_empty() && translated.unknown.is_empty() {
+        return;
+    }
+    gateway
+        .metrics
+        .record_dropped_fields(translated.dropped.len() + translated.unknown.len());
+    tracing::info!(
+        event = "translation.dropped_fields",
+        request_id = request_id.to_str().unwrap_or_default(),
+        dropped = ?translated.dropped,
+        unknown = ?translated.unknown,
+    );
+}
+
+/// Seconds since the Unix epoch, for translated answers' `created`.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 /// Reads the client's body within the size limit and the body timeout.
 pub async fn read_body(

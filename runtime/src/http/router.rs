@@ -8,14 +8,15 @@
 use std::convert::Infallible;
 use std::time::Instant;
 
+use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, Version};
 use hyper::body::Incoming;
 
 use super::conn_state::ConnState;
-use crate::api::{self, chat, models, ops};
+use crate::api::{self, chat, messages, models, ops};
 use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
-use crate::error::{ErrorSource, GatewayError, capped};
+use crate::error::{ErrorSource, GatewayError, Shape, capped};
 use crate::gateway::Gateway;
 use crate::observe::metrics::{InFlight, Route};
 use crate::request_id;
@@ -48,6 +49,8 @@ struct Record {
     method: Method,
     uri: http::Uri,
     route: Route,
+    /// The caller's protocol: the shape of the gateway's error bodies.
+    shape: Shape,
     model: Option<ModelId>,
     caller: Option<Caller>,
     finished: bool,
@@ -66,6 +69,7 @@ impl Record {
             method: request.method().clone(),
             uri: request.uri().clone(),
             route: Route::Other,
+            shape: Shape::OpenAi,
             model: None,
             caller: None,
             finished: false,
@@ -78,7 +82,8 @@ impl Record {
         result: Result<Response<ResponseBody>, GatewayError>,
     ) -> Response<ResponseBody> {
         let error_source = result.as_ref().err().map(GatewayError::source);
-        let mut response = result.unwrap_or_else(GatewayError::into_response);
+        let shape = self.shape;
+        let mut response = result.unwrap_or_else(|error| error.into_response_in(shape));
         response
             .headers_mut()
             .insert(request_id::HEADER, self.request_id.clone());
@@ -163,8 +168,15 @@ async fn dispatch(
     let is_get = method == Method::GET || method == Method::HEAD;
     let get_only = || GatewayError::MethodNotAllowed { allow: "GET, HEAD" };
     match path {
-        "/v1/chat/completions" => {
-            record.route = Route::ChatCompletions;
+        "/v1/chat/completions" | "/v1/messages" | "/v1/messages/count_tokens" => {
+            record.route = match path {
+                "/v1/chat/completions" => Route::ChatCompletions,
+                "/v1/messages" => Route::Messages,
+                _ => Route::CountTokens,
+            };
+            if record.route != Route::ChatCompletions {
+                record.shape = Shape::Anthropic;
+            }
             if method != Method::POST {
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
@@ -173,19 +185,36 @@ async fn dispatch(
             let body = read_body(gateway, connection, &parts.headers, body).await?;
             let request_id = record.request_id.clone();
             let model = &mut record.model;
-            chat::chat_completions(gateway, &parts.headers, body, &request_id, model).await
+            let headers = &parts.headers;
+            match record.route {
+                Route::ChatCompletions => {
+                    chat::chat_completions(gateway, headers, body, &request_id, model).await
+                }
+                Route::Messages => {
+                    messages::messages(gateway, headers, body, &request_id, model).await
+                }
+                _ => messages::count_tokens(gateway, headers, body, &request_id, model).await,
+            }
         }
         "/v1/models" => {
             record.route = Route::Models;
+            record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
             record.caller = Some(authenticate(gateway, connection, request.headers())?);
-            Ok(models::models(gateway))
+            Ok(models::models(gateway, record.shape))
         }
         p if p.starts_with("/v1/models/") => {
             record.route = Route::Models;
+            record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
             record.caller = Some(authenticate(gateway, connection, request.headers())?);
-            models::model(gateway, &p["/v1/models/".len()..])
+            models::model(gateway, &p["/v1/models/".len()..], record.shape)
+        }
+        // Claude Code's warm-up probe: any answer will do, so the cheapest.
+        "/api/hello" => {
+            record.route = Route::Health;
+            is_get.then_some(()).ok_or_else(get_only)?;
+            Ok(Response::new(ResponseBody::full(Bytes::new())))
         }
         "/health" | "/healthz" | "/ready" | "/version" => {
             record.route = Route::Health;
@@ -207,6 +236,16 @@ async fn dispatch(
             method: capped(method.as_str()).to_string(),
             path: capped(path).to_string(),
         }),
+    }
+}
+
+/// The protocol of a request that could be either: Anthropic clients send
+/// `anthropic-version` on every request.
+fn protocol_of(headers: &http::HeaderMap) -> Shape {
+    if headers.contains_key("anthropic-version") {
+        Shape::Anthropic
+    } else {
+        Shape::OpenAi
     }
 }
 

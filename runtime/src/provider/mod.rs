@@ -6,6 +6,8 @@
 //! Providers receive what they need (metrics, a drain watch, ids), never the
 //! whole gateway state.
 
+pub mod anthropic;
 pub mod mock;
 pub mod openai;
 pub mod relay;
+pub mod translated;

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body::{Body, Frame};
-use hyper::body::Incoming;
 
 use crate::drain::DrainWatch;
 use crate::observe::metrics::{InFlight, Metrics};
@@ -38,11 +37,16 @@ pub trait Wire: Send + Unpin + 'static {
     fn finish(&mut self) -> Option<Bytes> {
         None
     }
+    /// A keep-alive event to send after this much upstream silence (Anthropic
+    /// clients expect `ping`s; a translated stream must make its own).
+    fn ping(&mut self) -> Option<(Duration, Bytes)> {
+        None
+    }
 }
 
 /// An upstream SSE body relayed frame by frame through its [`Wire`].
-pub struct RelayStream<W: Wire> {
-    inner: Option<Incoming>,
+pub struct RelayStream<B, W: Wire> {
+    inner: Option<B>,
     wire: W,
     metrics: &'static Metrics,
     model: ModelId,
@@ -54,20 +58,25 @@ pub struct RelayStream<W: Wire> {
     idle: Duration,
     idle_timer: Pin<Box<tokio::time::Sleep>>,
     drain: DrainWatch,
+    /// Keep-alive events during upstream silence, if the wire wants them.
+    ping_timer: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
     _in_flight: InFlight<'static>,
 }
 
-impl<W: Wire> RelayStream<W> {
+impl<B, W: Wire> RelayStream<B, W> {
     /// `model` is the public model (`model_name` its name, for the log).
     pub fn new(
-        inner: Incoming,
-        wire: W,
+        inner: B,
+        mut wire: W,
         metrics: &'static Metrics,
         (model, model_name): (ModelId, &'static str),
         request_id: http::HeaderValue,
         idle: Duration,
         drain: DrainWatch,
     ) -> Self {
+        let ping_timer = wire
+            .ping()
+            .map(|(every, _)| (every, Box::pin(tokio::time::sleep(every))));
         Self {
             inner: Some(inner),
             wire,
@@ -80,6 +89,7 @@ impl<W: Wire> RelayStream<W> {
             idle,
             idle_timer: Box::pin(tokio::time::sleep(idle)),
             drain,
+            ping_timer,
             _in_flight: metrics.stream_in_flight(),
         }
     }
@@ -175,7 +185,11 @@ impl StreamEnd {
     }
 }
 
-impl<W: Wire> Body for RelayStream<W> {
+impl<B, W> Body for RelayStream<B, W>
+where
+    B: Body<Data = Bytes> + Unpin,
+    W: Wire,
+{
     type Data = Bytes;
     type Error = Infallible;
 
@@ -193,6 +207,15 @@ impl<W: Wire> Body for RelayStream<W> {
                 return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
             }
             let Poll::Ready(next) = Pin::new(&mut *inner).poll_frame(cx) else {
+                if let Some((every, timer)) = this.ping_timer.as_mut()
+                    && timer.as_mut().poll(cx).is_ready()
+                {
+                    let deadline = tokio::time::Instant::now() + *every;
+                    timer.as_mut().reset(deadline);
+                    if let Some((_, ping)) = this.wire.ping() {
+                        return Poll::Ready(Some(Ok(Frame::data(ping))));
+                    }
+                }
                 ready!(this.idle_timer.as_mut().poll(cx));
                 let tail = this.finish(StreamEnd::IdleTimeout);
                 return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
@@ -201,8 +224,11 @@ impl<W: Wire> Body for RelayStream<W> {
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(data) => {
                         this.bytes += data.len() as u64;
-                        let deadline = tokio::time::Instant::now() + this.idle;
-                        this.idle_timer.as_mut().reset(deadline);
+                        let now = tokio::time::Instant::now();
+                        this.idle_timer.as_mut().reset(now + this.idle);
+                        if let Some((every, timer)) = this.ping_timer.as_mut() {
+                            timer.as_mut().reset(now + *every);
+                        }
                         match this.wire.frame(data) {
                             Some(out) => return Poll::Ready(Some(Ok(Frame::data(out)))),
                             None => continue,
@@ -223,7 +249,7 @@ impl<W: Wire> Body for RelayStream<W> {
     }
 }
 
-impl<W: Wire> Drop for RelayStream<W> {
+impl<B, W: Wire> Drop for RelayStream<B, W> {
     fn drop(&mut self) {
         if self.inner.is_some() {
             // The client went away mid-stream: record what was seen.

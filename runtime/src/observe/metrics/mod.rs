@@ -22,9 +22,22 @@ pub enum Route {
     Health = 2,
     Metrics = 3,
     Other = 4,
+    Messages = 5,
+    CountTokens = 6,
 }
 
-const ROUTE_LABELS: [&str; 5] = ["chat_completions", "models", "health", "metrics", "other"];
+const ROUTE_LABELS: [&str; 7] = [
+    "chat_completions",
+    "models",
+    "health",
+    "metrics",
+    "other",
+    "messages",
+    "count_tokens",
+];
+
+/// Routes whose request series carry the public model, in family order.
+const MODEL_ROUTES: [Route; 2] = [Route::ChatCompletions, Route::Messages];
 
 /// HTTP statuses with their own slot; anything else lands in its class (`4xx`, `5xx`, ...).
 /// 499 is nginx's "client closed request": the client left before the answer was sent.
@@ -75,12 +88,14 @@ const BUCKETS: [f64; 16] = [
 pub struct Metrics {
     config: &'static Config,
     /// `[model slot][status]` for chat completions; slot 0 = no model resolved.
-    chat_requests: Box<[AtomicU64]>,
+    /// `[family][model slot][status]` for the model-routed routes
+    /// ([`MODEL_ROUTES`]); slot 0 = no model resolved.
+    model_requests: Box<[AtomicU64]>,
     /// `[route][status]` for every other route.
     other_requests: Box<[AtomicU64]>,
     /// `[route][bucket]` non-cumulative counts, last bucket = +Inf.
     latency_buckets: Box<[AtomicU64]>,
-    latency_sum_micros: [AtomicU64; 5],
+    latency_sum_micros: [AtomicU64; 7],
     /// `[upstream][outcome]`.
     upstream_requests: Box<[AtomicU64]>,
     /// `[model][prompt, completion]`.
@@ -90,6 +105,7 @@ pub struct Metrics {
     connection_events: [AtomicU64; 5],
     accept_errors: AtomicU64,
     connections_open: AtomicI64,
+    dropped_fields: AtomicU64,
     in_flight: AtomicI64,
     streams_in_flight: AtomicI64,
 }
@@ -121,7 +137,7 @@ impl Metrics {
         let models = config.models.len();
         Self {
             config,
-            chat_requests: zeroed((models + 1) * STATUS_SLOTS),
+            model_requests: zeroed(MODEL_ROUTES.len() * (models + 1) * STATUS_SLOTS),
             other_requests: zeroed(ROUTE_LABELS.len() * STATUS_SLOTS),
             latency_buckets: zeroed(ROUTE_LABELS.len() * (BUCKETS.len() + 1)),
             latency_sum_micros: Default::default(),
@@ -131,6 +147,7 @@ impl Metrics {
             connection_events: Default::default(),
             accept_errors: AtomicU64::new(0),
             connections_open: AtomicI64::new(0),
+            dropped_fields: AtomicU64::new(0),
             in_flight: AtomicI64::new(0),
             streams_in_flight: AtomicI64::new(0),
         }
@@ -146,9 +163,12 @@ impl Metrics {
     ) {
         let slot = status_slot(status);
         let counter = match route {
-            Route::ChatCompletions => {
+            Route::ChatCompletions | Route::Messages => {
+                let family = usize::from(route == Route::Messages);
                 let model_slot = model.map_or(0, |id| usize::from(id.0) + 1);
-                self.chat_requests.get(model_slot * STATUS_SLOTS + slot)
+                let models = self.config.models.len() + 1;
+                self.model_requests
+                    .get((family * models + model_slot) * STATUS_SLOTS + slot)
             }
             _ => self
                 .other_requests
@@ -200,6 +220,11 @@ impl Metrics {
 
     pub fn record_connection(&self, event: ConnectionEvent) {
         self.connection_events[event as usize].fetch_add(1, Relaxed);
+    }
+
+    /// Request fields a translation dropped on purpose (each is also logged).
+    pub fn record_dropped_fields(&self, count: usize) {
+        self.dropped_fields.fetch_add(count as u64, Relaxed);
     }
 
     pub fn record_accept_error(&self) {

@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use super::{
-    BUCKETS, CONNECTION_EVENT_LABELS, Metrics, ROUTE_LABELS, STATUS_SLOTS, UPSTREAM_SLOTS,
-    status_label,
+    BUCKETS, CONNECTION_EVENT_LABELS, MODEL_ROUTES, Metrics, ROUTE_LABELS, STATUS_SLOTS,
+    UPSTREAM_SLOTS, status_label,
 };
 
 impl Metrics {
@@ -107,6 +107,17 @@ impl Metrics {
         );
         header(
             out,
+            "gateway_translation_dropped_fields_total",
+            "counter",
+            "Request fields dropped on purpose while translating between protocols (each logged as translation.dropped_fields).",
+        );
+        let _ = writeln!(
+            out,
+            "gateway_translation_dropped_fields_total {}",
+            self.dropped_fields.load(Relaxed)
+        );
+        header(
+            out,
             "gateway_accept_errors_total",
             "counter",
             "accept() failures (such as running out of file descriptors); the listener backs off after each.",
@@ -125,7 +136,12 @@ impl Metrics {
             "counter",
             "Requests by route, public model and status.",
         );
-        for (model_slot, row) in self.chat_requests.chunks(STATUS_SLOTS).enumerate() {
+        let models = self.config.models.len() + 1;
+        for (index, row) in self.model_requests.chunks(STATUS_SLOTS).enumerate() {
+            let (family, model_slot) = (index / models, index % models);
+            let route = MODEL_ROUTES
+                .get(family)
+                .map_or("other", |r| ROUTE_LABELS[*r as usize]);
             let model = model_slot
                 .checked_sub(1)
                 .and_then(|i| self.config.models.get(i))
@@ -136,7 +152,7 @@ impl Metrics {
                     let status = status_label(slot);
                     let _ = writeln!(
                         out,
-                        "gateway_requests_total{{route=\"chat_completions\",model=\"{}\",status=\"{status}\"}} {value}",
+                        "gateway_requests_total{{route=\"{route}\",model=\"{}\",status=\"{status}\"}} {value}",
                         escape(model)
                     );
                 }

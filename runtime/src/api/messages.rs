@@ -1,0 +1,289 @@
+//! `POST /v1/messages` and `POST /v1/messages/count_tokens`: the Anthropic
+//! Messages API, for Anthropic clients such as Claude Code.
+//!
+//! - Anthropic upstream: passthrough, only `model` spliced; the client's
+//!   `anthropic-*` headers and unknown fields travel as sent; the upstream's
+//!   status, error body and headers (`retry-after`, `x-should-retry`,
+//!   `anthropic-ratelimit-*`, `request-id`) come back unchanged; a stream is
+//!   relayed event by event while its usage is read.
+//! - OpenAI-compatible upstream or the in-process mock: the request is
+//!   translated to chat completions (`translate/`), the answer back into
+//!   Messages (plain, stream with `ping`s, or error).
+//! - `count_tokens`: exact from an Anthropic upstream, otherwise an estimate,
+//!   marked by the `x-gateway-token-count: estimate` header.
+//!
+//! Not here: auth, body reading and route dispatch (`http/router.rs`).
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use http_body_util::BodyExt;
+use tokio::time::Instant;
+
+use super::chat::json_content;
+use super::{Routed, answer_error, note_dropped, record, request_error};
+use crate::body::ResponseBody;
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::provider::anthropic::{self, AnthropicObserver};
+use crate::provider::mock;
+use crate::provider::relay::RelayStream;
+use crate::provider::translated::ToMessages;
+use crate::table::ModelId;
+use crate::translate::{self, ChatSseToMessages};
+use crate::upstream::{self, Answer, HttpTarget, Outcome, Target, WireFormat};
+
+/// `POST /v1/messages`.
+pub async fn messages(
+    gateway: &'static Gateway,
+    client_headers: &HeaderMap,
+    body: Bytes,
+    request_id: &HeaderValue,
+    resolved: &mut Option<ModelId>,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let routed = super::route(gateway, body, resolved)?;
+    match routed.target {
+        Target::Http(http) if http.wire == WireFormat::Anthropic => {
+            let request = upstream::request(
+                http,
+                &http.url,
+                routed.spliced.clone(),
+                client_headers,
+                request_id,
+                false,
+            );
+            let deadline = Instant::now() + routed.upstream.timeouts.total;
+            let name = routed.upstream.name;
+            let attempt = upstream::attempt(&http.client, name, request, deadline).await;
+            record(gateway, routed.upstream, attempt.outcome);
+            Ok(passthrough(gateway, &routed, attempt.answer?, request_id))
+        }
+        Target::Http(http) => translated(gateway, &routed, http, client_headers, request_id).await,
+        Target::Mock(behavior) => mocked(gateway, &routed, behavior, request_id).await,
+        Target::Disabled(_) => Err(GatewayError::UpstreamDisabled {
+            upstream: routed.upstream.name,
+        }),
+    }
+}
+
+/// `POST /v1/messages/count_tokens`.
+pub async fn count_tokens(
+    gateway: &'static Gateway,
+    client_headers: &HeaderMap,
+    body: Bytes,
+    request_id: &HeaderValue,
+    resolved: &mut Option<ModelId>,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let routed = super::route(gateway, body, resolved)?;
+    if let Target::Http(http) = routed.target
+        && let (WireFormat::Anthropic, Some(url)) = (http.wire, &http.count_tokens_url)
+    {
+        let request = upstream::request(
+            http,
+            url,
+            routed.spliced.clone(),
+            client_headers,
+            request_id,
+            false,
+        );
+        let deadline = Instant::now() + routed.upstream.timeouts.total;
+        let name = routed.upstream.name;
+        let attempt = upstream::attempt(&http.client, name, request, deadline).await;
+        record(gateway, routed.upstream, attempt.outcome);
+        return match attempt.answer? {
+            Answer::Whole(parts, bytes) => {
+                Ok(Response::from_parts(parts, ResponseBody::full(bytes)))
+            }
+            Answer::Stream(parts, body) => Ok(Response::from_parts(
+                parts,
+                ResponseBody::full(collect_stream(body).await),
+            )),
+        };
+    }
+    let tokens = translate::estimate_input_tokens(&routed.spliced).map_err(request_error)?;
+    let mut response = Response::new(ResponseBody::full(translate::count_tokens_body(tokens)));
+    let (name, value) = translate::ESTIMATE_HEADER;
+    let headers = response.headers_mut();
+    json_content(headers);
+    headers.insert(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    );
+    Ok(response)
+}
+
+async fn collect_stream(body: hyper::body::Incoming) -> Bytes {
+    body.collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default()
+}
+
+/// The Anthropic upstream's answer, unchanged: a stream relayed and observed,
+/// or the whole body with its usage counted.
+fn passthrough(
+    gateway: &'static Gateway,
+    routed: &Routed,
+    answer: Answer,
+    request_id: &HeaderValue,
+) -> Response<ResponseBody> {
+    let model = routed.model;
+    match answer {
+        Answer::Stream(parts, body) => {
+            let stream = RelayStream::new(
+                body,
+                AnthropicObserver::default(),
+                &gateway.metrics,
+                (model.id, model.name),
+                request_id.clone(),
+                routed.upstream.timeouts.stream_idle,
+                gateway.drain.watch(),
+            );
+            Response::from_parts(parts, ResponseBody::stream(stream))
+        }
+        Answer::Whole(parts, bytes) => {
+            if parts.status.is_success()
+                && let Some(usage) = anthropic::usage_in_message(&bytes)
+            {
+                let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
+                gateway.metrics.record_tokens(model.id, prompt, completion);
+            }
+            Response::from_parts(parts, ResponseBody::full(bytes))
+        }
+    }
+}
+
+/// The request translated for an OpenAI-format upstream, with the input
+/// token estimate its stream's `message_start` announces.
+fn to_chat(
+    gateway: &Gateway,
+    routed: &Routed,
+    request_id: &HeaderValue,
+) -> Result<(translate::Translated, u64), GatewayError> {
+    let upstream_model = routed.model.upstream_model;
+    let request = translate::messages_request_to_chat(&routed.spliced, upstream_model)
+        .map_err(request_error)?;
+    note_dropped(gateway, &request, request_id);
+    let estimate = translate::estimate_input_tokens(&routed.spliced).unwrap_or(0);
+    Ok((request, estimate))
+}
+
+/// Messages client -> OpenAI-compatible upstream.
+async fn translated(
+    gateway: &'static Gateway,
+    routed: &Routed,
+    http: &HttpTarget,
+    client_headers: &HeaderMap,
+    request_id: &HeaderValue,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let (request, estimate) = to_chat(gateway, routed, request_id)?;
+    let upstream_request = upstream::request(
+        http,
+        &http.url,
+        request.body,
+        client_headers,
+        request_id,
+        true,
+    );
+    let deadline = Instant::now() + routed.upstream.timeouts.total;
+    let name = routed.upstream.name;
+    let attempt = upstream::attempt(&http.client, name, upstream_request, deadline).await;
+    record(gateway, routed.upstream, attempt.outcome);
+    match attempt.answer? {
+        Answer::Stream(mut parts, body) => {
+            json_stream(&mut parts.headers);
+            let stream = relay_to_messages(gateway, routed, body, estimate, request_id);
+            Ok(Response::from_parts(parts, stream))
+        }
+        Answer::Whole(parts, bytes) => whole_to_messages(gateway, routed, parts, bytes),
+    }
+}
+
+/// Messages client -> the built-in mock (which speaks OpenAI chat completions).
+async fn mocked(
+    gateway: &'static Gateway,
+    routed: &Routed,
+    behavior: &'static crate::table::MockBehavior,
+    request_id: &HeaderValue,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let (request, estimate) = to_chat(gateway, routed, request_id)?;
+    let id = request_id.to_str().unwrap_or_default();
+    let response = mock::respond(behavior, &request.body, id, gateway.drain.watch()).await;
+    record(
+        gateway,
+        routed.upstream,
+        Outcome::Status(response.status().as_u16()),
+    );
+    let (mut parts, body) = response.into_parts();
+    match body {
+        ResponseBody::Stream(stream) if parts.status.is_success() => {
+            json_stream(&mut parts.headers);
+            let relayed = relay_to_messages(gateway, routed, stream, estimate, request_id);
+            Ok(Response::from_parts(parts, relayed))
+        }
+        body => {
+            let bytes = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            whole_to_messages(gateway, routed, parts, bytes)
+        }
+    }
+}
+
+/// An OpenAI chunk stream relayed as Anthropic events.
+fn relay_to_messages<B>(
+    gateway: &'static Gateway,
+    routed: &Routed,
+    body: B,
+    estimate: u64,
+    request_id: &HeaderValue,
+) -> ResponseBody
+where
+    B: http_body::Body<Data = Bytes> + Unpin + Send + 'static,
+{
+    let model = routed.model;
+    let wire = ToMessages(ChatSseToMessages::new(model.name).with_input_tokens(estimate));
+    ResponseBody::stream(RelayStream::new(
+        body,
+        wire,
+        &gateway.metrics,
+        (model.id, model.name),
+        request_id.clone(),
+        routed.upstream.timeouts.stream_idle,
+        gateway.drain.watch(),
+    ))
+}
+
+/// A whole chat completion (or an OpenAI error) as a Messages answer.
+fn whole_to_messages(
+    gateway: &Gateway,
+    routed: &Routed,
+    mut parts: http::response::Parts,
+    bytes: Bytes,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    json_content(&mut parts.headers);
+    if !parts.status.is_success() {
+        let (status, body) = translate::error_to_anthropic(parts.status.as_u16(), &bytes);
+        parts.status = StatusCode::from_u16(status).unwrap_or(parts.status);
+        return Ok(Response::from_parts(parts, ResponseBody::full(body)));
+    }
+    if let Some(usage) = crate::provider::openai::usage_in(&bytes) {
+        let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
+        gateway
+            .metrics
+            .record_tokens(routed.model.id, prompt, completion);
+    }
+    let body = translate::chat_response_to_messages(&bytes, routed.model.name)
+        .map_err(|e| answer_error(routed.upstream, &e))?;
+    Ok(Response::from_parts(parts, ResponseBody::full(body)))
+}
+
+/// A translated stream's head: event-stream, no stale length.
+fn json_stream(headers: &mut HeaderMap) {
+    headers.remove(http::header::CONTENT_LENGTH);
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+}

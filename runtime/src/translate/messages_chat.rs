@@ -1,7 +1,8 @@
 //! An Anthropic conversation (system, messages, tools) as OpenAI chat
 //! messages and tools.
 //!
-//! `system` becomes one leading system message; a user turn's
+//! `system` becomes one leading system message (and a `system` turn, which
+//! Claude Code may send mid-conversation, a system message in place); a user turn's
 //! `tool_result` blocks become `tool` messages ahead of the rest of the turn
 //! (OpenAI wants them right after the assistant's tool calls); text, image
 //! (base64 -> `data:` URL) and PDF document blocks become parts; an
@@ -183,6 +184,12 @@ pub fn convert<'a>(
         let role = match message.role.as_ref() {
             "user" => "user",
             "assistant" => "assistant",
+            // Claude Code sends one mid-conversation for models it does not
+            // know; chat completions takes system messages anywhere.
+            "system" => {
+                out.extend(system(Some(message.content), notes)?);
+                continue;
+            }
             other => {
                 return Err(TranslateError::invalid(
                     "messages",

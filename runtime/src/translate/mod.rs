@@ -15,19 +15,23 @@
 //! OpenAI chat client -> Anthropic upstream:
 //! - [`chat_request_to_messages`]: the request; `max_tokens` defaults to the
 //!   model's configured default (Anthropic requires it).
-//! - [`messages_response_to_chat`]: a plain answer.
-//! - [`MessagesSseToChat`]: a stream, event by event (`feed` -> complete
-//!   `data: {..}` chunks, `data: [DONE]` after `message_stop`; `cut` -> the
-//!   gateway's explicit `event: error`).
+//! - [`messages_response_to_chat`]: a plain answer (`created` is passed in:
+//!   this module reads no clock).
+//! - [`MessagesSseToChat`]: a stream, event by event (`feed` -> the complete
+//!   `data: {..}` chunks the bytes finished, as one `Bytes`, possibly empty;
+//!   `feed_into` appends to a reused buffer instead; `data: [DONE]` after
+//!   `message_stop`; `cut` -> the gateway's explicit `event: error`;
+//!   `finished`, `failed`, `usage`).
 //!
 //! Anthropic client -> OpenAI-compatible upstream (or the built-in mock):
 //! - [`messages_request_to_chat`] / [`messages_request_to_chat_for`]: the
 //!   request (`stream_options.include_usage` is always asked for, so the
 //!   final `message_delta` carries real usage).
 //! - [`chat_response_to_messages`]: a plain answer.
-//! - [`ChatSseToMessages`]: a stream (`message_start` .. `message_stop` in
-//!   valid order; `ping()` for upstream silence; `cut` -> Anthropic's
-//!   `event: error`).
+//! - [`ChatSseToMessages`]: a stream, the same shape (`message_start` ..
+//!   `message_stop` in valid order; `with_input_tokens` for the estimate
+//!   `message_start` announces; `ping()` for upstream silence; `cut` ->
+//!   Anthropic's `event: error`).
 //!
 //! Both: [`error_to_anthropic`], [`error_to_openai`] (error bodies with
 //! status mapping, e.g. Anthropic 529 `overloaded_error` <-> OpenAI 503), and

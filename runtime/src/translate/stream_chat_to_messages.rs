@@ -133,7 +133,8 @@ impl ChatSseToMessages {
         Bytes::from(out)
     }
 
-    /// Whether `message_stop` was sent or an upstream error ended the stream.
+    /// Whether the stream is over: `message_stop` sent, or an upstream error
+    /// or [`Self::cut`] ended it. Nothing more is sent; no `cut` is needed.
     pub fn finished(&self) -> bool {
         self.state.end != End::Open
     }

@@ -6,7 +6,8 @@
 //! name, its `input_json_delta`s -> `function.arguments` fragments (tool
 //! index = the call's rank among the message's tool calls); thinking deltas
 //! -> `reasoning_content` and, with signature deltas and redacted blocks,
-//! indexed `thinking_blocks` entries (replayable once merged); `message_delta` -> the finish chunk (and the
+//! indexed `thinking_blocks` entries (replayable once merged); the first
+//! `message_delta` with a stop reason -> the finish chunk (every one: the
 //! output usage); `message_stop` -> the usage chunk when the client asked
 //! (`stream_options.include_usage`), then `data: [DONE]`. An upstream
 //! `error` event becomes the gateway's `event: error` (OpenAI error object)
@@ -44,6 +45,7 @@ struct State {
     blocks: Vec<(u64, Kind)>,
     tool_calls: u64,
     thinking_blocks: u64,
+    finish_sent: bool,
     usage: Usage,
     end: End,
 }
@@ -79,6 +81,7 @@ impl MessagesSseToChat {
                 blocks: Vec::new(),
                 tool_calls: 0,
                 thinking_blocks: 0,
+                finish_sent: false,
                 usage: Usage::default(),
                 end: End::Open,
             },
@@ -110,8 +113,8 @@ impl MessagesSseToChat {
         Bytes::from(out)
     }
 
-    /// Whether the stream reached its end (`[DONE]` sent) or an upstream
-    /// error event ended it: nothing more is sent and no `cut` is needed.
+    /// Whether the stream is over: `[DONE]` sent, or an upstream error event
+    /// or [`Self::cut`] ended it. Nothing more is sent; no `cut` is needed.
     pub fn finished(&self) -> bool {
         self.state.end != End::Open
     }
@@ -155,12 +158,9 @@ impl State {
                 if let Some(usage) = &event.usage {
                     usage.apply(&mut self.usage);
                 }
-                let reason = event.delta.and_then(|d| d.stop_reason);
-                let reason = common::finish_reason(reason.as_deref().unwrap_or(""));
-                self.chunk_head(out);
-                out.extend_from_slice(b"{},\"finish_reason\":\"");
-                out.extend_from_slice(reason.as_bytes());
-                out.extend_from_slice(b"\"}]}\n\n");
+                if let Some(reason) = event.delta.and_then(|d| d.stop_reason) {
+                    self.finish(out, common::finish_reason(&reason));
+                }
             }
             "message_stop" => self.stop(out),
             "error" => self.upstream_error(data, out),
@@ -358,7 +358,19 @@ impl State {
         });
     }
 
+    /// The finish chunk, once (Anthropic may send several `message_delta`s).
+    fn finish(&mut self, out: &mut Vec<u8>, reason: &str) {
+        if std::mem::replace(&mut self.finish_sent, true) {
+            return;
+        }
+        self.chunk_head(out);
+        out.extend_from_slice(b"{},\"finish_reason\":\"");
+        out.extend_from_slice(reason.as_bytes());
+        out.extend_from_slice(b"\"}]}\n\n");
+    }
+
     fn stop(&mut self, out: &mut Vec<u8>) {
+        self.finish(out, "stop");
         if self.include_usage {
             self.begin(None);
             out.extend_from_slice(b"data: ");

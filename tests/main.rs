@@ -16,6 +16,7 @@
 
 mod anthropic_rig;
 mod api;
+mod claude_code;
 mod errors;
 mod golden;
 mod hardening;

@@ -9,11 +9,12 @@
 //! `x-should-retry`, `retry-after` and `anthropic-ratelimit-*` headers.
 //! It is not a model: answers are fixed per mode.
 //!
-//! The last user message picks the behaviour: a `tool_result` block in it is
-//! answered with text quoting the result (`the tool said: <result>`);
+//! The last user message (system messages after it are skipped) picks the
+//! behaviour: a `tool_result` block in it is answered with text quoting the
+//! result (`the tool said: <result>`, system reminders left out);
 //! otherwise its last text block that is a mode word: `text`/`json`
 //! (default; stops at `max_tokens` when that is smaller than the reply),
-//! `stream`/`sse` (twelve text deltas, pings between), `stream-gated` (waits
+//! `stream`/`sse`/`sse-text` (twelve text deltas, pings between), `stream-gated` (waits
 //! for [`AnthropicUpstream::release`] after `message_start`), `tool`,
 //! `tool:NAME`, `tool:NAME:{JSON}` (a text block then a `tool_use` block for a
 //! tool of the request, see `upstream::tools`), `parallel-tool` (two tool

@@ -1,10 +1,12 @@
 //! What the Anthropic mock refuses with 400 `invalid_request_error`, as the
 //! real API does: a missing `anthropic-version` header, top-level fields the
 //! API does not know (an OpenAI field forwarded by a translator), missing or
-//! mistyped required fields, roles other than user/assistant, content block
-//! types the API does not have, tool results without their tool use (and
-//! tool uses left unanswered), thinking blocks whose signature is not the
-//! one the mock gave, and a thinking budget outside 1024..max_tokens.
+//! mistyped required fields, roles other than user/assistant/system (SDK
+//! 2.14 `SystemMessageParam`; Claude Code sends mid-conversation system
+//! messages to newer and unknown models), content block types the API does
+//! not have (text only in system messages), tool results without their tool
+//! use (and tool uses left unanswered), thinking blocks whose signature is
+//! not the one the mock gave, and a thinking budget outside 1024..max_tokens.
 //! Not a full schema check: fields inside blocks are looked at only where a
 //! translator is likely to get them wrong.
 
@@ -190,9 +192,17 @@ fn check_message(
     next: Option<&Value>,
 ) -> Result<(), String> {
     let role = message["role"].as_str().unwrap_or("");
-    if role != "user" && role != "assistant" {
+    if !matches!(role, "user" | "assistant" | "system") {
         return Err(format!(
-            "messages.{index}.role: Input should be 'user' or 'assistant'"
+            "messages.{index}.role: Input should be 'user', 'assistant' or 'system'"
+        ));
+    }
+    if role == "system"
+        && let Some(blocks) = message["content"].as_array()
+        && let Some(at) = blocks.iter().position(|b| b["type"] != "text")
+    {
+        return Err(format!(
+            "messages.{index}.content.{at}: system messages take text blocks only"
         ));
     }
     let blocks = match &message["content"] {
@@ -290,7 +300,17 @@ fn requests_the_real_api_would_refuse() {
     };
     assert!(bad(json!({"stream_options": {}})).starts_with("stream_options: Extra inputs"));
     assert!(bad(json!({"max_tokens": 0})).starts_with("max_tokens"));
-    assert!(bad(json!({"messages": [{"role": "system", "content": "x"}]})).contains("role"));
+    assert!(bad(json!({"messages": [{"role": "developer", "content": "x"}]})).contains("role"));
+    let system = json!([{"role": "user", "content": "q"}, {"role": "system", "content": [{"type": "text", "text": "s"}]}]);
+    assert_eq!(
+        check_body(
+            &json!({"model": "m", "max_tokens": 5, "messages": system}),
+            false
+        ),
+        Ok(())
+    );
+    let system_tool = json!([{"role": "system", "content": [{"type": "tool_use", "id": "t", "name": "f", "input": {}}]}]);
+    assert!(bad(json!({"messages": system_tool})).contains("text blocks only"));
     assert!(
         bad(json!({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}))
             .contains("image_url")

@@ -47,7 +47,9 @@ impl Plan {
     /// is answered from; otherwise the last text block that is a mode word
     /// decides, `text` when none is.
     pub fn of(request: &Value) -> Self {
-        let last = request["messages"].as_array().and_then(|m| m.last());
+        let last = request["messages"]
+            .as_array()
+            .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"));
         let content = last.map(|m| &m["content"]).unwrap_or(&Value::Null);
         if let Some(result) = content
             .as_array()

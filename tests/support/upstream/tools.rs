@@ -22,11 +22,20 @@ pub struct ToolCall {
 pub const TOOL_ANSWER_PREFIX: &str = "the tool said: ";
 
 /// The answer to a tool result (what a test looks for in the next turn).
+/// `<system-reminder>` sections a client appends (Claude Code does) are
+/// left out of the quote.
 pub fn answer_from_tool_result(result: &str, is_error: bool) -> String {
+    let mut quoted = result.to_string();
+    while let Some(start) = quoted.find("<system-reminder>") {
+        let end = quoted[start..]
+            .find("</system-reminder>")
+            .map_or(quoted.len(), |e| start + e + "</system-reminder>".len());
+        quoted.replace_range(start..end, "");
+    }
     if is_error {
-        format!("the tool failed: {}", result.trim())
+        format!("the tool failed: {}", quoted.trim())
     } else {
-        format!("{TOOL_ANSWER_PREFIX}{}", result.trim())
+        format!("{TOOL_ANSWER_PREFIX}{}", quoted.trim())
     }
 }
 
@@ -194,6 +203,12 @@ fn tool_modes_and_schemas() {
     );
     assert_eq!(choose_calls(&tools[..2], None, None, 2).len(), 2);
     assert_eq!(split_text("abcdefg", 3), ["abc", "def", "g"]);
+    let reminded =
+        "marker-1\n\n<system-reminder>\n<total_tokens>9 left</total_tokens>\n</system-reminder>";
+    assert_eq!(
+        answer_from_tool_result(reminded, false),
+        "the tool said: marker-1"
+    );
     assert_eq!(
         content_text(&json!([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}])),
         "a\nb"

@@ -99,7 +99,7 @@ pub fn check_body(body: &Value, count: bool) -> Result<(), String> {
     if let Some(extra) = fields.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(format!("{extra}: Extra inputs are not permitted"));
     }
-    if !body["model"].as_str().is_some_and(|m| !m.is_empty()) {
+    if body["model"].as_str().is_none_or(str::is_empty) {
         return Err("model: Field required".into());
     }
     if !count {

@@ -402,7 +402,7 @@ pub fn error_type(status: u16) -> &'static str {
         429 => "rate_limit_error",
         504 => "timeout_error",
         529 => "overloaded_error",
-        400..=499 => "invalid_request_error",
+        _ if status < 500 => "invalid_request_error",
         _ => "api_error",
     }
 }

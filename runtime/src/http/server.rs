@@ -153,7 +153,7 @@ fn capacity(configured: u32, open_file_limit: Option<u64>) -> usize {
     };
     let by_files = usize::try_from(limit.saturating_sub(RESERVED_FDS) / 2).unwrap_or(usize::MAX);
     if by_files < configured {
-        tracing::warn!(
+        tracing::info!(
             event = "server.max_connections_lowered",
             configured,
             effective = by_files.max(1),

@@ -40,7 +40,9 @@ impl<'de> Deserialize<'de> for Fields<'de> {
 
 /// The members of the JSON object `body`.
 pub fn object(body: &[u8]) -> Result<Fields<'_>, TranslateError> {
-    serde_json::from_slice(body).map_err(|e| TranslateError::InvalidJson(e.to_string()))
+    // One UTF-8 check for the body, not one per string.
+    let text = std::str::from_utf8(body).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
+    serde_json::from_str(text).map_err(|e| TranslateError::InvalidJson(e.to_string()))
 }
 
 /// `raw` parsed as `T`; a mismatch is a 400 naming `param`.

@@ -170,8 +170,9 @@ impl State {
         if data == b"[DONE]" {
             return self.finish(out);
         }
-        let chunk = match serde_json::from_slice::<Chunk<'_>>(data) {
-            Ok(chunk) if chunk.error.is_none() && name != b"error" => chunk,
+        let parsed = std::str::from_utf8(data).map(serde_json::from_str::<Chunk<'_>>);
+        let chunk = match parsed {
+            Ok(Ok(chunk)) if chunk.error.is_none() && name != b"error" => chunk,
             _ => return self.upstream_error(data, out),
         };
         self.start(chunk.id, out);

@@ -4,22 +4,27 @@
 //! The heuristic, chosen to err on the high side (a client that compacts
 //! its context a little early loses less than one that overflows):
 //! - text: one token per 4 ASCII bytes (rounded up) plus one per non-ASCII
-//!   character (CJK runs near one token per character);
+//!   character (CJK runs near one token per character), measured on the
+//!   text as sent (an escape such as `\n` counts its two bytes);
 //! - every message: 3 tokens of framing; the system prompt: 3 more;
 //! - images: 1,600 each, Anthropic's documented cost of an image at its
 //!   largest unresized size (about 1.15 megapixels, tokens = w * h / 750);
 //! - documents: base64 data at 3 decoded bytes per 4, then bytes / 4;
-//! - `tool_use` inputs and tool definitions: their JSON as text; any tools:
+//! - `tool_use` inputs and tool definitions: their JSON as sent; any tools:
 //!   350 more for the tool-use system prompt Anthropic adds;
 //! - thinking blocks of earlier turns: 0 (Anthropic does not count them).
 //!
 //! The answer is `{"input_tokens": n}` with [`ESTIMATE_HEADER`], so a client
 //! or an operator can tell it from an exact count. Not here: exact counting.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::TranslateError;
+use super::json;
 
 /// The response header that marks a count as this estimate.
 pub const ESTIMATE_HEADER: (&str, &str) = ("x-gateway-token-count", "estimate");
@@ -28,35 +33,26 @@ const PER_MESSAGE: u64 = 3;
 const PER_IMAGE: u64 = 1_600;
 const TOOLS_PROMPT: u64 = 350;
 
-/// Estimated input tokens of an Anthropic Messages (or count_tokens) request.
+/// Estimated input tokens of an Anthropic Messages (or count_tokens)
+/// request. Text is measured as sent (escaped), without building values:
+/// the API calls this for every translated request's `message_start`.
 pub fn estimate_input_tokens(messages_request: &[u8]) -> Result<u64, TranslateError> {
-    let request: Value = serde_json::from_slice(messages_request)
+    let text = std::str::from_utf8(messages_request)
         .map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
-    let Some(request) = request.as_object() else {
+    if !text.trim_start().starts_with('{') {
         return Err(TranslateError::InvalidJson("not an object".into()));
-    };
+    }
+    let request: Request<'_> =
+        serde_json::from_str(text).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
     let mut total = 0;
-    if let Some(system) = request.get("system") {
-        total += PER_MESSAGE + content(system);
+    if let Some(system) = request.system {
+        total += PER_MESSAGE + content(system)?;
     }
-    match request.get("messages") {
-        Some(Value::Array(messages)) => {
-            for message in messages {
-                total += PER_MESSAGE + message.get("content").map_or(0, content);
-            }
-        }
-        Some(Value::Null) | None => {}
-        Some(_) => {
-            return Err(TranslateError::invalid(
-                "messages",
-                "`messages` must be an array",
-            ));
-        }
+    for message in request.messages.unwrap_or_default() {
+        total += PER_MESSAGE + message.content.map_or(Ok(0), content)?;
     }
-    if let Some(Value::Array(tools)) = request.get("tools")
-        && !tools.is_empty()
-    {
-        total += TOOLS_PROMPT + tools.iter().map(json_text).sum::<u64>();
+    if let Some(tools) = request.tools.filter(|t| t.get() != "[]") {
+        total += TOOLS_PROMPT + measured(tools);
     }
     Ok(total)
 }
@@ -66,57 +62,92 @@ pub fn count_tokens_body(input_tokens: u64) -> Bytes {
     Bytes::from(format!("{{\"input_tokens\":{input_tokens}}}"))
 }
 
+#[derive(Deserialize)]
+struct Request<'a> {
+    #[serde(borrow, default)]
+    system: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    messages: Option<Vec<Message<'a>>>,
+    #[serde(borrow, default)]
+    tools: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow, default)]
+    content: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Block<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    text: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    content: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    source: Option<Source<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Source<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    content: Option<&'a RawValue>,
+}
+
 /// Tokens of a `content` (string or blocks) or `system` value.
-fn content(value: &Value) -> u64 {
-    match value {
-        Value::String(text) => text_tokens(text),
-        Value::Array(blocks) => blocks.iter().map(block).sum(),
-        _ => 0,
+fn content(raw: &RawValue) -> Result<u64, TranslateError> {
+    if json::is_string(raw) {
+        return Ok(text_tokens(json::inner(raw)));
     }
+    if !raw.get().starts_with('[') {
+        return Ok(0);
+    }
+    let blocks: Vec<Block<'_>> = json::field(raw, "messages[].content")?;
+    blocks.iter().map(block).sum()
 }
 
-fn block(block: &Value) -> u64 {
-    let text = |key: &str| {
-        block
-            .get(key)
-            .and_then(Value::as_str)
-            .map_or(0, text_tokens)
-    };
-    match block.get("type").and_then(Value::as_str) {
-        Some("text") => text("text"),
+fn block(block: &Block<'_>) -> Result<u64, TranslateError> {
+    let raw = |raw: Option<&RawValue>| raw.map_or(0, measured);
+    Ok(match block.kind.as_deref() {
+        Some("text") => raw(block.text),
         Some("image") => PER_IMAGE,
-        Some("document") => document(block),
-        Some("tool_use" | "server_tool_use") => {
-            text("name") + block.get("input").map_or(0, json_text)
-        }
-        Some("tool_result") => block.get("content").map_or(0, content),
+        Some("document") => document(block.source.as_ref())?,
+        Some("tool_use" | "server_tool_use") => raw(block.name) + raw(block.input),
+        Some("tool_result") => block.content.map_or(Ok(0), content)?,
         Some("thinking" | "redacted_thinking") => 0,
-        _ => json_text(block),
-    }
+        _ => raw(block.text) + raw(block.input) + block.content.map_or(Ok(0), content)?,
+    })
 }
 
-fn document(block: &Value) -> u64 {
-    let Some(source) = block.get("source") else {
-        return 0;
-    };
-    match source.get("type").and_then(Value::as_str) {
-        Some("text") => source
-            .get("data")
-            .and_then(Value::as_str)
-            .map_or(0, text_tokens),
-        Some("content") => source.get("content").map_or(0, content),
+fn document(source: Option<&Source<'_>>) -> Result<u64, TranslateError> {
+    let Some(source) = source else { return Ok(0) };
+    Ok(match source.kind.as_deref() {
+        Some("text") => source.data.map_or(0, measured),
+        Some("content") => source.content.map_or(Ok(0), content)?,
         _ => {
-            let encoded = source
-                .get("data")
-                .and_then(Value::as_str)
-                .map_or(0, str::len) as u64;
+            let encoded = source.data.map_or(0, |d| d.get().len()) as u64;
             (encoded * 3 / 4).div_ceil(4)
         }
-    }
+    })
 }
 
-fn json_text(value: &Value) -> u64 {
-    text_tokens(&value.to_string())
+/// A string's text (without its quotes), or any other value's JSON.
+fn measured(raw: &RawValue) -> u64 {
+    if json::is_string(raw) {
+        text_tokens(json::inner(raw))
+    } else {
+        text_tokens(raw.get())
+    }
 }
 
 fn text_tokens(text: &str) -> u64 {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::TranslateError;
+use super::chat_media::{self, FilePart, ImageUrl, Source};
 use super::common::Notes;
 use super::json;
 
@@ -71,20 +72,6 @@ struct Part<'a> {
     file: Option<FilePart<'a>>,
     #[serde(borrow, default)]
     cache_control: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct ImageUrl<'a> {
-    #[serde(borrow)]
-    url: Cow<'a, str>,
-    #[serde(default)]
-    detail: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct FilePart<'a> {
-    #[serde(borrow, default)]
-    file_data: Option<Cow<'a, str>>,
 }
 
 /// A thinking block sent back by a client (possibly merged from stream
@@ -149,22 +136,6 @@ pub enum Block<'a> {
         #[serde(rename = "type")]
         kind: &'static str,
         data: &'a RawValue,
-    },
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-pub enum Source<'a> {
-    Base64 {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        media_type: Cow<'a, str>,
-        data: Cow<'a, str>,
-    },
-    Url {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        url: Cow<'a, str>,
     },
 }
 
@@ -261,8 +232,8 @@ fn content<'a>(
                 blocks.extend(text(text_raw, part.cache_control));
             }
             ("refusal", _) => blocks.extend(part.refusal.and_then(|r| text(r, None))),
-            ("image_url", true) => blocks.push(image(part.image_url, notes)?),
-            ("file", true) => blocks.push(document(part.file)?),
+            ("image_url", true) => blocks.push(chat_media::image(part.image_url, notes)?),
+            ("file", true) => blocks.push(chat_media::document(part.file)?),
             ("input_audio", _) => {
                 return Err(TranslateError::unsupported(
                     "messages[].content[].input_audio",
@@ -289,69 +260,6 @@ fn text<'a>(raw: &'a RawValue, cache_control: Option<&'a RawValue>) -> Option<Bl
         text: raw,
         cache_control,
     })
-}
-
-fn image<'a>(image: Option<ImageUrl<'a>>, notes: &mut Notes) -> Result<Block<'a>, TranslateError> {
-    const PARAM: &str = "messages[].content[].image_url";
-    let image = image
-        .ok_or_else(|| TranslateError::invalid(PARAM, "an image_url part needs `image_url`"))?;
-    if image.detail.is_some() {
-        notes.drop("messages[].content[].image_url.detail");
-    }
-    let url = image.url;
-    let source = if let Some((media, data)) = json::data_url(&url) {
-        let media_type = json::slice(&url, media);
-        if !json::is_image_media(&media_type) {
-            return Err(TranslateError::unsupported(
-                PARAM,
-                format!(
-                    "images of type `{media_type}` are not supported (jpeg, png, gif, webp are)"
-                ),
-            ));
-        }
-        Source::Base64 {
-            kind: "base64",
-            data: json::slice(&url, data),
-            media_type,
-        }
-    } else if url.starts_with("https://") || url.starts_with("http://") {
-        Source::Url { kind: "url", url }
-    } else {
-        return Err(TranslateError::unsupported(
-            PARAM,
-            "an image must be a base64 data: URL or an http(s) URL",
-        ));
-    };
-    Ok(Block::Media {
-        kind: "image",
-        source,
-    })
-}
-
-fn document<'a>(file: Option<FilePart<'a>>) -> Result<Block<'a>, TranslateError> {
-    const PARAM: &str = "messages[].content[].file";
-    let Some(data_url) = file.and_then(|f| f.file_data) else {
-        return Err(TranslateError::unsupported(
-            PARAM,
-            "only files sent as `file_data` are supported for this model",
-        ));
-    };
-    match json::data_url(&data_url) {
-        Some((media, data)) if data_url.get(media.clone()) == Some("application/pdf") => {
-            Ok(Block::Media {
-                kind: "document",
-                source: Source::Base64 {
-                    kind: "base64",
-                    media_type: json::slice(&data_url, media),
-                    data: json::slice(&data_url, data),
-                },
-            })
-        }
-        _ => Err(TranslateError::unsupported(
-            PARAM,
-            "only base64 PDF files are supported for this model",
-        )),
-    }
 }
 
 fn assistant<'a>(

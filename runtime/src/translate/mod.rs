@@ -52,6 +52,7 @@
 //! Not here: HTTP, routing, metrics, logging, which upstream is which.
 
 mod anthropic_event;
+mod chat_media;
 mod chat_messages;
 mod chat_tools;
 mod common;

@@ -334,3 +334,42 @@ fn every_policy_row_is_unique_and_every_reported_label_has_a_row() {
         }
     }
 }
+
+/// Architecture invariant: `translate` is a leaf. Its files name nothing
+/// else of the crate and do no I/O (tests excepted: they read fixtures).
+#[test]
+fn translate_is_a_leaf() {
+    let dir = fixtures().with_file_name("");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("tests.rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        for (number, line) in source.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for forbidden in [
+                "crate::",
+                "tokio",
+                "std::fs",
+                "std::net",
+                "std::time",
+                "std::env",
+            ] {
+                assert!(
+                    !code.contains(forbidden),
+                    "{}:{}: `{forbidden}` in a leaf module",
+                    path.display(),
+                    number + 1
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 10,
+        "only {checked} files checked in {}",
+        dir.display()
+    );
+}

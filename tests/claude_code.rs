@@ -159,3 +159,58 @@ async fn claude_code_with_a_model_id_it_does_not_know() {
         describe(&mock.requests())
     );
 }
+
+/// Claude Code through the gateway: `ANTHROPIC_BASE_URL` is the gateway,
+/// which serves `claude` from the Anthropic mock (passthrough) and `echo`
+/// from the OpenAI-format mock (translated both ways). Each run includes a
+/// turn where the model calls Claude Code's Bash tool and the next turn
+/// answers from its output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_code_works_through_the_gateway_against_both_upstream_formats() {
+    let openai = MockUpstream::start().await;
+    let anthropic = AnthropicUpstream::start_with_key(ANTHROPIC_KEY).await;
+    let anthropic_url = format!("{}/v1", anthropic.base_url());
+    let gateway = Gateway::start(&anthropic_env(&openai.base_url(), &anthropic_url));
+    let base_url = format!("http://{}", gateway.addr);
+    let bash = r#"tool:Bash:{"command":"echo marker-456","description":"Print a marker"}"#;
+    for (model, prompt, expected) in [
+        ("claude", "text", ANTHROPIC_TEXT_REPLY),
+        ("claude", bash, "the tool said: marker-456"),
+        ("echo", bash, "marker-456"),
+    ] {
+        let run = Claude {
+            base_url: &base_url,
+            key: CLIENT_KEY,
+            auth: Auth::ApiKey,
+            model,
+            allowed_tools: &["Bash"],
+        }
+        .run(prompt)
+        .await;
+        let logs = gateway.logs();
+        assert_eq!(run.code, Some(0), "model {model}: {run}\ngateway:\n{logs}");
+        assert!(
+            run.stdout.contains(expected),
+            "model {model}: expected {expected:?}\n{run}\ngateway:\n{logs}"
+        );
+    }
+    assert_eq!(
+        anthropic.rejected(),
+        Vec::<String>::new(),
+        "the gateway sent nothing the Anthropic API refuses\n{}",
+        describe(&anthropic.requests())
+    );
+    let turns = conversation(&anthropic, "tool_result");
+    assert!(!turns.is_empty(), "{}", describe(&anthropic.requests()));
+    // The OpenAI-format upstream got a tool call's result back as a `tool` message.
+    let translated = openai.requests();
+    assert!(
+        translated.iter().any(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            body["messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m["role"] == "tool"))
+        }),
+        "no tool result reached the OpenAI-format upstream"
+    );
+}

@@ -1,6 +1,6 @@
 //! `GET /v1/models` and `GET /v1/models/{id}`: the public models, in the
 //! OpenAI list shape, or in Anthropic's (`type: model`, `display_name`,
-//! `created_at`, `has_more`/`first_id`/`last_id`) when the caller is an
+//! `created_at`, `lifecycle`, `has_more`/`first_id`/`last_id`) when the caller is an
 //! Anthropic client.
 
 use http::{Response, StatusCode};
@@ -54,5 +54,11 @@ pub fn model(
 }
 
 fn anthropic_model(model: &Model) -> Value {
-    json!({ "type": "model", "id": model.name, "display_name": model.name, "created_at": CREATED_AT })
+    json!({
+        "type": "model",
+        "id": model.name,
+        "display_name": model.name,
+        "created_at": CREATED_AT,
+        "lifecycle": "active",
+    })
 }

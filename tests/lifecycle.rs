@@ -22,12 +22,19 @@ fn version_and_routes_print_the_compiled_config() {
     assert!(stdout.ends_with(&provenance), "{stdout}");
     let (status, stdout, _) = run_to_exit(&["routes"], &[]);
     assert!(status.success());
-    assert!(
-        stdout.lines().any(|l| l.starts_with("echo")
-            && l.contains("local")
-            && l.contains("upstream-echo-model")),
-        "{stdout}"
-    );
+    // Cells separated by runs of spaces; model x protocol -> passthrough / translated.
+    let rows: Vec<String> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    for row in [
+        "MODEL UPSTREAM KIND UPSTREAM MODEL CHAT MESSAGES MAX_TOKENS",
+        "echo local openai upstream-echo-model passthrough translated -",
+        "claude anthropic anthropic claude-upstream-model translated passthrough 4096",
+        "demo mock mock demo passthrough translated -",
+    ] {
+        assert!(rows.iter().any(|r| r == row), "no row `{row}`:\n{stdout}");
+    }
     let (status, _, stderr) = run_to_exit(&["--frobnicate"], &[]);
     assert_eq!(status.code(), Some(2));
     assert!(

@@ -114,6 +114,21 @@ pub struct Model {
     pub upstream: UpstreamId,
     /// Name sent upstream.
     pub upstream_model: String,
+    /// `max_tokens` sent to an Anthropic upstream when a chat client sets none.
+    pub default_max_tokens: u32,
+    /// How chat completions reach the upstream (from its kind).
+    pub chat: Serving,
+    /// How Anthropic Messages reach the upstream (from its kind).
+    pub messages: Serving,
+}
+
+/// How one ingress protocol reaches a model's upstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serving {
+    /// The upstream speaks the protocol: forwarded with only `model` rewritten.
+    Passthrough,
+    /// The upstream speaks the other protocol: translated both ways.
+    Translated,
 }
 
 /// Listener and limits with defaults applied.

@@ -32,7 +32,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 pub use build_info::BuildInfo;
-use table::{Config, UpstreamKind};
+use table::{Config, Model, Serving, UpstreamKind};
 
 /// Entry point of the `gateway` binary: `build` is what it was built from.
 pub fn run(config: &'static Config, build: &'static BuildInfo) -> ExitCode {
@@ -65,26 +65,68 @@ fn version_line(config: &Config, build: &BuildInfo) -> String {
     )
 }
 
+/// Columns of `gateway routes`.
+const ROUTES_HEADER: [&str; 7] = [
+    "MODEL",
+    "UPSTREAM",
+    "KIND",
+    "UPSTREAM MODEL",
+    "CHAT",
+    "MESSAGES",
+    "MAX_TOKENS",
+];
+
+/// `gateway routes`: one row per model, columns padded to their widest cell.
+/// CHAT and MESSAGES say how each ingress protocol reaches the upstream;
+/// MAX_TOKENS is the default output limit, shown where it is used (chat
+/// translated for an Anthropic upstream) and `-` elsewhere.
 fn routes_table(config: &Config) -> String {
-    let mut out = format!(
-        "{:<32} {:<20} {:<8} {}\n",
-        "MODEL", "UPSTREAM", "KIND", "UPSTREAM MODEL"
-    );
-    for model in config.models {
-        let upstream = config.upstream(model.upstream);
-        let kind = match upstream.map(|u| &u.kind) {
-            Some(UpstreamKind::OpenAi { .. }) => "openai",
-            Some(UpstreamKind::Anthropic { .. }) => "anthropic",
-            Some(UpstreamKind::Mock(_)) => "mock",
-            None => "?",
-        };
-        let name = upstream.map_or("?", |u| u.name);
-        out.push_str(&format!(
-            "{:<32} {:<20} {:<8} {}\n",
-            model.name, name, kind, model.upstream_model
-        ));
+    let mut rows = vec![ROUTES_HEADER.map(str::to_owned)];
+    rows.extend(config.models.iter().map(|model| route_row(config, model)));
+    let mut widths = [0usize; ROUTES_HEADER.len()];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(widths) {
+            line.push_str(&format!("{cell:<width$}  "));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
+}
+
+/// One model's row of [`routes_table`].
+fn route_row(config: &Config, model: &Model) -> [String; 7] {
+    let upstream = config.upstream(model.upstream);
+    let kind = match upstream.map(|u| &u.kind) {
+        Some(UpstreamKind::OpenAi { .. }) => "openai",
+        Some(UpstreamKind::Anthropic { .. }) => "anthropic",
+        Some(UpstreamKind::Mock(_)) => "mock",
+        None => "?",
+    };
+    let serving = |s: Serving| match s {
+        Serving::Passthrough => "passthrough",
+        Serving::Translated => "translated",
+    };
+    let max_tokens = match model.chat {
+        Serving::Translated => model.default_max_tokens.to_string(),
+        Serving::Passthrough => "-".to_owned(),
+    };
+    [
+        model.name.to_owned(),
+        upstream.map_or("?", |u| u.name).to_owned(),
+        kind.to_owned(),
+        model.upstream_model.to_owned(),
+        serving(model.chat).to_owned(),
+        serving(model.messages).to_owned(),
+        max_tokens,
+    ]
 }
 
 fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
@@ -202,9 +244,11 @@ mod tests {
                 config.config_sha256
             )
         );
-        let table = routes_table(config);
-        assert!(table.lines().nth(1).unwrap().starts_with("alpha"));
-        assert!(table.contains("alpha-upstream"));
-        assert!(table.contains("mock"));
+        assert_eq!(
+            routes_table(config),
+            "MODEL  UPSTREAM  KIND    UPSTREAM MODEL  CHAT         MESSAGES    MAX_TOKENS\n\
+             alpha  one       openai  alpha-upstream  passthrough  translated  -\n\
+             beta   two       mock    beta            passthrough  translated  -\n"
+        );
     }
 }

@@ -122,6 +122,30 @@ pub struct Model {
     pub upstream: UpstreamId,
     /// Name sent upstream in place of `name`.
     pub upstream_model: &'static str,
+    /// Output limit (`max_tokens`) sent to an Anthropic upstream when a chat
+    /// completions client sets none (Anthropic requires `max_tokens`); unused
+    /// on other upstream kinds.
+    pub default_max_tokens: u32,
+    /// How `POST /v1/chat/completions` reaches this model's upstream.
+    pub chat: Serving,
+    /// How `POST /v1/messages` (and `/v1/messages/count_tokens`) reaches this
+    /// model's upstream.
+    pub messages: Serving,
+}
+
+/// How one ingress protocol reaches a model's upstream, decided at build time
+/// by the upstream's kind: chat completions pass through to `openai` and
+/// `mock` upstreams and are translated for `anthropic` ones; Anthropic
+/// Messages pass through to `anthropic` upstreams and are translated for the
+/// others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serving {
+    /// The upstream speaks the client's protocol: the body is forwarded with
+    /// only `model` rewritten.
+    Passthrough,
+    /// The upstream speaks the other protocol: request and answer are
+    /// translated both ways.
+    Translated,
 }
 
 /// Listener and request limits from security.yaml `server`.

@@ -48,12 +48,18 @@ pub static MODELS: [Model; 2] = [
         name: "alpha",
         upstream: UpstreamId(0),
         upstream_model: "alpha-upstream",
+        default_max_tokens: 4096,
+        chat: Serving::Passthrough,
+        messages: Serving::Translated,
     },
     Model {
         id: ModelId(1),
         name: "beta",
         upstream: UpstreamId(1),
         upstream_model: "beta",
+        default_max_tokens: 4096,
+        chat: Serving::Passthrough,
+        messages: Serving::Translated,
     },
 ];
 

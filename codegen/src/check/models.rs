@@ -1,15 +1,20 @@
 //! Checks for the `models` table of upstreams.yaml: it is not empty, every
-//! model names a defined upstream, names are well-formed, ids fit in 16 bits;
-//! a warning for an upstream no model uses.
+//! model names a defined upstream, names are well-formed, ids fit in 16 bits,
+//! `default_max_tokens` is in range; warnings for an upstream no model uses
+//! and for a `default_max_tokens` its upstream's kind never sends.
 //!
 //! Reports only; conversion happens in `lower/`.
 
+use crate::check::upstreams::kind_word;
 use crate::diag::codes;
 use crate::diag::ptr;
 use crate::diag::suggest::{self, Reference};
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Upstreams as F};
 use crate::parse;
+use crate::spec::UpstreamKindSpec::Anthropic;
 use crate::spec::UpstreamsFile;
+use crate::spec::models::DEFAULT_MAX_TOKENS_RANGE as RANGE;
+use crate::spec::models::defaults::DEFAULT_MAX_TOKENS;
 
 /// Every `models` check.
 pub fn check(file: &UpstreamsFile, diags: &mut Diagnostics) {
@@ -17,6 +22,7 @@ pub fn check(file: &UpstreamsFile, diags: &mut Diagnostics) {
     check_upstreams(file, diags);
     check_names(file, diags);
     check_used(file, diags);
+    check_max_tokens(file, diags);
     check_count("models", file.models.len(), diags);
 }
 
@@ -106,6 +112,61 @@ fn check_used(file: &UpstreamsFile, diags: &mut Diagnostics) {
                 .help(format!("route a model to it, e.g. `models: {{ <name>: {{ upstream: {name} }} }}`, or remove it")),
         );
     }
+}
+
+/// `default_max_tokens` is in 1..=1000000, and set only where it is sent
+/// (a model on an `anthropic` upstream; elsewhere a warning).
+fn check_max_tokens(file: &UpstreamsFile, diags: &mut Diagnostics) {
+    for (model, m) in &file.models {
+        let Some(n) = m.default_max_tokens else {
+            continue;
+        };
+        let at = ptr(&["models", model, "default_max_tokens"]);
+        if !RANGE.contains(&n) {
+            diags.push(max_tokens_range(model, n, at.clone()));
+        }
+        let Some(upstream) = file.upstreams.get(&m.upstream) else {
+            continue;
+        };
+        if upstream.kind != Anthropic {
+            let kind = kind_word(upstream.kind);
+            diags.push(
+                Diagnostic::new(
+                    codes::MAX_TOKENS_UNUSED,
+                    F,
+                    format!("`default_max_tokens` on model `{model}` has no effect"),
+                )
+                .at_key(at)
+                .label(format!("upstream `{}` is `kind: {kind}`: chat requests pass through with their own `max_tokens`", m.upstream))
+                .help("remove `default_max_tokens`; it is only sent to `kind: anthropic` upstreams"),
+            );
+        }
+    }
+}
+
+/// The error for a `default_max_tokens` of `n` outside [`RANGE`], at `at`.
+fn max_tokens_range(model: &str, n: u64, at: String) -> Diagnostic {
+    let (label, help) = if n == 0 {
+        let help = format!(
+            "Anthropic rejects `max_tokens: 0`; give a positive limit such as {DEFAULT_MAX_TOKENS} (the default), or remove the key"
+        );
+        ("must be at least 1", help)
+    } else {
+        let help = format!(
+            "use at most {} (e.g. the model's documented output limit); without the key the gateway sends {DEFAULT_MAX_TOKENS}",
+            RANGE.end()
+        );
+        ("too large", help)
+    };
+    let (low, high) = (RANGE.start(), RANGE.end());
+    Diagnostic::new(
+        codes::MAX_TOKENS_RANGE,
+        F,
+        format!("`default_max_tokens` of model `{model}` is {n}, outside {low}..={high}"),
+    )
+    .at(at)
+    .label(label)
+    .help(help)
 }
 
 /// Ids are u16: at most 65535 entries in `key` (`upstreams` or `models`).

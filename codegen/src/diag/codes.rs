@@ -81,6 +81,7 @@ codes! {
     BAD_LISTEN = "GW0306", Error, "bad-listen", "A listen address is not an `ip:port` socket address.";
     BAD_API_VERSION = "GW0307", Error, "bad-api-version", "`anthropic_version` is not a date like `2023-06-01`.";
     COUNT_RANGE = "GW0308", Error, "count-out-of-range", "A count that must be positive (`server.max_connections`) is zero.";
+    MAX_TOKENS_RANGE = "GW0309", Error, "max-tokens-out-of-range", "A model's `default_max_tokens` is zero or larger than 1000000.";
     BAD_DIGEST = "GW0401", Error, "bad-digest", "A key digest is not 64 hexadecimal characters.";
     DUPLICATE_DIGEST = "GW0402", Error, "duplicate-digest", "The same key digest appears twice (API keys and admin key included).";
     DUPLICATE_KEY_NAME = "GW0403", Error, "duplicate-key-name", "Two API keys share a name.";
@@ -93,6 +94,7 @@ codes! {
     BASE_URL_MISSING_VERSION = "GW0603", Warning, "base-url-missing-version", "A `base_url` on `api.openai.com` or `api.anthropic.com` lacks the `/v1` segment its API lives under.";
     UNUSED_UPSTREAM = "GW0604", Warning, "unused-upstream", "No model routes to the upstream, so it serves nothing (a secret it names is still required at startup).";
     OPTIONAL_WITHOUT_SECRET = "GW0605", Warning, "optional-without-secret", "`optional: true` on an upstream with no `api_key`, so there is no secret whose absence it could tolerate.";
+    MAX_TOKENS_UNUSED = "GW0606", Warning, "max-tokens-unused", "`default_max_tokens` is set on a model whose upstream is not `anthropic`, where it has no effect.";
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
-//! Emitting `MODELS` and `resolve_model`: a `match` for small tables, a
-//! binary search over the sorted `MODELS` for large ones.
+//! Emitting `MODELS` (with each model's output-limit default and how chat
+//! completions and Anthropic Messages reach it, decided in `lower/`) and
+//! `resolve_model`: a `match` for small tables, a binary search over the
+//! sorted `MODELS` for large ones.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::emit::len;
-use crate::ir::{Ir, Model};
+use crate::ir::{Ir, Model, Serving};
 
 /// Above this many models, `resolve_model` binary-searches `MODELS` instead of matching.
 pub const MATCH_LIMIT: usize = 64;
@@ -26,13 +28,26 @@ fn model(m: &Model) -> TokenStream {
         Literal::u16_unsuffixed(m.upstream.0),
     );
     let (name, upstream_model) = (&m.name, &m.upstream_model);
+    let max_tokens = Literal::u32_unsuffixed(m.default_max_tokens);
+    let (chat, messages) = (serving(m.chat), serving(m.messages));
     quote! {
         ::gateway_runtime::table::Model {
             id: ::gateway_runtime::table::ModelId(#id),
             name: #name,
             upstream: ::gateway_runtime::table::UpstreamId(#up),
             upstream_model: #upstream_model,
+            default_max_tokens: #max_tokens,
+            chat: #chat,
+            messages: #messages,
         }
+    }
+}
+
+/// The runtime's `table::Serving` variant for `s`.
+fn serving(s: Serving) -> TokenStream {
+    match s {
+        Serving::Passthrough => quote!(::gateway_runtime::table::Serving::Passthrough),
+        Serving::Translated => quote!(::gateway_runtime::table::Serving::Translated),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Golden generated files for every shipped environment and valid fixture;
 //! they are compiled against the real runtime by the root package's
-//! `tests/golden.rs`. Also: generation is deterministic.
+//! `tests/golden.rs`. Also: generation is deterministic, and what the
+//! tables carry per model (serving per protocol, output-limit default).
 
 use std::path::PathBuf;
 
@@ -105,4 +106,37 @@ fn environment_names() {
     ] {
         assert_eq!(is_env_name(name), ok, "{name}");
     }
+}
+
+#[test]
+fn serving_follows_the_upstream_kind() {
+    use gateway_codegen::ir::{Serving::*, UpstreamKind};
+    // kind -> (chat completions, Anthropic Messages), as the README documents it.
+    let expect = |kind: &UpstreamKind| match kind {
+        UpstreamKind::OpenAi { .. } => ("openai", Passthrough, Translated),
+        UpstreamKind::Anthropic { .. } => ("anthropic", Translated, Passthrough),
+        UpstreamKind::Mock(_) => ("mock", Passthrough, Translated),
+    };
+    let dir = common::workspace().join("config/test");
+    let ir = gateway_codegen::analyze(&common::input(&dir, "test"))
+        .unwrap()
+        .ir;
+    let mut kinds = std::collections::BTreeSet::new();
+    for m in &ir.models {
+        let (kind, chat, messages) = expect(&ir.upstreams[usize::from(m.upstream.0)].kind);
+        assert_eq!((m.chat, m.messages), (chat, messages), "{}", m.name);
+        assert_eq!(m.default_max_tokens, 4096, "{}: the default", m.name);
+        kinds.insert(kind);
+    }
+    assert_eq!(kinds.len(), 3, "config/test covers every kind: {kinds:?}");
+    let dir = common::workspace().join("codegen/tests/fixtures/valid/anthropic");
+    let ir = gateway_codegen::analyze(&common::input(&dir, "anthropic"))
+        .unwrap()
+        .ir;
+    let limits: Vec<_> = ir
+        .models
+        .iter()
+        .map(|m| (m.name.as_str(), m.default_max_tokens))
+        .collect();
+    assert_eq!(limits, [("claude-haiku", 4096), ("claude-sonnet", 16000)]);
 }

@@ -61,18 +61,27 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         name: "chat",
         upstream: ::gateway_runtime::table::UpstreamId(2),
         upstream_model: "gpt-4o-2024-08-06",
+        default_max_tokens: 4096,
+        chat: ::gateway_runtime::table::Serving::Passthrough,
+        messages: ::gateway_runtime::table::Serving::Translated,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(1),
         name: "demo",
         upstream: ::gateway_runtime::table::UpstreamId(1),
         upstream_model: "demo",
+        default_max_tokens: 4096,
+        chat: ::gateway_runtime::table::Serving::Passthrough,
+        messages: ::gateway_runtime::table::Serving::Translated,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(2),
         name: "local-chat",
         upstream: ::gateway_runtime::table::UpstreamId(0),
         upstream_model: "llama3.1:8b",
+        default_max_tokens: 4096,
+        chat: ::gateway_runtime::table::Serving::Passthrough,
+        messages: ::gateway_runtime::table::Serving::Translated,
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.

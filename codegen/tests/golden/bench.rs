@@ -26,6 +26,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 1] = [
         name: "bench-model",
         upstream: ::gateway_runtime::table::UpstreamId(0),
         upstream_model: "mock-gpt",
+        default_max_tokens: 4096,
+        chat: ::gateway_runtime::table::Serving::Passthrough,
+        messages: ::gateway_runtime::table::Serving::Translated,
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.

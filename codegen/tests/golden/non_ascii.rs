@@ -27,12 +27,18 @@ pub static MODELS: [::gateway_runtime::table::Model; 2] = [
         name: "demo",
         upstream: ::gateway_runtime::table::UpstreamId(0),
         upstream_model: "demo",
+        default_max_tokens: 4096,
+        chat: ::gateway_runtime::table::Serving::Passthrough,
+        messages: ::gateway_runtime::table::Serving::Translated,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(1),
         name: "modèle-ü",
         upstream: ::gateway_runtime::table::UpstreamId(0),
         upstream_model: "模型",
+        default_max_tokens: 4096,
+        chat: ::gateway_runtime::table::Serving::Passthrough,
+        messages: ::gateway_runtime::table::Serving::Translated,
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.

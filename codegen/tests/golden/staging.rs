@@ -41,18 +41,27 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         name: "gpt-4o",
         upstream: ::gateway_runtime::table::UpstreamId(1),
         upstream_model: "gpt-4o",
+        default_max_tokens: 4096,
+        chat: ::gateway_runtime::table::Serving::Passthrough,
+        messages: ::gateway_runtime::table::Serving::Translated,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(1),
         name: "gpt-4o-mini",
         upstream: ::gateway_runtime::table::UpstreamId(1),
         upstream_model: "gpt-4o-mini",
+        default_max_tokens: 4096,
+        chat: ::gateway_runtime::table::Serving::Passthrough,
+        messages: ::gateway_runtime::table::Serving::Translated,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(2),
         name: "llama3",
         upstream: ::gateway_runtime::table::UpstreamId(0),
         upstream_model: "llama3.1:8b",
+        default_max_tokens: 4096,
+        chat: ::gateway_runtime::table::Serving::Passthrough,
+        messages: ::gateway_runtime::table::Serving::Translated,
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.

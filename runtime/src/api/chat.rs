@@ -7,8 +7,9 @@
 //!   `usage`, a stream is relayed frame by frame (`provider/relay.rs`);
 //!   upstream errors keep their status and body.
 //! - Anthropic upstream: the request is translated to a Messages request
-//!   (`translate/`), the answer (plain, stream, or error) back into the chat
-//!   completions shape.
+//!   (`translate/`; `max_tokens` is the model's compiled
+//!   `default_max_tokens` when the client sets none), the answer (plain,
+//!   stream, or error) back into the chat completions shape.
 //!
 //! Not here: auth, body reading and route dispatch (`http/router.rs`).
 
@@ -26,10 +27,6 @@ use crate::provider::{mock, openai};
 use crate::table::ModelId;
 use crate::translate::{self, MessagesSseToChat};
 use crate::upstream::{self, Answer, HttpTarget, Target, WireFormat};
-
-/// Output limit sent to an Anthropic upstream when the client set none
-/// (Anthropic requires one).
-pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 
 /// Handles one chat completion; sets `resolved` as soon as the model is known (for the request log).
 pub async fn chat_completions(
@@ -119,7 +116,7 @@ async fn translated(
     let request = translate::chat_request_to_messages(
         &routed.spliced,
         model.upstream_model,
-        DEFAULT_MAX_TOKENS,
+        model.default_max_tokens,
     )
     .map_err(request_error)?;
     note_dropped(gateway, &request, request_id);

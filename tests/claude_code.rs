@@ -188,10 +188,28 @@ async fn claude_code_works_through_the_gateway_against_both_upstream_formats() {
         .run(prompt)
         .await;
         let logs = gateway.logs();
+        let translated: Vec<String> = openai
+            .requests()
+            .iter()
+            .map(|r| {
+                let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                let messages = body["messages"].as_array().cloned().unwrap_or_default();
+                let tail = &messages[messages.len().saturating_sub(2)..];
+                serde_json::to_string(tail)
+                    .unwrap_or_default()
+                    .chars()
+                    .rev()
+                    .take(2000)
+                    .collect::<String>()
+                    .chars()
+                    .rev()
+                    .collect()
+            })
+            .collect();
         assert_eq!(run.code, Some(0), "model {model}: {run}\ngateway:\n{logs}");
         assert!(
             run.stdout.contains(expected),
-            "model {model}: expected {expected:?}\n{run}\ngateway:\n{logs}"
+            "model {model}: expected {expected:?}\n{run}\ngateway:\n{logs}\nOpenAI-format upstream got:\n{translated:#?}"
         );
     }
     assert_eq!(

@@ -183,12 +183,7 @@ async fn serve(
         body: body.clone(),
     });
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let mode = json["messages"]
-        .as_array()
-        .and_then(|m| m.last())
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or("json")
-        .to_string();
+    let mode = mode_of(&json);
     if let Some(response) = openai_tools::reply(&mode, &json) {
         return Ok(response);
     }
@@ -261,6 +256,24 @@ fn stream(events: Vec<&'static str>, gate: Option<Arc<Semaphore>>) -> Response<B
         .header("cache-control", "no-cache")
         .body(ChannelBody(rx).boxed())
         .expect("response")
+}
+
+/// The mode word: the last message's text (a string, or its last text part,
+/// as translated clients such as Claude Code send it), skipping system
+/// messages a client may put after it.
+fn mode_of(request: &serde_json::Value) -> String {
+    let last = request["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] != "system"));
+    let content = last.map(|m| &m["content"]);
+    let text = match content {
+        Some(serde_json::Value::String(text)) => Some(text.as_str()),
+        Some(serde_json::Value::Array(parts)) => {
+            parts.iter().rev().find_map(|p| p["text"].as_str())
+        }
+        _ => None,
+    };
+    text.unwrap_or("json").to_string()
 }
 
 /// Two SSE events, then silence (the sender stays alive, bounded at 30 s).

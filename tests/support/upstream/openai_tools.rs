@@ -25,7 +25,10 @@ pub const STREAMED_TEXT: &str = "Hello from the OpenAI mock, streamed.";
 
 /// The answer for a tool mode or a tool turn; `None` for every other request.
 pub fn reply(mode: &str, request: &Value) -> Option<Response<Body>> {
-    let last = request["messages"].as_array().and_then(|m| m.last())?;
+    // The last turn, skipping system messages a client may add after it.
+    let last = request["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] != "system"))?;
     let stream = request["stream"] == true;
     if last["role"] == "tool" {
         let text = tools::answer_from_tool_result(&tools::content_text(&last["content"]), false);

@@ -74,11 +74,11 @@ pub fn usage_in_message(body: &[u8]) -> Option<Usage> {
 
 /// Anthropic's explicit stream error event.
 pub fn error_event(message: &str) -> Bytes {
-    let payload = serde_json::json!({
-        "type": "error",
-        "error": { "type": "api_error", "message": message },
-    });
-    Bytes::from(format!("event: error\ndata: {payload}\n\n"))
+    // Written by hand to keep Anthropic's member order (`type` first).
+    let message = serde_json::Value::from(message);
+    Bytes::from(format!(
+        "event: error\ndata: {{\"type\":\"error\",\"error\":{{\"type\":\"api_error\",\"message\":{message}}}}}\n\n"
+    ))
 }
 
 impl AnthropicObserver {
@@ -197,7 +197,10 @@ mod tests {
         let event = error_event("cut");
         let text = std::str::from_utf8(&event).unwrap();
         assert!(text.starts_with("event: error\ndata: {"));
-        assert!(text.contains("\"type\":\"error\""));
+        assert!(text.starts_with("event: error\ndata: {\"type\":\"error\",\"error\":{"));
+        let json: serde_json::Value =
+            serde_json::from_str(text.trim_start_matches("event: error\ndata: ").trim()).unwrap();
+        assert_eq!(json["error"]["message"], "cut");
     }
 
     #[test]

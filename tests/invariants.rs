@@ -336,7 +336,10 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
             "upstream",
         ],
     ),
-    ("upstream", &["body", "error", "request_id", "secrets", "table"]),
+    (
+        "upstream",
+        &["body", "error", "request_id", "secrets", "table"],
+    ),
     (
         "provider",
         &[

@@ -28,7 +28,8 @@ def _run(argv: list[str], log: Path, env: dict | None = None) -> None:
         raise RuntimeError(f"`{' '.join(argv[:4])} ...` failed (exit {done.returncode}); see {log}")
 
 
-def install_all(root: Path, tools: Path, work: Path, log) -> dict:
+def install_all(root: Path, tools: Path, work: Path, log, peers: bool = True) -> dict:
+    """Installs the rig; `peers=False` (a `--only` run) skips the peer gateways."""
     status: dict = {}
     install_log = work / "install.log"
     missing = [p for p in APT if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode]
@@ -41,6 +42,8 @@ def install_all(root: Path, tools: Path, work: Path, log) -> dict:
         except RuntimeError as error:
             status["apt"] = f"failed: {error}"
     for crate, version in CRATES.items():
+        if not peers and crate != "oha":
+            continue
         binary = tools / "bin" / crate
         if binary.exists() and _crate_version(binary) == version:
             continue
@@ -50,6 +53,9 @@ def install_all(root: Path, tools: Path, work: Path, log) -> dict:
                  install_log)
         except RuntimeError as error:
             status[crate] = f"failed: {error}"
+    if not peers:
+        status["versions"] = versions(root, tools)
+        return status
     status.update(_venv(root / "bench/.venv-litellm", install_log, log, "litellm", _litellm))
     status.update(_venv(root / "bench/.venv-tensorzero", install_log, log, "tensorzero",
                         lambda py, lg: _run([py, "-m", "pip", "install", "-q",
@@ -121,4 +127,16 @@ def versions(root: Path, tools: Path) -> dict:
         "tensorzero": pip_version(".venv-tensorzero", "tensorzero"),
         "python": sys.version.split()[0],
         "gateway_git_revision": _first_line(["git", "-C", str(root), "rev-parse", "HEAD"]),
+        # Files of the gateway's build that differ from that revision (0 = clean).
+        "gateway_tree_dirty": len(_first_lines(["git", "-C", str(root), "status", "--porcelain",
+                                                "--", "runtime", "codegen", "src", "config",
+                                                "build.rs", "Cargo.toml", "Cargo.lock"])),
     }
+
+
+def _first_lines(argv: list[str]) -> list[str]:
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=20)
+        return done.stdout.decode(errors="replace").splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        return []

@@ -8,6 +8,12 @@ namespace with only `lo`, re-executing this file under `unshare -n`) -> report
     bench/run --rounds 5
     bench/run --quick         # 1 short round, for checking the rig itself
     bench/run --arms direct,floor,nginx,ours
+    bench/run --only soak     # the soak figure alone (ours, floor, nginx)
+    bench/run --only streams --rounds 5 --arms floor,nginx,ours
+                              # the 64/256/1,024-stream figures alone
+
+A run with --only writes bench/results/<date>-<figure>.json + .md and renders
+BENCHMARKS.md again from the last full run plus the newest partial runs.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import callgrind  # noqa: E402
 import install  # noqa: E402
 import report  # noqa: E402
 import rounds  # noqa: E402
+import soak  # noqa: E402
 from arms import Ctx  # noqa: E402
 from proc import RIG_CPU, Proc, free_port, wait_ready  # noqa: E402
 
@@ -47,6 +54,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--arms", default=",".join(arms_mod.ALL_ARMS))
     parser.add_argument("--skip-install", action="store_true")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--no-publish", action="store_true",
+                        help="write the report into the work dir only (as --quick does)")
+    parser.add_argument("--bins", default="",
+                        help="measure the release binaries in this directory (bench-* tools and "
+                             "gateway-bench) instead of building")
+    parser.add_argument("--only", default="", choices=["", "soak", "streams"],
+                        help="measure one figure alone (see above)")
+    parser.add_argument("--soak-requests", type=int, default=soak.REQUESTS)
+    parser.add_argument("--soak-rounds", type=int, default=soak.STREAM_ROUNDS)
+    parser.add_argument("--render", action="store_true",
+                        help="only render BENCHMARKS.md again from bench/results (and findings.md)")
     parser.add_argument("--phase", default="all", choices=["all", "measure"])
     parser.add_argument("--work", default="")
     return parser.parse_args(argv)
@@ -56,18 +74,28 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.phase == "measure":
         return measure_phase(args)
+    if args.render:
+        log(f"rendered {report.render_benchmarks(ROOT).relative_to(ROOT)}")
+        return 0
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    if args.only:
+        stamp += f"-{args.only}"
     work = ROOT / "bench/.work" / stamp
     work.mkdir(parents=True, exist_ok=True)
     tools = ROOT / "bench/.tools"
     state: dict = {"started": stamp, "args": vars(args)}
     if not args.skip_install:
-        state["install"] = install.install_all(ROOT, tools, work, log)
+        state["install"] = install.install_all(ROOT, tools, work, log, peers=not args.only)
     else:
-        state["install"] = install.versions(ROOT, tools)
-    if not args.skip_build:
+        state["install"] = {"versions": install.versions(ROOT, tools)}
+    if args.bins:
+        bins = Path(args.bins).resolve()
+        state["build"] = {"binary_bytes": (bins / "gateway-bench").stat().st_size,
+                          "prebuilt": str(bins)}
+        (work / "bin").symlink_to(bins)
+    elif not args.skip_build:
         import build
-        state["build"] = build.build_all(ROOT, work, work / "bin", log)
+        state["build"] = build.build_all(ROOT, work, work / "bin", log, variants=not args.only)
     else:
         previous = sorted((ROOT / "bench/.work").glob("*/state.json"))
         prior = json.loads(previous[-1].read_text()) if previous else {}
@@ -80,7 +108,9 @@ def main(argv: list[str]) -> int:
     cmd = ["unshare", "-n", "--", "sh", "-c",
            'ip link set lo up && ulimit -n $(ulimit -Hn) && exec "$@"', "sh",
            sys.executable, __file__, "--phase", "measure", "--work", str(work),
-           "--rounds", str(args.rounds), "--arms", args.arms] + (["--quick"] if args.quick else [])
+           "--rounds", str(args.rounds), "--arms", args.arms,
+           "--soak-requests", str(args.soak_requests), "--soak-rounds", str(args.soak_rounds)]
+    cmd += (["--quick"] if args.quick else []) + (["--only", args.only] if args.only else [])
     done = subprocess.run(cmd)
     if done.returncode != 0:
         log(f"measure phase failed (exit {done.returncode})")
@@ -104,7 +134,7 @@ def measure_phase(args: argparse.Namespace) -> int:
     slow_port = free_port()
     slow_mock = Proc("mock-50ms", [str(bins / "bench-mock"), "--listen", f"127.0.0.1:{slow_port}",
                                    "--chunks", "20", "--chunk-gap-ms", str(rounds.SLOW_GAP_MS)],
-                     RIG_CPU, log=work / "mock-50ms.log")
+                     RIG_CPU, log=work / "mock-50ms.log", realtime=True)
     wait_ready(mock, mock_port, "/health", 20)
     wait_ready(slow_mock, slow_port, "/health", 20)
     ctx = Ctx(root=ROOT, work=work, tools=ROOT / "bench/.tools", bins=bins, mock_port=mock_port)
@@ -114,17 +144,44 @@ def measure_phase(args: argparse.Namespace) -> int:
         names.insert(0, "direct")
     out: dict = {"rounds": [], "callgrind": {}, "machine": machine()}
     try:
-        total = 1 if args.quick else args.rounds
-        for index in range(1, total + 1):
-            last = index == total
-            out["rounds"].append(rounds.run_round(ctx, slow_ctx, names, index, last, args.quick, log))
-            (work / "measured.json").write_text(json.dumps(out, indent=1))
-        out["callgrind"] = callgrind_phase(ctx, names, args.quick)
+        if args.only == "streams":
+            out["only"] = "streams"
+            out["streams_rounds"] = [rounds.run_streams_round(slow_ctx, names, index, log)
+                                     for index in range(1, args.rounds + 1)]
+        elif args.only != "soak":
+            total = 1 if args.quick else args.rounds
+            for index in range(1, total + 1):
+                last = index == total
+                out["rounds"].append(rounds.run_round(ctx, slow_ctx, names, index, last,
+                                                      args.quick, log))
+                (work / "measured.json").write_text(json.dumps(out, indent=1))
+            out["callgrind"] = callgrind_phase(ctx, names, args.quick)
+        if args.only in ("", "soak"):
+            if args.only:
+                out["only"] = "soak"
+            out["soak"] = soak_phase(slow_ctx, names, args)
     finally:
         mock.stop()
         slow_mock.stop()
     (work / "measured.json").write_text(json.dumps(out, indent=1))
     return 0
+
+
+def soak_phase(slow_ctx: Ctx, names: list[str], args: argparse.Namespace) -> dict:
+    """The soak figure (soak.py) for ours and the yardsticks: a quick run soaks
+    100,000 requests and 3 stream rounds, to check the rig only."""
+    requests = min(args.soak_requests, 100_000) if args.quick else args.soak_requests
+    stream_rounds = min(args.soak_rounds, 3) if args.quick else args.soak_rounds
+    results = {}
+    for arm in [a for a in ("ours", "floor", "nginx") if a in names]:
+        started = time.monotonic()
+        results[arm] = soak.soak(slow_ctx, arm, rounds.SLOW_GAP_MS, log, requests=requests,
+                                 stream_rounds=stream_rounds)
+        v = results[arm]["verdict"]
+        log(f"soak: {arm:<6} {time.monotonic() - started:5.0f}s  levels off: {v['levels_off']}  "
+            f"peak max {v['peak_max_mib']} MiB  stalls {v['stalls']}  "
+            f"{results[arm].get('failed', '')}")
+    return results
 
 
 def callgrind_phase(ctx: Ctx, names: list[str], quick: bool) -> dict:

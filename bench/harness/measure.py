@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from arms import Ctx, Running
-from proc import RIG_CPU, http_post, run_json
+from proc import RIG_CPU, http_post, make_realtime, run_json
 
 BODIES = ["s", "m", "l", "xl", "t"]
 # Arms that mint a fresh id per response: their bodies are compared by content
@@ -129,18 +129,29 @@ def fixed_rate(ctx: Ctx, run: Running, rate: int, seconds: int = 10) -> dict:
 
 
 def sse(ctx: Ctx, run: Running, streams: int, concurrency: int, timeout_s: int = 120,
-        chunks: int = 20, gap_ms: int = 10) -> dict:
+        chunks: int = 20, gap_ms: int = 10, realtime: bool = False,
+        timeline: Path | None = None) -> dict:
     argv = [str(ctx.bins / "bench-sse"), "--url", run.url,
             "--body", str(body_path(ctx, "s-stream", run)), "--streams", str(streams),
             "--concurrency", str(concurrency), "--expect-chunks", str(chunks),
             "--chunk-gap-ms", str(gap_ms), "--timeout-s", str(timeout_s)]
     if run.key:
         argv += ["--key", run.key]
-    return run_json(argv, timeout=timeout_s + 30)
+    if timeline:
+        argv += ["--timeline", str(timeline)]
+    return run_json(argv, timeout=timeout_s + 30, realtime=realtime)
 
 
-def sse_with_rss(ctx: Ctx, run: Running, concurrency: int, gap_ms: int) -> dict:
-    """`concurrency` simultaneous streams; samples the arm's RSS every 20 ms."""
+def sse_with_rss(ctx: Ctx, run: Running, concurrency: int, gap_ms: int,
+                 timeline: Path | None = None) -> dict:
+    """`concurrency` simultaneous streams, the arm and the client at real-time
+    priority (proc.RT_PRIORITY; the mock is started so); the arm's peak RSS is
+    its VmHWM, reset just before (and sampled every 20 ms as a cross-check
+    where the kernel cannot reset it)."""
+    exact, realtime = False, None
+    if run.proc:
+        realtime = make_realtime(run.proc.pids())
+        exact = run.proc.reset_hwm()
     peak = [0]
     done = threading.Event()
 
@@ -154,11 +165,15 @@ def sse_with_rss(ctx: Ctx, run: Running, concurrency: int, gap_ms: int) -> dict:
     sampler.start()
     try:
         result = sse(ctx, run, streams=concurrency, concurrency=concurrency, timeout_s=90,
-                     gap_ms=gap_ms)
+                     gap_ms=gap_ms, realtime=True, timeline=timeline)
     finally:
         done.set()
         sampler.join(timeout=2)
+    if run.proc and exact:
+        peak[0] = max(peak[0], run.proc.hwm_kib())
     result["rss_peak_kib"] = peak[0]
+    result["rss_peak_exact"] = exact
+    result["arm_realtime"] = realtime
     result["concurrency"] = concurrency
     return result
 

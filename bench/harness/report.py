@@ -92,7 +92,9 @@ def summarize(results: dict) -> dict:
                                if isinstance(v, (int, float))], default=None)
         for i, c in enumerate([64, 256, 1024]):
             s[f"streams_{c}_failed"] = median(per_round(results, arm, "streams", i, "failed"))
-            s[f"streams_{c}_stalls"] = median(per_round(results, arm, "streams", i, "stalls"))
+            # Stalls: the most in any round (one stalled round is a finding, not noise to median away).
+            s[f"streams_{c}_stalls"] = max([v for v in per_round(results, arm, "streams", i, "stalls")
+                                            if isinstance(v, (int, float))], default=None)
             s[f"streams_{c}_rss_mib"] = _mib(median(per_round(results, arm, "streams", i,
                                                               "rss_peak_kib")))
             s[f"streams_{c}_ttft_p99_ms"] = median(per_round(results, arm, "streams", i,
@@ -120,7 +122,11 @@ def _mib(kib):
     return None if kib is None else round(kib / MIB, 1)
 
 
-def targets(results: dict, summary: dict) -> list[dict]:
+def targets(results: dict, summary: dict, partial: dict | None = None) -> list[dict]:
+    """The perf-method targets for ours. `partial` holds the newest `--only`
+    runs ({"streams": results, "soak": results}) newer than this full run;
+    their figures replace the full run's, the row naming the run they are from."""
+    partial = partial or {}
     ours = summary.get("ours", {})
     cg = results.get("callgrind", {})
     build = results.get("build", {})
@@ -150,9 +156,38 @@ def targets(results: dict, summary: dict) -> list[dict]:
         t is not None and f"{t:.3f} ms (max TTFT {tmax} ms)",
         None if t is None else (t <= 0.15 and (tmax or 0) < 40))
     idle, peak = ours.get("rss_idle_mib"), ours.get("streams_1024_rss_mib")
+    stalls = [ours.get(f"streams_{c}_stalls") for c in (64, 256, 1024)]
+    failed = [ours.get(f"streams_{c}_failed") for c in (64, 256, 1024)]
+    note = ""
+    if partial.get("streams"):
+        alone = streams_summary(partial["streams"]).get("ours", {})
+        if alone:
+            peak = alone.get(1024, {}).get("rss_peak_mib")
+            stalls = [alone.get(c, {}).get("stalls_max") for c in (64, 256, 1024)]
+            failed = [alone.get(c, {}).get("failed_max") for c in (64, 256, 1024)]
+            note = f"peak and stalls from run {partial['streams']['started']}"
     row("RSS idle / peak with 1,024 concurrent streams", "<= 10 MiB / <= 48 MiB",
         idle is not None and f"{idle} / {peak} MiB",
-        None if idle is None or peak is None else (idle <= 10 and peak <= 48))
+        None if idle is None or peak is None else (idle <= 10 and peak <= 48), note)
+    known = [v for v in stalls + failed if v is not None]
+    row("streams: stalls and failures at 64 / 256 / 1,024", "0",
+        known and ("stalls " + " / ".join(_fmt("{:.0f}", v) for v in stalls)
+                   + ", failed " + " / ".join(_fmt("{:.0f}", v) for v in failed)),
+        None if len(known) < len(stalls + failed) else not any(known), note)
+    soaked = (partial.get("soak") or results).get("soak", {}).get("ours")
+    if soaked:
+        v = soaked.get("verdict", {})
+        value = (f"requests {_series(v.get('requests_rss_mib'))}; after rounds "
+                 f"{_series(v.get('rounds_after_mib'))}; peaks {_series(v.get('rounds_peak_mib'))} MiB; "
+                 f"stalls {v.get('stalls')}")
+        met = None if v.get("levels_off") is None else (v["levels_off"] and bool(v.get("peak_meets_target")))
+        row(f"soak: {soaked['requests']:,} requests, then {soaked['stream_rounds']} rounds of "
+            f"{soaked['streams']:,} streams", "RSS levels off (last within 2% of the one before); "
+            "peak <= 48 MiB", value, met,
+            f"run {partial['soak']['started']}" if partial.get("soak") else "")
+    else:
+        row("soak: 1,000,000 requests, then rounds of 1,024 streams",
+            "RSS levels off (last within 2% of the one before); peak <= 48 MiB", None, None)
     s = ours.get("startup_ms")
     row("startup to ready", "<= 20 ms", s is not None and f"{s:.1f} ms",
         None if s is None else s <= 20)
@@ -190,10 +225,84 @@ COLUMNS = [
 ]
 
 STREAM_COLUMNS = [
-    (f"{c} streams: failed / stalls / RSS MiB / TTFT p99 ms", c) for c in (64, 256, 1024)
+    (f"{c} streams: failed / stalls (most in a round) / RSS MiB / TTFT p99 ms", c)
+    for c in (64, 256, 1024)
 ]
 
 BODY_COLUMNS = [(f"sat req/s {b.upper()} (x floor)", b) for b in ["m", "l", "xl", "t"]]
+
+
+def _series(values) -> str:
+    if not values:
+        return "-"
+    if len(values) <= 4:
+        return " -> ".join(f"{v}" for v in values)
+    return f"{values[0]} -> {values[1]} ... {values[-2]} -> {values[-1]}"
+
+
+def streams_summary(run: dict) -> dict:
+    """{arm: {concurrency: figures}} over the rounds of a `--only streams` run."""
+    out: dict = {}
+    for r in run.get("streams_rounds", []):
+        for arm, fig in r.items():
+            for f in fig.get("streams", []):
+                slot = out.setdefault(arm, {}).setdefault(f.get("concurrency"), [])
+                slot.append(f)
+    summary: dict = {}
+    for arm, by_c in out.items():
+        for c, figs in by_c.items():
+            def values(*path):
+                return [v for v in (get(f, *path) for f in figs) if isinstance(v, (int, float))]
+            summary.setdefault(arm, {})[c] = {
+                "rounds": len(figs),
+                "failed_max": max(values("failed"), default=None),
+                "stalls_max": max(values("stalls"), default=None),
+                "stalls_total": sum(values("stalls")),
+                "rss_peak_mib": _mib(median(values("rss_peak_kib"))),
+                "rss_peak_max_mib": _mib(max(values("rss_peak_kib"), default=None)),
+                "ttft_p99_ms": median(values("ttft_ms", "p99")),
+                "ttft_max_ms": max(values("ttft_ms", "max"), default=None),
+                "gap_max_ms": max(values("gap_ms", "max"), default=None),
+            }
+    return summary
+
+
+def streams_table(run: dict) -> str:
+    summary = streams_summary(run)
+    lines = ["| arm | streams | rounds | failed (most) | stalls (most / all rounds) | "
+             "RSS peak MiB (median / max) | TTFT p99 / max ms | longest gap ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    for arm, by_c in summary.items():
+        for c, s in sorted(by_c.items()):
+            lines.append(
+                f"| {arm} | {c} | {s['rounds']} | {_fmt('{:.0f}', s['failed_max'])} | "
+                f"{_fmt('{:.0f}', s['stalls_max'])} / {s['stalls_total']:.0f} | "
+                f"{_fmt('{}', s['rss_peak_mib'])} / {_fmt('{}', s['rss_peak_max_mib'])} | "
+                f"{_fmt('{:.1f}', s['ttft_p99_ms'])} / {_fmt('{:.1f}', s['ttft_max_ms'])} | "
+                f"{_fmt('{:.1f}', s['gap_max_ms'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def soak_table(soaks: dict) -> str:
+    lines = ["| arm | RSS start | after each 100k requests (MiB) | 1,024-stream rounds: peak (MiB) | "
+             "after each round (MiB) | levels off | peak max | stalls / failed streams / non-200 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for arm, s in soaks.items():
+        v = s.get("verdict", {})
+        if "failed" in s:
+            lines.append(f"| {arm} | failed: {s['failed']} |  |  |  |  |  |  |")
+            continue
+        yes = {True: "yes", False: "NO", None: "-"}
+        lines.append(
+            f"| {arm} | {s.get('rss_start_kib', 0) / 1024:.1f} | "
+            f"{', '.join(str(x) for x in v.get('requests_rss_mib', []))} | "
+            f"{', '.join(str(x) for x in v.get('rounds_peak_mib', []))} | "
+            f"{', '.join(str(x) for x in v.get('rounds_after_mib', []))} | "
+            f"{yes[v.get('levels_off')]} (requests {yes[v.get('requests_level_off')]}, after "
+            f"{yes[v.get('after_level_off')]}, peak {yes[v.get('peak_level_off')]}) | "
+            f"{v.get('peak_max_mib')} MiB | {v.get('stalls')} / {v.get('stream_failures')} / "
+            f"{v.get('non_200')} |")
+    return "\n".join(lines) + "\n"
 
 
 def _fmt(fmt: str, value) -> str:
@@ -242,12 +351,73 @@ def targets_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_partial(root: Path, results: dict, log) -> list[Path]:
+    """A `--only` run: its own JSON + Markdown, then BENCHMARKS.md rendered
+    again from the last full run with the newest partial runs."""
+    quick = bool(get(results, "args", "quick")) or bool(get(results, "args", "no_publish"))
+    out_dir = Path(results["work"]) if quick else root / "bench/results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = results["started"]
+    json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
+    for r in results.get("streams_rounds", []):
+        for fig in r.values():
+            fig.pop("config", None)
+    json_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    md_path.write_text(partial_md(results))
+    if quick:
+        return [json_path, md_path]
+    return [json_path, md_path, render_benchmarks(root)]
+
+
+def partial_md(results: dict) -> str:
+    versions = get(results, "install", "versions", default={}) or {}
+    head = (f"# Benchmark {results['started']} (`--only {results['only']}`)\n\n"
+            f"Gateway revision {versions.get('gateway_git_revision')}"
+            f"{_dirty(versions)}; machine {results.get('machine')}.\n\n")
+    if results["only"] == "soak":
+        return head + soak_table(results.get("soak", {}))
+    return head + streams_table(results)
+
+
+def _dirty(versions: dict) -> str:
+    dirty = versions.get("gateway_tree_dirty")
+    return f" plus {dirty} uncommitted file(s) in the tree it was built from" if dirty else ""
+
+
+def _newest(root: Path, suffix: str) -> Path | None:
+    found = sorted(p for p in (root / "bench/results").glob("*.json")
+                   if (p.stem.endswith(suffix) if suffix else p.stem[-1] == "Z"))
+    return found[-1] if found else None
+
+
+def render_benchmarks(root: Path) -> Path:
+    """BENCHMARKS.md from the newest full run and the newest `--only` runs after it."""
+    full_path = _newest(root, "")
+    if full_path is None:
+        raise RuntimeError("no full run in bench/results to render BENCHMARKS.md from")
+    results = json.loads(full_path.read_text())
+    partial = {}
+    for only in ("soak", "streams"):
+        path = _newest(root, f"-{only}")
+        if path and path.stem > full_path.stem:
+            partial[only] = json.loads(path.read_text())
+            partial[only]["path"] = path
+    summary = summarize(results)
+    rows = targets(results, summary, partial)
+    bench_md = root / "BENCHMARKS.md"
+    bench_md.write_text(benchmarks_md(root, results, summary, rows, full_path,
+                                      full_path.with_suffix(".md"), partial))
+    return bench_md
+
+
 def write(root: Path, results: dict, log) -> list[Path]:
+    if results.get("only"):
+        return write_partial(root, results, log)
     summary = summarize(results)
     rows = targets(results, summary)
     results["summary"] = summary
     results["targets"] = rows
-    quick = bool(get(results, "args", "quick"))
+    quick = bool(get(results, "args", "quick")) or bool(get(results, "args", "no_publish"))
     # A --quick run checks the rig; it never replaces the published figures.
     out_dir = Path(results["work"]) if quick else root / "bench/results"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -262,6 +432,8 @@ def write(root: Path, results: dict, log) -> list[Path]:
                 results["configs"][arm] = text
     json_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     md = f"# Benchmark {name}\n\n" + targets_table(rows) + "\n" + table(summary)
+    if results.get("soak"):
+        md += "\n## Soak\n\n" + soak_table(results["soak"])
     md_path.write_text(md)
     bench_md = out_dir / "BENCHMARKS.md" if quick else root / "BENCHMARKS.md"
     bench_md.write_text(benchmarks_md(root, results, summary, rows, json_path, md_path))
@@ -269,7 +441,8 @@ def write(root: Path, results: dict, log) -> list[Path]:
 
 
 def benchmarks_md(root: Path, results: dict, summary: dict, rows: list[dict],
-                  json_path: Path, md_path: Path) -> str:
+                  json_path: Path, md_path: Path, partial: dict | None = None) -> str:
+    partial = partial or {}
     machine = results.get("machine", {})
     versions = get(results, "install", "versions", default={}) or {}
     build = results.get("build", {})
@@ -301,6 +474,30 @@ def benchmarks_md(root: Path, results: dict, summary: dict, rows: list[dict],
         "Failures, if any, per arm: " + ("; ".join(
             f"{a}: {s['failures']}" for a, s in summary.items() if s["failures"]) or "none") + "\n",
     ]
+    if partial.get("streams"):
+        run = partial["streams"]
+        v = get(run, "install", "versions", default={}) or {}
+        parts += [f"## Many concurrent streams alone (run `{run['started']}`)\n",
+                  f"`bench/run --only streams`, {len(run.get('streams_rounds', []))} round(s), each "
+                  "arm started fresh per round; 20 deltas 50 ms apart; a stall is a gap over "
+                  "100 ms. Arm and client at real-time priority (SCHED_RR 1). Gateway revision "
+                  f"{v.get('gateway_git_revision')}{_dirty(v)}. Raw data: "
+                  f"`{_rel(run['path'], root)}`.\n", streams_table(run)]
+    soak_run = partial.get("soak") or (results if results.get("soak") else None)
+    if soak_run:
+        v = get(soak_run, "install", "versions", default={}) or {}
+        source = (f"run `{soak_run['started']}`, raw data `{_rel(soak_run['path'], root)}`"
+                  if "path" in soak_run else "this run")
+        one = next(iter(soak_run["soak"].values()), {})
+        parts += [f"## Soak ({source})\n",
+                  f"One process per arm: {one.get('requests', 0):,} requests (body S, "
+                  f"`oha -c 32`, {one.get('batch', 0):,} per batch), then "
+                  f"{one.get('stream_rounds')} rounds of {one.get('streams', 0):,} concurrent "
+                  "streams (the 1,024-stream figure, repeated); RSS after each batch, each "
+                  "round's peak (VmHWM reset before it) and RSS 2 s after it. Levels off: last "
+                  "value within 2% of the one before, for all three series. Gateway revision "
+                  f"{v.get('gateway_git_revision')}{_dirty(v)}.\n",
+                  soak_table(soak_run["soak"])]
     if findings.exists():
         parts += ["## Findings\n", findings.read_text()]
     parts.append("## Exact configs\n")

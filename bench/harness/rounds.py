@@ -70,8 +70,8 @@ def run_arm(ctx: Ctx, slow_ctx: Ctx, arm: str, reference: dict | None, last_roun
         # cannot generate (measured: the mock alone falls behind).
         run.stop()
         run = arms_mod.start(arm, slow_ctx)
-        fig["streams"] = [measure.sse_with_rss(slow_ctx, run, c, gap_ms=SLOW_GAP_MS)
-                          for c in (STREAM_CONCURRENCY[:1] if quick else STREAM_CONCURRENCY)]
+        fig["streams"] = streams_figures(slow_ctx, run, STREAM_CONCURRENCY[:1] if quick
+                                         else STREAM_CONCURRENCY)
     except Exception as error:  # an arm's failure is data, not a crash of the run
         fig["failed"] = f"{type(error).__name__}: {error}"
         fig["traceback"] = traceback.format_exc(limit=4)
@@ -81,6 +81,47 @@ def run_arm(ctx: Ctx, slow_ctx: Ctx, arm: str, reference: dict | None, last_roun
         if run:
             run.stop()
     return fig
+
+
+def streams_figures(slow_ctx: Ctx, run, concurrencies: list[int],
+                    timeline_prefix: str = "") -> list[dict]:
+    """The many-streams figures on a freshly started arm, in order (64, 256,
+    1,024: the pool of upstream connections grows from one to the next)."""
+    figures = []
+    for c in concurrencies:
+        timeline = (slow_ctx.work / f"{timeline_prefix}-{c}.csv") if timeline_prefix else None
+        fig = measure.sse_with_rss(slow_ctx, run, c, gap_ms=SLOW_GAP_MS, timeline=timeline)
+        if run.proc:
+            fig["rss_after_kib"] = run.proc.rss_kib()
+        figures.append(fig)
+    return figures
+
+
+def run_streams_round(slow_ctx: Ctx, arm_names: list[str], index: int, log) -> dict:
+    """`bench/run --only streams`: the many-streams figures alone, each arm
+    started fresh; per-delta timelines (bench-sse --timeline) kept in the work
+    dir for finding where stalls happen."""
+    results: dict = {}
+    for arm in arm_names:
+        started = time.monotonic()
+        run = None
+        try:
+            run = arms_mod.start(arm, slow_ctx)
+            results[arm] = {"arm": arm, "config": run.config_text,
+                            "rss_idle_kib": run.proc.rss_kib() if run.proc else None,
+                            "streams": streams_figures(slow_ctx, run, STREAM_CONCURRENCY,
+                                                       f"timeline-{index}-{arm}")}
+        except Exception as error:  # an arm's failure is data, not a crash of the run
+            results[arm] = {"arm": arm, "failed": f"{type(error).__name__}: {error}"}
+        finally:
+            if run:
+                run.stop()
+        figs = results[arm].get("streams", [])
+        log(f"streams round {index}: {arm:<10} {time.monotonic() - started:5.1f}s  " + "  ".join(
+            f"{f.get('concurrency')}: stalls {f.get('stalls')} failed {f.get('failed')} "
+            f"RSS {f.get('rss_peak_kib', 0) / 1024:.1f} MiB" for f in figs)
+            + f"  {results[arm].get('failed', '')}")
+    return results
 
 
 def run_round(ctx: Ctx, slow_ctx: Ctx, arm_names: list[str], index: int, last: bool, quick: bool,

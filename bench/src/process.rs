@@ -26,10 +26,28 @@ pub fn runtime(tool: &str, threads: usize) -> Result<tokio::runtime::Runtime, Fa
     })
 }
 
-/// Binds `addr` and prints `listening on <bound address>` as the first
-/// stdout line (flushed), so a caller can pass port 0 and read the port.
+/// Accept queue length asked of `listen(2)` (the kernel caps it at
+/// `net.core.somaxconn`, 4096 by default). `TcpListener::bind` asks for 128,
+/// which a burst of 1,024 connections overflows: the kernel then drops the
+/// handshake's last ACK or the SYN (`ListenOverflows` in `nstat`) and the
+/// client waits for a 1 s retransmission.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `addr` (`SO_REUSEADDR`, backlog [`LISTEN_BACKLOG`]) and prints
+/// `listening on <bound address>` as the first stdout line (flushed), so a
+/// caller can pass port 0 and read the port.
 pub async fn listen(tool: &str, addr: SocketAddr) -> Result<TcpListener, Failure> {
-    let listener = TcpListener::bind(addr).await.map_err(|error| {
+    let bind = || {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(LISTEN_BACKLOG)
+    };
+    let listener = bind().map_err(|error| {
         Failure::new(
             format!("{tool}: cannot listen on {addr} ({error})"),
             "pick a free address, e.g. `--listen 127.0.0.1:0` for any free port",

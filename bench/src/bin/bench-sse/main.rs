@@ -20,7 +20,7 @@ use gateway_bench::args::Args;
 use gateway_bench::client::{self, Sender, Target};
 use gateway_bench::error::or_exit;
 use gateway_bench::sse::Parser;
-use gateway_bench::stats::{Failures, Object, hex, summary_ms};
+use gateway_bench::stats::{Failures, MAX_REASONS, Object, hex, summary_ms};
 use gateway_bench::{Failure, process};
 use http::header::CONTENT_TYPE;
 use http::{Method, StatusCode};
@@ -36,6 +36,7 @@ const TOOL: &str = "bench-sse";
 const USAGE: &str = "\
 usage: bench-sse --url URL --body FILE [--key KEY] [--streams N] [--concurrency C]
                  [--expect-chunks N] [--chunk-gap-ms G] [--timeout-s S] [--threads T]
+                 [--timeline FILE]
 
 Streams chat completions and prints one JSON report; exit 1 if any stream failed.
   --url URL           full chat completions URL, e.g. http://127.0.0.1:8080/v1/chat/completions
@@ -46,7 +47,9 @@ Streams chat completions and prints one JSON report; exit 1 if any stream failed
   --expect-chunks N   content deltas each stream must carry (default 20)
   --chunk-gap-ms G    the mock's gap; a gap > G + max(G, 50 ms) counts as a stall (default 10)
   --timeout-s S       bound on the whole run; unfinished streams fail (default 120)
-  --threads T         client runtime threads; 1 = current_thread (default 1)";
+  --threads T         client runtime threads; 1 = current_thread (default 1)
+  --timeline FILE     also write `stream,delta,sent_ms,at_ms` per content delta of
+                      every good stream (ms since the run started), for finding stalls";
 
 struct Config {
     target: Target,
@@ -56,6 +59,7 @@ struct Config {
     expect_chunks: usize,
     stall_after: Duration,
     timeout: Duration,
+    timeline: Option<String>,
 }
 
 fn main() {
@@ -82,6 +86,7 @@ fn parse_flags(args: &mut Args) -> Result<(Config, usize), Failure> {
         expect_chunks: args.or("--expect-chunks", 20)?,
         stall_after: gap + gap.max(Duration::from_millis(50)),
         timeout: Duration::from_secs(args.at_most("--timeout-s", 120, 86_400)?),
+        timeline: args.optional("--timeline", "/tmp/timeline.csv")?,
     };
     Ok((config, args.at_most("--threads", 1, 1024)?))
 }
@@ -110,7 +115,34 @@ async fn run(config: &'static Config) -> (Object, u64) {
             }
         }
     }
-    report(config, outcomes, start.elapsed())
+    if let Some(path) = &config.timeline {
+        write_timeline(path, start, &outcomes);
+    }
+    report(config, outcomes, start, start.elapsed())
+}
+
+/// `stream,delta,sent_ms,at_ms` for every content delta of every finished
+/// stream; a failure to write is said on stderr and does not fail the run.
+fn write_timeline(path: &str, start: Instant, outcomes: &[Option<Result<Measured, String>>]) {
+    use std::fmt::Write as _;
+    let ms = |t: Instant| t.duration_since(start).as_secs_f64() * 1000.0;
+    let mut text = String::from("stream,delta,sent_ms,at_ms\n");
+    for (index, outcome) in outcomes.iter().enumerate() {
+        if let Some(Ok(m)) = outcome {
+            for (delta, at) in m.arrivals.iter().enumerate() {
+                let _ = writeln!(
+                    text,
+                    "{index},{},{:.3},{:.3}",
+                    delta + 1,
+                    ms(m.sent),
+                    ms(*at)
+                );
+            }
+        }
+    }
+    if let Err(error) = std::fs::write(path, text) {
+        eprintln!("{TOOL}: cannot write --timeline {path} ({error}); the report is still printed");
+    }
 }
 
 /// Connects, waits until every worker has, then takes stream numbers from
@@ -196,6 +228,7 @@ async fn stream(config: &Config, connection: &mut Option<Sender>) -> Result<Meas
 fn report(
     config: &Config,
     outcomes: Vec<Option<Result<Measured, String>>>,
+    start: Instant,
     wall: Duration,
 ) -> (Object, u64) {
     let reference = outcomes.iter().find_map(|o| match o {
@@ -203,6 +236,7 @@ fn report(
         _ => None,
     });
     let (mut ttft, mut gaps, mut ok, mut stalls) = (Vec::new(), Vec::new(), 0_u64, 0_u64);
+    let (mut stalled_streams, mut stall_examples) = (0_u64, Vec::new());
     let mut failures = Failures::default();
     let stall_us = u64::try_from(config.stall_after.as_micros()).unwrap_or(u64::MAX);
     for (index, outcome) in outcomes.into_iter().enumerate() {
@@ -210,7 +244,26 @@ fn report(
             Some(Ok(m)) if Some(m.digest) == reference => {
                 ok += 1;
                 ttft.push(m.ttft_us);
-                stalls += m.gaps_us.iter().filter(|&&g| g > stall_us).count() as u64;
+                let before = stalls;
+                for (at, &gap) in m.gaps_us.iter().enumerate() {
+                    if gap <= stall_us {
+                        continue;
+                    }
+                    stalls += 1;
+                    if stall_examples.len() < MAX_REASONS {
+                        // Gap `at` ends at content delta `at + 2` (delta 1 is the TTFT).
+                        let arrived = m
+                            .arrivals
+                            .get(at + 1)
+                            .map_or(0.0, |t| t.duration_since(start).as_secs_f64() * 1000.0);
+                        stall_examples.push(format!(
+                            "stream {index}: delta {} arrived {:.1} ms after the previous, {arrived:.1} ms into the run",
+                            at + 2,
+                            gap as f64 / 1000.0
+                        ));
+                    }
+                }
+                stalled_streams += u64::from(stalls > before);
                 gaps.extend(m.gaps_us);
             }
             Some(Ok(m)) => failures.add(format!(
@@ -242,6 +295,8 @@ fn report(
             summary_ms(&mut gaps, &[("p50", 50.0), ("p99", 99.0), ("max", 100.0)]),
         )
         .field("stalls", stalls)
+        .field("stalled_streams", stalled_streams)
+        .field("stall_examples", &stall_examples)
         .field(
             "stall_threshold_ms",
             config.stall_after.as_secs_f64() * 1000.0,
@@ -264,15 +319,21 @@ mod tests {
             expect_chunks: 2,
             stall_after: Duration::from_millis(60),
             timeout: Duration::from_secs(1),
+            timeline: None,
         }
     }
 
     #[test]
     fn report_counts_stalls_and_content_mismatches() {
+        let start = Instant::now();
         let measured = |gaps_us: Vec<u64>, digest: u8| Measured {
             ttft_us: 500,
+            arrivals: (0..=gaps_us.len() as u64)
+                .map(|i| start + Duration::from_millis(i * 10))
+                .collect(),
             gaps_us,
             digest: [digest; 32],
+            sent: start,
         };
         let outcomes = vec![
             Some(Ok(measured(vec![10_000, 61_000], 1))),
@@ -280,12 +341,17 @@ mod tests {
             Some(Err("boom".to_string())),
             None,
         ];
-        let (report, failed) = report(&config(4), outcomes, Duration::from_millis(1500));
+        let (report, failed) = report(&config(4), outcomes, start, Duration::from_millis(1500));
         let report: serde_json::Value = serde_json::from_str(&report.to_string()).unwrap();
         assert_eq!(failed, 3);
         assert_eq!(
             (report["ok"].as_u64(), report["stalls"].as_u64()),
             (Some(1), Some(1))
+        );
+        assert_eq!(report["stalled_streams"].as_u64(), Some(1));
+        assert_eq!(
+            report["stall_examples"][0],
+            "stream 0: delta 3 arrived 61.0 ms after the previous, 20.0 ms into the run"
         );
         assert_eq!(report["content_sha256"], hex(&[1; 32]));
         assert_eq!(report["gap_ms"]["max"], 61.0);

@@ -18,6 +18,9 @@ pub struct Measured {
     pub ttft_us: u64,
     pub gaps_us: Vec<u64>,
     pub digest: [u8; 32],
+    /// When the request was sent, and each content delta arrived (for `--timeline`).
+    pub sent: Instant,
+    pub arrivals: Vec<Instant>,
 }
 
 /// The slice of an OpenAI chunk this client reads.
@@ -47,6 +50,7 @@ pub struct StreamState {
     ttft_us: Option<u64>,
     last: Instant,
     gaps_us: Vec<u64>,
+    arrivals: Vec<Instant>,
     pub deltas: usize,
     done: bool,
     hasher: Sha256,
@@ -60,6 +64,7 @@ impl StreamState {
             ttft_us: None,
             last: sent,
             gaps_us: Vec::with_capacity(expect.saturating_sub(1)),
+            arrivals: Vec::with_capacity(expect),
             deltas: 0,
             done: false,
             hasher: Sha256::new(),
@@ -114,6 +119,7 @@ impl StreamState {
             Some(_) => self.gaps_us.push(since(self.last)),
         }
         self.last = now;
+        self.arrivals.push(now);
     }
 
     pub fn finish(self, expect: usize) -> Result<Measured, String> {
@@ -133,6 +139,8 @@ impl StreamState {
             ttft_us: self.ttft_us.unwrap_or_default(),
             gaps_us: self.gaps_us,
             digest: self.hasher.finalize().into(),
+            sent: self.sent,
+            arrivals: self.arrivals,
         })
     }
 }

@@ -31,7 +31,7 @@ use crate::upstream::{self, Answer, HttpTarget, Target, WireFormat};
 /// Handles one chat completion; sets `resolved` as soon as the model is known (for the request log).
 pub async fn chat_completions(
     gateway: &'static Gateway,
-    client_headers: &HeaderMap,
+    client_headers: HeaderMap,
     body: Bytes,
     request_id: &HeaderValue,
     resolved: &mut Option<ModelId>,
@@ -109,7 +109,7 @@ async fn translated(
     gateway: &'static Gateway,
     routed: &Routed,
     http: &HttpTarget,
-    client_headers: &HeaderMap,
+    client_headers: HeaderMap,
     request_id: &HeaderValue,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let model = routed.model;

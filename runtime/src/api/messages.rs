@@ -35,7 +35,7 @@ use crate::upstream::{self, Answer, HttpTarget, Outcome, Target, WireFormat};
 /// `POST /v1/messages`.
 pub async fn messages(
     gateway: &'static Gateway,
-    client_headers: &HeaderMap,
+    client_headers: HeaderMap,
     body: Bytes,
     request_id: &HeaderValue,
     resolved: &mut Option<ModelId>,
@@ -68,7 +68,7 @@ pub async fn messages(
 /// `POST /v1/messages/count_tokens`.
 pub async fn count_tokens(
     gateway: &'static Gateway,
-    client_headers: &HeaderMap,
+    client_headers: HeaderMap,
     body: Bytes,
     request_id: &HeaderValue,
     resolved: &mut Option<ModelId>,
@@ -172,7 +172,7 @@ async fn translated(
     gateway: &'static Gateway,
     routed: &Routed,
     http: &HttpTarget,
-    client_headers: &HeaderMap,
+    client_headers: HeaderMap,
     request_id: &HeaderValue,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let (request, estimate) = to_chat(gateway, routed, request_id)?;

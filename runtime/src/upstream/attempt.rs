@@ -121,7 +121,9 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let mut found: [Option<header::HeaderName>; 4] = Default::default();
     let mut extra = Vec::new();
     let mut count = 0;
+    let mut connection = false;
     for name in headers.keys() {
+        connection |= name == header::CONNECTION;
         if HOP_BY_HOP.contains(name) || name.as_str() == "keep-alive" {
             match found.get_mut(count) {
                 Some(slot) => *slot = Some(name.clone()),
@@ -130,7 +132,11 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
             count += 1;
         }
     }
-    for value in headers.get_all(header::CONNECTION) {
+    for value in connection
+        .then(|| headers.get_all(header::CONNECTION))
+        .into_iter()
+        .flatten()
+    {
         let Ok(list) = value.to_str() else { continue };
         let named = list.split(',').map(str::trim).filter(|t| !t.is_empty());
         extra.extend(

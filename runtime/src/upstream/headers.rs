@@ -23,50 +23,56 @@ use http_body_util::Full;
 use super::{HttpTarget, WireFormat};
 use crate::request_id;
 
-/// Client headers never forwarded (see the module docs).
-const DROPPED: [HeaderName; 17] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::AUTHORIZATION,
-    HeaderName::from_static("x-api-key"),
-    header::COOKIE,
-    header::PROXY_AUTHORIZATION,
-    header::HOST,
-    header::CONTENT_LENGTH,
-    header::CONTENT_TYPE,
-    request_id::HEADER,
-    header::EXPECT,
-    header::ACCEPT_ENCODING,
-];
+/// Whether a client header is never forwarded (see the module docs). A
+/// `match` on the name: comparing each header against a list of names cost
+/// ~80 instructions per header under callgrind.
+fn dropped(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "authorization"
+            | "x-api-key"
+            | "cookie"
+            | "proxy-authorization"
+            | "host"
+            | "content-length"
+            | "content-type"
+            | "x-request-id"
+            | "expect"
+            | "accept-encoding"
+    )
+}
 
 /// `anthropic-version`, sent to Anthropic upstreams when the client sent none.
 pub const ANTHROPIC_VERSION: HeaderName = HeaderName::from_static("anthropic-version");
 
-/// The upstream request: `body` POSTed to `url` with the gateway's headers
-/// (host, JSON content type, request id, credential, Anthropic version) and
-/// the client's headers by the rule above. `translated`: the body was
-/// translated from the other protocol.
+/// The upstream request: `body` POSTed to `url` with the client's headers by
+/// the rule above and the gateway's own (host, JSON content type, request id,
+/// credential, Anthropic version). The client's header map is reused: only
+/// what must not pass is removed and the gateway's headers overwrite theirs,
+/// so a typical request re-hashes no header it keeps. `translated`: the body
+/// was translated from the other protocol.
 pub fn request(
     http: &HttpTarget,
     url: &Uri,
     body: Bytes,
-    client: &HeaderMap,
+    client: HeaderMap,
     request_id: &HeaderValue,
     translated: bool,
 ) -> Request<Full<Bytes>> {
     let mut request = Request::new(Full::new(body));
     *request.method_mut() = http::Method::POST;
     *request.uri_mut() = url.clone();
-    // Built directly into a pre-sized map: the request builder converted and
-    // re-hashed every name (~1,000 instructions per request).
     let headers = request.headers_mut();
-    headers.reserve(client.len() + 6);
-    forward(client, headers, translated.then_some(http.wire));
+    *headers = client;
+    let credential = http.credential.as_ref().map(|(name, _)| name.as_str());
+    strip_client_only(headers, translated.then_some(http.wire), credential);
     headers.insert(header::HOST, http.host.clone());
     headers.insert(
         header::CONTENT_TYPE,
@@ -84,34 +90,46 @@ pub fn request(
     request
 }
 
-/// Copies the client's headers that pass the rule into `out`. With
-/// `translated_for`, the ingress protocol's namespace is dropped too.
-fn forward(client: &HeaderMap, out: &mut HeaderMap, translated_for: Option<WireFormat>) {
+/// Removes from the client's headers what must not reach the upstream. With
+/// `translated_for`, the ingress protocol's namespace goes too. Headers the
+/// gateway sets right after (host, content type, request id, its
+/// `credential` header) are left for those inserts to overwrite: replacing a
+/// value costs less than removing an entry.
+fn strip_client_only(
+    headers: &mut HeaderMap,
+    translated_for: Option<WireFormat>,
+    credential: Option<&str>,
+) {
     let foreign_prefix = match translated_for {
         None => None,
         Some(WireFormat::OpenAi) => Some("anthropic-"),
         Some(WireFormat::Anthropic) => Some("openai-"),
     };
-    let has_connection = client.contains_key(header::CONNECTION);
-    for (name, value) in client {
-        if DROPPED.contains(name)
-            || foreign_prefix.is_some_and(|prefix| name.as_str().starts_with(prefix))
-            || (has_connection && named_by_connection(client, name))
+    let mut connection = false;
+    let mut remove: Vec<HeaderName> = Vec::new();
+    for name in headers.keys() {
+        let text = name.as_str();
+        connection |= text == "connection";
+        // The client's `content-length` is removed, not overwritten: hyper
+        // then sets the spliced body's length without parsing ours.
+        let overwritten =
+            matches!(text, "host" | "content-type" | "x-request-id") || credential == Some(text);
+        if (!overwritten && dropped(text))
+            || foreign_prefix.is_some_and(|prefix| text.starts_with(prefix))
         {
-            continue;
+            remove.push(name.clone());
         }
-        out.append(name.clone(), value.clone());
     }
-}
-
-/// Whether the client's `Connection` header lists `name` (RFC 9110 §7.6.1).
-fn named_by_connection(client: &HeaderMap, name: &HeaderName) -> bool {
-    client.get_all(header::CONNECTION).iter().any(|value| {
-        value.to_str().is_ok_and(|list| {
-            list.split(',')
-                .any(|token| token.trim().eq_ignore_ascii_case(name.as_str()))
-        })
-    })
+    if connection {
+        for value in headers.get_all(header::CONNECTION) {
+            let Ok(list) = value.to_str() else { continue };
+            let named = list.split(',').map(str::trim).filter(|t| !t.is_empty());
+            remove.extend(named.filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok()));
+        }
+    }
+    for name in remove {
+        headers.remove(name);
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +167,14 @@ mod tests {
         let mut names: Vec<_> = headers.keys().map(HeaderName::as_str).collect();
         names.sort_unstable();
         names
+    }
+
+    fn forward(client: &HeaderMap, out: &mut HeaderMap, translated_for: Option<WireFormat>) {
+        *out = client.clone();
+        strip_client_only(out, translated_for, None);
+        for overwritten in ["host", "content-type", "x-request-id"] {
+            out.remove(overwritten);
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from arms import Ctx, Running
-from proc import RIG_CPU, http_post, make_realtime, run_json
+from proc import RIG_CPU, Canary, http_post, make_realtime, run_json
 
 BODIES = ["s", "m", "l", "xl", "t"]
 # Arms that mint a fresh id per response: their bodies are compared by content
@@ -163,12 +163,24 @@ def sse_with_rss(ctx: Ctx, run: Running, concurrency: int, gap_ms: int,
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    canary = Canary()
+    started = time.monotonic()
+    kept = timeline is not None
+    timeline = timeline or ctx.work / f"timeline-{run.arm}-{concurrency}.tmp.csv"
     try:
         result = sse(ctx, run, streams=concurrency, concurrency=concurrency, timeout_s=90,
                      gap_ms=gap_ms, realtime=True, timeline=timeline)
     finally:
         done.set()
         sampler.join(timeout=2)
+        pauses = canary.stop(started)
+    # Stalls while a core was taken from all of us are the machine's, not the
+    # arm's: kept in the figure, counted apart (see proc.Canary).
+    result["machine_pauses"] = pauses
+    result["stalls_in_machine_pauses"] = stalls_in_pauses(
+        timeline, pauses, result.get("stall_threshold_ms") or 0)
+    if not kept:
+        timeline.unlink(missing_ok=True)
     if run.proc and exact:
         peak[0] = max(peak[0], run.proc.hwm_kib())
     result["rss_peak_kib"] = peak[0]
@@ -176,6 +188,27 @@ def sse_with_rss(ctx: Ctx, run: Running, concurrency: int, gap_ms: int,
     result["arm_realtime"] = realtime
     result["concurrency"] = concurrency
     return result
+
+
+def stalls_in_pauses(timeline: Path, pauses: list[dict], threshold_ms: float) -> int:
+    """Stalls (gaps over `threshold_ms`, from a bench-sse --timeline) that
+    overlap a machine pause (times from the figure's start; the client starts
+    a few ms after it, which the overlap test tolerates by padding 20 ms)."""
+    if not pauses or not threshold_ms or not timeline.exists():
+        return 0
+    windows = [(p["at_s"] * 1000 - 20, p["at_s"] * 1000 + p["ms"] + 20) for p in pauses]
+    last: dict[str, float] = {}
+    count = 0
+    with open(timeline) as rows:
+        next(rows, None)
+        for row in rows:
+            stream, _delta, _sent, at = row.rstrip().split(",")
+            now = float(at)
+            before = last.get(stream)
+            last[stream] = now
+            if before is not None and now - before > threshold_ms:
+                count += any(lo <= now and before <= hi for lo, hi in windows)
+    return count
 
 
 def idle_connections(ctx: Ctx, run: Running, count: int = 1000) -> dict:

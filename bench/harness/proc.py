@@ -35,6 +35,57 @@ def realtime_argv(argv: list[str]) -> list[str]:
     return ["chrt", "--rr", RT_PRIORITY, *argv]
 
 
+CANARY_CODE = """
+import json, signal, sys, time
+period, threshold = float(sys.argv[1]), float(sys.argv[2])
+stop = []
+signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+pauses, last = [], time.monotonic()
+while not stop:
+    time.sleep(period)
+    now = time.monotonic()
+    if now - last - period > threshold:
+        pauses.append([round(last, 4), round((now - last - period) * 1000, 1)])
+    last = now
+print(json.dumps(pauses), flush=True)
+"""
+
+
+class Canary:
+    """A tiny SCHED_RR process per core, one priority above the measured ones,
+    waking every 5 ms: a wake-up more than 25 ms late means nothing of ours
+    could run on that core either (the VM's vCPU was descheduled by the host,
+    or the kernel held the core), so streams stalled in that window stalled
+    for the machine, not for the system under test. Costs ~0.5% of a core."""
+
+    PERIOD_S = 0.005
+    THRESHOLD_S = 0.025
+
+    def __init__(self, cpus: tuple[str, ...] = (RIG_CPU, SUT_CPU)):
+        import sys
+        prio = str(int(RT_PRIORITY) + 1)
+        self.procs = {cpu: subprocess.Popen(
+            ["taskset", "-c", cpu, "chrt", "--rr", prio, sys.executable, "-c", CANARY_CODE,
+             str(self.PERIOD_S), str(self.THRESHOLD_S)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for cpu in cpus}
+
+    def stop(self, since: float) -> list[dict]:
+        """Pauses seen since `since` (time.monotonic()): cpu, at_s after `since`, ms."""
+        import json
+        pauses = []
+        for cpu, proc in self.procs.items():
+            proc.terminate()
+            try:
+                out, _ = proc.communicate(timeout=5)
+                found = json.loads(out or b"[]")
+            except (subprocess.TimeoutExpired, ValueError):
+                proc.kill()
+                found = []
+            pauses += [{"cpu": cpu, "at_s": round(at - since, 3), "ms": ms}
+                       for at, ms in found if at >= since]
+        return sorted(pauses, key=lambda p: p["at_s"])
+
+
 def make_realtime(pids: list[int]) -> bool:
     """Moves running processes (every thread of each) to SCHED_RR; False if
     any refused (the figure then says it ran at normal priority)."""

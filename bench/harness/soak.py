@@ -79,6 +79,8 @@ def soak(ctx: Ctx, arm: str, gap_ms: int, log, requests: int = REQUESTS, batch: 
             rounds.append({"round": index + 1, "ok": fig.get("ok"), "failed": fig.get("failed"),
                            "failures": fig.get("failures", [])[:3], "stalls": fig.get("stalls"),
                            "stalled_streams": fig.get("stalled_streams"),
+                           "stalls_in_machine_pauses": fig.get("stalls_in_machine_pauses", 0),
+                           "machine_pauses": fig.get("machine_pauses", []),
                            "stall_examples": fig.get("stall_examples", [])[:3],
                            "ttft_p99_ms": measure_get(fig, "ttft_ms", "p99"),
                            "gap_max_ms": measure_get(fig, "gap_ms", "max"),
@@ -124,6 +126,7 @@ def verdict(out: dict) -> dict:
         "non_200": sum(b.get("non_200", 0) for b in out.get("request_batches", [])),
         "stream_failures": sum(r.get("failed") or 0 for r in rounds),
         "stalls": sum(r.get("stalls") or 0 for r in rounds),
+        "stalls_in_machine_pauses": sum(r.get("stalls_in_machine_pauses") or 0 for r in rounds),
     }
     v["peak_meets_target"] = None if v["peak_max_mib"] is None else v["peak_max_mib"] <= PEAK_TARGET_MIB
     flags = [v["requests_level_off"], v["after_level_off"], v["peak_level_off"]]

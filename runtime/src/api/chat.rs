@@ -15,15 +15,15 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Response, header};
-use tokio::time::Instant;
 
-use super::{Routed, answer_error, note_dropped, record, request_error, unix_now};
+use super::{
+    Routed, answer_error, call, count_tokens, note_dropped, record, relay, request_error, unix_now,
+};
 use crate::body::ResponseBody;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
-use crate::provider::relay::RelayStream;
 use crate::provider::translated::ToChat;
-use crate::provider::{mock, openai};
+use crate::provider::{anthropic, mock, openai};
 use crate::table::ModelId;
 use crate::translate::{self, MessagesSseToChat};
 use crate::upstream::{self, Answer, HttpTarget, Target, WireFormat};
@@ -50,57 +50,32 @@ pub async fn chat_completions(
             translated(gateway, &routed, http, client_headers, request_id).await
         }
         Target::Http(http) => {
-            let request = upstream::request(
+            let body = (&http.url, routed.spliced.clone());
+            let answer = call(
+                gateway,
+                &routed,
                 http,
-                &http.url,
-                routed.spliced.clone(),
+                body,
                 client_headers,
                 request_id,
                 false,
             );
-            let deadline = Instant::now() + routed.upstream.timeouts.total;
-            let name = routed.upstream.name;
-            let attempt = upstream::attempt(&http.client, name, request, deadline).await;
-            record(gateway, routed.upstream, attempt.outcome);
-            Ok(passthrough(gateway, &routed, attempt.answer?, request_id))
+            Ok(match answer.await? {
+                Answer::Stream(parts, body) => {
+                    let wire = openai::SseObserver::default();
+                    Response::from_parts(parts, relay(gateway, &routed, body, wire, request_id))
+                }
+                Answer::Whole(parts, bytes) => {
+                    if parts.status.is_success() {
+                        count_tokens(gateway, &routed, openai::usage_in(&bytes));
+                    }
+                    Response::from_parts(parts, ResponseBody::full(bytes))
+                }
+            })
         }
         Target::Disabled(_) => Err(GatewayError::UpstreamDisabled {
             upstream: routed.upstream.name,
         }),
-    }
-}
-
-/// The upstream's answer as the client's: a stream relayed and observed, or
-/// the whole body with its usage counted.
-fn passthrough(
-    gateway: &'static Gateway,
-    routed: &Routed,
-    answer: Answer,
-    request_id: &HeaderValue,
-) -> Response<ResponseBody> {
-    let model = routed.model;
-    match answer {
-        Answer::Stream(parts, body) => {
-            let stream = RelayStream::new(
-                body,
-                openai::SseObserver::default(),
-                &gateway.metrics,
-                (model.id, model.name),
-                request_id.clone(),
-                routed.upstream.timeouts.stream_idle,
-                gateway.drain.watch(),
-            );
-            Response::from_parts(parts, ResponseBody::stream(stream))
-        }
-        Answer::Whole(parts, bytes) => {
-            if parts.status.is_success()
-                && let Some(usage) = openai::usage_in(&bytes)
-            {
-                let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
-                gateway.metrics.record_tokens(model.id, prompt, completion);
-            }
-            Response::from_parts(parts, ResponseBody::full(bytes))
-        }
     }
 }
 
@@ -120,42 +95,26 @@ async fn translated(
     )
     .map_err(request_error)?;
     note_dropped(gateway, &request, request_id);
-    let upstream_request = upstream::request(
+    let body = (&http.url, request.body);
+    match call(
+        gateway,
+        routed,
         http,
-        &http.url,
-        request.body,
+        body,
         client_headers,
         request_id,
         true,
-    );
-    let deadline = Instant::now() + routed.upstream.timeouts.total;
-    let name = routed.upstream.name;
-    let attempt = upstream::attempt(&http.client, name, upstream_request, deadline).await;
-    record(gateway, routed.upstream, attempt.outcome);
-    match attempt.answer? {
+    )
+    .await?
+    {
         Answer::Stream(mut parts, body) => {
-            let wire = ToChat(MessagesSseToChat::new(
-                model.name,
-                request.include_usage,
-                unix_now(),
-            ));
-            let stream = RelayStream::new(
-                body,
-                wire,
-                &gateway.metrics,
-                (model.id, model.name),
-                request_id.clone(),
-                routed.upstream.timeouts.stream_idle,
-                gateway.drain.watch(),
-            );
+            let chat = MessagesSseToChat::new(model.name, request.include_usage, unix_now());
             parts.headers.remove(header::CONTENT_LENGTH);
-            Ok(Response::from_parts(parts, ResponseBody::stream(stream)))
+            let stream = relay(gateway, routed, body, ToChat(chat), request_id);
+            Ok(Response::from_parts(parts, stream))
         }
         Answer::Whole(mut parts, bytes) if parts.status.is_success() => {
-            if let Some(usage) = crate::provider::anthropic::usage_in_message(&bytes) {
-                let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
-                gateway.metrics.record_tokens(model.id, prompt, completion);
-            }
+            count_tokens(gateway, routed, anthropic::usage_in_message(&bytes));
             let id = request_id.to_str().unwrap_or_default();
             let body = translate::messages_response_to_chat(&bytes, model.name, id, unix_now())
                 .map_err(|e| answer_error(routed.upstream, &e))?;

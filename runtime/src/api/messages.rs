@@ -17,20 +17,19 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use http_body_util::BodyExt;
-use tokio::time::Instant;
 
 use super::chat::json_content;
-use super::{Routed, answer_error, note_dropped, record, request_error};
+use super::count_tokens as count_tokens_of;
+use super::{Routed, answer_error, call, note_dropped, record, relay, request_error};
 use crate::body::ResponseBody;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::provider::anthropic::{self, AnthropicObserver};
 use crate::provider::mock;
-use crate::provider::relay::RelayStream;
 use crate::provider::translated::ToMessages;
 use crate::table::ModelId;
 use crate::translate::{self, ChatSseToMessages};
-use crate::upstream::{self, Answer, HttpTarget, Outcome, Target, WireFormat};
+use crate::upstream::{Answer, HttpTarget, Outcome, Target, WireFormat};
 
 /// `POST /v1/messages`.
 pub async fn messages(
@@ -43,19 +42,28 @@ pub async fn messages(
     let routed = super::route(gateway, body, resolved)?;
     match routed.target {
         Target::Http(http) if http.wire == WireFormat::Anthropic => {
-            let request = upstream::request(
+            let body = (&http.url, routed.spliced.clone());
+            let answer = call(
+                gateway,
+                &routed,
                 http,
-                &http.url,
-                routed.spliced.clone(),
+                body,
                 client_headers,
                 request_id,
                 false,
             );
-            let deadline = Instant::now() + routed.upstream.timeouts.total;
-            let name = routed.upstream.name;
-            let attempt = upstream::attempt(&http.client, name, request, deadline).await;
-            record(gateway, routed.upstream, attempt.outcome);
-            Ok(passthrough(gateway, &routed, attempt.answer?, request_id))
+            Ok(match answer.await? {
+                Answer::Stream(parts, body) => {
+                    let wire = AnthropicObserver::default();
+                    Response::from_parts(parts, relay(gateway, &routed, body, wire, request_id))
+                }
+                Answer::Whole(parts, bytes) => {
+                    if parts.status.is_success() {
+                        count_tokens_of(gateway, &routed, anthropic::usage_in_message(&bytes));
+                    }
+                    Response::from_parts(parts, ResponseBody::full(bytes))
+                }
+            })
         }
         Target::Http(http) => translated(gateway, &routed, http, client_headers, request_id).await,
         Target::Mock(behavior) => mocked(gateway, &routed, behavior, request_id).await,
@@ -77,27 +85,22 @@ pub async fn count_tokens(
     if let Target::Http(http) = routed.target
         && let (WireFormat::Anthropic, Some(url)) = (http.wire, &http.count_tokens_url)
     {
-        let request = upstream::request(
+        let body = (url, routed.spliced.clone());
+        let (parts, bytes) = match call(
+            gateway,
+            &routed,
             http,
-            url,
-            routed.spliced.clone(),
+            body,
             client_headers,
             request_id,
             false,
-        );
-        let deadline = Instant::now() + routed.upstream.timeouts.total;
-        let name = routed.upstream.name;
-        let attempt = upstream::attempt(&http.client, name, request, deadline).await;
-        record(gateway, routed.upstream, attempt.outcome);
-        return match attempt.answer? {
-            Answer::Whole(parts, bytes) => {
-                Ok(Response::from_parts(parts, ResponseBody::full(bytes)))
-            }
-            Answer::Stream(parts, body) => Ok(Response::from_parts(
-                parts,
-                ResponseBody::full(collect_stream(body).await),
-            )),
+        )
+        .await?
+        {
+            Answer::Whole(parts, bytes) => (parts, bytes),
+            Answer::Stream(parts, body) => (parts, collect_stream(body).await),
         };
+        return Ok(Response::from_parts(parts, ResponseBody::full(bytes)));
     }
     let tokens = translate::estimate_input_tokens(&routed.spliced).map_err(request_error)?;
     let mut response = Response::new(ResponseBody::full(translate::count_tokens_body(tokens)));
@@ -116,40 +119,6 @@ async fn collect_stream(body: hyper::body::Incoming) -> Bytes {
         .await
         .map(|c| c.to_bytes())
         .unwrap_or_default()
-}
-
-/// The Anthropic upstream's answer, unchanged: a stream relayed and observed,
-/// or the whole body with its usage counted.
-fn passthrough(
-    gateway: &'static Gateway,
-    routed: &Routed,
-    answer: Answer,
-    request_id: &HeaderValue,
-) -> Response<ResponseBody> {
-    let model = routed.model;
-    match answer {
-        Answer::Stream(parts, body) => {
-            let stream = RelayStream::new(
-                body,
-                AnthropicObserver::default(),
-                &gateway.metrics,
-                (model.id, model.name),
-                request_id.clone(),
-                routed.upstream.timeouts.stream_idle,
-                gateway.drain.watch(),
-            );
-            Response::from_parts(parts, ResponseBody::stream(stream))
-        }
-        Answer::Whole(parts, bytes) => {
-            if parts.status.is_success()
-                && let Some(usage) = anthropic::usage_in_message(&bytes)
-            {
-                let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
-                gateway.metrics.record_tokens(model.id, prompt, completion);
-            }
-            Response::from_parts(parts, ResponseBody::full(bytes))
-        }
-    }
 }
 
 /// The request translated for an OpenAI-format upstream, with the input
@@ -176,19 +145,18 @@ async fn translated(
     request_id: &HeaderValue,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let (request, estimate) = to_chat(gateway, routed, request_id)?;
-    let upstream_request = upstream::request(
+    let body = (&http.url, request.body);
+    match call(
+        gateway,
+        routed,
         http,
-        &http.url,
-        request.body,
+        body,
         client_headers,
         request_id,
         true,
-    );
-    let deadline = Instant::now() + routed.upstream.timeouts.total;
-    let name = routed.upstream.name;
-    let attempt = upstream::attempt(&http.client, name, upstream_request, deadline).await;
-    record(gateway, routed.upstream, attempt.outcome);
-    match attempt.answer? {
+    )
+    .await?
+    {
         Answer::Stream(mut parts, body) => {
             json_stream(&mut parts.headers);
             let stream = relay_to_messages(gateway, routed, body, estimate, request_id);
@@ -242,17 +210,8 @@ fn relay_to_messages<B>(
 where
     B: http_body::Body<Data = Bytes> + Unpin + Send + 'static,
 {
-    let model = routed.model;
-    let wire = ToMessages(ChatSseToMessages::new(model.name).with_input_tokens(estimate));
-    ResponseBody::stream(RelayStream::new(
-        body,
-        wire,
-        &gateway.metrics,
-        (model.id, model.name),
-        request_id.clone(),
-        routed.upstream.timeouts.stream_idle,
-        gateway.drain.watch(),
-    ))
+    let messages = ChatSseToMessages::new(routed.model.name).with_input_tokens(estimate);
+    relay(gateway, routed, body, ToMessages(messages), request_id)
 }
 
 /// A whole chat completion (or an OpenAI error) as a Messages answer.

@@ -22,7 +22,7 @@ use crate::observe::metrics::UpstreamOutcome;
 use crate::provider::openai;
 use crate::table::{Model, ModelId, Server, Upstream};
 use crate::translate::{TranslateError, Translated};
-use crate::upstream::{Outcome, Target};
+use crate::upstream::{self, Answer, HttpTarget, Outcome, Target};
 
 /// A request routed to its model: what every model-routed endpoint needs.
 pub struct Routed {
@@ -72,6 +72,59 @@ pub fn route(
         target,
         spliced,
     })
+}
+
+/// One attempt at the routed model's HTTP upstream: `body` POSTed to `url`
+/// within the upstream's total timeout, its outcome recorded once.
+pub async fn call(
+    gateway: &Gateway,
+    routed: &Routed,
+    http: &HttpTarget,
+    (url, body): (&http::Uri, Bytes),
+    headers: http::HeaderMap,
+    request_id: &http::HeaderValue,
+    translated: bool,
+) -> Result<Answer, GatewayError> {
+    let request = upstream::request(http, url, body, headers, request_id, translated);
+    let deadline = tokio::time::Instant::now() + routed.upstream.timeouts.total;
+    let name = routed.upstream.name;
+    let attempt = upstream::attempt(&http.client, name, request, deadline).await;
+    record(gateway, routed.upstream, attempt.outcome);
+    attempt.answer
+}
+
+/// A streamed answer relayed to the client through `wire` (observed, or translated).
+pub fn relay<B, W>(
+    gateway: &'static Gateway,
+    routed: &Routed,
+    body: B,
+    wire: W,
+    request_id: &http::HeaderValue,
+) -> crate::body::ResponseBody
+where
+    B: http_body::Body<Data = Bytes> + Unpin + Send + 'static,
+    W: crate::provider::relay::Wire,
+{
+    let model = routed.model;
+    crate::body::ResponseBody::stream(crate::provider::relay::RelayStream::new(
+        body,
+        wire,
+        &gateway.metrics,
+        (model.id, model.name),
+        request_id.clone(),
+        routed.upstream.timeouts.stream_idle,
+        gateway.drain.watch(),
+    ))
+}
+
+/// Counts the tokens of a whole answer, read by the wire format's `usage`.
+pub fn count_tokens(gateway: &Gateway, routed: &Routed, usage: Option<openai::Usage>) {
+    if let Some(usage) = usage {
+        let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
+        gateway
+            .metrics
+            .record_tokens(routed.model.id, prompt, completion);
+    }
 }
 
 /// The one place an upstream outcome is counted.

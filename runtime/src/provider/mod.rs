@@ -7,6 +7,7 @@
 //! whole gateway state.
 
 pub mod anthropic;
+pub mod lines;
 pub mod mock;
 pub mod openai;
 pub mod relay;

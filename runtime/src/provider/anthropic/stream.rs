@@ -8,17 +8,14 @@
 use bytes::Bytes;
 use serde::Deserialize;
 
+use crate::provider::lines::Lines;
 use crate::provider::openai::Usage;
 use crate::provider::relay::Wire;
-
-/// Longest line inspected; longer lines are forwarded but not read.
-const MAX_LINE: usize = 1 << 20;
 
 /// Line scanner over an Anthropic event stream.
 #[derive(Default)]
 pub struct AnthropicObserver {
-    partial: Vec<u8>,
-    overlong: bool,
+    lines: Lines,
     /// The `event:` name of the event being read.
     event: Vec<u8>,
     done: bool,
@@ -83,26 +80,9 @@ pub fn error_event(message: &str) -> Bytes {
 
 impl AnthropicObserver {
     fn observe(&mut self, frame: &[u8]) {
-        let mut rest = frame;
-        while let Some(newline) = memchr::memchr(b'\n', rest) {
-            let (line, tail) = rest.split_at(newline);
-            rest = tail.get(1..).unwrap_or_default();
-            if std::mem::take(&mut self.overlong) {
-                self.partial.clear();
-            } else if self.partial.is_empty() {
-                self.line(line);
-            } else {
-                let mut joined = std::mem::take(&mut self.partial);
-                joined.extend_from_slice(line);
-                self.line(&joined);
-            }
-        }
-        if self.overlong || self.partial.len() + rest.len() > MAX_LINE {
-            self.partial.clear();
-            self.overlong = true;
-        } else {
-            self.partial.extend_from_slice(rest);
-        }
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.feed(frame, |line| self.line(line));
+        self.lines = lines;
     }
 
     fn line(&mut self, line: &[u8]) {

@@ -9,60 +9,31 @@
 use bytes::Bytes;
 
 use super::usage::{Usage, usage_in};
+use crate::provider::lines::Lines;
 use crate::provider::relay::Wire;
 
 /// Line scanner state: finds `[DONE]` and usage in `data:` lines.
 #[derive(Default)]
 pub struct SseObserver {
-    /// Bytes of an incomplete last line carried to the next frame.
-    partial: Vec<u8>,
-    /// The incomplete last line outgrew [`MAX_PARTIAL`]: skip it when it ends.
-    overlong: bool,
+    lines: Lines,
     pub done: bool,
     pub usage: Option<Usage>,
 }
 
-/// Longest line inspected; a longer one is skipped (still forwarded) whether
-/// it arrives in one frame or in many, so frame boundaries never change the verdict.
-const MAX_PARTIAL: usize = 1 << 20;
-
 impl SseObserver {
     pub fn observe(&mut self, frame: &[u8]) {
-        let mut rest = frame;
-        while let Some(newline) = memchr::memchr(b'\n', rest) {
-            let (line, tail) = rest.split_at(newline);
-            rest = tail.get(1..).unwrap_or_default();
-            if std::mem::take(&mut self.overlong) {
-                self.partial.clear();
-            } else if self.partial.is_empty() {
-                self.line(line);
-            } else {
-                let mut joined = std::mem::take(&mut self.partial);
-                joined.extend_from_slice(line);
-                self.line(&joined);
+        let Self { lines, done, usage } = self;
+        lines.feed(frame, |line| {
+            let Some(data) = line.strip_prefix(b"data:") else {
+                return;
+            };
+            let data = data.trim_ascii();
+            if data == b"[DONE]" {
+                *done = true;
+            } else if let Some(found) = usage_in(data) {
+                *usage = Some(found);
             }
-        }
-        if self.overlong || self.partial.len() + rest.len() > MAX_PARTIAL {
-            self.partial.clear();
-            self.overlong = true;
-        } else {
-            self.partial.extend_from_slice(rest);
-        }
-    }
-
-    fn line(&mut self, line: &[u8]) {
-        if line.len() > MAX_PARTIAL {
-            return;
-        }
-        let Some(data) = line.strip_prefix(b"data:") else {
-            return;
-        };
-        let data = data.trim_ascii();
-        if data == b"[DONE]" {
-            self.done = true;
-        } else if let Some(usage) = usage_in(data) {
-            self.usage = Some(usage);
-        }
+        });
     }
 }
 

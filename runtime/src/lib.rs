@@ -177,7 +177,7 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let listener = match tokio::net::TcpListener::bind(address).await {
+        let listener = match bind_listener(address) {
             Ok(listener) => listener,
             Err(error) => {
                 eprintln!("error: cannot listen on {address}: {error}");
@@ -196,6 +196,24 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
         http::server::serve(gateway, listener, bound).await;
         ExitCode::SUCCESS
     })
+}
+
+/// Pending connections the kernel queues before `accept`. tokio's `bind`
+/// asks for 128; a burst of 1,024 connects overflowed it and each dropped
+/// handshake waited a 1 s SYN retry (the kernel still caps this at
+/// `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// The listening socket, with [`LISTEN_BACKLOG`].
+fn bind_listener(address: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Worker threads: `TOKIO_WORKER_THREADS` if set, else the CPUs this

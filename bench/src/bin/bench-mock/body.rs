@@ -2,9 +2,10 @@
 //! stream that yields exactly one body frame per event, paced against
 //! deadlines fixed at the stream's start.
 //!
-//! Pacing: frame k is due at `start + pace_slot(k) × gap` (see
-//! `openai::pace_slot`), so a late wake-up shortens the next wait instead of
-//! pushing every later event back; sleeping *after* each write would drift.
+//! Pacing: frame k is due at `start + slot(k) × gap` (see [`slot`]; for the
+//! OpenAI stream it is `openai::pace_slot`), so a late wake-up shortens the
+//! next wait instead of pushing every later event back; sleeping *after* each
+//! write would drift.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -12,7 +13,6 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
-use gateway_bench::openai::pace_slot;
 use http_body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
@@ -34,6 +34,9 @@ impl MockBody {
 pub struct EventStream {
     frames: &'static [Bytes],
     next: usize,
+    /// Frames before the first content delta (1 for OpenAI's role chunk,
+    /// 3 for Anthropic's `message_start`, `content_block_start`, `ping`).
+    lead: usize,
     chunks: u32,
     gap: Duration,
     start: Instant,
@@ -42,11 +45,13 @@ pub struct EventStream {
 }
 
 impl EventStream {
-    /// A stream whose clock starts now.
-    pub fn new(frames: &'static [Bytes], chunks: u32, gap: Duration) -> Self {
+    /// A stream whose clock starts now: `lead` frames, then `chunks` content
+    /// deltas, then the closing frames.
+    pub fn new(frames: &'static [Bytes], lead: usize, chunks: u32, gap: Duration) -> Self {
         EventStream {
             frames,
             next: 0,
+            lead,
             chunks,
             gap,
             start: Instant::now(),
@@ -58,9 +63,9 @@ impl EventStream {
         let Some(frame) = self.frames.get(self.next) else {
             return Poll::Ready(None);
         };
-        let slot = pace_slot(self.next, self.chunks);
-        if slot > 0 && !self.gap.is_zero() {
-            let deadline = self.start + self.gap * slot;
+        let due = slot(self.next, self.lead, self.chunks);
+        if due > 0 && !self.gap.is_zero() {
+            let deadline = self.start + self.gap * due;
             if Instant::now() < deadline {
                 let sleep = self
                     .sleep
@@ -74,6 +79,14 @@ impl EventStream {
         self.next += 1;
         Poll::Ready(Some(frame.clone()))
     }
+}
+
+/// Which pacing slot frame `k` belongs to: the `lead` frames and the first
+/// delta go at once (slot 0), delta `i` at slot `i`, and the closing frames
+/// right after the last delta.
+pub fn slot(k: usize, lead: usize, chunks: u32) -> u32 {
+    let delta = u32::try_from(k.saturating_sub(lead)).unwrap_or(u32::MAX);
+    delta.min(chunks.saturating_sub(1))
 }
 
 impl Body for MockBody {
@@ -123,7 +136,7 @@ mod tests {
                 .into_boxed_slice(),
         );
         let start = Instant::now();
-        let mut body = MockBody::Stream(EventStream::new(frames, 3, Duration::from_millis(10)));
+        let mut body = MockBody::Stream(EventStream::new(frames, 1, 3, Duration::from_millis(10)));
         let mut seen = Vec::new();
         while let Some(frame) = body.frame().await {
             let data = frame.unwrap().into_data().unwrap();
@@ -141,5 +154,20 @@ mod tests {
         .to_vec();
         assert_eq!(seen, expect);
         assert!(body.is_end_stream());
+    }
+
+    #[test]
+    fn slots_match_openai_pacing_and_lead_frames_go_at_once() {
+        for k in 0..30 {
+            for chunks in [0, 1, 3, 20] {
+                assert_eq!(
+                    slot(k, 1, chunks),
+                    gateway_bench::openai::pace_slot(k, chunks)
+                );
+            }
+        }
+        // message_start, content_block_start, ping, d0, d1, d2, block_stop, message_delta, message_stop
+        let slots: Vec<u32> = (0..9).map(|k| slot(k, 3, 3)).collect();
+        assert_eq!(slots, [0, 0, 0, 0, 1, 2, 2, 2, 2]);
     }
 }

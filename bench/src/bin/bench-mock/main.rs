@@ -1,6 +1,8 @@
 //! bench-mock: a mock OpenAI upstream modelling a paid provider's
 //! `POST /v1/chat/completions` (plus `GET /v1/models`, `GET /health`), for
-//! measuring what a gateway adds in front of it.
+//! measuring what a gateway adds in front of it; on the same port, an
+//! Anthropic Messages upstream (`POST /v1/messages`) carrying the same text,
+//! for measuring a gateway that translates between the two (`anthropic.rs`).
 //!
 //! It parses every request body as JSON (never byte-matches), then answers
 //! with fixed bytes built at startup (`gateway_bench::openai`): the same
@@ -10,6 +12,7 @@
 //! and gap, a deterministic error rate. It is not a language model and keeps
 //! no state beyond a request counter.
 
+mod anthropic;
 mod body;
 
 use std::convert::Infallible;
@@ -38,7 +41,8 @@ const USAGE: &str = "\
 usage: bench-mock [--listen ADDR] [--threads N] [--delay-ms N] [--chunks N]
                   [--chunk-gap-ms N] [--error-rate F] [--error-status N]
 
-A mock OpenAI upstream. Prints `listening on ADDR` first; runs until SIGTERM/SIGINT.
+A mock OpenAI upstream (POST /v1/chat/completions) and Anthropic upstream
+(POST /v1/messages, same text). Prints `listening on ADDR` first; runs until SIGTERM/SIGINT.
   --listen ADDR        address to bind (default 127.0.0.1:0 = any free port)
   --threads N          tokio worker threads; 1 = current_thread runtime (default 1)
   --delay-ms N         wait before sending response headers (default 0)
@@ -53,6 +57,7 @@ const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 /// Everything a request needs, built once and leaked for `'static` handlers.
 struct Mock {
     payloads: Payloads,
+    anthropic: anthropic::Payloads,
     delay: Duration,
     chunks: u32,
     gap: Duration,
@@ -60,6 +65,9 @@ struct Mock {
     error_every: u64,
     error_status: StatusCode,
     error_body: Bytes,
+    /// The same failure in Anthropic's shape, for `/v1/messages`.
+    anthropic_error_body: Bytes,
+    /// Chat and Messages requests counted together (for `--error-rate`).
     chat_requests: AtomicU64,
 }
 
@@ -71,6 +79,21 @@ struct ChatRequest {
     stream: Option<bool>,
     #[serde(default)]
     stream_options: Option<StreamOptions>,
+}
+
+/// What the Messages mode reads: `stream`; `model`, `max_tokens` and
+/// `messages` must be present (Anthropic answers 400 without them), their
+/// values are not looked at.
+#[derive(Deserialize)]
+struct MessagesRequest {
+    #[serde(default)]
+    stream: Option<bool>,
+    #[serde(rename = "model")]
+    _model: serde::de::IgnoredAny,
+    #[serde(rename = "max_tokens")]
+    _max_tokens: serde::de::IgnoredAny,
+    #[serde(rename = "messages")]
+    _messages: serde::de::IgnoredAny,
 }
 
 #[derive(Deserialize)]
@@ -115,8 +138,16 @@ fn parse_flags(args: &mut Args) -> Result<(SocketAddr, usize, Mock), Failure> {
         500.. => "server_error",
         _ => "invalid_request_error",
     };
+    let payloads = Payloads::new(chunks);
+    let anthropic = anthropic::Payloads::new(&payloads, chunks).map_err(|e| {
+        Failure::new(
+            format!("{TOOL}: cannot build the Anthropic payloads ({e})"),
+            "this is a bug in bench-mock; report it with the flags used",
+        )
+    })?;
     let mock = Mock {
-        payloads: Payloads::new(chunks),
+        payloads,
+        anthropic,
         delay,
         chunks,
         gap,
@@ -127,6 +158,10 @@ fn parse_flags(args: &mut Args) -> Result<(SocketAddr, usize, Mock), Failure> {
         },
         error_status,
         error_body: error_body("bench-mock: injected failure (--error-rate)", kind),
+        anthropic_error_body: anthropic::error_body(
+            "bench-mock: injected failure (--error-rate)",
+            anthropic::error_kind(status),
+        ),
         chat_requests: AtomicU64::new(0),
     };
     Ok((listen, threads.max(1), mock))
@@ -169,6 +204,7 @@ async fn handle(
 ) -> Result<Response<MockBody>, Infallible> {
     let response = match (request.method(), request.uri().path()) {
         (&Method::POST, "/v1/chat/completions") => chat(mock, request).await,
+        (&Method::POST, "/v1/messages") => messages(mock, request).await,
         (&Method::GET, "/v1/models") => json(StatusCode::OK, mock.payloads.models.clone()),
         (&Method::GET, "/health") => {
             json(StatusCode::OK, Bytes::from_static(b"{\"status\":\"ok\"}"))
@@ -177,7 +213,7 @@ async fn handle(
             StatusCode::NOT_FOUND,
             error_body(
                 &format!(
-                    "bench-mock: no route {method} {path}; it serves POST /v1/chat/completions, GET /v1/models, GET /health"
+                    "bench-mock: no route {method} {path}; it serves POST /v1/chat/completions, POST /v1/messages, GET /v1/models, GET /health"
                 ),
                 "invalid_request_error",
             ),
@@ -217,11 +253,48 @@ async fn chat(mock: &'static Mock, request: Request<Incoming>) -> Response<MockB
     } else {
         &mock.payloads.stream
     };
-    let mut response = Response::new(MockBody::Stream(EventStream::new(
-        frames,
+    event_stream(EventStream::new(frames, 1, mock.chunks, mock.gap))
+}
+
+/// `POST /v1/messages`: the Anthropic message, or its event stream.
+async fn messages(mock: &'static Mock, request: Request<Incoming>) -> Response<MockBody> {
+    let invalid = |detail: &str| {
+        json(
+            StatusCode::BAD_REQUEST,
+            anthropic::error_body(&format!("bench-mock: {detail}"), "invalid_request_error"),
+        )
+    };
+    let body = match Limited::new(request.into_body(), MAX_REQUEST_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => return invalid(&format!("cannot read the request body ({error})")),
+    };
+    let parsed: MessagesRequest = match serde_json::from_slice(&body) {
+        Ok(parsed) => parsed,
+        Err(error) => return invalid(&format!("not a Messages request ({error})")),
+    };
+    let n = mock.chat_requests.fetch_add(1, Ordering::Relaxed) + 1;
+    if !mock.delay.is_zero() {
+        tokio::time::sleep(mock.delay).await;
+    }
+    if mock.error_every != 0 && n.is_multiple_of(mock.error_every) {
+        return json(mock.error_status, mock.anthropic_error_body.clone());
+    }
+    if !parsed.stream.unwrap_or(false) {
+        return json(StatusCode::OK, mock.anthropic.message.clone());
+    }
+    event_stream(EventStream::new(
+        &mock.anthropic.stream,
+        anthropic::LEAD_FRAMES,
         mock.chunks,
         mock.gap,
-    )));
+    ))
+}
+
+fn event_stream(stream: EventStream) -> Response<MockBody> {
+    let mut response = Response::new(MockBody::Stream(stream));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -1029,9 +1029,11 @@ def write_report(m: dict, where: Path, stamp: str) -> list[Path]:
     m["rounds_run"] = len(m.get("native_rounds", []))
     m["summary"] = s
     where.mkdir(parents=True, exist_ok=True)
-    j = where / f"translation-{stamp}.json"
+    # `<date>-<figure>` as bench/run's partial figures: a name ending in `Z`
+    # would be taken for a full run by report.py when it renders BENCHMARKS.md.
+    j = where / f"{stamp}-translation.json"
     j.write_text(json.dumps(m, indent=1) + "\n")
-    md = where / f"translation-{stamp}.md"
+    md = where / f"{stamp}-translation.md"
     md.write_text(render_md(m, s))
     return [j, md]
 

@@ -59,14 +59,9 @@ impl TokenCounts {
     }
 }
 
-/// Usage of a whole (non-streamed) Messages answer.
+/// Usage of a whole (non-streamed) Messages answer, by the hand scanner.
 pub fn usage_in_message(body: &[u8]) -> Option<Usage> {
-    let message: MessageUsage = serde_json::from_slice(body).ok()?;
-    let counts = message.usage?;
-    Some(Usage {
-        prompt_tokens: counts.input().unwrap_or(0),
-        completion_tokens: counts.output_tokens.unwrap_or(0),
-    })
+    crate::provider::openai::anthropic_usage_in(body)
 }
 
 /// Anthropic's explicit stream error event.

@@ -8,4 +8,4 @@ mod usage;
 
 pub use request::{parse, rewrite_model};
 pub use stream::{SseObserver, error_event};
-pub use usage::{Usage, usage_in};
+pub use usage::{Usage, anthropic_usage_in, usage_in};

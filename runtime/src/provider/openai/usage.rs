@@ -11,6 +11,44 @@ pub struct Usage {
 
 /// The `usage` object of a completion or stream chunk, if it has one.
 pub fn usage_in(json: &[u8]) -> Option<Usage> {
+    usage_object(last_usage_object(json)?, openai_field)
+}
+
+/// The `usage` of an Anthropic Messages answer: input tokens (uncached,
+/// cache writes and cache reads together) and output tokens, read by the
+/// same scanner (a serde pass over the whole answer cost ~6,000
+/// instructions per translated request).
+pub fn anthropic_usage_in(json: &[u8]) -> Option<Usage> {
+    usage_object(last_usage_object(json)?, anthropic_field)
+}
+
+/// Which count a `usage` member adds to.
+#[derive(Clone, Copy)]
+enum Field {
+    Prompt,
+    Completion,
+}
+
+fn openai_field(key: &[u8]) -> Option<Field> {
+    match key {
+        b"prompt_tokens" => Some(Field::Prompt),
+        b"completion_tokens" => Some(Field::Completion),
+        _ => None,
+    }
+}
+
+fn anthropic_field(key: &[u8]) -> Option<Field> {
+    match key {
+        b"input_tokens" | b"cache_creation_input_tokens" | b"cache_read_input_tokens" => {
+            Some(Field::Prompt)
+        }
+        b"output_tokens" => Some(Field::Completion),
+        _ => None,
+    }
+}
+
+/// The object of the last `"usage":` key.
+fn last_usage_object(json: &[u8]) -> Option<&[u8]> {
     // The last `"usage":` key (providers put it at the end); only its object
     // is parsed, not the whole answer, which cost 7,500 instructions per
     // request under callgrind. Inside a JSON string the closing quote of
@@ -26,7 +64,7 @@ pub fn usage_in(json: &[u8]) -> Option<Usage> {
     if value.get(start) != Some(&b'{') {
         return None;
     }
-    usage_object(value.get(start..)?)
+    value.get(start..)
 }
 
 /// Reads `prompt_tokens` and `completion_tokens` from the JSON object that
@@ -34,7 +72,7 @@ pub fn usage_in(json: &[u8]) -> Option<Usage> {
 /// with escapes, arrays). A hand scanner: serde's derive spent 2,000
 /// instructions per request on this three-number object. `None` when the
 /// object is malformed or ends early.
-fn usage_object(object: &[u8]) -> Option<Usage> {
+fn usage_object(object: &[u8], field: fn(&[u8]) -> Option<Field>) -> Option<Usage> {
     let mut usage = Usage::default();
     let mut at = 1; // past `{`
     loop {
@@ -52,16 +90,14 @@ fn usage_object(object: &[u8]) -> Option<Usage> {
         }
         at = skip_whitespace(object, at + 1);
         let value_end = value_end(object, at)?;
-        let slot = match key {
-            b"prompt_tokens" => Some(&mut usage.prompt_tokens),
-            b"completion_tokens" => Some(&mut usage.completion_tokens),
-            _ => None,
-        };
-        if let Some(slot) = slot {
-            *slot = std::str::from_utf8(object.get(at..value_end)?)
-                .ok()?
-                .parse()
-                .ok()?;
+        let value = object.get(at..value_end)?;
+        if let Some(field) = field(key).filter(|_| value != b"null") {
+            let count: u64 = std::str::from_utf8(value).ok()?.parse().ok()?;
+            let slot = match field {
+                Field::Prompt => &mut usage.prompt_tokens,
+                Field::Completion => &mut usage.completion_tokens,
+            };
+            *slot = slot.saturating_add(count);
         }
         at = value_end;
     }
@@ -126,6 +162,18 @@ fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn anthropic_usage_adds_cache_reads_and_writes_to_input() {
+        let body = br#"{"id":"msg","content":[{"type":"tool_use","input":{"usage":{"input_tokens":99}}}],"usage":{"input_tokens":3,"cache_creation_input_tokens":2,"cache_read_input_tokens":null,"cache_creation":{"ephemeral_5m_input_tokens":2},"output_tokens":9,"service_tier":"standard"}}"#;
+        assert_eq!(
+            anthropic_usage_in(body),
+            Some(Usage {
+                prompt_tokens: 5,
+                completion_tokens: 9
+            })
+        );
+    }
 
     #[test]
     fn usage_in_ignores_null_and_reads_objects() {

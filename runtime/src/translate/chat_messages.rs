@@ -152,10 +152,14 @@ pub fn convert<'a>(
         }
         let (role, blocks) = match message.role.as_ref() {
             "system" | "developer" => {
-                system.extend(content(message.content, false, notes)?);
+                content(message.content, false, notes, &mut system)?;
                 continue;
             }
-            "user" => ("user", content(message.content, true, notes)?),
+            "user" => {
+                let mut blocks = Vec::new();
+                content(message.content, true, notes, &mut blocks)?;
+                ("user", blocks)
+            }
             "assistant" => ("assistant", assistant(message, notes)?),
             "tool" => ("user", vec![tool_result(message, notes)?]),
             "function" => {
@@ -208,21 +212,24 @@ pub fn last_tool_turn_lacks_thinking(messages: &[Message<'_>]) -> bool {
         )
 }
 
-/// Blocks of a `content` value (string, parts or null). `media`: whether
-/// images and files are allowed (not in system, not in tool results).
+/// Appends the blocks of a `content` value (string, parts or null) to
+/// `blocks`. `media`: whether images and files are allowed (not in system,
+/// not in tool results).
 fn content<'a>(
     raw: Option<&'a RawValue>,
     media: bool,
     notes: &mut Notes,
-) -> Result<Vec<Block<'a>>, TranslateError> {
+    blocks: &mut Vec<Block<'a>>,
+) -> Result<(), TranslateError> {
     let Some(raw) = raw.filter(|raw| !json::is_null(raw)) else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     if json::is_string(raw) {
-        return Ok(text(raw, None).into_iter().collect());
+        blocks.extend(text(raw, None));
+        return Ok(());
     }
     let parts: Vec<Part<'a>> = json::field(raw, "messages[].content")?;
-    let mut blocks = Vec::with_capacity(parts.len());
+    blocks.reserve(parts.len());
     for part in parts {
         match (part.kind.as_ref(), media) {
             ("text", _) => {
@@ -248,7 +255,7 @@ fn content<'a>(
             }
         }
     }
-    Ok(blocks)
+    Ok(())
 }
 
 fn text<'a>(raw: &'a RawValue, cache_control: Option<&'a RawValue>) -> Option<Block<'a>> {
@@ -273,7 +280,7 @@ fn assistant<'a>(
     if message.reasoning_content.is_some() {
         notes.drop("messages[].reasoning_content");
     }
-    blocks.extend(content(message.content, false, notes)?);
+    content(message.content, false, notes, &mut blocks)?;
     blocks.extend(message.refusal.and_then(|r| text(r, None)));
     for call in message.tool_calls.iter().flatten() {
         blocks.push(Block::ToolUse {
@@ -343,9 +350,116 @@ fn tool_result<'a>(
             "a tool message needs `tool_call_id`",
         )
     })?;
+    let mut blocks = Vec::new();
+    content(message.content, false, notes, &mut blocks)?;
     Ok(Block::ToolResult {
         kind: "tool_result",
         tool_use_id: id,
-        content: content(message.content, false, notes)?,
+        content: blocks,
     })
+}
+
+/// Appends `messages` as a JSON array, written by hand (the shape the
+/// derived `Serialize` gives, without its per-field calls).
+pub fn write_messages(out: &mut Vec<u8>, messages: &[Message<'_>]) -> Result<(), TranslateError> {
+    out.push(b'[');
+    for (i, message) in messages.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"role\":\"");
+        out.extend_from_slice(message.role.as_bytes());
+        out.extend_from_slice(b"\",\"content\":");
+        write_blocks(out, &message.content)?;
+        out.push(b'}');
+    }
+    out.push(b']');
+    Ok(())
+}
+
+/// Appends `blocks` as a JSON array, written by hand.
+pub fn write_blocks(out: &mut Vec<u8>, blocks: &[Block<'_>]) -> Result<(), TranslateError> {
+    out.push(b'[');
+    for (i, block) in blocks.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_block(out, block)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
+fn write_block(out: &mut Vec<u8>, block: &Block<'_>) -> Result<(), TranslateError> {
+    let kind = |out: &mut Vec<u8>, kind: &str| {
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(kind.as_bytes());
+        out.push(b'"');
+    };
+    match block {
+        Block::Text {
+            kind: k,
+            text,
+            cache_control,
+        } => {
+            kind(out, k);
+            out.extend_from_slice(b",\"text\":");
+            out.extend_from_slice(text.get().as_bytes());
+            if let Some(cache_control) = cache_control {
+                out.extend_from_slice(b",\"cache_control\":");
+                out.extend_from_slice(cache_control.get().as_bytes());
+            }
+        }
+        Block::Media { kind: k, source } => {
+            kind(out, k);
+            out.extend_from_slice(b",\"source\":");
+            serde_json::to_writer(&mut *out, source)
+                .map_err(|e| TranslateError::invalid("messages", e.to_string()))?;
+        }
+        Block::ToolUse {
+            kind: k,
+            id,
+            name,
+            input,
+        } => {
+            kind(out, k);
+            out.extend_from_slice(b",\"id\":");
+            json::push_str(out, id);
+            out.extend_from_slice(b",\"name\":");
+            json::push_str(out, name);
+            out.extend_from_slice(b",\"input\":");
+            out.extend_from_slice(input.get().as_bytes());
+        }
+        Block::ToolResult {
+            kind: k,
+            tool_use_id,
+            content,
+        } => {
+            kind(out, k);
+            out.extend_from_slice(b",\"tool_use_id\":");
+            json::push_str(out, tool_use_id);
+            if !content.is_empty() {
+                out.extend_from_slice(b",\"content\":");
+                write_blocks(out, content)?;
+            }
+        }
+        Block::Thinking {
+            kind: k,
+            thinking,
+            signature,
+        } => {
+            kind(out, k);
+            out.extend_from_slice(b",\"thinking\":");
+            out.extend_from_slice(thinking.get().as_bytes());
+            out.extend_from_slice(b",\"signature\":");
+            out.extend_from_slice(signature.get().as_bytes());
+        }
+        Block::RedactedThinking { kind: k, data } => {
+            kind(out, k);
+            out.extend_from_slice(b",\"data\":");
+            out.extend_from_slice(data.get().as_bytes());
+        }
+    }
+    out.push(b'}');
+    Ok(())
 }

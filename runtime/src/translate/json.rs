@@ -15,8 +15,9 @@ use super::TranslateError;
 /// A JSON object's members in order, values unparsed.
 pub struct Fields<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);
 
+/// An object key, borrowed from the input unless it holds escapes.
 #[derive(Deserialize)]
-struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+pub struct Key<'a>(#[serde(borrow)] pub Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Fields<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -85,6 +86,15 @@ pub fn is_blank(raw: &RawValue) -> bool {
     if inner.len() > 64 {
         return false;
     }
+    // Text that opens with a visible ASCII character (not an escape) is not
+    // blank: no need to decode it.
+    if inner
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| b.is_ascii_graphic() && b != b'\\')
+    {
+        return false;
+    }
     serde_json::from_str::<Cow<'_, str>>(raw.get()).is_ok_and(|text| text.trim().is_empty())
 }
 
@@ -125,8 +135,18 @@ pub fn string_literal(text: &str) -> Result<Box<RawValue>, TranslateError> {
 /// Appends `text` as a JSON string literal.
 pub fn push_str(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
     let bytes = text.as_bytes();
+    // Most text needs no escape: one branch-free pass (vectorised), one copy.
+    if !bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    }) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {
@@ -152,17 +172,25 @@ pub fn push_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// Appends `n` in decimal.
+/// Appends `n` in decimal (two digits per division).
 pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+                                5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
     let mut digits = [0u8; 20];
     let mut at = digits.len();
-    loop {
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[at] = b'0' + n as u8;
     }
     out.extend_from_slice(&digits[at..]);
 }

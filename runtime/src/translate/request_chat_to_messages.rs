@@ -7,13 +7,14 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::chat_messages::{self, Block, Message, last_tool_turn_lacks_thinking};
+use super::chat_messages::{self, Block, ChatMessage, Message, last_tool_turn_lacks_thinking};
 use super::chat_tools::{self, Tool, ToolChoice};
 use super::common::Notes;
-use super::json::{self, is_null};
+use super::json::{self, Key, is_null};
 use super::policy::{self, Policy};
 use super::{TranslateError, Translated};
 
@@ -25,34 +26,10 @@ pub fn chat_request_to_messages(
     upstream_model: &str,
     default_max_tokens: u32,
 ) -> Result<Translated, TranslateError> {
-    let fields = json::object(body)?;
-    let mut input = Input::default();
-    let mut notes = Notes::default();
-    for (key, raw) in &fields.0 {
-        if is_null(raw) {
-            continue;
-        }
-        match policy::lookup(policy::CHAT_REQUEST, key) {
-            Some(rule) => match rule.policy {
-                Policy::Mapped => input.set(rule.field, raw)?,
-                Policy::Dropped => notes.drop(rule.field),
-                Policy::Rejected => {
-                    return Err(TranslateError::unsupported(
-                        rule.field,
-                        format!(
-                            "`{}` is not supported for this model: {}",
-                            rule.field, rule.note
-                        ),
-                    ));
-                }
-            },
-            None => notes.unknown.push(key.clone().into_owned()),
-        }
-    }
-    let messages = input
-        .messages
-        .ok_or_else(|| TranslateError::invalid("messages", "`messages` is required"))?;
-    let messages: Vec<chat_messages::ChatMessage<'_>> = json::field(messages, "messages")?;
+    let (input, mut notes, messages) = match Walk::typed(body) {
+        Some(walk) => walk.finish()?,
+        None => Walk::plain(body)?,
+    };
     let (system, messages) = chat_messages::convert(&messages, &mut notes)?;
     let max_tokens = input.max_tokens(default_max_tokens)?;
     let (tools, tool_choice) = chat_tools::tools(
@@ -101,8 +78,7 @@ pub fn chat_request_to_messages(
         Some(raw) => json::field::<StreamOptions>(raw, "stream_options")?.include_usage,
         None => false,
     };
-    let body =
-        serde_json::to_vec(&out).map_err(|e| TranslateError::invalid("messages", e.to_string()))?;
+    let body = out.write(body.len())?;
     Ok(Translated {
         body: Bytes::from(body),
         dropped: notes.dropped,
@@ -110,6 +86,106 @@ pub fn chat_request_to_messages(
         stream: out.stream,
         include_usage,
     })
+}
+
+/// The top-level members, walked through [`policy::CHAT_REQUEST`].
+#[derive(Default)]
+struct Walk<'a> {
+    input: Input<'a>,
+    notes: Notes,
+    /// `messages`, parsed in the same pass as the members (typed walk).
+    messages: Option<Vec<ChatMessage<'a>>>,
+    /// The first member refused; later members are parsed, not handled.
+    error: Option<TranslateError>,
+}
+
+impl<'a> Walk<'a> {
+    /// One pass over the body that also parses `messages`; `None` when
+    /// anything in it fails to parse: [`Walk::plain`] then reports the error
+    /// (as `InvalidJson`, or naming `messages` when only that is wrong).
+    fn typed(body: &'a [u8]) -> Option<Self> {
+        let text = std::str::from_utf8(body).ok()?;
+        let mut walk = Self::default();
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        serde::Deserializer::deserialize_map(&mut deserializer, &mut walk).ok()?;
+        deserializer.end().ok()?;
+        Some(walk)
+    }
+
+    fn finish(self) -> Result<(Input<'a>, Notes, Vec<ChatMessage<'a>>), TranslateError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let messages = self.messages.ok_or_else(messages_required)?;
+        Ok((self.input, self.notes, messages))
+    }
+
+    /// The members collected first, `messages` parsed after: the errors
+    /// name what they should.
+    fn plain(body: &'a [u8]) -> Result<(Input<'a>, Notes, Vec<ChatMessage<'a>>), TranslateError> {
+        let fields = json::object(body)?;
+        let mut walk = Self::default();
+        for (key, raw) in fields.0 {
+            walk.member(&key, raw)?;
+        }
+        let messages = walk.input.messages.ok_or_else(messages_required)?;
+        let messages = json::field(messages, "messages")?;
+        Ok((walk.input, walk.notes, messages))
+    }
+
+    fn member(&mut self, key: &str, raw: &'a RawValue) -> Result<(), TranslateError> {
+        if is_null(raw) {
+            return Ok(());
+        }
+        match policy::lookup(policy::CHAT_REQUEST, key) {
+            Some(rule) => match rule.policy {
+                Policy::Mapped => self.input.set(rule.field, raw)?,
+                Policy::Dropped => self.notes.drop(rule.field),
+                Policy::Rejected => {
+                    return Err(TranslateError::unsupported(
+                        rule.field,
+                        format!(
+                            "`{}` is not supported for this model: {}",
+                            rule.field, rule.note
+                        ),
+                    ));
+                }
+            },
+            None => self.notes.unknown.push(key.to_owned()),
+        }
+        Ok(())
+    }
+}
+
+fn messages_required() -> TranslateError {
+    TranslateError::invalid("messages", "`messages` is required")
+}
+
+impl<'de> Visitor<'de> for &mut Walk<'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if key == "messages" {
+                // `null` is skipped, as for every member.
+                if let Some(messages) = map.next_value::<Option<Vec<ChatMessage<'de>>>>()? {
+                    self.messages = Some(messages);
+                }
+                continue;
+            }
+            let raw = map.next_value::<&'de RawValue>()?;
+            if self.error.is_none()
+                && let Err(error) = self.member(&key, raw)
+            {
+                self.error = Some(error);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The mapped top-level fields, unparsed.
@@ -295,39 +371,91 @@ fn thinking(
     }))
 }
 
-#[derive(Serialize)]
+/// The Messages body's members, in the order [`Output::write`] writes them.
 struct Output<'a> {
     model: &'a str,
     max_tokens: u64,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     system: Vec<Block<'a>>,
     messages: Vec<Message<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     stop_sequences: Option<Vec<Cow<'a, str>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     top_p: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     tools: Option<Vec<Tool<'a>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     tool_choice: Option<ToolChoice<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     thinking: Option<Thinking>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<Metadata<'a>>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     stream: bool,
 }
 
-#[derive(Serialize)]
+impl Output<'_> {
+    /// The Messages body, written by hand in the field order (and with the
+    /// omissions) of the derived `Serialize`; tools and the tool choice,
+    /// rare and nested, go through serde. `hint`: the client body's size.
+    fn write(&self, hint: usize) -> Result<Vec<u8>, TranslateError> {
+        let serde = |e: serde_json::Error| TranslateError::invalid("messages", e.to_string());
+        let mut out = Vec::with_capacity(hint + 128);
+        out.extend_from_slice(b"{\"model\":");
+        json::push_str(&mut out, self.model);
+        out.extend_from_slice(b",\"max_tokens\":");
+        json::push_u64(&mut out, self.max_tokens);
+        if !self.system.is_empty() {
+            out.extend_from_slice(b",\"system\":");
+            chat_messages::write_blocks(&mut out, &self.system)?;
+        }
+        out.extend_from_slice(b",\"messages\":");
+        chat_messages::write_messages(&mut out, &self.messages)?;
+        if let Some(stops) = &self.stop_sequences {
+            out.extend_from_slice(b",\"stop_sequences\":[");
+            for (i, stop) in stops.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json::push_str(&mut out, stop);
+            }
+            out.push(b']');
+        }
+        for (name, value) in [
+            (b",\"temperature\":".as_slice(), self.temperature),
+            (b",\"top_p\":".as_slice(), self.top_p),
+        ] {
+            if let Some(value) = value {
+                out.extend_from_slice(name);
+                serde_json::to_writer(&mut out, &value).map_err(serde)?;
+            }
+        }
+        if let Some(tools) = &self.tools {
+            out.extend_from_slice(b",\"tools\":");
+            serde_json::to_writer(&mut out, tools).map_err(serde)?;
+        }
+        if let Some(choice) = &self.tool_choice {
+            out.extend_from_slice(b",\"tool_choice\":");
+            serde_json::to_writer(&mut out, choice).map_err(serde)?;
+        }
+        if let Some(thinking) = &self.thinking {
+            out.extend_from_slice(b",\"thinking\":{\"type\":");
+            json::push_str(&mut out, thinking.kind);
+            out.extend_from_slice(b",\"budget_tokens\":");
+            json::push_u64(&mut out, thinking.budget_tokens);
+            out.push(b'}');
+        }
+        if let Some(metadata) = &self.metadata {
+            out.extend_from_slice(b",\"metadata\":{\"user_id\":");
+            json::push_str(&mut out, &metadata.user_id);
+            out.push(b'}');
+        }
+        if self.stream {
+            out.extend_from_slice(b",\"stream\":true");
+        }
+        out.push(b'}');
+        Ok(out)
+    }
+}
+
 struct Thinking {
-    #[serde(rename = "type")]
     kind: &'static str,
     budget_tokens: u64,
 }
 
-#[derive(Serialize)]
 struct Metadata<'a> {
     user_id: Cow<'a, str>,
 }

@@ -7,13 +7,16 @@
 //! client can send them back; server tool blocks and citations have no chat
 //! form and are left out. `stop_reason` -> `finish_reason`; usage with cache
 //! reads in `prompt_tokens_details.cached_tokens` (see `common.rs`).
+//! The answer is read with borrowed fields (one UTF-8 check for the body)
+//! and the completion written byte by byte: literal members spliced
+//! between fixed prefixes, as the stream translator writes its chunks.
 //! Formats: docs.anthropic.com/en/api/messages,
 //! platform.openai.com/docs/api-reference/chat/object.
 
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::TranslateError;
@@ -29,72 +32,121 @@ pub fn messages_response_to_chat(
     id_hint: &str,
     created: u64,
 ) -> Result<Bytes, TranslateError> {
+    let text = std::str::from_utf8(body).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
     let message: Response<'_> =
-        serde_json::from_slice(body).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
-    let mut texts = Vec::new();
-    let mut reasoning = Vec::new();
-    let mut thinking_blocks = Vec::new();
-    let mut tool_calls = Vec::new();
-    for block in &message.content {
-        match block.kind.as_ref() {
-            "text" => texts.extend(block.text.filter(|t| json::is_string(t))),
-            "thinking" => {
-                reasoning.extend(block.thinking.filter(|t| json::is_string(t)));
-                thinking_blocks.push(ThinkingBlock::Thinking {
-                    kind: "thinking",
-                    thinking: block.thinking,
-                    signature: block.signature,
-                });
-            }
-            "redacted_thinking" => thinking_blocks.push(ThinkingBlock::Redacted {
-                kind: "redacted_thinking",
-                data: block.data,
-            }),
-            "tool_use" => tool_calls.push(ToolCall {
-                id: block.id.clone().unwrap_or_default(),
-                kind: "function",
-                function: Function {
-                    name: block.name.clone().unwrap_or_default(),
-                    arguments: block.input.map_or("{}", RawValue::get),
-                },
-            }),
-            _ => {}
-        }
-    }
+        serde_json::from_str(text).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
     let mut usage = Usage::default();
     if let Some(reported) = &message.usage {
         reported.apply(&mut usage);
     }
-    let mut usage_json = Vec::with_capacity(160);
-    usage.write_openai(&mut usage_json);
-    let completion = Completion {
-        id: message.id.unwrap_or(Cow::Borrowed(id_hint)),
-        object: "chat.completion",
-        created,
-        model: public_model,
-        choices: [Choice {
-            index: 0,
-            message: ChatMessage {
-                role: "assistant",
-                content: (!texts.is_empty())
-                    .then(|| json::concat(&texts))
-                    .transpose()?,
-                refusal: None,
-                reasoning_content: (!reasoning.is_empty())
-                    .then(|| json::concat(&reasoning))
-                    .transpose()?,
-                thinking_blocks,
-                tool_calls,
-            },
-            logprobs: None,
-            finish_reason: common::finish_reason(message.stop_reason.as_deref().unwrap_or("")),
-        }],
-        usage: RawValue::from_string(String::from_utf8_lossy(&usage_json).into_owned())
-            .map_err(|e| TranslateError::invalid("usage", e.to_string()))?,
+    let id = message.id.as_deref().unwrap_or(id_hint);
+    let content_size: usize = message
+        .content
+        .iter()
+        .map(|b| {
+            [b.text, b.thinking, b.signature, b.data, b.input]
+                .iter()
+                .flatten()
+                .map(|raw| raw.get().len() + 48)
+                .sum::<usize>()
+        })
+        .sum();
+    let mut out =
+        Vec::with_capacity(360 + id.len() + public_model.len() + content_size + content_size / 8);
+    out.extend_from_slice(b"{\"id\":");
+    json::push_str(&mut out, id);
+    out.extend_from_slice(b",\"object\":\"chat.completion\",\"created\":");
+    json::push_u64(&mut out, created);
+    out.extend_from_slice(b",\"model\":");
+    json::push_str(&mut out, public_model);
+    out.extend_from_slice(
+        b",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":",
+    );
+    let blocks = &message.content;
+    let of = |kind: &'static str| blocks.iter().filter(move |b| b.kind == kind);
+    let texts = of("text").filter_map(|b| json::string(b.text));
+    push_concat(&mut out, texts);
+    out.extend_from_slice(b",\"refusal\":null");
+    let mut reasoning = of("thinking")
+        .filter_map(|b| json::string(b.thinking))
+        .peekable();
+    if reasoning.peek().is_some() {
+        out.extend_from_slice(b",\"reasoning_content\":");
+        push_concat(&mut out, reasoning);
+    }
+    let mut first = true;
+    for block in blocks {
+        let kind = block.kind.as_ref();
+        if kind != "thinking" && kind != "redacted_thinking" {
+            continue;
+        }
+        out.extend_from_slice(if first {
+            b",\"thinking_blocks\":[".as_slice()
+        } else {
+            b",".as_slice()
+        });
+        first = false;
+        if kind == "thinking" {
+            out.extend_from_slice(b"{\"type\":\"thinking\",\"thinking\":");
+            push_raw(&mut out, block.thinking);
+            out.extend_from_slice(b",\"signature\":");
+            push_raw(&mut out, block.signature);
+        } else {
+            out.extend_from_slice(b"{\"type\":\"redacted_thinking\",\"data\":");
+            push_raw(&mut out, block.data);
+        }
+        out.push(b'}');
+    }
+    if !first {
+        out.push(b']');
+    }
+    let mut first = true;
+    for block in of("tool_use") {
+        out.extend_from_slice(if first {
+            b",\"tool_calls\":[{\"id\":".as_slice()
+        } else {
+            b",{\"id\":".as_slice()
+        });
+        first = false;
+        json::push_str(&mut out, block.id.as_deref().unwrap_or(""));
+        out.extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
+        json::push_str(&mut out, block.name.as_deref().unwrap_or(""));
+        out.extend_from_slice(b",\"arguments\":");
+        json::push_str(&mut out, block.input.map_or("{}", RawValue::get));
+        out.extend_from_slice(b"}}");
+    }
+    if !first {
+        out.push(b']');
+    }
+    out.extend_from_slice(b"},\"logprobs\":null,\"finish_reason\":\"");
+    out.extend_from_slice(
+        common::finish_reason(message.stop_reason.as_deref().unwrap_or("")).as_bytes(),
+    );
+    out.extend_from_slice(b"\"}],\"usage\":");
+    usage.write_openai(&mut out);
+    out.push(b'}');
+    Ok(Bytes::from(out))
+}
+
+/// One JSON string literal holding the concatenation of string literals
+/// (their escaped forms concatenate into the escaped concatenation), or
+/// `null` when there are none.
+fn push_concat<'a>(out: &mut Vec<u8>, mut parts: impl Iterator<Item = &'a RawValue>) {
+    let Some(first) = parts.next() else {
+        out.extend_from_slice(b"null");
+        return;
     };
-    serde_json::to_vec(&completion)
-        .map(Bytes::from)
-        .map_err(|e| TranslateError::invalid("content", e.to_string()))
+    out.push(b'"');
+    out.extend_from_slice(json::inner(first).as_bytes());
+    for part in parts {
+        out.extend_from_slice(json::inner(part).as_bytes());
+    }
+    out.push(b'"');
+}
+
+/// A raw value as it came, or `null`.
+fn push_raw(out: &mut Vec<u8>, raw: Option<&RawValue>) {
+    out.extend_from_slice(raw.map_or("null", RawValue::get).as_bytes());
 }
 
 #[derive(Deserialize)]
@@ -127,66 +179,4 @@ struct ResponseBlock<'a> {
     signature: Option<&'a RawValue>,
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
-}
-
-#[derive(Serialize)]
-struct Completion<'a> {
-    id: Cow<'a, str>,
-    object: &'static str,
-    created: u64,
-    model: &'a str,
-    choices: [Choice<'a>; 1],
-    usage: Box<RawValue>,
-}
-
-#[derive(Serialize)]
-struct Choice<'a> {
-    index: u32,
-    message: ChatMessage<'a>,
-    logprobs: Option<()>,
-    finish_reason: &'static str,
-}
-
-#[derive(Serialize)]
-struct ChatMessage<'a> {
-    role: &'static str,
-    content: Option<Box<RawValue>>,
-    refusal: Option<()>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_content: Option<Box<RawValue>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    thinking_blocks: Vec<ThinkingBlock<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tool_calls: Vec<ToolCall<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum ThinkingBlock<'a> {
-    Thinking {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        thinking: Option<&'a RawValue>,
-        signature: Option<&'a RawValue>,
-    },
-    Redacted {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        data: Option<&'a RawValue>,
-    },
-}
-
-#[derive(Serialize)]
-struct ToolCall<'a> {
-    id: Cow<'a, str>,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    function: Function<'a>,
-}
-
-#[derive(Serialize)]
-struct Function<'a> {
-    name: Cow<'a, str>,
-    /// The input object's JSON text, serialised as a string.
-    arguments: &'a str,
 }

@@ -30,7 +30,7 @@ pub struct ChatMessage<'a> {
     content: Option<&'a RawValue>,
     #[serde(borrow, default)]
     tool_calls: Option<Vec<ToolCall<'a>>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "json::opt_str")]
     tool_call_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     thinking_blocks: Option<Vec<&'a RawValue>>,
@@ -54,7 +54,7 @@ struct ToolCall<'a> {
 struct FunctionCall<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "json::opt_str")]
     arguments: Option<Cow<'a, str>>,
 }
 

@@ -15,9 +15,19 @@ use super::TranslateError;
 /// A JSON object's members in order, values unparsed.
 pub struct Fields<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);
 
-/// An object key, borrowed from the input unless it holds escapes.
+/// A string (an object key, say), borrowed from the input unless it holds
+/// escapes.
 #[derive(Deserialize)]
-pub struct Key<'a>(#[serde(borrow)] pub Cow<'a, str>);
+pub struct Str<'a>(#[serde(borrow)] pub Cow<'a, str>);
+
+/// For `#[serde(borrow, default, deserialize_with = "json::opt_str")]` on an
+/// `Option<Cow<str>>` field: serde borrows a bare `Cow<str>` field, but one
+/// inside an `Option` it always copies into a `String`.
+pub fn opt_str<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<Str<'de>>::deserialize(deserializer)?.map(|s| s.0))
+}
 
 impl<'de> Deserialize<'de> for Fields<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -29,7 +39,7 @@ impl<'de> Deserialize<'de> for Fields<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut members = Vec::with_capacity(16);
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
                     members.push((key, map.next_value::<&'de RawValue>()?));
                 }
                 Ok(Fields(members))

@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use super::chat_messages::{self, Block, ChatMessage, Message, last_tool_turn_lacks_thinking};
 use super::chat_tools::{self, Tool, ToolChoice};
 use super::common::Notes;
-use super::json::{self, Key, is_null};
+use super::json::{self, Str, is_null};
 use super::policy::{self, Policy};
 use super::{TranslateError, Translated};
 
@@ -169,7 +169,7 @@ impl<'de> Visitor<'de> for &mut Walk<'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+        while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
             if key == "messages" {
                 // `null` is skipped, as for every member.
                 if let Some(messages) = map.next_value::<Option<Vec<ChatMessage<'de>>>>()? {

@@ -151,11 +151,11 @@ fn push_raw(out: &mut Vec<u8>, raw: Option<&RawValue>) {
 
 #[derive(Deserialize)]
 struct Response<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "json::opt_str")]
     id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     content: Vec<ResponseBlock<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "json::opt_str")]
     stop_reason: Option<Cow<'a, str>>,
     #[serde(default)]
     usage: Option<AnthropicUsage>,
@@ -167,9 +167,9 @@ struct ResponseBlock<'a> {
     kind: Cow<'a, str>,
     #[serde(borrow, default)]
     text: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "json::opt_str")]
     id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "json::opt_str")]
     name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     input: Option<&'a RawValue>,

@@ -32,9 +32,14 @@ pub fn messages_response_to_chat(
     id_hint: &str,
     created: u64,
 ) -> Result<Bytes, TranslateError> {
-    let text = std::str::from_utf8(body).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
-    let message: Response<'_> =
-        serde_json::from_str(text).map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
+    // One UTF-8 check for the body, then no check per string. Invalid UTF-8
+    // somewhere: read from the bytes, which checks only the strings kept, so
+    // such an answer translates (or fails) exactly as it always did.
+    let message: Result<Response<'_>, _> = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    };
+    let message = message.map_err(|e| TranslateError::InvalidJson(e.to_string()))?;
     let mut usage = Usage::default();
     if let Some(reported) = &message.usage {
         reported.apply(&mut usage);

@@ -392,3 +392,61 @@ fn body_s_round_trip_loop() {
         assert_eq!(round(), first);
     }
 }
+
+/// An answer with invalid UTF-8 in a member the translation leaves out
+/// (here `model`) translates, as it did when the answer was read from bytes.
+#[test]
+fn invalid_utf8_in_an_unused_member_is_tolerated() {
+    let mut reply = br#"{"id":"msg_1","type":"message","role":"assistant","model":"m"#.to_vec();
+    reply.extend_from_slice(&[0xff, 0xfe]);
+    reply.extend_from_slice(
+        br#"","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}"#,
+    );
+    let out = messages_response_to_chat(&reply, "public-model", "hint", CREATED).unwrap();
+    let out: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(out["choices"][0]["message"]["content"], "hi");
+    // In the text it is still refused.
+    let at = reply.windows(4).position(|w| w == b"\"hi\"").unwrap();
+    reply[at + 2] = 0xff;
+    assert!(matches!(
+        messages_response_to_chat(&reply, "public-model", "hint", CREATED),
+        Err(TranslateError::InvalidJson(_))
+    ));
+}
+
+/// The hand writers agree with serde_json on numbers and strings.
+#[test]
+fn hand_written_numbers_and_strings_match_serde() {
+    for n in [
+        0,
+        7,
+        9,
+        10,
+        42,
+        99,
+        100,
+        101,
+        999,
+        1000,
+        65_536,
+        1_700_000_000,
+        u64::MAX,
+    ] {
+        let mut out = Vec::new();
+        json::push_u64(&mut out, n);
+        assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+    }
+    for text in [
+        "",
+        "plain",
+        "q\"b\\s/",
+        "nl\n\r\t\u{1}\u{1f}\u{7f}",
+        "é😀",
+        "end\\",
+    ] {
+        let mut out = Vec::new();
+        json::push_str(&mut out, text);
+        let back: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, text);
+    }
+}

@@ -24,7 +24,6 @@ mod request_id;
 mod secrets;
 #[cfg(test)]
 mod testing;
-#[allow(dead_code, unused_imports)] // wired by the messages/chat API in the next commit
 mod translate;
 mod upstream;
 

@@ -6,9 +6,11 @@
 //! and `bytes`. No I/O, no clock, no tokio, nothing from the rest of the
 //! crate. The caller (the messages and chat APIs) picks the direction, sends
 //! the bytes, logs and counts what [`Translated::dropped`] names, answers a
-//! [`TranslateError`] on a request with 400 in the ingress protocol's shape
-//! ([`TranslateError::openai_body`], [`TranslateError::anthropic_body`]) and
-//! one on an upstream answer with 502.
+//! [`TranslateError`] on a request with a 400 naming the field in the
+//! ingress protocol's shape (through the gateway's one error type) and one on
+//! an upstream answer with 502. Items used only by this module's tests (the
+//! error bodies, the `ChatUpstream` knobs, the POLICY.md renderer) are
+//! compiled for tests only until a caller needs them.
 //!
 //! # Surface
 //!
@@ -79,9 +81,9 @@ use bytes::Bytes;
 pub use errors::{error_to_anthropic, error_to_openai};
 pub use estimate::{ESTIMATE_HEADER, count_tokens_body, estimate_input_tokens};
 pub use request_chat_to_messages::chat_request_to_messages;
-pub use request_messages_to_chat::{
-    ChatUpstream, MaxTokensField, messages_request_to_chat, messages_request_to_chat_for,
-};
+pub use request_messages_to_chat::messages_request_to_chat;
+#[cfg(test)]
+pub use request_messages_to_chat::{ChatUpstream, MaxTokensField, messages_request_to_chat_for};
 pub use response_chat_to_messages::chat_response_to_messages;
 pub use response_messages_to_chat::messages_response_to_chat;
 pub use stream_chat_to_messages::ChatSseToMessages;
@@ -139,6 +141,7 @@ impl TranslateError {
         }
     }
 
+    #[cfg(test)]
     /// The field at fault, if one is.
     pub fn param(&self) -> Option<&'static str> {
         match self {
@@ -147,12 +150,14 @@ impl TranslateError {
         }
     }
 
+    #[cfg(test)]
     /// The HTTP status for a request that failed translation (400). An
     /// upstream answer that fails translation is the caller's 502.
     pub fn status(&self) -> u16 {
         400
     }
 
+    #[cfg(test)]
     /// The error as an OpenAI error body (`{"error":{"message","type","param","code"}}`).
     pub fn openai_body(&self) -> Bytes {
         let code = match self {
@@ -171,6 +176,7 @@ impl TranslateError {
         Bytes::from(out)
     }
 
+    #[cfg(test)]
     /// The error as an Anthropic error body (`{"type":"error","error":{"type","message"}}`).
     pub fn anthropic_body(&self) -> Bytes {
         let mut out = Vec::with_capacity(160);

@@ -384,6 +384,7 @@ pub fn lookup(table: &'static [Rule], field: &str) -> Option<&'static Rule> {
     table.iter().find(|rule| rule.field == field)
 }
 
+#[cfg(test)]
 /// The tables as Markdown (`POLICY.md`).
 pub fn markdown() -> String {
     let mut out = String::from(

@@ -8,7 +8,7 @@
 //! lines join with `\n`, `id:`/`retry:` are ignored, an event without data
 //! is not dispatched, an unfinished event at the end is discarded. Buffers
 //! are reused: no allocation per event once they have grown. An event over
-//! [`MAX_EVENT_BYTES`] is skipped and counted. Not here: what the events mean.
+//! [`MAX_EVENT_BYTES`] is skipped. Not here: what the events mean.
 
 use memchr::{memchr, memchr2};
 
@@ -30,17 +30,11 @@ pub struct SseParser {
     /// The current line or event outgrew the limit: skip it.
     oversized_line: bool,
     oversized_event: bool,
-    skipped: u64,
 }
 
 impl SseParser {
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Events skipped for size so far.
-    pub fn skipped(&self) -> u64 {
-        self.skipped
     }
 
     /// Parses `chunk`, calling `on_event(name, data)` for each complete event.
@@ -83,7 +77,7 @@ impl SseParser {
     fn line(&mut self, line: &[u8], on_event: &mut impl FnMut(&[u8], &[u8])) {
         if line.is_empty() {
             if std::mem::take(&mut self.oversized_event) {
-                self.skipped += 1;
+                // The oversized event ends here, unread.
             } else if self.has_data {
                 let name: &[u8] = if self.name.is_empty() {
                     b"message"
@@ -147,6 +141,7 @@ pub fn push_event(out: &mut Vec<u8>, name: &str, json: &[u8]) {
     out.extend_from_slice(b"\n\n");
 }
 
+#[cfg(test)]
 /// Every complete event in `bytes`, as (name, data) pairs (tests and tools).
 pub fn events(bytes: &[u8]) -> Vec<(String, String)> {
     let mut parser = SseParser::new();

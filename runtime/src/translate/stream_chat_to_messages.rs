@@ -139,6 +139,7 @@ impl ChatSseToMessages {
         self.state.end != End::Open
     }
 
+    #[cfg(test)]
     /// Whether it ended with an upstream or gateway error.
     pub fn failed(&self) -> bool {
         self.state.end == End::Failed

@@ -158,7 +158,7 @@ async fn translated(
     .await?
     {
         Answer::Stream(mut parts, body) => {
-            json_stream(&mut parts.headers);
+            event_stream_content(&mut parts.headers);
             let stream = relay_to_messages(gateway, routed, body, estimate, request_id);
             Ok(Response::from_parts(parts, stream))
         }
@@ -175,7 +175,7 @@ async fn mocked(
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let (request, estimate) = to_chat(gateway, routed, request_id)?;
     let id = request_id.to_str().unwrap_or_default();
-    let response = mock::respond(behavior, &request.body, id, gateway.drain.watch()).await;
+    let response = mock::respond(behavior, &request.body, id).await;
     record(
         gateway,
         routed.upstream,
@@ -184,7 +184,7 @@ async fn mocked(
     let (mut parts, body) = response.into_parts();
     match body {
         ResponseBody::Stream(stream) if parts.status.is_success() => {
-            json_stream(&mut parts.headers);
+            event_stream_content(&mut parts.headers);
             let relayed = relay_to_messages(gateway, routed, stream, estimate, request_id);
             Ok(Response::from_parts(parts, relayed))
         }
@@ -238,9 +238,8 @@ fn whole_to_messages(
     Ok(Response::from_parts(parts, ResponseBody::full(body)))
 }
 
-/// A translated stream's head: event-stream, no stale length.
-fn json_stream(headers: &mut HeaderMap) {
-    headers.remove(http::header::CONTENT_LENGTH);
+/// A translated stream's content type.
+fn event_stream_content(headers: &mut HeaderMap) {
     headers.insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),

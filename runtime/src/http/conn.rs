@@ -52,7 +52,7 @@ impl Builders {
             .keep_alive_interval(server.h2_keepalive_interval)
             .keep_alive_timeout(server.h2_keepalive_timeout)
             // Twice the limit: heads between the two get the gateway's JSON 431
-            // (`service.rs`), only larger ones the protocol's own refusal.
+            // (`router.rs`), only larger ones the protocol's own refusal.
             .max_header_list_size(u32::try_from(head_limit.saturating_mul(2)).unwrap_or(u32::MAX));
         Self { http1, http2 }
     }

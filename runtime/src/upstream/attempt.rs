@@ -132,16 +132,8 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
             count += 1;
         }
     }
-    for value in connection
-        .then(|| headers.get_all(header::CONNECTION))
-        .into_iter()
-        .flatten()
-    {
-        let Ok(list) = value.to_str() else { continue };
-        let named = list.split(',').map(str::trim).filter(|t| !t.is_empty());
-        extra.extend(
-            named.filter_map(|token| header::HeaderName::from_bytes(token.as_bytes()).ok()),
-        );
+    if connection {
+        extra.extend(super::headers::named_by_connection(headers));
     }
     for name in found.into_iter().flatten().chain(extra) {
         headers.remove(name);

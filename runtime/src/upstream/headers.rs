@@ -121,15 +121,23 @@ fn strip_client_only(
         }
     }
     if connection {
-        for value in headers.get_all(header::CONNECTION) {
-            let Ok(list) = value.to_str() else { continue };
-            let named = list.split(',').map(str::trim).filter(|t| !t.is_empty());
-            remove.extend(named.filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok()));
-        }
+        remove.extend(named_by_connection(headers));
     }
     for name in remove {
         headers.remove(name);
     }
+}
+
+/// The headers a message's `Connection` header names (RFC 9110 §7.6.1): they
+/// describe that hop only, in requests and answers alike.
+pub fn named_by_connection(headers: &HeaderMap) -> impl Iterator<Item = HeaderName> + '_ {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter_map(|token| HeaderName::from_bytes(token.as_bytes()).ok())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! path is one relaxed atomic add: no label hashing, no lock, no allocation.
 //! Text exposition (format 0.0.4) is produced only on scrape, emitting counter
 //! series that have been touched (`render.rs`), so memory and scrape size stay
-//! flat with 10,000 models. Not here: the HTTP handler for `/metrics` (see `health.rs`).
+//! flat with 10,000 models. Not here: the HTTP handler for `/metrics` (see `api/ops.rs`).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;

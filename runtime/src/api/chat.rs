@@ -40,11 +40,18 @@ pub async fn chat_completions(
     match routed.target {
         Target::Mock(behavior) => {
             let id = request_id.to_str().unwrap_or_default();
-            let drain = gateway.drain.watch();
-            let response = mock::respond(behavior, &routed.spliced, id, drain).await;
+            let response = mock::respond(behavior, &routed.spliced, id).await;
             let status = response.status().as_u16();
             record(gateway, routed.upstream, upstream::Outcome::Status(status));
-            Ok(response)
+            let (parts, body) = response.into_parts();
+            Ok(match body {
+                // Relayed like an upstream's stream: idle and drain deadlines, tokens, the log line.
+                ResponseBody::Stream(stream) => {
+                    let wire = openai::SseObserver::default();
+                    Response::from_parts(parts, relay(gateway, &routed, stream, wire, request_id))
+                }
+                body => Response::from_parts(parts, body),
+            })
         }
         Target::Http(http) if http.wire == WireFormat::Anthropic => {
             translated(gateway, &routed, http, client_headers, request_id).await
@@ -107,9 +114,8 @@ async fn translated(
     )
     .await?
     {
-        Answer::Stream(mut parts, body) => {
+        Answer::Stream(parts, body) => {
             let chat = MessagesSseToChat::new(model.name, request.include_usage, unix_now());
-            parts.headers.remove(header::CONTENT_LENGTH);
             let stream = relay(gateway, routed, body, ToChat(chat), request_id);
             Ok(Response::from_parts(parts, stream))
         }
@@ -130,9 +136,10 @@ async fn translated(
     }
 }
 
-/// A translated JSON body: its type, and no stale length.
+/// A translated JSON body's type. (No stale length can be left: the upstream
+/// answer's `content-length` is stripped with the hop-by-hop headers, and
+/// hyper sets the new one.)
 pub fn json_content(headers: &mut HeaderMap) {
-    headers.remove(header::CONTENT_LENGTH);
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -24,7 +24,6 @@ use serde_json::{json, value::RawValue};
 use tokio::time::Sleep;
 
 use crate::body::ResponseBody;
-use crate::drain::DrainWatch;
 use crate::table::MockBehavior;
 
 #[derive(Deserialize)]
@@ -45,13 +44,13 @@ struct StreamOptions {
     include_usage: bool,
 }
 
-/// Serves one request; `id` becomes the completion id suffix. A stream still
-/// running when `drain` expires ends with an SSE error event.
+/// Serves one request; `id` becomes the completion id suffix. A stream is
+/// relayed by the caller like any upstream's (`relay.rs`: idle and drain
+/// deadlines, tokens, the log line).
 pub async fn respond(
     behavior: &'static MockBehavior,
     body: &[u8],
     id: &str,
-    drain: DrainWatch,
 ) -> http::Response<ResponseBody> {
     let request: MockRequest<'_> = match serde_json::from_slice(body) {
         Ok(request) => request,
@@ -107,12 +106,7 @@ pub async fn respond(
     frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
     response(
         "text/event-stream",
-        ResponseBody::stream(MockStream::new(
-            frames,
-            behavior.chunk_gap,
-            drain,
-            id.to_string(),
-        )),
+        ResponseBody::stream(MockStream::new(frames, behavior.chunk_gap)),
     )
 }
 
@@ -165,18 +159,14 @@ pub struct MockStream {
     frames: std::vec::IntoIter<Bytes>,
     gap: Duration,
     timer: Option<Pin<Box<Sleep>>>,
-    drain: DrainWatch,
-    request_id: String,
 }
 
 impl MockStream {
-    fn new(frames: Vec<Bytes>, gap: Duration, drain: DrainWatch, request_id: String) -> Self {
+    fn new(frames: Vec<Bytes>, gap: Duration) -> Self {
         Self {
             frames: frames.into_iter(),
             gap,
             timer: None,
-            drain,
-            request_id,
         }
     }
 }
@@ -190,20 +180,6 @@ impl Body for MockStream {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
-        if this.frames.len() > 0 && this.drain.poll_expired(cx).is_ready() {
-            this.frames = Vec::new().into_iter();
-            this.timer = None;
-            tracing::warn!(
-                event = "stream.failed",
-                request_id = this.request_id.as_str(),
-                reason = "drain_timeout"
-            );
-            let event = super::openai::error_event(
-                "drain_timeout",
-                "The gateway is shutting down and its drain timeout passed; the response is incomplete.",
-            );
-            return Poll::Ready(Some(Ok(Frame::data(event))));
-        }
         if let Some(timer) = this.timer.as_mut() {
             if timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
@@ -229,11 +205,6 @@ mod tests {
     use super::*;
     use http_body_util::BodyExt;
 
-    fn drain() -> DrainWatch {
-        let signal: &'static crate::drain::DrainSignal = Box::leak(Box::default());
-        signal.watch()
-    }
-
     static BEHAVIOR: MockBehavior = MockBehavior {
         latency: Duration::from_millis(50),
         chunks: 3,
@@ -258,7 +229,6 @@ mod tests {
             &BEHAVIOR,
             br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#,
             "1",
-            drain(),
         )
         .await;
         assert_eq!(start.elapsed(), Duration::from_millis(50));
@@ -273,7 +243,7 @@ mod tests {
     async fn stream_is_paced_and_ends_with_done() {
         let body =
             br#"{"model":"m","messages":[],"stream":true,"stream_options":{"include_usage":true}}"#;
-        let mut stream = respond(&BEHAVIOR, body, "2", drain()).await.into_body();
+        let mut stream = respond(&BEHAVIOR, body, "2").await.into_body();
         let start = tokio::time::Instant::now();
         let mut frames = Vec::new();
         while let Some(frame) = stream.frame().await {
@@ -301,27 +271,8 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn drain_expiry_ends_a_stream_with_an_error_event() {
-        let signal: &'static crate::drain::DrainSignal = Box::leak(Box::default());
-        let body = br#"{"model":"m","messages":[],"stream":true}"#;
-        let mut stream = respond(&BEHAVIOR, body, "4", signal.watch())
-            .await
-            .into_body();
-        let first = stream.frame().await.unwrap().unwrap().into_data().unwrap();
-        assert!(first.starts_with(b"data: {"));
-        signal.expire();
-        let last = stream.frame().await.unwrap().unwrap().into_data().unwrap();
-        let text = std::str::from_utf8(&last).unwrap();
-        assert!(
-            text.starts_with("event: error\n") && text.contains("drain_timeout"),
-            "{text}"
-        );
-        assert!(stream.frame().await.is_none());
-    }
-
-    #[tokio::test(start_paused = true)]
     async fn bad_json_is_a_400() {
-        let response = respond(&BEHAVIOR, b"{", "3", drain()).await;
+        let response = respond(&BEHAVIOR, b"{", "3").await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
 }

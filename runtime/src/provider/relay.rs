@@ -257,3 +257,46 @@ impl<B, W: Wire> Drop for RelayStream<B, W> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drain::DrainSignal;
+    use crate::provider::{mock, openai};
+    use crate::table::{ModelId, UpstreamKind};
+    use crate::testing::{CONFIG, UPSTREAMS};
+    use http_body_util::BodyExt;
+
+    #[tokio::test(start_paused = true)]
+    async fn drain_expiry_ends_a_relayed_stream_with_an_error_event() {
+        let UpstreamKind::Mock(behavior) = &UPSTREAMS[1].kind else {
+            panic!("the second unit upstream is the mock")
+        };
+        let signal: &'static DrainSignal = Box::leak(Box::default());
+        let metrics: &'static Metrics = Box::leak(Box::new(Metrics::new(&CONFIG)));
+        let body = br#"{"model":"m","messages":[],"stream":true}"#;
+        let response = mock::respond(behavior, body, "4").await;
+        let crate::body::ResponseBody::Stream(inner) = response.into_body() else {
+            panic!("a stream")
+        };
+        let mut stream = RelayStream::new(
+            inner,
+            openai::SseObserver::default(),
+            metrics,
+            (ModelId(1), "beta"),
+            http::HeaderValue::from_static("req-4"),
+            Duration::from_secs(60),
+            signal.watch(),
+        );
+        let first = stream.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert!(first.starts_with(b"data: {"));
+        signal.expire();
+        let last = stream.frame().await.unwrap().unwrap().into_data().unwrap();
+        let text = std::str::from_utf8(&last).unwrap();
+        assert!(
+            text.starts_with("event: error\n") && text.contains("drain_timeout"),
+            "{text}"
+        );
+        assert!(stream.frame().await.is_none());
+    }
+}

@@ -7,5 +7,5 @@ mod stream;
 mod usage;
 
 pub use request::{parse, rewrite_model};
-pub use stream::{SseObserver, error_event};
+pub use stream::SseObserver;
 pub use usage::{Usage, anthropic_usage_in, usage_in};

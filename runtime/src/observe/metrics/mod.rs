@@ -5,14 +5,26 @@
 //! path is one relaxed atomic add: no label hashing, no lock, no allocation.
 //! Text exposition (format 0.0.4) is produced only on scrape, emitting counter
 //! series that have been touched (`render.rs`), so memory and scrape size stay
-//! flat with 10,000 models. Not here: the HTTP handler for `/metrics` (see `api/ops.rs`).
+//! flat with 10,000 models. Routing and resilience series live in
+//! `routing.rs`, histogram rows in `histogram.rs`. Not here: the HTTP
+//! handler for `/metrics` (see `api/ops.rs`).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use crate::table::{Config, ModelId, UpstreamId};
 
+mod histogram;
 mod render;
+mod routing;
+#[cfg(test)]
+mod tests;
+
+pub use routing::{
+    DeploymentGauge, FallbackReason, Live, StreamFailure, TimeoutKind, UpstreamGauge,
+};
+
+use histogram::Histograms;
 
 /// Routes with their own request series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,9 +105,8 @@ pub struct Metrics {
     model_requests: Box<[AtomicU64]>,
     /// `[route][status]` for every other route.
     other_requests: Box<[AtomicU64]>,
-    /// `[route][bucket]` non-cumulative counts, last bucket = +Inf.
-    latency_buckets: Box<[AtomicU64]>,
-    latency_sum_micros: [AtomicU64; 7],
+    /// `[route]` time to the response head.
+    latency: Histograms,
     /// `[upstream][outcome]`.
     upstream_requests: Box<[AtomicU64]>,
     /// `[model][prompt, completion]`.
@@ -108,6 +119,8 @@ pub struct Metrics {
     dropped_fields: AtomicU64,
     in_flight: AtomicI64,
     streams_in_flight: AtomicI64,
+    /// Per-deployment, per-model and per-upstream routing tables.
+    routing: routing::Routing,
 }
 
 fn zeroed(len: usize) -> Box<[AtomicU64]> {
@@ -139,8 +152,7 @@ impl Metrics {
             config,
             model_requests: zeroed(MODEL_ROUTES.len() * (models + 1) * STATUS_SLOTS),
             other_requests: zeroed(ROUTE_LABELS.len() * STATUS_SLOTS),
-            latency_buckets: zeroed(ROUTE_LABELS.len() * (BUCKETS.len() + 1)),
-            latency_sum_micros: Default::default(),
+            latency: Histograms::new(ROUTE_LABELS.len()),
             upstream_requests: zeroed(config.upstreams.len() * UPSTREAM_SLOTS),
             tokens: zeroed(models * 2),
             auth_failures: AtomicU64::new(0),
@@ -150,6 +162,7 @@ impl Metrics {
             dropped_fields: AtomicU64::new(0),
             in_flight: AtomicI64::new(0),
             streams_in_flight: AtomicI64::new(0),
+            routing: routing::Routing::new(config),
         }
     }
 
@@ -177,19 +190,7 @@ impl Metrics {
         if let Some(counter) = counter {
             counter.fetch_add(1, Relaxed);
         }
-        let seconds = elapsed.as_secs_f64();
-        let bucket = BUCKETS
-            .iter()
-            .position(|bound| seconds <= *bound)
-            .unwrap_or(BUCKETS.len());
-        if let Some(counter) = self
-            .latency_buckets
-            .get(route as usize * (BUCKETS.len() + 1) + bucket)
-        {
-            counter.fetch_add(1, Relaxed);
-        }
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        self.latency_sum_micros[route as usize].fetch_add(micros, Relaxed);
+        self.latency.record(route as usize, elapsed);
     }
 
     pub fn record_upstream(&self, upstream: UpstreamId, outcome: UpstreamOutcome) {
@@ -256,99 +257,5 @@ pub struct InFlight<'a>(&'a AtomicI64);
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Relaxed);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::render::escape;
-    use super::*;
-    use crate::testing::CONFIG;
-
-    #[test]
-    fn statuses_map_to_code_or_class() {
-        assert_eq!(status_label(status_slot(200)), "200");
-        assert_eq!(status_label(status_slot(504)), "504");
-        assert_eq!(status_label(status_slot(418)), "4xx");
-        assert_eq!(status_label(status_slot(599)), "5xx");
-        assert_eq!(status_label(status_slot(302)), "3xx");
-    }
-
-    #[test]
-    fn renders_only_touched_series_with_labels() {
-        let metrics = Metrics::new(&CONFIG);
-        metrics.record_request(
-            Route::ChatCompletions,
-            Some(ModelId(1)),
-            200,
-            Duration::from_millis(3),
-        );
-        metrics.record_request(
-            Route::ChatCompletions,
-            None,
-            404,
-            Duration::from_micros(100),
-        );
-        metrics.record_upstream(UpstreamId(0), UpstreamOutcome::Timeout);
-        metrics.record_upstream(UpstreamId(0), UpstreamOutcome::Status(429));
-        metrics.record_tokens(ModelId(1), 7, 3);
-        let text = metrics.render(&[true, false], Duration::from_secs(1));
-        assert!(
-            text.contains(&format!(
-                "gateway_build_info{{version=\"{}\",environment=\"unit\",config_sha256=\"{}\",git_revision=\"unknown\"}} 1",
-                env!("CARGO_PKG_VERSION"),
-                CONFIG.config_sha256
-            )),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "gateway_requests_total{route=\"chat_completions\",model=\"beta\",status=\"200\"} 1"
-            ),
-            "{text}"
-        );
-        assert!(text.contains(
-            "gateway_requests_total{route=\"chat_completions\",model=\"\",status=\"404\"} 1"
-        ));
-        assert!(
-            !text.contains("model=\"alpha\""),
-            "untouched model must not render: {text}"
-        );
-        assert!(
-            text.contains("gateway_upstream_requests_total{upstream=\"one\",status=\"timeout\"} 1")
-        );
-        assert!(
-            text.contains("gateway_upstream_requests_total{upstream=\"one\",status=\"429\"} 1")
-        );
-        assert!(text.contains("gateway_tokens_total{model=\"beta\",direction=\"completion\"} 3"));
-        assert!(text.contains("gateway_upstream_enabled{upstream=\"two\"} 0"));
-        assert!(text.contains(
-            "gateway_request_duration_seconds_bucket{route=\"chat_completions\",le=\"0.005\"} 2"
-        ));
-        assert!(
-            text.contains("gateway_request_duration_seconds_count{route=\"chat_completions\"} 2")
-        );
-    }
-
-    #[test]
-    fn in_flight_guard_counts_down() {
-        let metrics = Metrics::new(&CONFIG);
-        let guard = metrics.in_flight();
-        assert!(
-            metrics
-                .render(&[true, true], Duration::ZERO)
-                .contains("gateway_requests_in_flight 1")
-        );
-        drop(guard);
-        assert!(
-            metrics
-                .render(&[true, true], Duration::ZERO)
-                .contains("gateway_requests_in_flight 0")
-        );
-    }
-
-    #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c"), "a\\\"b\\\\c");
     }
 }

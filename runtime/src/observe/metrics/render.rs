@@ -1,20 +1,22 @@
 //! Prometheus text exposition (format 0.0.4) of the metric tables.
 //!
 //! Runs only on scrape; emits counter series that have been touched, so the
-//! output stays small with large model tables. Not here: recording (`mod.rs`).
+//! output stays small with large model tables. Not here: recording (`mod.rs`),
+//! the routing series (`routing.rs`).
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use super::{
-    BUCKETS, CONNECTION_EVENT_LABELS, MODEL_ROUTES, Metrics, ROUTE_LABELS, STATUS_SLOTS,
-    UPSTREAM_SLOTS, status_label,
+    CONNECTION_EVENT_LABELS, Live, MODEL_ROUTES, Metrics, ROUTE_LABELS, STATUS_SLOTS,
+    UPSTREAM_SLOTS, UpstreamGauge, status_label,
 };
 
 impl Metrics {
-    /// Prometheus text exposition. `upstream_enabled[i]` says whether upstream `i` serves.
-    pub fn render(&self, upstream_enabled: &[bool], uptime: Duration) -> String {
+    /// Prometheus text exposition; `live` holds the gauges owned elsewhere
+    /// (upstream enabled/maintenance/health, deployment breaker/in flight).
+    pub fn render(&self, live: &Live<'_>, uptime: Duration) -> String {
         let mut out = String::with_capacity(4096);
         let config = self.config;
         header(
@@ -41,7 +43,8 @@ impl Metrics {
         let _ = writeln!(out, "gateway_uptime_seconds {}", uptime.as_secs_f64());
         self.render_requests(&mut out);
         self.render_latency(&mut out);
-        self.render_upstreams(&mut out, upstream_enabled);
+        self.render_upstreams(&mut out, live.upstreams);
+        self.render_routing(&mut out, live);
         self.render_tokens(&mut out);
         header(
             &mut out,
@@ -181,28 +184,13 @@ impl Metrics {
             "histogram",
             "Time to the response head, by route.",
         );
-        for (route, row) in self.latency_buckets.chunks(BUCKETS.len() + 1).enumerate() {
-            let label = ROUTE_LABELS[route];
-            let mut cumulative = 0;
-            for (bound, counter) in BUCKETS.iter().zip(row) {
-                cumulative += counter.load(Relaxed);
-                let _ = writeln!(
-                    out,
-                    "{name}_bucket{{route=\"{label}\",le=\"{bound}\"}} {cumulative}"
-                );
-            }
-            cumulative += row.last().map_or(0, |c| c.load(Relaxed));
-            let sum = self.latency_sum_micros[route].load(Relaxed) as f64 / 1e6;
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{route=\"{label}\",le=\"+Inf\"}} {cumulative}"
-            );
-            let _ = writeln!(out, "{name}_sum{{route=\"{label}\"}} {sum}");
-            let _ = writeln!(out, "{name}_count{{route=\"{label}\"}} {cumulative}");
+        for (route, label) in ROUTE_LABELS.iter().enumerate() {
+            self.latency
+                .render(out, name, &format!("route=\"{label}\""), route);
         }
     }
 
-    fn render_upstreams(&self, out: &mut String, upstream_enabled: &[bool]) {
+    fn render_upstreams(&self, out: &mut String, live: &[UpstreamGauge]) {
         header(
             out,
             "gateway_upstream_requests_total",
@@ -227,19 +215,34 @@ impl Metrics {
                 }
             }
         }
-        header(
-            out,
-            "gateway_upstream_enabled",
-            "gauge",
-            "1 if the upstream serves, 0 if disabled at startup.",
-        );
-        for (upstream, enabled) in self.config.upstreams.iter().zip(upstream_enabled) {
-            let _ = writeln!(
-                out,
-                "gateway_upstream_enabled{{upstream=\"{}\"}} {}",
-                escape(upstream.name),
-                u8::from(*enabled)
-            );
+        type Read = fn(&UpstreamGauge) -> i8;
+        let gauges: [(&str, &str, Read); 3] = [
+            (
+                "gateway_upstream_enabled",
+                "1 if the upstream serves, 0 if disabled at startup.",
+                |g| i8::from(g.enabled),
+            ),
+            (
+                "gateway_upstream_maintenance",
+                "1 if the upstream is in maintenance (takes no new requests), else 0.",
+                |g| i8::from(g.maintenance),
+            ),
+            (
+                "gateway_upstream_health",
+                "Active health checks: 1 healthy, 0 unhealthy, -1 unknown or not checked.",
+                |g| g.health,
+            ),
+        ];
+        for (name, help, read) in gauges {
+            header(out, name, "gauge", help);
+            for (upstream, gauge) in self.config.upstreams.iter().zip(live) {
+                let _ = writeln!(
+                    out,
+                    "{name}{{upstream=\"{}\"}} {}",
+                    escape(upstream.name),
+                    read(gauge)
+                );
+            }
         }
     }
 
@@ -265,7 +268,7 @@ impl Metrics {
     }
 }
 
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(super) fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 

@@ -331,6 +331,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
             "observe",
             "provider",
             "request_id",
+            "secrets",
             "table",
             "translate",
             "upstream",
@@ -338,7 +339,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "upstream",
-        &["body", "error", "request_id", "secrets", "table"],
+        &["body", "error", "observe", "request_id", "secrets", "table"],
     ),
     (
         "provider",
@@ -350,6 +351,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
             "request_id",
             "table",
             "translate",
+            "upstream",
         ],
     ),
     ("observe", &["build_info", "table"]),

@@ -28,10 +28,10 @@ fn version_and_routes_print_the_compiled_config() {
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect();
     for row in [
-        "MODEL UPSTREAM KIND UPSTREAM MODEL CHAT MESSAGES MAX_TOKENS",
-        "echo local openai upstream-echo-model passthrough translated -",
-        "claude anthropic anthropic claude-upstream-model translated passthrough 4096",
-        "demo mock mock demo passthrough translated -",
+        "MODEL UPSTREAM KIND UPSTREAM MODEL CHAT MESSAGES MAX_TOKENS PRIORITY WEIGHT FALLBACKS",
+        "echo local openai upstream-echo-model passthrough translated - 0 1 -",
+        "claude anthropic anthropic claude-upstream-model translated passthrough 4096 0 1 -",
+        "demo mock mock demo passthrough translated - 0 1 -",
     ] {
         assert!(rows.iter().any(|r| r == row), "no row `{row}`:\n{stdout}");
     }

@@ -85,6 +85,15 @@ pub fn authenticate_admin(auth: &Auth, headers: &HeaderMap) -> Result<(), Gatewa
     }
 }
 
+/// Requires the admin key, for endpoints that change state (maintenance,
+/// refresh): without a configured admin key they are off, not open.
+pub fn require_admin(auth: &Auth, headers: &HeaderMap) -> Result<(), GatewayError> {
+    if auth.admin_key_sha256.is_none() {
+        return Err(GatewayError::AdminDisabled);
+    }
+    authenticate_admin(auth, headers)
+}
+
 /// The header carrying the caller's key: `Authorization` (OpenAI clients,
 /// Claude Code with `ANTHROPIC_AUTH_TOKEN`), else `x-api-key` (Anthropic
 /// clients).

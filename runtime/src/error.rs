@@ -55,6 +55,8 @@ pub enum GatewayError {
     InvalidApiKey,
     /// `/metrics` needs the admin key and it was not presented.
     AdminKeyRequired,
+    /// An admin endpoint that changes state, with no admin key configured.
+    AdminDisabled,
     ModelNotFound(String),
     PayloadTooLarge {
         limit: u64,
@@ -94,6 +96,30 @@ pub enum GatewayError {
         upstream: &'static str,
         detail: String,
     },
+    /// A streamed answer broke before its first event reached the client.
+    UpstreamStreamFailed {
+        upstream: &'static str,
+        detail: &'static str,
+    },
+    /// The model is not served on this endpoint (`endpoints` in its config).
+    EndpointNotServed {
+        model: &'static str,
+        endpoint: &'static str,
+    },
+    /// Every deployment of the model (and of its fallbacks) is unavailable:
+    /// circuit open, in maintenance, unhealthy or disabled.
+    NoDeploymentAvailable {
+        model: &'static str,
+    },
+    /// The model's deadline passed before any try succeeded.
+    DeadlineExceeded {
+        model: &'static str,
+        deadline_ms: u64,
+    },
+    /// An admin endpoint named an upstream that is not in the compiled config.
+    UnknownUpstream(String),
+    /// The maintenance file could not be written.
+    MaintenanceFile(String),
 }
 
 #[derive(Serialize)]
@@ -157,6 +183,12 @@ impl GatewayError {
                 StatusCode::UNAUTHORIZED,
                 INVALID,
                 Some("admin_key_required"),
+                Client,
+            ),
+            E::AdminDisabled => (
+                StatusCode::FORBIDDEN,
+                INVALID,
+                Some("admin_disabled"),
                 Client,
             ),
             E::ModelNotFound(_) => (
@@ -238,6 +270,42 @@ impl GatewayError {
                 Some("upstream_invalid_response"),
                 Upstream,
             ),
+            E::UpstreamStreamFailed { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                Some("upstream_stream_failed"),
+                Upstream,
+            ),
+            E::EndpointNotServed { .. } => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some("model_not_supported"),
+                Client,
+            ),
+            E::NoDeploymentAvailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("no_deployment_available"),
+                Gateway,
+            ),
+            E::DeadlineExceeded { .. } => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "api_error",
+                Some("deadline_exceeded"),
+                Upstream,
+            ),
+            E::UnknownUpstream(_) => (
+                StatusCode::NOT_FOUND,
+                INVALID,
+                Some("upstream_not_found"),
+                Client,
+            ),
+            E::MaintenanceFile(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                Some("maintenance_file_not_written"),
+                Gateway,
+            ),
         }
     }
 
@@ -255,7 +323,7 @@ impl GatewayError {
             Self::MissingField(param)
             | Self::InvalidField { param, .. }
             | Self::UnsupportedField { param, .. } => Some(param),
-            Self::ModelNotFound(_) => Some("model"),
+            Self::ModelNotFound(_) | Self::EndpointNotServed { .. } => Some("model"),
             _ => None,
         }
     }
@@ -277,6 +345,7 @@ impl GatewayError {
             Self::AdminKeyRequired => {
                 "This endpoint needs the admin key as 'Authorization: Bearer <admin key>'.".into()
             }
+            Self::AdminDisabled => "This admin endpoint is off: no admin key is configured (`auth.admin_key_sha256` in security.yaml).".into(),
             Self::ModelNotFound(model) => format!(
                 "The model `{}` does not exist or you do not have access to it. GET /v1/models lists the models this gateway serves.",
                 capped(model)
@@ -310,6 +379,25 @@ impl GatewayError {
             Self::UpstreamInvalid { upstream, detail } => {
                 format!("Upstream `{upstream}` sent an unusable response: {detail}")
             }
+            Self::UpstreamStreamFailed { upstream, detail } => {
+                format!("Upstream `{upstream}` {detail} before its first event.")
+            }
+            Self::EndpointNotServed { model, endpoint } => format!(
+                "The model `{model}` is not served on {endpoint}; GET /v1/models lists the models, and the gateway's `endpoints` setting says where each is served."
+            ),
+            Self::NoDeploymentAvailable { model } => format!(
+                "No deployment of model `{model}` or its fallbacks can take requests now (circuit breaker open, maintenance, failing health checks, or disabled); GET /health/providers shows why. Retry later."
+            ),
+            Self::DeadlineExceeded { model, deadline_ms } => format!(
+                "The request for model `{model}` did not succeed within its deadline of {deadline_ms} ms (every try, retry and fallback included)."
+            ),
+            Self::UnknownUpstream(name) => format!(
+                "There is no upstream `{}`; GET /health/providers lists them.",
+                capped(name)
+            ),
+            Self::MaintenanceFile(detail) => format!(
+                "The maintenance state changed in memory but could not be saved: {detail}"
+            ),
         }
     }
 
@@ -502,6 +590,36 @@ mod tests {
             431,
             "request_header_fields_too_large",
             Client,
+        );
+        let failed = E::UpstreamStreamFailed {
+            upstream: "u",
+            detail: "ended the stream",
+        };
+        check(failed, 502, "upstream_stream_failed", Upstream);
+        let endpoint = E::EndpointNotServed {
+            model: "m",
+            endpoint: "/v1/messages",
+        };
+        check(endpoint, 400, "model_not_supported", Client);
+        let none = E::NoDeploymentAvailable { model: "m" };
+        check(none, 503, "no_deployment_available", Gateway);
+        let deadline = E::DeadlineExceeded {
+            model: "m",
+            deadline_ms: 5,
+        };
+        check(deadline, 504, "deadline_exceeded", Upstream);
+        check(E::AdminDisabled, 403, "admin_disabled", Client);
+        check(
+            E::UnknownUpstream("x".into()),
+            404,
+            "upstream_not_found",
+            Client,
+        );
+        check(
+            E::MaintenanceFile("x".into()),
+            500,
+            "maintenance_file_not_written",
+            Gateway,
         );
     }
 

@@ -3,8 +3,10 @@
 //! counting.
 //!
 //! Holds per-upstream targets (pooled HTTP clients with their precomputed
-//! URL and credential, or the mock), precomputed JSON for model names and
-//! `/v1/models`, the metrics tables, the drain signal and the lifecycle flag.
+//! URL and credential, or the mock), precomputed JSON for deployment model
+//! names and `/v1/models`, the live state of upstreams and deployments
+//! (breakers, health, maintenance), the metrics tables, the drain signal and
+//! the lifecycle flag.
 //! Only the HTTP layer (`http/`) and the endpoints (`api/`) hold it; what they
 //! call receives the parts it needs.
 
@@ -14,11 +16,12 @@ use std::time::{Instant, SystemTime};
 use bytes::Bytes;
 
 use crate::drain::DrainSignal;
-use crate::observe::metrics::Metrics;
+use crate::observe::metrics::{DeploymentGauge, Metrics, UpstreamGauge};
 use crate::request_id::RequestIds;
 use crate::secrets::Resolved;
-use crate::table::{Config, UpstreamKind};
-use crate::upstream::{HttpTarget, Target};
+use crate::table::{Config, Deployment, UpstreamKind};
+use crate::upstream::fleet::{Health, UpstreamState};
+use crate::upstream::{Fleet, HttpTarget, Target};
 
 /// Lifecycle as `/ready` reports it. There is no "starting" state on
 /// purpose: secrets, clients and tables are ready before the listener binds,
@@ -34,8 +37,10 @@ pub struct Gateway {
     pub config: &'static Config,
     /// Parallel to `config.upstreams`.
     pub targets: Box<[Target]>,
-    /// Parallel to `config.models`: the upstream model name as a JSON string.
+    /// Indexed by `DeploymentId`: the deployment's upstream model name as a JSON string.
     pub upstream_model_json: Box<[Bytes]>,
+    /// Live state of every upstream and deployment (in flight, breaker, health, maintenance).
+    pub fleet: Fleet,
     /// The `/v1/models` body, built once.
     pub models_json: Bytes,
     pub metrics: Metrics,
@@ -70,10 +75,9 @@ impl Gateway {
             targets.push(target);
         }
         let upstream_model_json = config
-            .models
-            .iter()
-            .map(|m| {
-                serde_json::to_vec(m.upstream_model)
+            .deployments()
+            .map(|(_, d)| {
+                serde_json::to_vec(d.upstream_model)
                     .map(Bytes::from)
                     .map_err(|e| e.to_string())
             })
@@ -82,6 +86,7 @@ impl Gateway {
             config,
             targets: targets.into(),
             upstream_model_json: upstream_model_json.into(),
+            fleet: Fleet::new(config),
             models_json: models_json(config),
             metrics: Metrics::new(config),
             request_ids: RequestIds::default(),
@@ -103,14 +108,6 @@ impl Gateway {
         self.lifecycle.store(lifecycle as u8, Ordering::Release);
     }
 
-    /// Whether each upstream serves (parallel to `config.upstreams`).
-    pub fn upstream_enabled(&self) -> Vec<bool> {
-        self.targets
-            .iter()
-            .map(|t| !matches!(t, Target::Disabled(_)))
-            .collect()
-    }
-
     /// Disabled upstreams with their reasons.
     pub fn disabled_upstreams(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.config
@@ -124,12 +121,76 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// The live gauges `/metrics` renders.
+    pub fn gauges(&self) -> (Vec<UpstreamGauge>, Vec<DeploymentGauge>) {
+        let now = tokio::time::Instant::now();
+        let upstreams = self
+            .config
+            .upstreams
+            .iter()
+            .zip(self.targets.iter())
+            .map(|(upstream, target)| {
+                let state = self.fleet.upstream(upstream.id);
+                UpstreamGauge {
+                    enabled: !matches!(target, Target::Disabled(_)),
+                    maintenance: state.is_some_and(UpstreamState::in_maintenance),
+                    health: match state.map(UpstreamState::health) {
+                        Some(Health::Healthy) => 1,
+                        Some(Health::Unhealthy) => 0,
+                        _ => -1,
+                    },
+                }
+            })
+            .collect();
+        let deployments = self
+            .config
+            .deployments()
+            .map(|(_, deployment)| {
+                let state = self.fleet.deployment(deployment.id);
+                let breaker = self
+                    .config
+                    .upstream(deployment.upstream)
+                    .map(|u| &u.breaker);
+                DeploymentGauge {
+                    in_flight: state.map_or(0, |s| s.in_flight.load(Ordering::Relaxed)),
+                    breaker: match (state, breaker) {
+                        (Some(state), Some(breaker)) => state.breaker.phase(breaker, now) as u8,
+                        _ => 0,
+                    },
+                }
+            })
+            .collect();
+        (upstreams, deployments)
+    }
+
+    /// Whether new traffic may go to `deployment` now: its upstream enabled,
+    /// not in maintenance, not failing health checks, its breaker not open.
+    pub fn deployment_available(&self, deployment: &Deployment, now: tokio::time::Instant) -> bool {
+        let at = usize::from(deployment.upstream.0);
+        let enabled = !matches!(self.targets.get(at), Some(Target::Disabled(_)) | None);
+        let breaker = self.config.upstreams.get(at).map(|u| &u.breaker);
+        enabled && breaker.is_some_and(|b| self.fleet.available(deployment, b, now))
+    }
+
+    /// Whether any model has a deployment that can take traffic now.
+    pub fn any_route_serves(&self) -> bool {
+        let now = tokio::time::Instant::now();
+        self.config
+            .deployments()
+            .any(|(_, deployment)| self.deployment_available(deployment, now))
+    }
+}
+
 fn models_json(config: &Config) -> Bytes {
     let data: Vec<_> = config
         .models
         .iter()
         .map(|m| {
-            let owner = config.upstream(m.upstream).map_or("", |u| u.name);
+            let owner = m
+                .primary_upstream()
+                .and_then(|id| config.upstream(id))
+                .map_or("", |u| u.name);
             serde_json::json!({ "id": m.name, "object": "model", "created": 0, "owned_by": owner })
         })
         .collect();

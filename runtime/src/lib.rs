@@ -31,7 +31,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 pub use build_info::BuildInfo;
-use table::{Config, Model, Serving, UpstreamKind};
+use table::{Config, Deployment, Model, Serving, UpstreamKind};
 
 /// Entry point of the `gateway` binary: `build` is what it was built from.
 pub fn run(config: &'static Config, build: &'static BuildInfo) -> ExitCode {
@@ -65,7 +65,7 @@ fn version_line(config: &Config, build: &BuildInfo) -> String {
 }
 
 /// Columns of `gateway routes`.
-const ROUTES_HEADER: [&str; 7] = [
+const ROUTES_HEADER: [&str; 10] = [
     "MODEL",
     "UPSTREAM",
     "KIND",
@@ -73,15 +73,24 @@ const ROUTES_HEADER: [&str; 7] = [
     "CHAT",
     "MESSAGES",
     "MAX_TOKENS",
+    "PRIORITY",
+    "WEIGHT",
+    "FALLBACKS",
 ];
 
-/// `gateway routes`: one row per model, columns padded to their widest cell.
-/// CHAT and MESSAGES say how each ingress protocol reaches the upstream;
+/// `gateway routes`: one row per deployment (a model served in several
+/// places has several rows), columns padded to their widest cell. CHAT and
+/// MESSAGES say how each ingress protocol reaches the upstream (`off`: the
+/// model does not serve that endpoint);
 /// MAX_TOKENS is the default output limit, shown where it is used (chat
 /// translated for an Anthropic upstream) and `-` elsewhere.
 fn routes_table(config: &Config) -> String {
     let mut rows = vec![ROUTES_HEADER.map(str::to_owned)];
-    rows.extend(config.models.iter().map(|model| route_row(config, model)));
+    rows.extend(
+        config
+            .deployments()
+            .map(|(model, d)| route_row(config, model, d)),
+    );
     let mut widths = [0usize; ROUTES_HEADER.len()];
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -100,31 +109,45 @@ fn routes_table(config: &Config) -> String {
     out
 }
 
-/// One model's row of [`routes_table`].
-fn route_row(config: &Config, model: &Model) -> [String; 7] {
-    let upstream = config.upstream(model.upstream);
+/// One deployment's row of [`routes_table`].
+fn route_row(config: &Config, model: &Model, deployment: &Deployment) -> [String; 10] {
+    let upstream = config.upstream(deployment.upstream);
     let kind = match upstream.map(|u| &u.kind) {
         Some(UpstreamKind::OpenAi { .. }) => "openai",
         Some(UpstreamKind::Anthropic { .. }) => "anthropic",
         Some(UpstreamKind::Mock(_)) => "mock",
         None => "?",
     };
-    let serving = |s: Serving| match s {
-        Serving::Passthrough => "passthrough",
-        Serving::Translated => "translated",
+    let serving = |served: bool, s: Serving| match (served, s) {
+        (false, _) => "off",
+        (true, Serving::Passthrough) => "passthrough",
+        (true, Serving::Translated) => "translated",
     };
-    let max_tokens = match model.chat {
+    let max_tokens = match deployment.chat {
         Serving::Translated => model.default_max_tokens.to_string(),
         Serving::Passthrough => "-".to_owned(),
     };
+    let fallbacks: Vec<&str> = model
+        .fallbacks
+        .iter()
+        .filter_map(|id| config.model(*id))
+        .map(|m| m.name)
+        .collect();
     [
         model.name.to_owned(),
         upstream.map_or("?", |u| u.name).to_owned(),
         kind.to_owned(),
-        model.upstream_model.to_owned(),
-        serving(model.chat).to_owned(),
-        serving(model.messages).to_owned(),
+        deployment.upstream_model.to_owned(),
+        serving(model.endpoints.chat, deployment.chat).to_owned(),
+        serving(model.endpoints.messages, deployment.messages).to_owned(),
         max_tokens,
+        deployment.priority.to_string(),
+        deployment.weight.to_string(),
+        if fallbacks.is_empty() {
+            "-".to_owned()
+        } else {
+            fallbacks.join(",")
+        },
     ]
 }
 
@@ -185,6 +208,10 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
             }
         };
         let bound = listener.local_addr().unwrap_or(address);
+        if let Some(path) = config.server.maintenance_file {
+            restore_maintenance(gateway, path);
+        }
+        upstream::health_check::spawn_all(config, &gateway.targets, &gateway.fleet);
         tracing::info!(
             event = "startup.config",
             environment = config.environment,
@@ -195,6 +222,18 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
         http::server::serve(gateway, listener, bound).await;
         ExitCode::SUCCESS
     })
+}
+
+/// Puts the upstreams the maintenance file lists back into maintenance
+/// (an unreadable file is logged and starts with none in maintenance).
+fn restore_maintenance(gateway: &'static gateway::Gateway, path: &str) {
+    match upstream::maintenance::read(path) {
+        Ok(names) => {
+            let unknown = upstream::maintenance::apply(gateway.config, &gateway.fleet, &names);
+            tracing::info!(event = "startup.maintenance", file = path, upstreams = ?names, unknown = ?unknown);
+        }
+        Err(error) => tracing::error!(event = "startup.maintenance_unreadable", %error),
+    }
 }
 
 /// Pending connections the kernel queues before `accept`. tokio's `bind`
@@ -263,9 +302,9 @@ mod tests {
         );
         assert_eq!(
             routes_table(config),
-            "MODEL  UPSTREAM  KIND    UPSTREAM MODEL  CHAT         MESSAGES    MAX_TOKENS\n\
-             alpha  one       openai  alpha-upstream  passthrough  translated  -\n\
-             beta   two       mock    beta            passthrough  translated  -\n"
+            "MODEL  UPSTREAM  KIND    UPSTREAM MODEL  CHAT         MESSAGES    MAX_TOKENS  PRIORITY  WEIGHT  FALLBACKS\n\
+             alpha  one       openai  alpha-upstream  passthrough  translated  -           0         1       beta\n\
+             beta   two       mock    beta            passthrough  translated  -           0         1       -\n"
         );
     }
 }

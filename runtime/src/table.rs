@@ -17,6 +17,13 @@ pub struct UpstreamId(pub u16);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ModelId(pub u16);
 
+/// Dense index of a deployment over all models: models in id order, each
+/// model's deployments in the order of [`Model::deployments`]; so
+/// `DeploymentId` `i` is the `i`-th deployment met walking the models. The
+/// runtime's per-deployment state and metric slots are arrays indexed by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeploymentId(pub u16);
+
 /// One compiled environment: everything the runtime needs that is not a secret.
 #[derive(Debug)]
 pub struct Config {
@@ -30,6 +37,8 @@ pub struct Config {
     pub upstreams: &'static [Upstream],
     /// Public models, sorted by name; `ModelId(i)` is `models[i]`.
     pub models: &'static [Model],
+    /// Total deployments over all models (`DeploymentId`s are `0..deployment_count`).
+    pub deployment_count: u16,
     /// Public model name -> id; generated `match` (or a sorted-slice lookup for large tables).
     pub resolve_model: fn(&str) -> Option<ModelId>,
     /// Listener and request limits.
@@ -51,6 +60,10 @@ pub struct Upstream {
     /// When its secrets are missing at startup, disable this upstream instead of refusing to start.
     pub optional: bool,
     pub timeouts: Timeouts,
+    /// The circuit breaker every deployment on this upstream gets (one state per deployment).
+    pub breaker: Breaker,
+    /// Active health checking, if configured.
+    pub health_check: Option<HealthCheck>,
 }
 
 /// How the runtime talks to an upstream.
@@ -101,36 +114,161 @@ pub enum SecretRef {
     File(&'static str),
 }
 
-/// Per-upstream timeouts.
+/// Per-upstream timeouts, each bounding one try at one deployment (the
+/// model's [`Model::deadline`] bounds the whole request across tries).
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
     /// TCP (+TLS) connect.
     pub connect: Duration,
-    /// Whole exchange for a non-streaming request; time to the response head for a stream.
+    /// A streamed request: from sending it to the answer's head and first
+    /// event (time to first token). Until then a failed try can fail over.
+    /// Not applied to a non-streamed request, whose head comes only when
+    /// the whole answer is ready (`total` bounds it).
+    pub first_byte: Duration,
+    /// Whole exchange, a stream included to its last event; on expiry
+    /// mid-stream the stream ends with an explicit error event.
     pub total: Duration,
     /// Longest gap allowed between two chunks of a streamed answer; on expiry
     /// the stream ends with an explicit error event.
     pub stream_idle: Duration,
 }
 
-/// A public model name and where it is served.
+/// Circuit breaker settings (state is per deployment). Trips to open on
+/// `consecutive_failures` upstream faults in a row, or on an error ratio of
+/// at least `error_ratio_permille`/1000 over the last `window` once
+/// `min_requests` were seen there; stays open for `open_for`, then admits
+/// `half_open_probes` requests: all succeed -> closed, any fails -> open.
+/// Only upstream faults count (connect errors, timeouts, 429, 5xx, cut
+/// streams), never client errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Breaker {
+    /// `false`: never trips.
+    pub enabled: bool,
+    /// Upstream faults in a row that open it; 0 disables this trigger.
+    pub consecutive_failures: u32,
+    /// Fault ratio (per mille) over `window` that opens it; 0 disables this trigger.
+    pub error_ratio_permille: u16,
+    /// Sliding window for the ratio.
+    pub window: Duration,
+    /// Requests in the window before the ratio is considered.
+    pub min_requests: u32,
+    /// Time open before half-open probes are admitted.
+    pub open_for: Duration,
+    /// Requests admitted while half-open (at least 1).
+    pub half_open_probes: u32,
+}
+
+/// Active health checking of an upstream.
+#[derive(Debug, Clone, Copy)]
+pub struct HealthCheck {
+    /// Time between checks.
+    pub interval: Duration,
+    /// Bound on one check.
+    pub timeout: Duration,
+    /// What a check sends.
+    pub probe: HealthProbe,
+    /// Consecutive passes that mark an unhealthy upstream healthy.
+    pub healthy_threshold: u32,
+    /// Consecutive failures that mark a healthy upstream unhealthy.
+    pub unhealthy_threshold: u32,
+}
+
+/// What a health check sends.
+#[derive(Debug, Clone, Copy)]
+pub enum HealthProbe {
+    /// `GET <base_url><path>` (e.g. `/models`); any 2xx passes.
+    Get(&'static str),
+    /// A minimal generation (one token, `max_tokens: 1`) for this upstream
+    /// model in the upstream's own wire format; a 2xx passes.
+    Minimal(&'static str),
+}
+
+/// A public model name and how requests for it are served: its deployments,
+/// how to choose among them, when to retry, where to fall back, and the one
+/// deadline bounding all of it.
 #[derive(Debug)]
 pub struct Model {
     pub id: ModelId,
     /// Public name clients send as `model`.
     pub name: &'static str,
-    pub upstream: UpstreamId,
-    /// Name sent upstream in place of `name`.
-    pub upstream_model: &'static str,
+    /// At least one; sorted by priority (0 first), then as written. Lower
+    /// priorities are used only when every deployment above is unavailable.
+    pub deployments: &'static [Deployment],
     /// Output limit (`max_tokens`) sent to an Anthropic upstream when a chat
     /// completions client sets none (Anthropic requires `max_tokens`); unused
     /// on other upstream kinds.
     pub default_max_tokens: u32,
-    /// How `POST /v1/chat/completions` reaches this model's upstream.
+    /// Which ingress endpoints serve this model.
+    pub endpoints: Endpoints,
+    /// How a deployment is chosen within a priority.
+    pub balance: Balance,
+    /// Tries at this model before its fallbacks.
+    pub retry: Retry,
+    /// Models tried in order once this one's tries are spent (no cycles: checked at build).
+    pub fallbacks: &'static [ModelId],
+    /// Models tried in order when an upstream says the prompt is too long
+    /// for the context window (a 400 such as OpenAI's `context_length_exceeded`).
+    pub context_window_fallbacks: &'static [ModelId],
+    /// Bounds the whole request: every try, backoff and fallback, and a
+    /// stream to its end.
+    pub deadline: Duration,
+}
+
+/// One place a public model is served: an upstream, the model name it
+/// knows, and its share of traffic.
+#[derive(Debug)]
+pub struct Deployment {
+    pub id: DeploymentId,
+    pub upstream: UpstreamId,
+    /// Name sent upstream in place of the public name.
+    pub upstream_model: &'static str,
+    /// Relative share within its priority (at least one deployment per priority has weight > 0).
+    pub weight: u32,
+    /// 0 is tried first.
+    pub priority: u8,
+    /// How `POST /v1/chat/completions` reaches this deployment's upstream.
     pub chat: Serving,
-    /// How `POST /v1/messages` (and `/v1/messages/count_tokens`) reaches this
-    /// model's upstream.
+    /// How `POST /v1/messages` (and `/v1/messages/count_tokens`) reaches it.
     pub messages: Serving,
+}
+
+/// Which ingress endpoints serve a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    /// `POST /v1/chat/completions`.
+    pub chat: bool,
+    /// `POST /v1/messages` and `/v1/messages/count_tokens`.
+    pub messages: bool,
+}
+
+/// How a deployment is chosen among the available ones of one priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balance {
+    /// Random, proportional to weight.
+    Weighted,
+    /// Power of two choices: two distinct candidates drawn by weight, the
+    /// one with fewer requests in flight wins (ties: lower latency EWMA).
+    P2c,
+    /// Power of two choices on cost = latency EWMA x (in flight + 1).
+    P2cEwma,
+}
+
+/// When and how a model's request is tried again.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Tries at this model, the first included (1 = no retry).
+    pub attempts: u8,
+    /// Retry when the upstream cannot be reached (connect error, reset before an answer).
+    pub on_connect_error: bool,
+    /// Retry when a try times out before its first byte.
+    pub on_timeout: bool,
+    /// Upstream statuses retried, sorted (only 408, 429 and 5xx are allowed).
+    pub statuses: &'static [u16],
+    /// Backoff before retry n (1-based) is uniform in [0, min(max, base x 2^(n-1))] (full jitter).
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// An upstream `Retry-After` is honoured up to this; longer moves on at once.
+    pub retry_after_max: Duration,
 }
 
 /// How one ingress protocol reaches a model's upstream, decided at build time
@@ -175,6 +313,10 @@ pub struct Server {
     pub h2_keepalive_timeout: Duration,
     /// Largest request head (request line and headers) in bytes; larger gets 431.
     pub max_header_bytes: u64,
+    /// File listing upstreams in maintenance, one name per line: read at
+    /// startup and by `POST /upstreams/refresh`, rewritten by the
+    /// maintenance endpoints, so the state survives a restart.
+    pub maintenance_file: Option<&'static str>,
 }
 
 /// Inbound authentication from security.yaml `auth`.
@@ -203,6 +345,21 @@ impl Config {
     /// The upstream record for an id.
     pub fn upstream(&self, id: UpstreamId) -> Option<&'static Upstream> {
         self.upstreams.get(usize::from(id.0))
+    }
+
+    /// Every deployment with its model, in `DeploymentId` order.
+    pub fn deployments(&self) -> impl Iterator<Item = (&'static Model, &'static Deployment)> {
+        let models: &'static [Model] = self.models;
+        models
+            .iter()
+            .flat_map(|m| m.deployments.iter().map(move |d| (m, d)))
+    }
+}
+
+impl Model {
+    /// The upstream of the first deployment (for `owned_by` and the like).
+    pub fn primary_upstream(&self) -> Option<UpstreamId> {
+        self.deployments.first().map(|d| d.upstream)
     }
 }
 

@@ -18,9 +18,12 @@ pub static UPSTREAMS: [Upstream; 2] = [
         optional: true,
         timeouts: Timeouts {
             connect: Duration::from_secs(1),
+            first_byte: Duration::from_secs(1),
             total: Duration::from_secs(2),
             stream_idle: Duration::from_secs(3),
         },
+        breaker: BREAKER,
+        health_check: None,
     },
     Upstream {
         id: UpstreamId(1),
@@ -36,30 +39,83 @@ pub static UPSTREAMS: [Upstream; 2] = [
         optional: false,
         timeouts: Timeouts {
             connect: Duration::from_secs(1),
+            first_byte: Duration::from_secs(1),
             total: Duration::from_secs(2),
             stream_idle: Duration::from_secs(3),
         },
+        breaker: BREAKER,
+        health_check: None,
     },
 ];
+
+/// The default breaker settings.
+pub const BREAKER: Breaker = Breaker {
+    enabled: true,
+    consecutive_failures: 5,
+    error_ratio_permille: 500,
+    window: Duration::from_secs(60),
+    min_requests: 20,
+    open_for: Duration::from_secs(30),
+    half_open_probes: 1,
+};
+
+/// The default retry settings: two tries on connect errors, timeouts, 429 and 5xx.
+pub const RETRY: Retry = Retry {
+    attempts: 2,
+    on_connect_error: true,
+    on_timeout: true,
+    statuses: &[429, 500, 502, 503, 504],
+    backoff_base: Duration::from_millis(250),
+    backoff_max: Duration::from_secs(5),
+    retry_after_max: Duration::from_secs(30),
+};
 
 pub static MODELS: [Model; 2] = [
     Model {
         id: ModelId(0),
         name: "alpha",
-        upstream: UpstreamId(0),
-        upstream_model: "alpha-upstream",
+        deployments: &[Deployment {
+            id: DeploymentId(0),
+            upstream: UpstreamId(0),
+            upstream_model: "alpha-upstream",
+            weight: 1,
+            priority: 0,
+            chat: Serving::Passthrough,
+            messages: Serving::Translated,
+        }],
         default_max_tokens: 4096,
-        chat: Serving::Passthrough,
-        messages: Serving::Translated,
+        endpoints: Endpoints {
+            chat: true,
+            messages: true,
+        },
+        balance: Balance::P2c,
+        retry: RETRY,
+        fallbacks: &[ModelId(1)],
+        context_window_fallbacks: &[],
+        deadline: Duration::from_secs(10),
     },
     Model {
         id: ModelId(1),
         name: "beta",
-        upstream: UpstreamId(1),
-        upstream_model: "beta",
+        deployments: &[Deployment {
+            id: DeploymentId(1),
+            upstream: UpstreamId(1),
+            upstream_model: "beta",
+            weight: 1,
+            priority: 0,
+            chat: Serving::Passthrough,
+            messages: Serving::Translated,
+        }],
         default_max_tokens: 4096,
-        chat: Serving::Passthrough,
-        messages: Serving::Translated,
+        endpoints: Endpoints {
+            chat: true,
+            messages: true,
+        },
+        balance: Balance::P2c,
+        retry: RETRY,
+        fallbacks: &[],
+        context_window_fallbacks: &[],
+        deadline: Duration::from_secs(10),
     },
 ];
 
@@ -87,6 +143,7 @@ pub static CONFIG: Config = Config {
     sources: &["config/unit/upstreams.yaml"],
     upstreams: &UPSTREAMS,
     models: &MODELS,
+    deployment_count: 2,
     resolve_model,
     server: Server {
         listen: "127.0.0.1:0",
@@ -101,6 +158,7 @@ pub static CONFIG: Config = Config {
         h2_keepalive_interval: Duration::from_secs(20),
         h2_keepalive_timeout: Duration::from_secs(10),
         max_header_bytes: 65536,
+        maintenance_file: None,
     },
     auth: Auth {
         api_keys: &API_KEYS,

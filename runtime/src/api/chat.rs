@@ -1,6 +1,6 @@
-//! `POST /v1/chat/completions`: route the (already read) body by `model`,
-//! make one attempt at the model's upstream, record its outcome once, and
-//! pass the answer back.
+//! `POST /v1/chat/completions`: one try at one deployment (the failover
+//! loop in `failover.rs` picks the deployment, retries and falls back),
+//! its outcome recorded once, the answer passed back.
 //!
 //! - OpenAI-compatible upstream or the in-process mock: passthrough, only
 //!   `model` spliced; a plain answer is read whole (bounded) and scanned for
@@ -13,7 +13,6 @@
 //!
 //! Not here: auth, body reading and route dispatch (`http/router.rs`).
 
-use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Response, header};
 
 use super::{
@@ -24,43 +23,43 @@ use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::provider::translated::ToChat;
 use crate::provider::{anthropic, mock, openai};
-use crate::table::ModelId;
 use crate::translate::{self, MessagesSseToChat};
 use crate::upstream::{self, Answer, HttpTarget, Target, WireFormat};
 
-/// Handles one chat completion; sets `resolved` as soon as the model is known (for the request log).
-pub async fn chat_completions(
+/// One chat completion try at the routed deployment.
+pub async fn try_once(
     gateway: &'static Gateway,
+    routed: &mut Routed,
     client_headers: HeaderMap,
-    body: Bytes,
     request_id: &HeaderValue,
-    resolved: &mut Option<ModelId>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
-    let routed = super::route(gateway, body, resolved)?;
     match routed.target {
         Target::Mock(behavior) => {
             let id = request_id.to_str().unwrap_or_default();
             let response = mock::respond(behavior, &routed.spliced, id).await;
             let status = response.status().as_u16();
             record(gateway, routed.upstream, upstream::Outcome::Status(status));
+            if let Some(lease) = &routed.lease {
+                lease.first_byte();
+            }
             let (parts, body) = response.into_parts();
             Ok(match body {
                 // Relayed like an upstream's stream: idle and drain deadlines, tokens, the log line.
                 ResponseBody::Stream(stream) => {
                     let wire = openai::SseObserver::default();
-                    Response::from_parts(parts, relay(gateway, &routed, stream, wire, request_id))
+                    Response::from_parts(parts, relay(gateway, routed, stream, wire, request_id))
                 }
                 body => Response::from_parts(parts, body),
             })
         }
         Target::Http(http) if http.wire == WireFormat::Anthropic => {
-            translated(gateway, &routed, http, client_headers, request_id).await
+            translated(gateway, routed, http, client_headers, request_id).await
         }
         Target::Http(http) => {
             let body = (&http.url, routed.spliced.clone());
             let answer = call(
                 gateway,
-                &routed,
+                routed,
                 http,
                 body,
                 client_headers,
@@ -70,11 +69,11 @@ pub async fn chat_completions(
             Ok(match answer.await? {
                 Answer::Stream(parts, body) => {
                     let wire = openai::SseObserver::default();
-                    Response::from_parts(parts, relay(gateway, &routed, body, wire, request_id))
+                    Response::from_parts(parts, relay(gateway, routed, body, wire, request_id))
                 }
                 Answer::Whole(parts, bytes) => {
                     if parts.status.is_success() {
-                        count_tokens(gateway, &routed, openai::usage_in(&bytes));
+                        count_tokens(gateway, routed, openai::usage_in(&bytes));
                     }
                     Response::from_parts(parts, ResponseBody::full(bytes))
                 }
@@ -89,7 +88,7 @@ pub async fn chat_completions(
 /// Chat client -> Anthropic upstream: the request, then the answer, translated.
 async fn translated(
     gateway: &'static Gateway,
-    routed: &Routed,
+    routed: &mut Routed,
     http: &HttpTarget,
     client_headers: HeaderMap,
     request_id: &HeaderValue,
@@ -97,7 +96,7 @@ async fn translated(
     let model = routed.model;
     let request = translate::chat_request_to_messages(
         &routed.spliced,
-        model.upstream_model,
+        routed.deployment.upstream_model,
         model.default_max_tokens,
     )
     .map_err(request_error)?;

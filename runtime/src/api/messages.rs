@@ -27,25 +27,22 @@ use crate::gateway::Gateway;
 use crate::provider::anthropic::{self, AnthropicObserver};
 use crate::provider::mock;
 use crate::provider::translated::ToMessages;
-use crate::table::ModelId;
 use crate::translate::{self, ChatSseToMessages};
 use crate::upstream::{Answer, HttpTarget, Outcome, Target, WireFormat};
 
-/// `POST /v1/messages`.
-pub async fn messages(
+/// One `POST /v1/messages` try at the routed deployment.
+pub async fn try_once(
     gateway: &'static Gateway,
+    routed: &mut Routed,
     client_headers: HeaderMap,
-    body: Bytes,
     request_id: &HeaderValue,
-    resolved: &mut Option<ModelId>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
-    let routed = super::route(gateway, body, resolved)?;
     match routed.target {
         Target::Http(http) if http.wire == WireFormat::Anthropic => {
             let body = (&http.url, routed.spliced.clone());
             let answer = call(
                 gateway,
-                &routed,
+                routed,
                 http,
                 body,
                 client_headers,
@@ -55,40 +52,39 @@ pub async fn messages(
             Ok(match answer.await? {
                 Answer::Stream(parts, body) => {
                     let wire = AnthropicObserver::default();
-                    Response::from_parts(parts, relay(gateway, &routed, body, wire, request_id))
+                    Response::from_parts(parts, relay(gateway, routed, body, wire, request_id))
                 }
                 Answer::Whole(parts, bytes) => {
                     if parts.status.is_success() {
-                        count_tokens_of(gateway, &routed, anthropic::usage_in_message(&bytes));
+                        count_tokens_of(gateway, routed, anthropic::usage_in_message(&bytes));
                     }
                     Response::from_parts(parts, ResponseBody::full(bytes))
                 }
             })
         }
-        Target::Http(http) => translated(gateway, &routed, http, client_headers, request_id).await,
-        Target::Mock(behavior) => mocked(gateway, &routed, behavior, request_id).await,
+        Target::Http(http) => translated(gateway, routed, http, client_headers, request_id).await,
+        Target::Mock(behavior) => mocked(gateway, routed, behavior, request_id).await,
         Target::Disabled(_) => Err(GatewayError::UpstreamDisabled {
             upstream: routed.upstream.name,
         }),
     }
 }
 
-/// `POST /v1/messages/count_tokens`.
-pub async fn count_tokens(
+/// One `POST /v1/messages/count_tokens` try at the routed deployment:
+/// exact from an Anthropic upstream, otherwise estimated here.
+pub async fn count_tokens_once(
     gateway: &'static Gateway,
+    routed: &mut Routed,
     client_headers: HeaderMap,
-    body: Bytes,
     request_id: &HeaderValue,
-    resolved: &mut Option<ModelId>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
-    let routed = super::route(gateway, body, resolved)?;
     if let Target::Http(http) = routed.target
         && let (WireFormat::Anthropic, Some(url)) = (http.wire, &http.count_tokens_url)
     {
         let body = (url, routed.spliced.clone());
         let (parts, bytes) = match call(
             gateway,
-            &routed,
+            routed,
             http,
             body,
             client_headers,
@@ -114,7 +110,7 @@ pub async fn count_tokens(
     Ok(response)
 }
 
-async fn collect_stream(body: hyper::body::Incoming) -> Bytes {
+async fn collect_stream(body: crate::upstream::primed::Primed) -> Bytes {
     body.collect()
         .await
         .map(|c| c.to_bytes())
@@ -128,7 +124,7 @@ fn to_chat(
     routed: &Routed,
     request_id: &HeaderValue,
 ) -> Result<(translate::Translated, u64), GatewayError> {
-    let upstream_model = routed.model.upstream_model;
+    let upstream_model = routed.deployment.upstream_model;
     let request = translate::messages_request_to_chat(&routed.spliced, upstream_model)
         .map_err(request_error)?;
     note_dropped(gateway, &request, request_id);
@@ -139,7 +135,7 @@ fn to_chat(
 /// Messages client -> OpenAI-compatible upstream.
 async fn translated(
     gateway: &'static Gateway,
-    routed: &Routed,
+    routed: &mut Routed,
     http: &HttpTarget,
     client_headers: HeaderMap,
     request_id: &HeaderValue,
@@ -169,7 +165,7 @@ async fn translated(
 /// Messages client -> the built-in mock (which speaks OpenAI chat completions).
 async fn mocked(
     gateway: &'static Gateway,
-    routed: &Routed,
+    routed: &mut Routed,
     behavior: &'static crate::table::MockBehavior,
     request_id: &HeaderValue,
 ) -> Result<Response<ResponseBody>, GatewayError> {
@@ -181,6 +177,9 @@ async fn mocked(
         routed.upstream,
         Outcome::Status(response.status().as_u16()),
     );
+    if let Some(lease) = &routed.lease {
+        lease.first_byte();
+    }
     let (mut parts, body) = response.into_parts();
     match body {
         ResponseBody::Stream(stream) if parts.status.is_success() => {
@@ -202,7 +201,7 @@ async fn mocked(
 /// An OpenAI chunk stream relayed as Anthropic events.
 fn relay_to_messages<B>(
     gateway: &'static Gateway,
-    routed: &Routed,
+    routed: &mut Routed,
     body: B,
     estimate: u64,
     request_id: &HeaderValue,

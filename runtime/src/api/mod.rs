@@ -1,81 +1,69 @@
 //! The endpoints, one module per family: chat completions, Anthropic
-//! messages, models, operational endpoints. Each receives the gateway state
-//! from the router and hands lower layers only what they need; the helpers
-//! here are what every model-routed endpoint shares: reading the body,
-//! resolving the model to its upstream, recording an attempt's outcome once,
-//! and turning translation errors into gateway errors.
+//! messages, models, operational endpoints, provider health and the admin
+//! endpoints. Each receives the gateway state from the router and hands
+//! lower layers only what they need. A model-routed request goes through
+//! `failover.rs` (deployments, retries, fallbacks, one deadline), which
+//! calls an endpoint's one try per deployment; the helpers here are what
+//! those tries share: reading the body, one bounded upstream call recorded
+//! once, the stream relay, and turning translation errors into gateway
+//! errors.
 
+pub mod admin;
 pub mod chat;
+pub mod failover;
 pub mod messages;
 pub mod models;
 pub mod ops;
+pub mod providers;
 
 use bytes::Bytes;
 use http::{HeaderMap, header};
 use hyper::body::Incoming;
-use tokio::time::timeout;
+use tokio::time::{Instant, timeout};
 
 use crate::body::{CollectError, collect_limited};
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
-use crate::observe::metrics::UpstreamOutcome;
+use crate::observe::metrics::{TimeoutKind, UpstreamOutcome};
 use crate::provider::openai;
-use crate::table::{Model, ModelId, Server, Upstream};
+use crate::table::{Deployment, Model, Server, Upstream};
 use crate::translate::{TranslateError, Translated};
-use crate::upstream::{self, Answer, HttpTarget, Outcome, Target};
+use crate::upstream::{self, Answer, HttpTarget, Lease, Outcome, Target};
 
-/// A request routed to its model: what every model-routed endpoint needs.
+/// One try of a request at one deployment: what every model-routed endpoint needs.
 pub struct Routed {
     pub model: &'static Model,
+    pub deployment: &'static Deployment,
     pub upstream: &'static Upstream,
     pub target: &'static Target,
-    /// The body with the upstream's model name spliced in (passthrough).
+    /// The body with the deployment's model name spliced in (passthrough).
     pub spliced: Bytes,
+    /// The client asked for a stream: the first-byte timeout applies.
+    pub stream: bool,
+    /// The request's deadline (the requested model's `deadline`).
+    pub deadline: Instant,
+    /// The try's bookkeeping; a stream's relay takes it and settles it at the end.
+    pub lease: Option<Lease>,
 }
 
-/// Parses the head (`model`, `messages`, `stream`: the same in both
-/// protocols), resolves the model and its upstream, and sets `resolved` for
-/// the request log as soon as the model is known.
-pub fn route(
-    gateway: &'static Gateway,
-    body: Bytes,
-    resolved: &mut Option<ModelId>,
-) -> Result<Routed, GatewayError> {
-    let head = openai::parse(&body)?;
-    let model = (gateway.config.resolve_model)(&head.model)
-        .and_then(|id| gateway.config.model(id))
-        .ok_or_else(|| GatewayError::ModelNotFound(head.model.to_string()))?;
-    let span = head.model_span;
-    *resolved = Some(model.id);
-    let index = usize::from(model.upstream.0);
-    let (Some(upstream), Some(target)) = (
-        gateway.config.upstreams.get(index),
-        gateway.targets.get(index),
-    ) else {
-        return Err(GatewayError::UpstreamDisabled {
-            upstream: "unknown",
-        });
-    };
-    if let Target::Disabled(_) = target {
-        return Err(GatewayError::UpstreamDisabled {
-            upstream: upstream.name,
-        });
+impl Routed {
+    fn started(&self) -> Instant {
+        self.lease
+            .as_ref()
+            .map_or_else(Instant::now, Lease::started)
     }
-    // Splice the upstream's model name in only once the request will be sent.
-    let spliced = match gateway.upstream_model_json.get(usize::from(model.id.0)) {
-        Some(upstream_model) => openai::rewrite_model(body, span, upstream_model),
-        None => body,
-    };
-    Ok(Routed {
-        model,
-        upstream,
-        target,
-        spliced,
-    })
+
+    /// When this try must be over: its upstream's `timeout.total` from the
+    /// try's start, or the request's deadline if that comes first.
+    fn total_deadline(&self) -> Instant {
+        (self.started() + self.upstream.timeouts.total).min(self.deadline)
+    }
 }
 
-/// One attempt at the routed model's HTTP upstream: `body` POSTed to `url`
-/// within the upstream's total timeout, its outcome recorded once.
+/// One attempt at the routed deployment's HTTP upstream: `body` POSTed to
+/// `url`, its head (and a stream's first event) awaited until the first-byte
+/// timeout (streams) or the total timeout (whole answers), both capped by
+/// the request's deadline; its outcome recorded once.
 pub async fn call(
     gateway: &Gateway,
     routed: &Routed,
@@ -86,17 +74,59 @@ pub async fn call(
     translated: bool,
 ) -> Result<Answer, GatewayError> {
     let request = upstream::request(http, url, body, headers, request_id, translated);
-    let deadline = tokio::time::Instant::now() + routed.upstream.timeouts.total;
+    let total = routed.total_deadline();
+    let first_byte = routed.started() + routed.upstream.timeouts.first_byte;
+    let (deadline, kind) = match routed.stream && first_byte < total {
+        true => (first_byte, TimeoutKind::FirstByte),
+        false if total >= routed.deadline => (total, TimeoutKind::Deadline),
+        false => (total, TimeoutKind::Total),
+    };
     let name = routed.upstream.name;
     let attempt = upstream::attempt(&http.client, name, request, deadline).await;
     record(gateway, routed.upstream, attempt.outcome);
+    match &attempt.answer {
+        Ok(_) => {
+            if let Some(lease) = &routed.lease {
+                lease.first_byte();
+            }
+        }
+        Err(GatewayError::UpstreamTimeout { .. }) => {
+            gateway.metrics.record_timeout(routed.upstream.id, kind);
+            if kind == TimeoutKind::Deadline {
+                return Err(GatewayError::DeadlineExceeded {
+                    model: routed.model.name,
+                    deadline_ms: millis(routed.model.deadline),
+                });
+            }
+        }
+        Err(GatewayError::UpstreamUnreachable { detail, .. }) if is_connect_timeout(detail) => {
+            let upstream = routed.upstream.id;
+            gateway
+                .metrics
+                .record_timeout(upstream, TimeoutKind::Connect);
+        }
+        Err(_) => {}
+    }
     attempt.answer
 }
 
-/// A streamed answer relayed to the client through `wire` (observed, or translated).
+/// Whether a client error chain says the connect timed out (hyper-util's
+/// connector reports its `connect_timeout` so).
+fn is_connect_timeout(detail: &str) -> bool {
+    detail.contains("timed out") || detail.contains("timeout")
+}
+
+/// A duration in whole milliseconds.
+pub fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A streamed answer relayed to the client through `wire` (observed, or
+/// translated), bounded by the try's total deadline; the relay takes the
+/// try's lease and settles it when the stream ends.
 pub fn relay<B, W>(
     gateway: &'static Gateway,
-    routed: &Routed,
+    routed: &mut Routed,
     body: B,
     wire: W,
     request_id: &http::HeaderValue,
@@ -106,14 +136,20 @@ where
     W: crate::provider::relay::Wire,
 {
     let model = routed.model;
+    let bounds = crate::provider::relay::Bounds {
+        idle: routed.upstream.timeouts.stream_idle,
+        total: routed.total_deadline(),
+        upstream: routed.upstream.id,
+    };
     crate::body::ResponseBody::stream(crate::provider::relay::RelayStream::new(
         body,
         wire,
         &gateway.metrics,
         (model.id, model.name),
         request_id.clone(),
-        routed.upstream.timeouts.stream_idle,
+        bounds,
         gateway.drain.watch(),
+        routed.lease.take(),
     ))
 }
 

@@ -45,7 +45,10 @@ pub fn model(
         .ok_or_else(|| GatewayError::ModelNotFound(name.to_string()))?;
     let body = match shape {
         Shape::OpenAi => {
-            let owner = config.upstream(model.upstream).map_or("", |u| u.name);
+            let owner = model
+                .primary_upstream()
+                .and_then(|id| config.upstream(id))
+                .map_or("", |u| u.name);
             json!({ "id": model.name, "object": "model", "created": 0, "owned_by": owner })
         }
         Shape::Anthropic => anthropic_model(model),

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::body::ResponseBody;
 use crate::build_info;
 use crate::gateway::{Gateway, Lifecycle};
+use crate::observe::metrics::Live;
 
 pub fn json_response(status: StatusCode, body: impl Into<bytes::Bytes>) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::full(body));
@@ -48,15 +49,19 @@ pub fn health(gateway: &Gateway) -> Response<ResponseBody> {
     json_response(StatusCode::OK, body.to_string())
 }
 
-/// `GET /ready`: 200 when serving (listing disabled upstreams), 503 while draining.
+/// `GET /ready`: 200 while any route can serve (listing disabled
+/// upstreams); 503 while draining, or when no deployment of any model can
+/// take traffic (every breaker open, every upstream in maintenance or
+/// unhealthy or disabled).
 pub fn ready(gateway: &Gateway) -> Response<ResponseBody> {
     let disabled: Vec<_> = gateway
         .disabled_upstreams()
         .map(|(name, reason)| json!({ "upstream": name, "reason": reason }))
         .collect();
     let (status, word) = match gateway.lifecycle() {
-        Lifecycle::Ready => (StatusCode::OK, "ready"),
         Lifecycle::Draining => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
+        Lifecycle::Ready if gateway.any_route_serves() => (StatusCode::OK, "ready"),
+        Lifecycle::Ready => (StatusCode::SERVICE_UNAVAILABLE, "no_route_can_serve"),
     };
     json_response(
         status,
@@ -91,9 +96,12 @@ pub fn healthz() -> Response<ResponseBody> {
 
 /// `GET /metrics`: Prometheus text exposition.
 pub fn metrics(gateway: &Gateway) -> Response<ResponseBody> {
-    let text = gateway
-        .metrics
-        .render(&gateway.upstream_enabled(), gateway.started.elapsed());
+    let (upstreams, deployments) = gateway.gauges();
+    let live = Live {
+        upstreams: &upstreams,
+        deployments: &deployments,
+    };
+    let text = gateway.metrics.render(&live, gateway.started.elapsed());
     let mut response = Response::new(ResponseBody::full(text));
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -13,7 +13,8 @@ use http::{HeaderValue, Method, Request, Response, Version};
 use hyper::body::Incoming;
 
 use super::conn_state::ConnState;
-use crate::api::{self, chat, messages, models, ops};
+use crate::api::failover::{self, Endpoint};
+use crate::api::{self, admin, models, ops, providers};
 use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
 use crate::error::{ErrorSource, GatewayError, Shape, capped};
@@ -186,15 +187,12 @@ async fn dispatch(
             let request_id = record.request_id.clone();
             let model = &mut record.model;
             let headers = parts.headers;
-            match record.route {
-                Route::ChatCompletions => {
-                    chat::chat_completions(gateway, headers, body, &request_id, model).await
-                }
-                Route::Messages => {
-                    messages::messages(gateway, headers, body, &request_id, model).await
-                }
-                _ => messages::count_tokens(gateway, headers, body, &request_id, model).await,
-            }
+            let endpoint = match record.route {
+                Route::ChatCompletions => Endpoint::ChatCompletions,
+                Route::Messages => Endpoint::Messages,
+                _ => Endpoint::CountTokens,
+            };
+            failover::serve(gateway, endpoint, headers, body, &request_id, model).await
         }
         "/v1/models" => {
             record.route = Route::Models;
@@ -225,6 +223,24 @@ async fn dispatch(
                 "/ready" => ops::ready(gateway),
                 _ => ops::version(gateway),
             })
+        }
+        "/health/providers" => {
+            record.route = Route::Health;
+            is_get.then_some(()).ok_or_else(get_only)?;
+            auth::authenticate_admin(&gateway.config.auth, request.headers())?;
+            Ok(providers::providers(gateway))
+        }
+        "/upstreams/refresh" => {
+            if method != Method::POST {
+                return Err(GatewayError::MethodNotAllowed { allow: "POST" });
+            }
+            auth::require_admin(&gateway.config.auth, request.headers())?;
+            admin::refresh(gateway)
+        }
+        p if p.starts_with("/upstreams/") && p.ends_with("/maintenance") => {
+            auth::require_admin(&gateway.config.auth, request.headers())?;
+            let name = &p["/upstreams/".len()..p.len() - "/maintenance".len()];
+            admin::maintenance(gateway, name, method)
         }
         "/metrics" => {
             record.route = Route::Metrics;

@@ -19,9 +19,22 @@ use bytes::Bytes;
 use http_body::{Body, Frame};
 
 use crate::drain::DrainWatch;
-use crate::observe::metrics::{InFlight, Metrics};
+use crate::observe::metrics::{InFlight, Metrics, StreamFailure, TimeoutKind};
 use crate::provider::openai::Usage;
-use crate::table::ModelId;
+use crate::table::{ModelId, UpstreamId};
+use crate::upstream::Lease;
+use crate::upstream::retry::Fault;
+
+/// What bounds a relayed stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// Longest silence allowed between two upstream frames.
+    pub idle: Duration,
+    /// When the try's `timeout.total` (or the request's deadline) ends the stream.
+    pub total: tokio::time::Instant,
+    /// Whose timeouts these are (for the timeout counter).
+    pub upstream: UpstreamId,
+}
 
 /// One wire format's side of a relayed stream.
 pub trait Wire: Send + Unpin + 'static {
@@ -54,9 +67,11 @@ pub struct RelayStream<B, W: Wire> {
     request_id: http::HeaderValue,
     started: Instant,
     bytes: u64,
-    /// Longest silence allowed between two upstream frames, and its timer.
-    idle: Duration,
+    /// Idle gap and total deadline; one timer serves both, set to whichever comes first.
+    bounds: Bounds,
     idle_timer: Pin<Box<tokio::time::Sleep>>,
+    /// The try's bookkeeping, settled when the stream ends.
+    lease: Option<Lease>,
     drain: DrainWatch,
     /// Keep-alive events during upstream silence, if the wire wants them.
     ping_timer: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
@@ -65,14 +80,19 @@ pub struct RelayStream<B, W: Wire> {
 
 impl<B, W: Wire> RelayStream<B, W> {
     /// `model` is the public model (`model_name` its name, for the log).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one constructor, each part distinct"
+    )]
     pub fn new(
         inner: B,
         mut wire: W,
         metrics: &'static Metrics,
         (model, model_name): (ModelId, &'static str),
         request_id: http::HeaderValue,
-        idle: Duration,
+        bounds: Bounds,
         drain: DrainWatch,
+        lease: Option<Lease>,
     ) -> Self {
         let ping_timer = wire
             .ping()
@@ -86,8 +106,9 @@ impl<B, W: Wire> RelayStream<B, W> {
             request_id,
             started: Instant::now(),
             bytes: 0,
-            idle,
-            idle_timer: Box::pin(tokio::time::sleep(idle)),
+            bounds,
+            idle_timer: Box::pin(tokio::time::sleep_until(next_timer(&bounds))),
+            lease,
             drain,
             ping_timer,
             _in_flight: metrics.stream_in_flight(),
@@ -96,6 +117,7 @@ impl<B, W: Wire> RelayStream<B, W> {
 
     fn finish(&mut self, end: StreamEnd) -> Option<Bytes> {
         self.inner = None;
+        self.account(end);
         let usage = self.wire.usage().unwrap_or_default();
         if self.wire.usage().is_some() {
             self.metrics
@@ -134,6 +156,47 @@ impl<B, W: Wire> RelayStream<B, W> {
     }
 }
 
+impl<B, W: Wire> RelayStream<B, W> {
+    /// Settles the try's lease and counts a failed end.
+    fn account(&mut self, end: StreamEnd) {
+        let result = match end {
+            StreamEnd::Completed => Ok(()),
+            StreamEnd::IdleTimeout | StreamEnd::TotalTimeout => Err(Fault::Timeout),
+            StreamEnd::Truncated | StreamEnd::UpstreamError => Err(Fault::StreamCut),
+            // Nothing is known about the upstream: the lease drops unsettled (neutral).
+            StreamEnd::DrainTimeout | StreamEnd::ClientGone => {
+                self.lease = None;
+                Ok(())
+            }
+        };
+        if let Some(lease) = self.lease.take() {
+            lease.settle(result);
+        }
+        let failure = match end {
+            StreamEnd::Completed => return,
+            StreamEnd::Truncated => StreamFailure::Truncated,
+            StreamEnd::UpstreamError => StreamFailure::UpstreamError,
+            StreamEnd::IdleTimeout => StreamFailure::IdleTimeout,
+            StreamEnd::TotalTimeout => StreamFailure::TotalTimeout,
+            StreamEnd::DrainTimeout => StreamFailure::DrainTimeout,
+            StreamEnd::ClientGone => StreamFailure::ClientGone,
+        };
+        self.metrics.record_stream_failure(self.model, failure);
+        let kind = match end {
+            StreamEnd::IdleTimeout => TimeoutKind::StreamIdle,
+            StreamEnd::TotalTimeout => TimeoutKind::Total,
+            _ => return,
+        };
+        self.metrics.record_timeout(self.bounds.upstream, kind);
+    }
+}
+
+/// When the one timer should fire: the idle gap from now, or the total
+/// deadline if that is sooner.
+fn next_timer(bounds: &Bounds) -> tokio::time::Instant {
+    (tokio::time::Instant::now() + bounds.idle).min(bounds.total)
+}
+
 /// How an observed stream ended.
 #[derive(Debug, Clone, Copy)]
 enum StreamEnd {
@@ -145,6 +208,8 @@ enum StreamEnd {
     UpstreamError,
     /// The upstream sent nothing for longer than `timeout.stream_idle`.
     IdleTimeout,
+    /// The try's `timeout.total` (or the request's deadline) passed mid-stream.
+    TotalTimeout,
     /// The server's drain deadline passed with the stream still open.
     DrainTimeout,
     /// The client went away; nobody is left to tell.
@@ -172,6 +237,12 @@ impl StreamEnd {
                 "upstream_stream_idle_timeout",
                 Some(
                     "The upstream sent nothing for longer than its stream idle timeout; the response is incomplete.",
+                ),
+            )),
+            Self::TotalTimeout => Some((
+                "upstream_stream_total_timeout",
+                Some(
+                    "The stream outlived its upstream's total timeout or the request's deadline; the response is incomplete.",
                 ),
             )),
             Self::DrainTimeout => Some((
@@ -217,7 +288,12 @@ where
                     }
                 }
                 ready!(this.idle_timer.as_mut().poll(cx));
-                let tail = this.finish(StreamEnd::IdleTimeout);
+                let end = if tokio::time::Instant::now() >= this.bounds.total {
+                    StreamEnd::TotalTimeout
+                } else {
+                    StreamEnd::IdleTimeout
+                };
+                let tail = this.finish(end);
                 return Poll::Ready(tail.map(|event| Ok(Frame::data(event))));
             };
             let tail = match next {
@@ -225,7 +301,7 @@ where
                     Ok(data) => {
                         this.bytes += data.len() as u64;
                         let now = tokio::time::Instant::now();
-                        this.idle_timer.as_mut().reset(now + this.idle);
+                        this.idle_timer.as_mut().reset(next_timer(&this.bounds));
                         if let Some((every, timer)) = this.ping_timer.as_mut() {
                             timer.as_mut().reset(now + *every);
                         }
@@ -285,8 +361,13 @@ mod tests {
             metrics,
             (ModelId(1), "beta"),
             http::HeaderValue::from_static("req-4"),
-            Duration::from_secs(60),
+            Bounds {
+                idle: Duration::from_secs(60),
+                total: tokio::time::Instant::now() + Duration::from_secs(600),
+                upstream: crate::table::UpstreamId(1),
+            },
             signal.watch(),
+            None,
         );
         let first = stream.frame().await.unwrap().unwrap().into_data().unwrap();
         assert!(first.starts_with(b"data: {"));

@@ -10,15 +10,18 @@ use bytes::Bytes;
 use http::response::Parts;
 use http::{HeaderMap, Request, header};
 use http_body_util::Full;
-use hyper::body::Incoming;
 use tokio::time::{Instant, timeout_at};
 
 use super::HttpClient;
+use super::primed::{Primed, prime};
 use crate::body::{CollectError, collect_limited};
 use crate::error::GatewayError;
 
 /// Largest non-streaming upstream answer read into memory.
 const MAX_UPSTREAM_BODY: usize = 64 << 20;
+
+/// A bound that never fires first: the attempt's own deadline is the real one.
+const FAR: std::time::Duration = std::time::Duration::from_secs(86_400);
 
 /// What the upstream did, for `gateway_upstream_requests_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +33,10 @@ pub enum Outcome {
 
 /// The upstream's answer, hop-by-hop headers removed.
 pub enum Answer {
-    /// A successful `text/event-stream` answer: the head, and the body still to come.
-    Stream(Parts, Incoming),
+    /// A successful `text/event-stream` answer: the head, and the body with
+    /// its first event already read (so a stream that dies at its start is
+    /// a failed try, not a committed answer).
+    Stream(Parts, Primed),
     /// Anything else, read whole.
     Whole(Parts, Bytes),
 }
@@ -42,7 +47,8 @@ pub struct Attempt {
     pub answer: Result<Answer, GatewayError>,
 }
 
-/// Sends `request` to upstream `name` and reads its answer by `deadline`.
+/// Sends `request` to upstream `name` and reads its answer by `deadline`
+/// (a stream: its head and first event).
 pub async fn attempt(
     client: &HttpClient,
     name: &'static str,
@@ -84,10 +90,15 @@ async fn exchange(
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
     if is_stream && parts.status.is_success() {
-        return Attempt {
-            outcome,
-            answer: Ok(Answer::Stream(parts, body)),
+        // The caller's deadline (timeout_at above) also bounds this wait.
+        let answer = match prime(body, Instant::now() + FAR).await {
+            Ok(primed) => Ok(Answer::Stream(parts, primed)),
+            Err(failure) => Err(GatewayError::UpstreamStreamFailed {
+                upstream: name,
+                detail: failure.detail(),
+            }),
         };
+        return Attempt { outcome, answer };
     }
     let answer = match collect_limited(body, MAX_UPSTREAM_BODY).await {
         Ok(bytes) => Ok(Answer::Whole(parts, bytes)),

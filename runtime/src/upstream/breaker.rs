@@ -82,11 +82,6 @@ impl BreakerState {
         }
     }
 
-    /// Whether a try may start now; see [`BreakerState::admit_with_transition`].
-    pub fn admit(&self, cfg: &Breaker, now: Instant) -> Admission {
-        self.admit_with_transition(cfg, now).0
-    }
-
     /// Whether a try may start now, and the open -> half-open transition
     /// when this call made it (the first admit after `open_for`). Closed is
     /// one atomic load. Half-open admits up to `half_open_probes` probes at

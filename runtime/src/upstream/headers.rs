@@ -71,7 +71,8 @@ pub fn request(
     *request.uri_mut() = url.clone();
     let headers = request.headers_mut();
     *headers = client;
-    let credential = http.credential.as_ref().map(|(name, _)| name.as_str());
+    let key = http.credential.load();
+    let credential = key.as_ref().map(|_| http.credential_name.as_str());
     strip_client_only(headers, translated.then_some(http.wire), credential);
     headers.insert(header::HOST, http.host.clone());
     headers.insert(
@@ -79,8 +80,8 @@ pub fn request(
         HeaderValue::from_static("application/json"),
     );
     headers.insert(request_id::HEADER, request_id.clone());
-    if let Some((name, value)) = &http.credential {
-        headers.insert(name.clone(), value.clone());
+    if let Some(value) = key.as_deref() {
+        headers.insert(http.credential_name.clone(), value.clone());
     }
     if let Some(version) = &http.version
         && !headers.contains_key(&ANTHROPIC_VERSION)

@@ -1,19 +1,36 @@
 //! Upstreams as the request path sees them: how each one is served
-//! ([`Target`], built once at startup), the pooled HTTP client, and one
-//! attempt at an exchange ([`attempt`]), which returns an outcome for the
-//! caller to record once.
+//! ([`Target`], built once at startup), the pooled HTTP client, one attempt
+//! at an exchange ([`attempt`], returning an outcome for the caller to
+//! record once), and what routing across deployments needs: their live
+//! state ([`Fleet`]), the balancer, the circuit breaker, the retry planner
+//! and one try's bookkeeping ([`Lease`]).
 //!
-//! Not here: what the request and answer mean (`provider/`), accounting
-//! (`api/`, into `observe/`).
+//! Not here: what the request and answer mean (`provider/`), the failover
+//! loop that drives these (`api/failover.rs`).
 
 mod attempt;
+pub mod balance;
+pub mod breaker;
 mod client;
+pub mod ewma;
+pub mod fleet;
 mod headers;
+pub mod health_check;
+pub mod lease;
+pub mod maintenance;
+pub mod primed;
+pub mod retry;
+pub mod rng;
 
 pub use attempt::{Answer, Outcome, attempt};
 pub use client::{HttpClient, http_client};
+pub use fleet::Fleet;
 pub use headers::request;
+pub use lease::Lease;
 
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
 use http::{HeaderName, HeaderValue, Uri, header};
 
 use crate::secrets::Credential;
@@ -50,13 +67,32 @@ pub struct HttpTarget {
     pub count_tokens_url: Option<Uri>,
     /// `Host` for `url`, built once: the client would otherwise format it per request.
     pub host: HeaderValue,
-    /// The credential header: `Authorization: Bearer ..` or `x-api-key: ..`.
-    pub credential: Option<(HeaderName, HeaderValue)>,
+    /// The credential header's name: `Authorization` or `x-api-key`.
+    pub credential_name: HeaderName,
+    /// Its value (`Bearer ..` or the bare key); swapped in place when
+    /// `POST /upstreams/refresh` re-reads a secret file.
+    pub credential: ArcSwapOption<HeaderValue>,
     /// Anthropic: the `anthropic-version` sent when the client sent none.
     pub version: Option<HeaderValue>,
 }
 
+impl Credential {
+    /// The header value `wire` sends this key as.
+    pub fn for_wire(self, wire: WireFormat) -> HeaderValue {
+        match wire {
+            WireFormat::OpenAi => self.bearer,
+            WireFormat::Anthropic => self.raw,
+        }
+    }
+}
+
 impl HttpTarget {
+    /// Puts a re-read secret in place for the next requests.
+    pub fn swap_credential(&self, credential: Option<Credential>) {
+        self.credential
+            .store(credential.map(|key| Arc::new(key.for_wire(self.wire))));
+    }
+
     /// Builds the target for `upstream`; the error names the upstream and the fix.
     pub fn new(
         upstream: &Upstream,
@@ -107,10 +143,10 @@ impl HttpTarget {
                     upstream.name
                 )
             })?;
-        let credential = credential.map(|key| match wire {
-            WireFormat::OpenAi => (header::AUTHORIZATION, key.bearer),
-            WireFormat::Anthropic => (HeaderName::from_static("x-api-key"), key.raw),
-        });
+        let credential_name = match wire {
+            WireFormat::OpenAi => header::AUTHORIZATION,
+            WireFormat::Anthropic => HeaderName::from_static("x-api-key"),
+        };
         let version = version
             .map(|v| {
                 HeaderValue::from_str(v)
@@ -123,7 +159,8 @@ impl HttpTarget {
             url,
             count_tokens_url,
             host,
-            credential,
+            credential: ArcSwapOption::from(credential.map(|key| Arc::new(key.for_wire(wire)))),
+            credential_name,
             version,
         })
     }

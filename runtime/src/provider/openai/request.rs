@@ -22,6 +22,8 @@ pub struct ChatHead<'a> {
     pub model: Cow<'a, str>,
     /// Byte range of the `model` value (including quotes) in the body.
     pub model_span: std::ops::Range<usize>,
+    /// `"stream": true` (the same field in both protocols).
+    pub stream: bool,
 }
 
 #[derive(Deserialize)]
@@ -30,9 +32,8 @@ struct Fields<'a> {
     model: Option<&'a RawValue>,
     #[serde(borrow)]
     messages: Option<&'a RawValue>,
-    /// Parsed only so a non-boolean `stream` is a 400 here, not an upstream error.
-    #[serde(rename = "stream")]
-    _stream: Option<bool>,
+    /// Also parsed so a non-boolean `stream` is a 400 here, not an upstream error.
+    stream: Option<bool>,
 }
 
 /// Parses and validates the head of a chat completion body.
@@ -74,6 +75,7 @@ pub fn parse(body: &[u8]) -> Result<ChatHead<'_>, GatewayError> {
     Ok(ChatHead {
         model,
         model_span: start..start + raw_model.get().len(),
+        stream: fields.stream.unwrap_or(false),
     })
 }
 

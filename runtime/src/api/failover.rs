@@ -1,0 +1,552 @@
+//! The failover loop every model-routed endpoint goes through: one deadline
+//! for the whole request; at each model, tries at its deployments (chosen by
+//! the balancer among those whose upstream takes traffic and whose breaker
+//! admits), retried on the compiled faults with backoff and `Retry-After`;
+//! then its fallbacks in order, or its context-window fallbacks when an
+//! upstream says the prompt is too long. Nothing is retried once an answer
+//! is committed: a whole answer is returned as it is, and a stream is
+//! committed only after its first event arrived (`upstream/primed.rs`);
+//! from then on a failure ends it with an explicit error event
+//! (`provider/relay.rs`).
+//!
+//! The happy path (first try succeeds) allocates nothing here: the
+//! fallback plan and the visited list stay empty until a model is spent.
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Response};
+use http_body_util::BodyExt;
+use tokio::time::{Instant, sleep_until};
+
+use super::{Routed, millis};
+use crate::body::ResponseBody;
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::observe::metrics::FallbackReason;
+use crate::provider::openai;
+use crate::table::{Model, ModelId};
+use crate::upstream::Lease;
+use crate::upstream::balance::{self, LoadView, Tried};
+use crate::upstream::breaker::Admission;
+use crate::upstream::lease::log_transition;
+use crate::upstream::retry::{self, Delay, Fault, counts_against_breaker};
+use crate::upstream::rng::Rng;
+
+/// The model-routed endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    ChatCompletions,
+    Messages,
+    CountTokens,
+}
+
+impl Endpoint {
+    fn path(self) -> &'static str {
+        match self {
+            Self::ChatCompletions => "/v1/chat/completions",
+            Self::Messages => "/v1/messages",
+            Self::CountTokens => "/v1/messages/count_tokens",
+        }
+    }
+
+    fn served_by(self, model: &Model) -> bool {
+        match self {
+            Self::ChatCompletions => model.endpoints.chat,
+            Self::Messages | Self::CountTokens => model.endpoints.messages,
+        }
+    }
+}
+
+/// Most models one request visits (the requested one and its fallbacks);
+/// cycles are build errors, this only bounds the work.
+const MAX_MODELS: usize = 16;
+
+/// Serves one model-routed request; sets `resolved` as soon as the model is
+/// known (for the request log).
+pub async fn serve(
+    gateway: &'static Gateway,
+    endpoint: Endpoint,
+    client_headers: HeaderMap,
+    body: Bytes,
+    request_id: &HeaderValue,
+    resolved: &mut Option<ModelId>,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let head = openai::parse(&body)?;
+    let requested = (gateway.config.resolve_model)(&head.model)
+        .and_then(|id| gateway.config.model(id))
+        .ok_or_else(|| GatewayError::ModelNotFound(head.model.to_string()))?;
+    *resolved = Some(requested.id);
+    if !endpoint.served_by(requested) {
+        return Err(GatewayError::EndpointNotServed {
+            model: requested.name,
+            endpoint: endpoint.path(),
+        });
+    }
+    let request = Request {
+        gateway,
+        endpoint,
+        client_headers,
+        span: head.model_span,
+        stream: head.stream,
+        body,
+        request_id,
+        deadline: Instant::now() + requested.deadline,
+    };
+    request.run(requested).await
+}
+
+/// One request on its way through models and deployments.
+struct Request<'a> {
+    gateway: &'static Gateway,
+    endpoint: Endpoint,
+    client_headers: HeaderMap,
+    span: std::ops::Range<usize>,
+    stream: bool,
+    body: Bytes,
+    request_id: &'a HeaderValue,
+    deadline: Instant,
+}
+
+/// What a failed try leaves for the final answer if nothing better comes.
+struct Failed {
+    /// The answer to give (an upstream error in the client's shape), or the gateway's error.
+    answer: Result<Response<ResponseBody>, GatewayError>,
+    fault: Fault,
+    retry_after: Option<std::time::Duration>,
+    context_window: bool,
+}
+
+/// How the tries at one model ended.
+enum Step {
+    /// The request is answered (a success, or an error another try would repeat).
+    Answered(Result<Response<ResponseBody>, GatewayError>),
+    /// Tries spent or nothing available: on to the fallbacks.
+    Spent,
+    /// The upstream said the prompt is too long: on to the context-window fallbacks.
+    ContextWindow,
+}
+
+/// How one try ended.
+enum Outcome {
+    /// An answer to return: a success, or an error not worth another try.
+    Done(Result<Response<ResponseBody>, GatewayError>),
+    Failed(Failed),
+}
+
+impl Request<'_> {
+    async fn run(
+        mut self,
+        requested: &'static Model,
+    ) -> Result<Response<ResponseBody>, GatewayError> {
+        let mut plan = Plan::new(requested);
+        let mut last: Option<Failed> = None;
+        let mut rng = Rng::thread();
+        while let Some((model, reason)) = plan.next(self.gateway, self.endpoint) {
+            if let Some((from, reason)) = reason {
+                self.note_fallback(from, model, reason);
+            }
+            let later = plan.has_more() || !model.fallbacks.is_empty();
+            match self.at_model(model, later, &mut rng, &mut last).await {
+                Step::Answered(answer) => return answer,
+                Step::ContextWindow => plan.context_window(model),
+                Step::Spent => plan.exhausted(model),
+            }
+            if Instant::now() >= self.deadline {
+                break;
+            }
+        }
+        self.give_up(requested, last)
+    }
+
+    /// The tries at one model. `later`: other models may follow.
+    async fn at_model(
+        &mut self,
+        model: &'static Model,
+        later: bool,
+        rng: &mut Rng,
+        last: &mut Option<Failed>,
+    ) -> Step {
+        let mut tried = Tried::NONE;
+        let mut avoid = Tried::NONE;
+        for attempt in 1..=model.retry.attempts {
+            if Instant::now() >= self.deadline {
+                return Step::Spent;
+            }
+            let Some((index, admission)) = self.choose(model, tried, &mut avoid, rng) else {
+                return Step::Spent;
+            };
+            tried = tried.with(index);
+            let more = later
+                || attempt < model.retry.attempts
+                || !model.context_window_fallbacks.is_empty();
+            let failed = match self.try_at(model, index, admission, more).await {
+                Outcome::Done(answer) => return Step::Answered(answer),
+                Outcome::Failed(failed) => failed,
+            };
+            if failed.context_window {
+                if model.context_window_fallbacks.is_empty() {
+                    return Step::Answered(failed.answer);
+                }
+                *last = Some(failed);
+                return Step::ContextWindow;
+            }
+            if !counts_against_breaker(failed.fault) {
+                // The upstream refused the request itself: another try would too.
+                return Step::Answered(failed.answer);
+            }
+            let (retryable, retry_after) = (
+                retry::retryable(&model.retry, failed.fault),
+                failed.retry_after,
+            );
+            *last = Some(failed);
+            if !retryable || attempt == model.retry.attempts {
+                return Step::Spent;
+            }
+            match retry::delay(&model.retry, u32::from(attempt), retry_after, rng) {
+                Delay::Wait(wait) => {
+                    let until = Instant::now() + wait;
+                    if until >= self.deadline {
+                        return Step::Spent;
+                    }
+                    sleep_until(until).await;
+                }
+                // Its Retry-After is longer than we wait: go elsewhere now.
+                Delay::SwitchNow => avoid = avoid.with(index),
+            }
+            self.gateway.metrics.record_retry(model.id);
+            tracing::info!(
+                event = "request.retry",
+                request_id = self.request_id.to_str().unwrap_or_default(),
+                model = model.name,
+                attempt = attempt + 1,
+            );
+        }
+        Step::Spent
+    }
+
+    /// A deployment of `model` whose breaker admits a try, by the model's
+    /// balance policy; deployments the breaker rejects (or `avoid`) are left out.
+    fn choose(
+        &self,
+        model: &'static Model,
+        tried: Tried,
+        avoid: &mut Tried,
+        rng: &mut Rng,
+    ) -> Option<(usize, Admission)> {
+        let now = Instant::now();
+        // Each round either returns or marks one more deployment: bounded.
+        for _ in 0..=model.deployments.len() {
+            let view = View {
+                gateway: self.gateway,
+                model,
+                now,
+                avoid: *avoid,
+            };
+            let index = balance::pick(model.deployments, model.balance, &view, tried, rng)?;
+            let deployment = model.deployments.get(index)?;
+            let upstream = self.gateway.config.upstream(deployment.upstream)?;
+            let state = self.gateway.fleet.deployment(deployment.id)?;
+            let (admission, transition) =
+                state.breaker.admit_with_transition(&upstream.breaker, now);
+            if let Some(transition) = transition {
+                let route = (model, deployment, upstream);
+                log_transition(&self.gateway.metrics, route, transition, None);
+            }
+            match admission {
+                Admission::Rejected => *avoid = avoid.with(index),
+                admission => return Some((index, admission)),
+            }
+        }
+        None
+    }
+
+    /// One try at `model.deployments[index]`.
+    async fn try_at(
+        &mut self,
+        model: &'static Model,
+        index: usize,
+        admission: Admission,
+        more: bool,
+    ) -> Outcome {
+        let gateway = self.gateway;
+        let (Some(deployment), Some(state)) = (
+            model.deployments.get(index),
+            model
+                .deployments
+                .get(index)
+                .and_then(|d| gateway.fleet.deployment(d.id)),
+        ) else {
+            return Outcome::Done(Err(GatewayError::NoDeploymentAvailable {
+                model: model.name,
+            }));
+        };
+        let at = usize::from(deployment.upstream.0);
+        let (Some(upstream), Some(target)) =
+            (gateway.config.upstreams.get(at), gateway.targets.get(at))
+        else {
+            return Outcome::Done(Err(GatewayError::NoDeploymentAvailable {
+                model: model.name,
+            }));
+        };
+        let lease = Lease::start(
+            (model, deployment, upstream),
+            state,
+            &gateway.metrics,
+            admission,
+        );
+        let spliced = match gateway
+            .upstream_model_json
+            .get(usize::from(deployment.id.0))
+        {
+            Some(name) => openai::rewrite_model(self.body.clone(), self.span.clone(), name),
+            None => self.body.clone(),
+        };
+        let mut routed = Routed {
+            model,
+            deployment,
+            upstream,
+            target,
+            spliced,
+            stream: self.stream,
+            deadline: self.deadline,
+            lease: Some(lease),
+        };
+        // The last possible try takes the client's headers; earlier ones a copy.
+        let headers = if more {
+            self.client_headers.clone()
+        } else {
+            std::mem::take(&mut self.client_headers)
+        };
+        let (id, gateway) = (self.request_id, self.gateway);
+        let answer = match self.endpoint {
+            Endpoint::ChatCompletions => {
+                super::chat::try_once(gateway, &mut routed, headers, id).await
+            }
+            Endpoint::Messages => {
+                super::messages::try_once(gateway, &mut routed, headers, id).await
+            }
+            Endpoint::CountTokens => {
+                super::messages::count_tokens_once(gateway, &mut routed, headers, id).await
+            }
+        };
+        judge(answer, routed.lease.take()).await
+    }
+
+    fn note_fallback(&self, from: &'static Model, to: &'static Model, reason: FallbackReason) {
+        self.gateway.metrics.record_fallback(from.id, reason);
+        tracing::warn!(
+            event = "request.fallback",
+            request_id = self.request_id.to_str().unwrap_or_default(),
+            from = from.name,
+            to = to.name,
+            reason = match reason {
+                FallbackReason::Exhausted => "exhausted",
+                FallbackReason::ContextWindow => "context_window",
+            },
+        );
+    }
+
+    /// Every model is spent: the last failure's answer, or why nothing was tried.
+    fn give_up(
+        &self,
+        requested: &'static Model,
+        last: Option<Failed>,
+    ) -> Result<Response<ResponseBody>, GatewayError> {
+        match last {
+            Some(failed) => failed.answer,
+            None if Instant::now() >= self.deadline => Err(GatewayError::DeadlineExceeded {
+                model: requested.name,
+                deadline_ms: millis(requested.deadline),
+            }),
+            None => {
+                self.gateway.metrics.record_no_deployment(requested.id);
+                Err(GatewayError::NoDeploymentAvailable {
+                    model: requested.name,
+                })
+            }
+        }
+    }
+}
+
+/// Classifies a try's answer and settles its lease (unless a stream's relay took it).
+async fn judge(
+    answer: Result<Response<ResponseBody>, GatewayError>,
+    lease: Option<Lease>,
+) -> Outcome {
+    let settle = move |result: Result<(), Fault>| {
+        if let Some(lease) = lease {
+            lease.settle(result);
+        }
+    };
+    let response = match answer {
+        Ok(response) if response.status().as_u16() < 400 => {
+            settle(Ok(()));
+            return Outcome::Done(Ok(response));
+        }
+        Ok(response) => response,
+        Err(error) => {
+            let fault = match &error {
+                GatewayError::UpstreamUnreachable { .. } => Fault::Connect,
+                GatewayError::UpstreamTimeout { .. } | GatewayError::DeadlineExceeded { .. } => {
+                    Fault::Timeout
+                }
+                GatewayError::UpstreamStreamFailed { .. } => Fault::StreamCut,
+                GatewayError::UpstreamInvalid { .. } => Fault::Status(502),
+                // The client's mistake (or a translation refusal): no upstream
+                // involved; the lease drops unsettled (neutral).
+                _ => return Outcome::Done(Err(error)),
+            };
+            settle(Err(fault));
+            return Outcome::Failed(Failed {
+                answer: Err(error),
+                fault,
+                retry_after: None,
+                context_window: false,
+            });
+        }
+    };
+    let status = response.status().as_u16();
+    let fault = Fault::Status(status);
+    settle(Err(fault));
+    let retry_after = retry::retry_after(response.headers(), std::time::SystemTime::now());
+    let (parts, body) = response.into_parts();
+    // Only a small, whole error body is read again here (never a stream).
+    let (body, context_window) = match body {
+        ResponseBody::Full(full) if status == 400 || status == 413 => {
+            let bytes = full
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            let context_window = says_context_window_exceeded(&bytes);
+            (ResponseBody::full(bytes), context_window)
+        }
+        body => (body, false),
+    };
+    Outcome::Failed(Failed {
+        answer: Ok(Response::from_parts(parts, body)),
+        fault,
+        retry_after,
+        context_window,
+    })
+}
+
+/// Whether an upstream's 400 says the prompt does not fit the context
+/// window: OpenAI's `context_length_exceeded` code and message ("maximum
+/// context length"), Anthropic's "prompt is too long", and the wording of
+/// common OpenAI-compatible servers (vLLM, Ollama).
+fn says_context_window_exceeded(body: &[u8]) -> bool {
+    const MARKERS: [&[u8]; 5] = [
+        b"context_length_exceeded",
+        b"maximum context length",
+        b"prompt is too long",
+        b"context window",
+        b"exceeds the context",
+    ];
+    let lower = body.to_ascii_lowercase();
+    MARKERS
+        .iter()
+        .any(|marker| memchr::memmem::find(&lower, marker).is_some())
+}
+
+/// The balancer's view of one model's deployments now.
+struct View {
+    gateway: &'static Gateway,
+    model: &'static Model,
+    now: Instant,
+    avoid: Tried,
+}
+
+impl LoadView for View {
+    fn available(&self, index: usize) -> bool {
+        !self.avoid.contains(index)
+            && self
+                .model
+                .deployments
+                .get(index)
+                .is_some_and(|d| self.gateway.deployment_available(d, self.now))
+    }
+
+    fn in_flight(&self, index: usize) -> u32 {
+        self.state(index).map_or(0, |s| {
+            s.in_flight.load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
+    fn ewma_micros(&self, index: usize) -> u64 {
+        self.state(index).map_or(0, |s| s.latency.get())
+    }
+}
+
+impl View {
+    fn state(&self, index: usize) -> Option<&'static crate::upstream::fleet::DeploymentState> {
+        let deployment = self.model.deployments.get(index)?;
+        self.gateway.fleet.deployment(deployment.id)
+    }
+}
+
+/// The order models are visited in: the requested one, then (once it is
+/// spent) its fallbacks in order, then theirs; context-window fallbacks go
+/// first when an upstream said the prompt is too long. Each model once.
+struct Plan {
+    next: Option<(&'static Model, Option<(&'static Model, FallbackReason)>)>,
+    queue: std::collections::VecDeque<(ModelId, &'static Model, FallbackReason)>,
+    visited: Vec<ModelId>,
+}
+
+impl Plan {
+    fn new(requested: &'static Model) -> Self {
+        Self {
+            next: Some((requested, None)),
+            queue: std::collections::VecDeque::new(),
+            visited: Vec::new(),
+        }
+    }
+
+    /// The next model to try, with the model it falls back from and why.
+    #[allow(clippy::type_complexity, reason = "a private iterator step")]
+    fn next(
+        &mut self,
+        gateway: &Gateway,
+        endpoint: Endpoint,
+    ) -> Option<(&'static Model, Option<(&'static Model, FallbackReason)>)> {
+        if let Some(first) = self.next.take() {
+            self.visited.push(first.0.id);
+            return Some(first);
+        }
+        while let Some((id, from, reason)) = self.queue.pop_front() {
+            if self.visited.contains(&id) || self.visited.len() >= MAX_MODELS {
+                continue;
+            }
+            self.visited.push(id);
+            // A fallback that does not serve this endpoint is a build error; skip, never fail.
+            match gateway.config.model(id) {
+                Some(model) if endpoint.served_by(model) => {
+                    return Some((model, Some((from, reason))));
+                }
+                _ => continue,
+            }
+        }
+        None
+    }
+
+    /// Whether models are queued after the current one.
+    fn has_more(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// `model`'s tries are spent: its fallbacks join the end of the queue.
+    fn exhausted(&mut self, model: &'static Model) {
+        for id in model.fallbacks {
+            self.queue
+                .push_back((*id, model, FallbackReason::Exhausted));
+        }
+    }
+
+    /// The prompt is too long for `model`: its context-window fallbacks go first.
+    fn context_window(&mut self, model: &'static Model) {
+        for id in model.context_window_fallbacks.iter().rev() {
+            self.queue
+                .push_front((*id, model, FallbackReason::ContextWindow));
+        }
+    }
+}

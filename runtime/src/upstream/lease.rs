@@ -1,0 +1,143 @@
+//! One try at one deployment, from its admission to its verdict: counts it
+//! in flight, times its first byte and its whole exchange, and settles the
+//! breaker once with the try's result (a stream's relay settles when the
+//! stream ends). Dropped unsettled (the client left, the future was
+//! cancelled), it settles as neutral: nothing counted, a half-open probe
+//! slot freed.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use tokio::time::Instant;
+
+use super::breaker::{Admission, BreakerPhase, Transition, TryResult};
+use super::fleet::{DeploymentState, describe};
+use super::retry::{Fault, counts_against_breaker};
+use crate::observe::metrics::Metrics;
+use crate::table::{Deployment, Model, Upstream};
+
+/// A try in progress at one deployment.
+pub struct Lease {
+    pub model: &'static Model,
+    pub deployment: &'static Deployment,
+    pub upstream: &'static Upstream,
+    state: &'static DeploymentState,
+    metrics: &'static Metrics,
+    admission: Admission,
+    started: Instant,
+    settled: bool,
+}
+
+impl Lease {
+    /// Starts a try the breaker admitted.
+    pub fn start(
+        (model, deployment, upstream): (&'static Model, &'static Deployment, &'static Upstream),
+        state: &'static DeploymentState,
+        metrics: &'static Metrics,
+        admission: Admission,
+    ) -> Self {
+        state.in_flight.fetch_add(1, Relaxed);
+        Self {
+            model,
+            deployment,
+            upstream,
+            state,
+            metrics,
+            admission,
+            started: Instant::now(),
+            settled: false,
+        }
+    }
+
+    /// When the try began.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The first byte arrived (a whole answer's head, or a stream's first
+    /// event): the latency the balancer weighs and the TTFT histogram.
+    pub fn first_byte(&self) {
+        let elapsed = self.started.elapsed();
+        self.state.latency.observe(elapsed);
+        self.metrics.record_ttft(self.deployment.id, elapsed);
+    }
+
+    /// The try's verdict: a success, an upstream fault (only faults that say
+    /// something about the upstream move the breaker), or neither.
+    pub fn settle(mut self, result: Result<(), Fault>) {
+        self.finish(result);
+    }
+
+    fn finish(&mut self, result: Result<(), Fault>) {
+        if self.settled {
+            return;
+        }
+        self.settled = true;
+        let verdict = match result {
+            Ok(()) => TryResult::Success,
+            // A client error says nothing about the upstream: not its last error either.
+            Err(fault) if counts_against_breaker(fault) => {
+                self.state.note_fault(fault);
+                TryResult::Fault
+            }
+            Err(_) => TryResult::Neutral,
+        };
+        self.settle_as(verdict, result.err());
+    }
+
+    fn settle_as(&mut self, verdict: TryResult, fault: Option<Fault>) {
+        let breaker = &self.upstream.breaker;
+        let now = Instant::now();
+        if verdict != TryResult::Neutral {
+            self.metrics
+                .record_upstream_latency(self.deployment.id, now - self.started);
+        }
+        let transition = self
+            .state
+            .breaker
+            .record(breaker, now, self.admission, verdict);
+        if let Some(transition) = transition {
+            let route = (self.model, self.deployment, self.upstream);
+            log_transition(self.metrics, route, transition, fault);
+        }
+    }
+}
+
+/// Logs and counts a breaker's change of phase (`fault`: the one that tripped it).
+pub fn log_transition(
+    metrics: &Metrics,
+    (model, deployment, upstream): (&Model, &Deployment, &Upstream),
+    transition: Transition,
+    fault: Option<Fault>,
+) {
+    metrics.record_breaker_transition(deployment.id, transition.to as u8);
+    let (from, to) = (phase_label(transition.from), phase_label(transition.to));
+    let last_error = fault.map(describe).unwrap_or_default();
+    tracing::warn!(
+        event = "breaker.transition",
+        model = model.name,
+        upstream = upstream.name,
+        upstream_model = deployment.upstream_model,
+        from,
+        to,
+        last_error,
+    );
+}
+
+/// The phase as `/health/providers` and the logs spell it.
+pub fn phase_label(phase: BreakerPhase) -> &'static str {
+    match phase {
+        BreakerPhase::Closed => "closed",
+        BreakerPhase::Open => "open",
+        BreakerPhase::HalfOpen => "half_open",
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.settled = true;
+            self.settle_as(TryResult::Neutral, None);
+        }
+        self.state.in_flight.fetch_sub(1, Relaxed);
+    }
+}

@@ -1,7 +1,7 @@
 //! The IR: a resolved, normalised, sorted view of one environment, ready to emit.
 //!
 //! Dense ids, defaults applied, cross-references as ids, durations in
-//! milliseconds, sizes in bytes, digests as bytes. Built by `lower.rs` from a
+//! milliseconds, sizes in bytes, digests as bytes. Built by `lower/` from a
 //! checked [`crate::spec::Spec`]; it holds no spans and knows nothing of YAML.
 
 /// Dense index of an upstream (position in [`Ir::upstreams`]).
@@ -11,6 +11,11 @@ pub struct UpstreamId(pub u16);
 /// Dense index of a model (position in [`Ir::models`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ModelId(pub u16);
+
+/// Dense index of a deployment over all models: models in id order, each
+/// model's deployments in [`Model::deployments`] order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DeploymentId(pub u16);
 
 /// One compiled environment.
 #[derive(Clone, Debug)]
@@ -25,6 +30,8 @@ pub struct Ir {
     pub upstreams: Vec<Upstream>,
     /// Sorted by name; index = id.
     pub models: Vec<Model>,
+    /// Deployments over all models (`DeploymentId`s are `0..deployment_count`).
+    pub deployment_count: u16,
     /// Listener and limits.
     pub server: Server,
     /// Inbound authentication.
@@ -50,10 +57,59 @@ pub struct Upstream {
     pub optional: bool,
     /// Connect timeout in ms.
     pub connect_ms: u64,
-    /// Total timeout in ms.
+    /// Streamed requests: ms to the answer's head and first event.
+    pub first_byte_ms: u64,
+    /// One try's whole exchange in ms, a stream to its last event.
     pub total_ms: u64,
     /// Longest gap between two streamed chunks, in ms.
     pub stream_idle_ms: u64,
+    /// Circuit breaker settings (state is per deployment).
+    pub breaker: Breaker,
+    /// Active health checking, if configured.
+    pub health_check: Option<HealthCheck>,
+}
+
+/// Circuit breaker settings with defaults applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breaker {
+    /// `false`: never trips.
+    pub enabled: bool,
+    /// Faults in a row that open it; 0: trigger off.
+    pub consecutive_failures: u32,
+    /// Fault ratio over the window, per mille; 0: trigger off.
+    pub error_ratio_permille: u16,
+    /// ms of the ratio's sliding window.
+    pub window_ms: u64,
+    /// Requests in the window before the ratio counts.
+    pub min_requests: u32,
+    /// ms open before probes.
+    pub open_for_ms: u64,
+    /// Requests admitted while half-open.
+    pub half_open_probes: u32,
+}
+
+/// Active health checking with defaults applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthCheck {
+    /// ms between checks.
+    pub interval_ms: u64,
+    /// ms bound on one check.
+    pub timeout_ms: u64,
+    /// What a check sends.
+    pub probe: HealthProbe,
+    /// Passes in a row that mark an upstream healthy.
+    pub healthy_threshold: u32,
+    /// Failures in a row that mark an upstream unhealthy.
+    pub unhealthy_threshold: u32,
+}
+
+/// What a health check sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HealthProbe {
+    /// `GET <base_url><path>`.
+    Get(String),
+    /// A one-token generation for this upstream model.
+    Minimal(String),
 }
 
 /// Upstream kind with kind-specific settings.
@@ -110,16 +166,80 @@ pub struct Model {
     pub id: ModelId,
     /// Public name.
     pub name: String,
+    /// At least one, sorted by priority then as written.
+    pub deployments: Vec<Deployment>,
+    /// `max_tokens` sent to an Anthropic upstream when a chat client sets none.
+    pub default_max_tokens: u32,
+    /// Which ingress endpoints serve it.
+    pub endpoints: Endpoints,
+    /// How a deployment is chosen within a priority.
+    pub balance: Balance,
+    /// Tries at this model.
+    pub retry: Retry,
+    /// Models tried in order once the tries are spent.
+    pub fallbacks: Vec<ModelId>,
+    /// Models tried in order when the prompt exceeds the context window.
+    pub context_window_fallbacks: Vec<ModelId>,
+    /// ms bounding the whole request (explicit or derived).
+    pub deadline_ms: u64,
+}
+
+/// One place a model is served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    /// Dense id over all models.
+    pub id: DeploymentId,
     /// Serving upstream.
     pub upstream: UpstreamId,
     /// Name sent upstream.
     pub upstream_model: String,
-    /// `max_tokens` sent to an Anthropic upstream when a chat client sets none.
-    pub default_max_tokens: u32,
+    /// Share within its priority.
+    pub weight: u32,
+    /// 0 first.
+    pub priority: u8,
     /// How chat completions reach the upstream (from its kind).
     pub chat: Serving,
     /// How Anthropic Messages reach the upstream (from its kind).
     pub messages: Serving,
+}
+
+/// Which ingress endpoints serve a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoints {
+    /// `POST /v1/chat/completions`.
+    pub chat: bool,
+    /// `POST /v1/messages` and `/v1/messages/count_tokens`.
+    pub messages: bool,
+}
+
+/// How a deployment is chosen within a priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Balance {
+    /// Random by weight.
+    Weighted,
+    /// Power of two choices by requests in flight.
+    P2c,
+    /// Power of two choices by latency EWMA x (in flight + 1).
+    P2cEwma,
+}
+
+/// Retry settings with defaults applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Tries, the first included (1..=10).
+    pub attempts: u8,
+    /// Retry connect errors.
+    pub on_connect_error: bool,
+    /// Retry timeouts before the first byte.
+    pub on_timeout: bool,
+    /// Retried statuses, sorted and unique.
+    pub statuses: Vec<u16>,
+    /// ms, base of the full-jitter backoff.
+    pub backoff_base_ms: u64,
+    /// ms, cap of one backoff.
+    pub backoff_max_ms: u64,
+    /// ms, longest `Retry-After` honoured.
+    pub retry_after_max_ms: u64,
 }
 
 /// How one ingress protocol reaches a model's upstream.
@@ -158,6 +278,8 @@ pub struct Server {
     pub h2_keepalive_timeout_ms: u64,
     /// Bytes of request line and headers.
     pub max_header_bytes: u64,
+    /// Absolute path of the maintenance file, if any.
+    pub maintenance_file: Option<String>,
 }
 
 /// Inbound authentication.

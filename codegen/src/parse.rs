@@ -1,12 +1,19 @@
 //! Value parsers shared by every phase: durations and sizes (one
 //! number-plus-unit parser over two unit tables), base URLs, names,
-//! environment variable names, digests and API versions.
+//! environment variable names, digests and API versions; `routing.rs`:
+//! retry conditions and breaker ratios.
 //!
 //! Pure functions returning our own error values. They do not know where a
 //! value came from, how to report it (`diag/values.rs`, `check/`) or what its
 //! default is (`spec/`), and they never fall back to anything.
 
+pub mod routing;
+
 use std::fmt;
+
+pub use routing::{
+    RETRY_WORDS, RatioError, RetryCondition, RetryConditionError, permille, retry_condition,
+};
 
 /// Largest accepted `max_request_body`: 1 GiB.
 pub const MAX_BODY: u64 = 1 << 30;

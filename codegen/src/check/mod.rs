@@ -1,5 +1,7 @@
 //! Semantic checks over what loaded, one file per concern (`upstreams`,
-//! `urls`, `env`, `models`, `server`, `auth`, `agents`, `tools`); each
+//! `urls`, `env`, `resilience` (breakers, health checks), `models`,
+//! `routing` (deployment lists), `retry` (retries, deadlines), `fallbacks`,
+//! `server`, `auth`, `agents`, `tools`); each
 //! concern's `check` runs its `check_x(part, diags)` functions and every
 //! finding (error or warning) accumulates.
 //!
@@ -12,14 +14,20 @@
 mod agents;
 mod auth;
 mod env;
+mod fallbacks;
 mod models;
+mod resilience;
+mod retry;
+mod routing;
 mod server;
 mod tools;
 mod upstreams;
 mod urls;
 
-use crate::diag::Diagnostics;
-use crate::spec::Loaded;
+use crate::diag::values;
+use crate::diag::{Diagnostics, FileKind};
+use crate::parse;
+use crate::spec::{DurationSpec, Loaded};
 
 /// Run every check whose files loaded.
 pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
@@ -27,7 +35,11 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
         upstreams::check(file, diags);
         urls::check(file, diags);
         env::check(file, diags);
+        resilience::check(file, diags);
         models::check(file, diags);
+        routing::check(file, diags);
+        retry::check(file, diags);
+        fallbacks::check(file, diags);
     }
     if let Some(file) = &loaded.security {
         server::check(&file.server, diags);
@@ -39,4 +51,38 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
     if let Some(file) = &loaded.agents {
         agents::check(file, loaded.upstreams.as_ref(), diags);
     }
+}
+
+/// A duration at `pointer`: its value, or the default's when absent; `None`
+/// (and reported) when it does not parse.
+pub(crate) fn duration(
+    file: FileKind,
+    pointer: String,
+    value: Option<&DurationSpec>,
+    default: &str,
+    diags: &mut Diagnostics,
+) -> Option<u64> {
+    let Some(value) = value else {
+        return parse::duration_ms(default).ok();
+    };
+    match value.value() {
+        Ok(&ms) => Some(ms),
+        Err(err) => {
+            let raw = value.raw();
+            diags.push(values::malformed(
+                file,
+                pointer,
+                &parse::DURATION,
+                raw,
+                err,
+                Some(default),
+            ));
+            None
+        }
+    }
+}
+
+/// `ms` written in the largest whole unit, e.g. `300s`, `1500ms`.
+pub(crate) fn show_ms(ms: u64) -> String {
+    parse::render(&parse::DURATION, ms, "ms")
 }

@@ -1,10 +1,13 @@
 //! Checks for the `models` table of upstreams.yaml: it is not empty, every
-//! model names a defined upstream, names are well-formed, ids fit in 16 bits,
-//! `default_max_tokens` is in range; warnings for an upstream no model uses
-//! and for a `default_max_tokens` its upstream's kind never sends.
+//! deployment names a defined upstream, names are well-formed, ids fit in 16
+//! bits, `default_max_tokens` is in range; warnings for an upstream no
+//! deployment uses and for a `default_max_tokens` no upstream of the model
+//! ever receives. Deployment lists, retries and fallbacks are `routing.rs`,
+//! `retry.rs` and `fallbacks.rs`.
 //!
 //! Reports only; conversion happens in `lower/`.
 
+use crate::check::routing::deployment_ptr;
 use crate::check::upstreams::kind_word;
 use crate::diag::codes;
 use crate::diag::ptr;
@@ -38,27 +41,29 @@ fn check_present(file: &UpstreamsFile, diags: &mut Diagnostics) {
     }
 }
 
-/// Every model names a defined upstream.
+/// Every deployment names a defined upstream.
 fn check_upstreams(file: &UpstreamsFile, diags: &mut Diagnostics) {
     for (model, m) in &file.models {
-        if file.upstreams.contains_key(&m.upstream) {
-            continue;
+        for w in m.written() {
+            if file.upstreams.contains_key(w.upstream) {
+                continue;
+            }
+            let from = format!("model `{model}`");
+            let reference = Reference {
+                code: codes::UNKNOWN_UPSTREAM,
+                file: F,
+                from: &from,
+                kind: "upstream",
+                defined: "defined under `upstreams`",
+                known: "defined upstreams",
+            };
+            diags.push(suggest::unknown_reference(
+                &reference,
+                deployment_ptr(model, &w, Some("upstream")),
+                w.upstream,
+                file.upstreams.keys().map(String::as_str),
+            ));
         }
-        let from = format!("model `{model}`");
-        let reference = Reference {
-            code: codes::UNKNOWN_UPSTREAM,
-            file: F,
-            from: &from,
-            kind: "upstream",
-            defined: "defined under `upstreams`",
-            known: "defined upstreams",
-        };
-        diags.push(suggest::unknown_reference(
-            &reference,
-            ptr(&["models", model, "upstream"]),
-            &m.upstream,
-            file.upstreams.keys().map(String::as_str),
-        ));
     }
 }
 
@@ -75,29 +80,33 @@ fn check_names(file: &UpstreamsFile, diags: &mut Diagnostics) {
                     ),
             );
         }
-        if let Some(Err(why)) = m.model.as_deref().map(parse::name) {
-            diags.push(
-                Diagnostic::new(codes::BAD_MODEL_NAME, F, format!("upstream model name {why}"))
-                    .at(ptr(&["models", model, "model"]))
-                    .label("invalid upstream model name")
-                    .help("give the name the upstream expects, or remove `model:` to send the public name"),
-            );
+        for w in m.written() {
+            if let Some(Err(why)) = w.model.map(parse::name) {
+                diags.push(
+                    Diagnostic::new(codes::BAD_MODEL_NAME, F, format!("upstream model name {why}"))
+                        .at(deployment_ptr(model, &w, Some("model")))
+                        .label("invalid upstream model name")
+                        .help("give the name the upstream expects, or remove `model:` to send the public name"),
+                );
+            }
         }
     }
 }
 
-/// Warn about an upstream no model routes to (unless the table is empty or
-/// names an unknown upstream: those errors already say what is wrong).
+/// Warn about an upstream no deployment routes to (unless the table is
+/// empty or names an unknown upstream: those errors already say what is wrong).
 fn check_used(file: &UpstreamsFile, diags: &mut Diagnostics) {
-    let unknown = file
+    let used: Vec<&str> = file
         .models
         .values()
-        .any(|m| !file.upstreams.contains_key(&m.upstream));
+        .flat_map(|m| m.written().into_iter().map(|w| w.upstream))
+        .collect();
+    let unknown = used.iter().any(|u| !file.upstreams.contains_key(*u));
     if file.models.is_empty() || unknown {
         return;
     }
     for (name, u) in &file.upstreams {
-        if file.models.values().any(|m| &m.upstream == name) {
+        if used.contains(&name.as_str()) {
             continue;
         }
         let secret = match (&u.api_key.env, &u.api_key.file, u.optional) {
@@ -108,14 +117,14 @@ fn check_used(file: &UpstreamsFile, diags: &mut Diagnostics) {
         diags.push(
             Diagnostic::new(codes::UNUSED_UPSTREAM, F, format!("upstream `{name}` is not used by any model"))
                 .at_key(ptr(&["upstreams", name]))
-                .label(format!("no model has `upstream: {name}`{secret}"))
+                .label(format!("no model or deployment has `upstream: {name}`{secret}"))
                 .help(format!("route a model to it, e.g. `models: {{ <name>: {{ upstream: {name} }} }}`, or remove it")),
         );
     }
 }
 
 /// `default_max_tokens` is in 1..=1000000, and set only where it is sent
-/// (a model on an `anthropic` upstream; elsewhere a warning).
+/// (a model with a deployment on an `anthropic` upstream; elsewhere a warning).
 fn check_max_tokens(file: &UpstreamsFile, diags: &mut Diagnostics) {
     for (model, m) in &file.models {
         let Some(n) = m.default_max_tokens else {
@@ -125,11 +134,19 @@ fn check_max_tokens(file: &UpstreamsFile, diags: &mut Diagnostics) {
         if !RANGE.contains(&n) {
             diags.push(max_tokens_range(model, n, at.clone()));
         }
-        let Some(upstream) = file.upstreams.get(&m.upstream) else {
+        let written = m.written();
+        let kinds: Option<Vec<_>> = written
+            .iter()
+            .map(|w| file.upstreams.get(w.upstream).map(|u| (w.upstream, u.kind)))
+            .collect();
+        let Some(kinds) = kinds.filter(|k| !k.is_empty()) else {
             continue;
         };
-        if upstream.kind != Anthropic {
-            let kind = kind_word(upstream.kind);
+        if kinds.iter().all(|(_, kind)| *kind != Anthropic) {
+            let label = match kinds.as_slice() {
+                [(name, kind)] => format!("upstream `{name}` is `kind: {}`", kind_word(*kind)),
+                _ => "none of its upstreams is `kind: anthropic`".to_owned(),
+            };
             diags.push(
                 Diagnostic::new(
                     codes::MAX_TOKENS_UNUSED,
@@ -137,8 +154,12 @@ fn check_max_tokens(file: &UpstreamsFile, diags: &mut Diagnostics) {
                     format!("`default_max_tokens` on model `{model}` has no effect"),
                 )
                 .at_key(at)
-                .label(format!("upstream `{}` is `kind: {kind}`: chat requests pass through with their own `max_tokens`", m.upstream))
-                .help("remove `default_max_tokens`; it is only sent to `kind: anthropic` upstreams"),
+                .label(format!(
+                    "{label}: chat requests pass through with their own `max_tokens`"
+                ))
+                .help(
+                    "remove `default_max_tokens`; it is only sent to `kind: anthropic` upstreams",
+                ),
             );
         }
     }

@@ -1,6 +1,7 @@
 //! Checks for the `server` section of security.yaml: the listen address
 //! parses, sizes and durations parse and are in range, timeouts that guard a
-//! connection are not zero, and the connection cap is positive.
+//! connection are not zero, the connection cap is positive, and the
+//! maintenance file is an absolute path.
 //!
 //! Reports only; conversion happens in `lower/`.
 
@@ -19,6 +20,24 @@ pub fn check(server: &ServerSpec, diags: &mut Diagnostics) {
     check_sizes(server, diags);
     check_durations(server, diags);
     check_max_connections(server, diags);
+    check_maintenance_file(server, diags);
+}
+
+/// `maintenance_file` is an absolute path.
+fn check_maintenance_file(s: &ServerSpec, diags: &mut Diagnostics) {
+    let Some(path) = s.maintenance_file.as_ref().filter(|p| !p.starts_with('/')) else {
+        return;
+    };
+    diags.push(
+        Diagnostic::new(
+            codes::RELATIVE_MAINTENANCE_FILE,
+            F,
+            format!("maintenance file path `{path}` is not absolute"),
+        )
+        .at("/server/maintenance_file")
+        .label("relative path")
+        .help("use an absolute path such as `/var/lib/gateway/maintenance` (the working directory is not fixed at run time)"),
+    );
 }
 
 /// `listen` is an `ip:port` socket address.

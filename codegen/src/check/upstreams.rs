@@ -6,6 +6,7 @@
 //! Reports only; conversion happens in `lower/`.
 
 use crate::check::models::check_count;
+use crate::check::show_ms;
 use crate::diag::codes::{self, Code};
 use crate::diag::ptr;
 use crate::diag::values;
@@ -13,7 +14,7 @@ use crate::diag::{Diagnostic, Diagnostics, FileKind::Upstreams as F};
 use crate::parse;
 use crate::spec::UpstreamKindSpec::{Anthropic, Mock, OpenAi};
 use crate::spec::upstreams::defaults::{
-    ANTHROPIC_VERSION, CONNECT, MOCK_CHUNK_GAP, MOCK_LATENCY, STREAM_IDLE, TOTAL,
+    ANTHROPIC_VERSION, CONNECT, FIRST_BYTE, MOCK_CHUNK_GAP, MOCK_LATENCY, STREAM_IDLE, TOTAL,
 };
 use crate::spec::{DurationSpec, MockSpec, UpstreamKindSpec, UpstreamSpec, UpstreamsFile};
 
@@ -172,17 +173,25 @@ fn check_api_versions(file: &UpstreamsFile, diags: &mut Diagnostics) {
     }
 }
 
-/// Timeouts parse, are non-zero, and connect <= total.
+/// Timeouts parse, are non-zero, and connect <= total, a written first_byte
+/// <= total (absent, it is capped at `total` by `lower/`).
 fn check_timeouts(file: &UpstreamsFile, diags: &mut Diagnostics) {
     for (name, u) in &file.upstreams {
-        let connect = timeout(name, "connect", u.timeout.connect.as_ref(), CONNECT, diags);
-        let total = timeout(name, "total", u.timeout.total.as_ref(), TOTAL, diags);
-        let idle = u.timeout.stream_idle.as_ref();
-        let _ = timeout(name, "stream_idle", idle, STREAM_IDLE, diags);
-        let (Some(connect), Some(total)) = (connect, total) else {
+        let t = &u.timeout;
+        let connect = timeout(name, "connect", t.connect.as_ref(), CONNECT, diags);
+        let first_byte = timeout(name, "first_byte", t.first_byte.as_ref(), FIRST_BYTE, diags);
+        let total = timeout(name, "total", t.total.as_ref(), TOTAL, diags);
+        let _ = timeout(
+            name,
+            "stream_idle",
+            t.stream_idle.as_ref(),
+            STREAM_IDLE,
+            diags,
+        );
+        let Some(total) = total else {
             continue;
         };
-        if connect > total {
+        if let Some(connect) = connect.filter(|c| *c > total) {
             diags.push(
                 Diagnostic::new(
                     codes::BAD_TIMEOUT,
@@ -192,6 +201,19 @@ fn check_timeouts(file: &UpstreamsFile, diags: &mut Diagnostics) {
                 .at(ptr(&["upstreams", name, "timeout", "connect"]))
                 .label(format!("{connect}ms > {total}ms"))
                 .help("make `connect` at most `total` (defaults: connect 5s, total 300s)"),
+            );
+        }
+        let written = first_byte.filter(|_| t.first_byte.is_some());
+        if let Some(first_byte) = written.filter(|f| *f > total) {
+            diags.push(
+                Diagnostic::new(
+                    codes::BAD_TIMEOUT,
+                    F,
+                    format!("`timeout.first_byte` of upstream `{name}` exceeds `timeout.total`"),
+                )
+                .at(ptr(&["upstreams", name, "timeout", "first_byte"]))
+                .label(format!("time to first token {} > whole exchange {}", show_ms(first_byte), show_ms(total)))
+                .help(format!("make `first_byte` at most `total`, e.g. `first_byte: {}` (defaults: first_byte 60s, total 300s)", show_ms(total))),
             );
         }
     }

@@ -4,7 +4,9 @@
 //! does not render or decide when a code applies (see `diag/mod.rs` and
 //! `check/`). Codes are grouped: GW00xx YAML/schema, GW01xx upstreams/models,
 //! GW02xx secrets/env, GW03xx values, GW04xx auth digests, GW05xx
-//! agents/tools, GW06xx warnings (valid but almost surely wrong).
+//! agents/tools, GW06xx warnings (valid but almost surely wrong), GW07xx
+//! routing and resilience (deployments, retries, fallbacks, deadlines,
+//! breakers, health checks, maintenance).
 
 // Retired, never to be reused: GW0017 `not-served` (`kind: anthropic` before
 // the runtime's table had its variant).
@@ -65,7 +67,7 @@ codes! {
     MOCK_ONLY_SETTING = "GW0105", Error, "mock-only-setting", "`mock` settings are given for an upstream whose kind is not `mock`.";
     BAD_MODEL_NAME = "GW0106", Error, "bad-model-name", "A public or upstream model name is empty, too long, or holds whitespace or control characters.";
     MOCK_CHUNKS = "GW0107", Error, "mock-chunks-range", "`mock.chunks` is outside 1..=10000.";
-    TOO_MANY = "GW0108", Error, "too-many-entries", "More upstreams or models than a 16-bit id can address.";
+    TOO_MANY = "GW0108", Error, "too-many-entries", "More upstreams, models or deployments than a 16-bit id can address.";
     BAD_UPSTREAM_NAME = "GW0109", Error, "bad-upstream-name", "An upstream name is empty, too long, or holds whitespace or control characters.";
     ANTHROPIC_ONLY_SETTING = "GW0110", Error, "anthropic-only-setting", "`anthropic_version` is set on an upstream whose kind is not `anthropic`.";
     INLINE_SECRET = "GW0201", Error, "inline-secret", "A secret is written inline where a secret reference (`env` or `file`) is expected.";
@@ -74,7 +76,7 @@ codes! {
     SECRET_REF_SHAPE = "GW0204", Error, "secret-ref-shape", "A secret reference sets both or neither of `env` and `file`.";
     RELATIVE_SECRET_FILE = "GW0205", Error, "relative-secret-file", "A secret file path is not absolute.";
     BAD_DURATION = "GW0301", Error, "bad-duration", "A duration is not an integer followed by `ms`, `s`, `m` or `h`.";
-    BAD_TIMEOUT = "GW0302", Error, "bad-timeout", "A timeout is zero, or `connect` exceeds `total`.";
+    BAD_TIMEOUT = "GW0302", Error, "bad-timeout", "A timeout or deadline is zero, or `connect` or `first_byte` exceeds `total`.";
     BAD_SIZE = "GW0303", Error, "bad-size", "A size is not an integer followed by `B`, `KB`, `MB`, `GB`, `KiB`, `MiB` or `GiB`.";
     SIZE_RANGE = "GW0304", Error, "size-out-of-range", "A size is zero or larger than the allowed maximum.";
     BAD_URL = "GW0305", Error, "bad-url", "A URL lacks an http(s) scheme or host, or has userinfo, a query or a fragment.";
@@ -94,7 +96,28 @@ codes! {
     BASE_URL_MISSING_VERSION = "GW0603", Warning, "base-url-missing-version", "A `base_url` on `api.openai.com` or `api.anthropic.com` lacks the `/v1` segment its API lives under.";
     UNUSED_UPSTREAM = "GW0604", Warning, "unused-upstream", "No model routes to the upstream, so it serves nothing (a secret it names is still required at startup).";
     OPTIONAL_WITHOUT_SECRET = "GW0605", Warning, "optional-without-secret", "`optional: true` on an upstream with no `api_key`, so there is no secret whose absence it could tolerate.";
-    MAX_TOKENS_UNUSED = "GW0606", Warning, "max-tokens-unused", "`default_max_tokens` is set on a model whose upstream is not `anthropic`, where it has no effect.";
+    MAX_TOKENS_UNUSED = "GW0606", Warning, "max-tokens-unused", "`default_max_tokens` is set on a model none of whose upstreams is `anthropic`, where it has no effect.";
+    DEADLINE_CUTS_TIMEOUT = "GW0607", Warning, "deadline-cuts-timeout", "A model without retries has a `deadline` shorter than the `timeout.total` of a deployment's upstream, so the deadline ends a slow try first.";
+    HEALTH_CHECK_ON_MOCK = "GW0608", Warning, "health-check-on-mock", "A `health_check` on a `mock` upstream, which is always healthy.";
+    RETRY_ON_WITHOUT_RETRIES = "GW0609", Warning, "retry-on-without-retries", "`retry.on` is set while `retry.attempts` is 1, so nothing is retried.";
+    MODEL_TARGET = "GW0701", Error, "model-target", "A model sets both or neither of `upstream` and `deployments`, sets `model` beside `deployments`, or lists no deployments.";
+    DEPLOYMENT_RANGE = "GW0702", Error, "deployment-range", "A deployment's `weight` is above 1000000 or its `priority` above 255.";
+    ZERO_WEIGHT_PRIORITY = "GW0703", Error, "zero-weight-priority", "Every deployment of a model at one priority has weight 0, so that priority could never be chosen.";
+    DUPLICATE_DEPLOYMENT = "GW0704", Error, "duplicate-deployment", "A model lists the same upstream and upstream model twice.";
+    UNKNOWN_FALLBACK = "GW0705", Error, "unknown-fallback", "`fallbacks` or `context_window_fallbacks` names a model that is not defined under `models`.";
+    FALLBACK_CYCLE = "GW0706", Error, "fallback-cycle", "Fallbacks (`fallbacks` and `context_window_fallbacks` together) lead from a model back to itself.";
+    FALLBACK_ENDPOINTS = "GW0707", Error, "fallback-endpoints", "A fallback does not serve an endpoint the model falling back to it serves.";
+    EMPTY_ENDPOINTS = "GW0708", Error, "empty-endpoints", "A model's `endpoints` list is empty, so no request could reach it.";
+    RETRY_RANGE = "GW0709", Error, "retry-range", "`retry.attempts` is outside 1..=10, or `retry.backoff` exceeds `retry.backoff_max`.";
+    BAD_RETRY_CONDITION = "GW0710", Error, "bad-retry-condition", "A `retry.on` item is not `connect_error`, `timeout`, `5xx` or an error status in 100..=599.";
+    RETRY_CLIENT_ERROR = "GW0711", Error, "retry-client-error", "`retry.on` names a client error (a 4xx other than 408 and 429), which would fail the same way again.";
+    DEADLINE_TOO_SHORT = "GW0712", Error, "deadline-too-short", "A model with retries has a `deadline` shorter than `retry.attempts` x `timeout.total` of a deployment's upstream, so its retries could not all run.";
+    BREAKER_NEVER_TRIPS = "GW0713", Error, "breaker-never-trips", "An enabled breaker has both triggers off, or an `error_ratio` above 1 that no window can reach.";
+    BREAKER_ALWAYS_TRIPS = "GW0714", Error, "breaker-always-trips", "`breaker.min_requests` is 0 while the ratio trigger is on, so the ratio is judged on an empty window.";
+    BREAKER_VALUE = "GW0715", Error, "breaker-value", "A breaker value is out of range: a negative or finer-than-per-mille `error_ratio`, a zero `window` or `open_for`, or `half_open_probes: 0`.";
+    HEALTH_PROBE = "GW0716", Error, "health-probe", "A `health_check` sets both or neither of `path` and `model`, or a `path` that does not start with `/`.";
+    HEALTH_CHECK_VALUE = "GW0717", Error, "health-check-value", "A `health_check` has a zero `interval`, `timeout` or threshold, or a `timeout` longer than its `interval`.";
+    RELATIVE_MAINTENANCE_FILE = "GW0718", Error, "relative-maintenance-file", "`server.maintenance_file` is not an absolute path.";
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Emit: [`Ir`] -> Rust source for the runtime's `&'static` tables, one file
-//! per concern (`upstreams`, `models`, `server`, `auth`); this module joins
-//! them into `CONFIG` and the file.
+//! per concern (`upstreams`, `resilience` (breakers, health checks),
+//! `models`, `routing` (deployments, retry, fallbacks), `server`, `auth`);
+//! this module joins them into `CONFIG` and the file.
 //!
 //! One pure function per table returning a `TokenStream`, joined and
 //! pretty-printed with prettyplease. Output is data and `match` dispatch only:
@@ -9,6 +10,8 @@
 
 mod auth;
 mod models;
+mod resilience;
+mod routing;
 mod server;
 mod upstreams;
 
@@ -87,6 +90,7 @@ pub fn config(ir: &Ir) -> TokenStream {
     let (env, sha) = (&ir.environment, &ir.config_sha256);
     let sources = &ir.sources;
     let (server, auth) = (server::server(ir), auth::auth(ir));
+    let deployment_count = Literal::u16_unsuffixed(ir.deployment_count);
     quote! {
         /// The compiled environment.
         pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::Config {
@@ -95,6 +99,7 @@ pub fn config(ir: &Ir) -> TokenStream {
             sources: &[#(#sources),*],
             upstreams: &UPSTREAMS,
             models: &MODELS,
+            deployment_count: #deployment_count,
             resolve_model,
             server: #server,
             auth: #auth,

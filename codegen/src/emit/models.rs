@@ -1,13 +1,13 @@
-//! Emitting `MODELS` (with each model's output-limit default and how chat
-//! completions and Anthropic Messages reach it, decided in `lower/`) and
-//! `resolve_model`: a `match` for small tables, a binary search over the
-//! sorted `MODELS` for large ones.
+//! Emitting `MODELS` (each model with its deployments, endpoints, balance,
+//! retry, fallbacks and deadline through `routing.rs`, and its output-limit
+//! default, all decided in `lower/`) and `resolve_model`: a `match` for
+//! small tables, a binary search over the sorted `MODELS` for large ones.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use crate::emit::len;
-use crate::ir::{Ir, Model, Serving};
+use crate::emit::{len, ms, routing};
+use crate::ir::{Ir, Model};
 
 /// Above this many models, `resolve_model` binary-searches `MODELS` instead of matching.
 pub const MATCH_LIMIT: usize = 64;
@@ -23,31 +23,28 @@ pub fn models(ir: &Ir) -> TokenStream {
 }
 
 fn model(m: &Model) -> TokenStream {
-    let (id, up) = (
-        Literal::u16_unsuffixed(m.id.0),
-        Literal::u16_unsuffixed(m.upstream.0),
-    );
-    let (name, upstream_model) = (&m.name, &m.upstream_model);
+    let id = Literal::u16_unsuffixed(m.id.0);
+    let name = &m.name;
+    let deployments = routing::deployments(&m.deployments);
     let max_tokens = Literal::u32_unsuffixed(m.default_max_tokens);
-    let (chat, messages) = (serving(m.chat), serving(m.messages));
+    let (endpoints, balance) = (routing::endpoints(m.endpoints), routing::balance(m.balance));
+    let retry = routing::retry(&m.retry);
+    let fallbacks = routing::model_ids(&m.fallbacks);
+    let window = routing::model_ids(&m.context_window_fallbacks);
+    let deadline = ms(m.deadline_ms);
     quote! {
         ::gateway_runtime::table::Model {
             id: ::gateway_runtime::table::ModelId(#id),
             name: #name,
-            upstream: ::gateway_runtime::table::UpstreamId(#up),
-            upstream_model: #upstream_model,
+            deployments: #deployments,
             default_max_tokens: #max_tokens,
-            chat: #chat,
-            messages: #messages,
+            endpoints: #endpoints,
+            balance: #balance,
+            retry: #retry,
+            fallbacks: #fallbacks,
+            context_window_fallbacks: #window,
+            deadline: #deadline,
         }
-    }
-}
-
-/// The runtime's `table::Serving` variant for `s`.
-fn serving(s: Serving) -> TokenStream {
-    match s {
-        Serving::Passthrough => quote!(::gateway_runtime::table::Serving::Passthrough),
-        Serving::Translated => quote!(::gateway_runtime::table::Serving::Translated),
     }
 }
 

@@ -1,10 +1,10 @@
 //! Emitting the `server` field of `CONFIG`: listener, connection and request
-//! limits, client timeouts and drain timings.
+//! limits, client timeouts, drain timings and the maintenance file.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use crate::emit::ms;
+use crate::emit::{ms, opt_str};
 use crate::ir::Ir;
 
 /// `::gateway_runtime::table::Server { .. }`.
@@ -26,6 +26,7 @@ pub fn server(ir: &Ir) -> TokenStream {
         ms(s.h2_keepalive_timeout_ms),
     );
     let max_header_bytes = Literal::u64_unsuffixed(s.max_header_bytes);
+    let maintenance_file = opt_str(s.maintenance_file.as_deref());
     quote! {
         ::gateway_runtime::table::Server {
             listen: #listen,
@@ -40,6 +41,7 @@ pub fn server(ir: &Ir) -> TokenStream {
             h2_keepalive_interval: #ka_interval,
             h2_keepalive_timeout: #ka_timeout,
             max_header_bytes: #max_header_bytes,
+            maintenance_file: #maintenance_file,
         }
     }
 }

@@ -1,9 +1,11 @@
-//! Emitting `UPSTREAMS`: one `::gateway_runtime::table::Upstream` per upstream, in id order.
+//! Emitting `UPSTREAMS`: one `::gateway_runtime::table::Upstream` per
+//! upstream, in id order, with its timeouts; breaker and health check are
+//! `resilience.rs`.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use crate::emit::{len, ms, opt_str};
+use crate::emit::{len, ms, opt_str, resilience};
 use crate::ir::{Ir, SecretRef, Upstream, UpstreamKind};
 
 /// `pub static UPSTREAMS: [Upstream; N]`.
@@ -55,7 +57,9 @@ fn upstream(u: &Upstream) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let (optional, connect, total) = (u.optional, ms(u.connect_ms), ms(u.total_ms));
-    let stream_idle = ms(u.stream_idle_ms);
+    let (first_byte, stream_idle) = (ms(u.first_byte_ms), ms(u.stream_idle_ms));
+    let breaker = resilience::breaker(&u.breaker);
+    let health_check = resilience::health_check(u.health_check.as_ref());
     quote! {
         ::gateway_runtime::table::Upstream {
             id: ::gateway_runtime::table::UpstreamId(#id),
@@ -65,9 +69,12 @@ fn upstream(u: &Upstream) -> TokenStream {
             optional: #optional,
             timeouts: ::gateway_runtime::table::Timeouts {
                 connect: #connect,
+                first_byte: #first_byte,
                 total: #total,
                 stream_idle: #stream_idle,
             },
+            breaker: #breaker,
+            health_check: #health_check,
         }
     }
 }

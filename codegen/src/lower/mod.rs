@@ -1,7 +1,9 @@
 //! Lowering: a checked [`Spec`] -> [`Ir`]. Applies the documented defaults
 //! (constants in `spec/`), assigns dense ids in name order, resolves
 //! references to ids and takes the values `spec/values.rs` parsed when the
-//! files were read. One file per concern: `upstreams`, `models`, `server`, `auth`.
+//! files were read. One file per concern: `upstreams`, `resilience`
+//! (breakers, health checks), `models`, `routing` (deployments, retry,
+//! fallbacks, deadline), `server`, `auth`.
 //!
 //! Runs only after `check/` found no errors. Nothing is silently defaulted:
 //! an absent key gets its documented default, and a value that still fails
@@ -11,6 +13,8 @@
 
 mod auth;
 mod models;
+mod resilience;
+mod routing;
 mod server;
 mod upstreams;
 
@@ -35,15 +39,19 @@ pub struct Meta {
 pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
     let mut cx = Cx { diags };
     let upstreams = upstreams::lower(&spec.upstreams, &mut cx);
-    let models = models::lower(&spec.upstreams, &mut cx);
+    let models = upstreams
+        .as_deref()
+        .and_then(|u| models::lower(&spec.upstreams, u, &mut cx));
     let server = server::lower(&spec.security.server, &mut cx);
     let auth = auth::lower(&spec.security.auth, &mut cx);
+    let (models, deployment_count) = models?;
     Some(Ir {
         environment: meta.environment,
         sources: meta.sources,
         config_sha256: meta.config_sha256,
         upstreams: upstreams?,
-        models: models?,
+        models,
+        deployment_count,
         server: server?,
         auth: auth?,
         agent_count: spec.agents.agents.len(),

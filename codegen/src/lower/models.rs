@@ -1,47 +1,61 @@
-//! Lowering the `models` table: dense ids in name order, upstream names
-//! resolved to ids, `default_max_tokens` defaulted, and how each ingress
-//! protocol reaches the model decided by its upstream's kind ([`serving`]).
+//! Lowering the `models` table: dense ids in name order, `default_max_tokens`
+//! defaulted, and each model's deployments, balance, retry, endpoints,
+//! fallbacks and deadline through `routing.rs`; deployment ids run densely
+//! over all models in model order.
 
 use crate::diag::{FileKind, ptr};
-use crate::ir::{Model, ModelId, Serving, UpstreamId};
-use crate::lower::Cx;
+use crate::ir::{Deployment, Model, ModelId, Upstream};
+use crate::lower::{Cx, routing};
 use crate::spec::models::defaults::DEFAULT_MAX_TOKENS;
-use crate::spec::{UpstreamKindSpec, UpstreamsFile};
+use crate::spec::{ModelSpec, UpstreamsFile};
 
-/// Models sorted by name; `None` when an id overflows or a reference does not resolve.
-pub(crate) fn lower(file: &UpstreamsFile, cx: &mut Cx<'_>) -> Option<Vec<Model>> {
-    let upstream_names: Vec<&String> = file.upstreams.keys().collect();
-    file.models
-        .iter()
-        .enumerate()
-        .map(|(i, (name, m))| {
-            let up = upstream_names.binary_search(&&m.upstream).ok()?;
-            let kind = file.upstreams.get(&m.upstream)?.kind;
-            let (chat, messages) = serving(kind);
-            Some(Model {
-                id: ModelId(cx.id16(i)?),
-                name: name.clone(),
-                upstream: UpstreamId(cx.id16(up)?),
-                upstream_model: m.model.clone().unwrap_or_else(|| name.clone()),
-                default_max_tokens: max_tokens(name, m.default_max_tokens, cx)?,
-                chat,
-                messages,
-            })
-        })
-        .collect()
+/// Models sorted by name and the number of deployments over all of them;
+/// `None` when an id overflows or a reference does not resolve.
+pub(crate) fn lower(
+    file: &UpstreamsFile,
+    upstreams: &[Upstream],
+    cx: &mut Cx<'_>,
+) -> Option<(Vec<Model>, u16)> {
+    let names: Vec<&String> = file.models.keys().collect();
+    let mut next = 0;
+    let mut models = Vec::with_capacity(names.len());
+    for (i, (name, m)) in file.models.iter().enumerate() {
+        let deployments = routing::deployments(name, m, file, upstreams, &mut next, cx)?;
+        models.push(model(i, name, m, deployments, &names, upstreams, cx)?);
+    }
+    let count = u16::try_from(next)
+        .map_err(|_| cx.internal(FileKind::Upstreams, "/models"))
+        .ok()?;
+    Some((models, count))
 }
 
-/// (chat completions, Anthropic Messages) for a model on an upstream of
-/// `kind`: the protocol the upstream speaks passes through, the other is
-/// translated (`openai` and `mock` speak chat completions, `anthropic`
-/// speaks Messages).
-fn serving(kind: UpstreamKindSpec) -> (Serving, Serving) {
-    match kind {
-        UpstreamKindSpec::OpenAi | UpstreamKindSpec::Mock => {
-            (Serving::Passthrough, Serving::Translated)
-        }
-        UpstreamKindSpec::Anthropic => (Serving::Translated, Serving::Passthrough),
-    }
+fn model(
+    i: usize,
+    name: &str,
+    m: &ModelSpec,
+    deployments: Vec<Deployment>,
+    names: &[&String],
+    upstreams: &[Upstream],
+    cx: &mut Cx<'_>,
+) -> Option<Model> {
+    let retry = routing::retry(name, m, cx)?;
+    let deadline_ms = routing::deadline(name, m, &retry, &deployments, upstreams, cx)?;
+    let fallbacks = routing::fallbacks(name, "fallbacks", &m.fallbacks, names, cx)?;
+    let window = &m.context_window_fallbacks;
+    let context_window_fallbacks =
+        routing::fallbacks(name, "context_window_fallbacks", window, names, cx)?;
+    Some(Model {
+        id: ModelId(cx.id16(i)?),
+        name: name.to_owned(),
+        deployments,
+        default_max_tokens: max_tokens(name, m.default_max_tokens, cx)?,
+        endpoints: routing::endpoints(m),
+        balance: routing::balance(m),
+        retry,
+        fallbacks,
+        context_window_fallbacks,
+        deadline_ms,
+    })
 }
 
 /// The checked `default_max_tokens` as a u32, or its default when absent.

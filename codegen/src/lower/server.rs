@@ -1,4 +1,5 @@
-//! Lowering `server`: defaults applied, durations in milliseconds, sizes in bytes.
+//! Lowering `server`: defaults applied, durations in milliseconds, sizes in
+//! bytes, the maintenance file as written (checked absolute).
 
 use crate::diag::FileKind::Security as F;
 use crate::ir::Server;
@@ -48,5 +49,6 @@ pub(crate) fn lower(s: &ServerSpec, cx: &mut Cx<'_>) -> Option<Server> {
             d::MAX_HEADER_BYTES,
             cx,
         )?,
+        maintenance_file: s.maintenance_file.clone(),
     })
 }

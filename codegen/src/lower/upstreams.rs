@@ -1,10 +1,12 @@
 //! Lowering the `upstreams` table: dense ids in name order, kind settings,
-//! secret references and timeouts with defaults applied.
+//! secret references and timeouts with defaults applied (an absent
+//! `first_byte` is its default capped at `total`); the breaker and
+//! health check are `resilience.rs`.
 
 use crate::diag::FileKind::Upstreams as F;
 use crate::diag::ptr;
 use crate::ir::{Mock, SecretRef, Upstream, UpstreamId, UpstreamKind};
-use crate::lower::Cx;
+use crate::lower::{Cx, resilience};
 use crate::spec::upstreams::defaults as d;
 use crate::spec::{UpstreamKindSpec, UpstreamSpec, UpstreamsFile};
 
@@ -20,6 +22,8 @@ pub(crate) fn lower(file: &UpstreamsFile, cx: &mut Cx<'_>) -> Option<Vec<Upstrea
 fn upstream(id: u16, name: &str, u: &UpstreamSpec, cx: &mut Cx<'_>) -> Option<Upstream> {
     let at = |key: &str| ptr(&["upstreams", name, "timeout", key]);
     let connect_ms = cx.value_or(F, &at("connect"), u.timeout.connect.as_ref(), d::CONNECT);
+    let first_byte = u.timeout.first_byte.as_ref();
+    let first_byte_ms = cx.value_or(F, &at("first_byte"), first_byte, d::FIRST_BYTE);
     let total_ms = cx.value_or(F, &at("total"), u.timeout.total.as_ref(), d::TOTAL);
     let stream_idle = u.timeout.stream_idle.as_ref();
     let stream_idle_ms = cx.value_or(F, &at("stream_idle"), stream_idle, d::STREAM_IDLE);
@@ -35,8 +39,11 @@ fn upstream(id: u16, name: &str, u: &UpstreamSpec, cx: &mut Cx<'_>) -> Option<Up
         api_key,
         optional: u.optional,
         connect_ms: connect_ms?,
+        first_byte_ms: first_byte_ms?.min(total_ms?),
         total_ms: total_ms?,
         stream_idle_ms: stream_idle_ms?,
+        breaker: resilience::breaker(name, &u.breaker, cx)?,
+        health_check: resilience::health_check(name, u.health_check.as_ref(), cx)?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Spec types: what the user wrote, mirroring the four YAML files 1:1, one
-//! file per concern (`upstreams`, `models`, `server`, `auth`, `agents`,
-//! `tools`) plus `values` (strings parsed once when read).
+//! file per concern (`upstreams`, `resilience` (breaker, health check),
+//! `models`, `routing` (deployments, balance, retry, endpoints), `server`,
+//! `auth`, `agents`, `tools`) plus `values` (strings parsed once when read).
 //!
 //! These types derive `Deserialize` + `JsonSchema`; the checked-in
 //! `schema/*.schema.json` files are generated from them (doc comments become
@@ -12,6 +13,8 @@
 pub mod agents;
 pub mod auth;
 pub mod models;
+pub mod resilience;
+pub mod routing;
 pub mod server;
 pub mod tools;
 pub mod upstreams;
@@ -24,11 +27,15 @@ use serde::Deserialize;
 
 pub use agents::AgentSpec;
 pub use auth::{ApiKeySpec, AuthSpec};
-pub use models::ModelSpec;
+pub use models::{ModelSpec, Written};
+pub use resilience::{BreakerSpec, HealthCheckSpec};
+pub use routing::{BalanceSpec, DeploymentSpec, EndpointSpec, RetrySpec};
 pub use server::ServerSpec;
 pub use tools::ToolSpec;
 pub use upstreams::{MockSpec, SecretSpec, TimeoutSpec, UpstreamKindSpec, UpstreamSpec};
-pub use values::{ApiVersionSpec, DigestSpec, DurationSpec, Parsed, SizeSpec, UrlSpec};
+pub use values::{
+    ApiVersionSpec, DigestSpec, DurationSpec, Parsed, RetryOnSpec, SizeSpec, UrlSpec,
+};
 
 /// upstreams.yaml: the upstream providers and the public models they serve.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

@@ -1,5 +1,5 @@
 //! The `server` section of security.yaml: listener, connection and request
-//! limits, client timeouts and drain timings.
+//! limits, client timeouts, drain timings and the maintenance file.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -74,6 +74,8 @@ pub struct ServerSpec {
     /// Largest request head (request line and headers), e.g. `64KiB`, `16KiB`; a larger head gets 431 (default `64KiB`, at most `1MiB`).
     #[schemars(extend("default" = defaults::MAX_HEADER_BYTES))]
     pub max_header_bytes: Option<SizeSpec>,
+    /// Absolute path of the file listing upstreams in maintenance, one name per line: read at startup and on `POST /upstreams/refresh`, rewritten by the maintenance endpoints, so the state survives a restart. An upstream in maintenance gets no traffic. Absent: maintenance state lives in memory only.
+    pub maintenance_file: Option<String>,
 }
 
 impl ServerSpec {

@@ -1,5 +1,6 @@
 //! Upstream providers of upstreams.yaml: kind, base URL, secret reference,
-//! timeouts, the Anthropic API version and the built-in mock's behaviour.
+//! timeouts, the Anthropic API version and the built-in mock's behaviour;
+//! the breaker and health check types are `resilience.rs`.
 //!
 //! Kind-specific keys (`base_url`, `base_url_env`: `openai` and `anthropic`;
 //! `anthropic_version`: `anthropic`; `mock`: `mock`) are plain optional
@@ -8,12 +9,15 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::spec::resilience::{BreakerSpec, HealthCheckSpec};
 use crate::spec::values::{ApiVersionSpec, DurationSpec, UrlSpec};
 
 /// Defaults applied by `lower/` when a key is absent (the docs below repeat them).
 pub mod defaults {
     /// `timeout.connect`.
     pub const CONNECT: &str = "5s";
+    /// `timeout.first_byte`.
+    pub const FIRST_BYTE: &str = "60s";
     /// `timeout.total`.
     pub const TOTAL: &str = "300s";
     /// `timeout.stream_idle`.
@@ -49,9 +53,14 @@ pub struct UpstreamSpec {
     /// When true, a missing secret disables this upstream at startup instead of refusing to start (default false).
     #[serde(default)]
     pub optional: bool,
-    /// Connect, total and stream-idle timeouts (defaults: connect 5s, total 300s, stream_idle 60s).
+    /// Per-try timeouts: connect, first byte, total and stream idle (defaults: connect 5s, first_byte 60s, total 300s, stream_idle 60s). A model's `deadline` bounds the whole request across tries.
     #[serde(default)]
     pub timeout: TimeoutSpec,
+    /// Circuit breaker settings (every key optional; defaults: enabled, 5 faults in a row or an error ratio of 0.5 over 60s after 20 requests open it for 30s, then 1 probe).
+    #[serde(default)]
+    pub breaker: BreakerSpec,
+    /// Active health checking (absent: none; the breaker and maintenance still apply).
+    pub health_check: Option<HealthCheckSpec>,
     /// The `anthropic-version` header sent to an `anthropic` upstream, a date such as `2023-06-01` (default `2023-06-01`; `anthropic` only).
     #[schemars(extend("default" = defaults::ANTHROPIC_VERSION))]
     pub anthropic_version: Option<ApiVersionSpec>,
@@ -92,7 +101,10 @@ pub struct TimeoutSpec {
     /// TCP (+TLS) connect timeout (default `5s`).
     #[schemars(extend("default" = defaults::CONNECT))]
     pub connect: Option<DurationSpec>,
-    /// Whole-exchange timeout; time to the response head for a stream (default `300s`).
+    /// A streamed request: from sending it to the answer's head and first event, the time to first token; until then a failed try can still go to another deployment (default `60s`, or `total` when that is shorter; when written, at most `total`). A non-streamed answer's head comes only when the whole answer is ready, so `total` bounds it instead.
+    #[schemars(extend("default" = defaults::FIRST_BYTE))]
+    pub first_byte: Option<DurationSpec>,
+    /// One try's whole exchange, a streamed answer included to its last event; when it passes mid-stream, the stream ends with an error event (default `300s`).
     #[schemars(extend("default" = defaults::TOTAL))]
     pub total: Option<DurationSpec>,
     /// Longest gap allowed between two chunks of a streamed answer; when it passes, the stream ends with an error event (default `60s`).

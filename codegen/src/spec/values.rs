@@ -1,6 +1,6 @@
 //! String values that need parsing (durations, sizes, base URLs, digests,
-//! API versions),
-//! parsed once, when the file is read: [`Parsed`] keeps what the user wrote
+//! API versions, retry conditions, which may also be written as a bare
+//! status number), parsed once, when the file is read: [`Parsed`] keeps what the user wrote
 //! and the parser's verdict side by side.
 //!
 //! `check/` reports a failed verdict with its location; `lower/` takes the
@@ -24,6 +24,8 @@ pub trait Parser {
     /// What the schema calls this kind of value (`x-gateway-value`), so a
     /// schema error can name the fix (a bare number gets a unit).
     const SCHEMA_VALUE: Option<&'static str> = None;
+    /// Whether a YAML integer is accepted too (read as its decimal text).
+    const INTEGERS: bool = false;
     /// Parse a string as written in YAML.
     fn parse(s: &str) -> Result<Self::Value, Self::Error>;
 }
@@ -64,7 +66,30 @@ impl<P: Parser> Parsed<P> {
 
 impl<'de, P: Parser> Deserialize<'de> for Parsed<P> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Self::new)
+        if P::INTEGERS {
+            TextOrInteger::deserialize(d).map(|v| Self::new(v.text()))
+        } else {
+            String::deserialize(d).map(Self::new)
+        }
+    }
+}
+
+/// A value written as a string or an integer.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TextOrInteger {
+    Unsigned(u64),
+    Signed(i64),
+    Text(String),
+}
+
+impl TextOrInteger {
+    fn text(self) -> String {
+        match self {
+            Self::Unsigned(n) => n.to_string(),
+            Self::Signed(n) => n.to_string(),
+            Self::Text(s) => s,
+        }
     }
 }
 
@@ -78,6 +103,9 @@ impl<P: Parser> JsonSchema for Parsed<P> {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        if P::INTEGERS {
+            return json_schema!({ "type": ["integer", "string"] });
+        }
         match P::SCHEMA_VALUE {
             Some(value) => json_schema!({ "type": "string", SCHEMA_VALUE_KEY: value }),
             None => json_schema!({ "type": "string" }),
@@ -142,6 +170,18 @@ impl Parser for ApiVersion {
     }
 }
 
+/// A `retry.on` condition: `connect_error`, `timeout`, `5xx` or a status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryOn;
+impl Parser for RetryOn {
+    type Value = parse::RetryCondition;
+    type Error = parse::RetryConditionError;
+    const INTEGERS: bool = true;
+    fn parse(s: &str) -> Result<parse::RetryCondition, parse::RetryConditionError> {
+        parse::retry_condition(s)
+    }
+}
+
 /// A duration such as `2s`.
 pub type DurationSpec = Parsed<Millis>;
 /// A size such as `4MiB`.
@@ -152,3 +192,5 @@ pub type UrlSpec = Parsed<Url>;
 pub type DigestSpec = Parsed<Sha256>;
 /// An API version date such as `2023-06-01`.
 pub type ApiVersionSpec = Parsed<ApiVersion>;
+/// A retry condition such as `5xx` or `429`.
+pub type RetryOnSpec = Parsed<RetryOn>;

@@ -1,7 +1,8 @@
 //! Golden generated files for every shipped environment and valid fixture;
 //! they are compiled against the real runtime by the root package's
 //! `tests/golden.rs`. Also: generation is deterministic, and what the
-//! tables carry per model (serving per protocol, output-limit default).
+//! tables carry per deployment and model (serving per protocol,
+//! output-limit default).
 
 use std::path::PathBuf;
 
@@ -123,10 +124,12 @@ fn serving_follows_the_upstream_kind() {
         .ir;
     let mut kinds = std::collections::BTreeSet::new();
     for m in &ir.models {
-        let (kind, chat, messages) = expect(&ir.upstreams[usize::from(m.upstream.0)].kind);
-        assert_eq!((m.chat, m.messages), (chat, messages), "{}", m.name);
+        for d in &m.deployments {
+            let (kind, chat, messages) = expect(&ir.upstreams[usize::from(d.upstream.0)].kind);
+            assert_eq!((d.chat, d.messages), (chat, messages), "{}", m.name);
+            kinds.insert(kind);
+        }
         assert_eq!(m.default_max_tokens, 4096, "{}: the default", m.name);
-        kinds.insert(kind);
     }
     assert_eq!(kinds.len(), 3, "config/test covers every kind: {kinds:?}");
     let dir = common::workspace().join("codegen/tests/fixtures/valid/anthropic");

@@ -15,9 +15,20 @@ pub static UPSTREAMS: [::gateway_runtime::table::Upstream; 1] = [
         optional: false,
         timeouts: ::gateway_runtime::table::Timeouts {
             connect: ::core::time::Duration::from_millis(5000),
+            first_byte: ::core::time::Duration::from_millis(60000),
             total: ::core::time::Duration::from_millis(300000),
             stream_idle: ::core::time::Duration::from_millis(60000),
         },
+        breaker: ::gateway_runtime::table::Breaker {
+            enabled: true,
+            consecutive_failures: 5,
+            error_ratio_permille: 500,
+            window: ::core::time::Duration::from_millis(60000),
+            min_requests: 20,
+            open_for: ::core::time::Duration::from_millis(30000),
+            half_open_probes: 1,
+        },
+        health_check: ::core::option::Option::None,
     },
 ];
 /// Public models sorted by name; `ModelId(i)` is `MODELS[i]`.
@@ -25,11 +36,44 @@ pub static MODELS: [::gateway_runtime::table::Model; 1] = [
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(0),
         name: "demo",
-        upstream: ::gateway_runtime::table::UpstreamId(0),
-        upstream_model: "demo",
+        deployments: &[
+            ::gateway_runtime::table::Deployment {
+                id: ::gateway_runtime::table::DeploymentId(0),
+                upstream: ::gateway_runtime::table::UpstreamId(0),
+                upstream_model: "demo",
+                weight: 1,
+                priority: 0,
+                chat: ::gateway_runtime::table::Serving::Passthrough,
+                messages: ::gateway_runtime::table::Serving::Translated,
+            },
+        ],
         default_max_tokens: 4096,
-        chat: ::gateway_runtime::table::Serving::Passthrough,
-        messages: ::gateway_runtime::table::Serving::Translated,
+        endpoints: ::gateway_runtime::table::Endpoints {
+            chat: true,
+            messages: true,
+        },
+        balance: ::gateway_runtime::table::Balance::P2c,
+        retry: ::gateway_runtime::table::Retry {
+            attempts: 2,
+            on_connect_error: true,
+            on_timeout: true,
+            statuses: &[
+                429, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 511, 512,
+                513, 514, 515, 516, 517, 518, 519, 520, 521, 522, 523, 524, 525, 526,
+                527, 528, 529, 530, 531, 532, 533, 534, 535, 536, 537, 538, 539, 540,
+                541, 542, 543, 544, 545, 546, 547, 548, 549, 550, 551, 552, 553, 554,
+                555, 556, 557, 558, 559, 560, 561, 562, 563, 564, 565, 566, 567, 568,
+                569, 570, 571, 572, 573, 574, 575, 576, 577, 578, 579, 580, 581, 582,
+                583, 584, 585, 586, 587, 588, 589, 590, 591, 592, 593, 594, 595, 596,
+                597, 598, 599,
+            ],
+            backoff_base: ::core::time::Duration::from_millis(250),
+            backoff_max: ::core::time::Duration::from_millis(5000),
+            retry_after_max: ::core::time::Duration::from_millis(30000),
+        },
+        fallbacks: &[],
+        context_window_fallbacks: &[],
+        deadline: ::core::time::Duration::from_millis(605000),
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.
@@ -55,6 +99,7 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
     ],
     upstreams: &UPSTREAMS,
     models: &MODELS,
+    deployment_count: 1,
     resolve_model,
     server: ::gateway_runtime::table::Server {
         listen: "127.0.0.1:8080",
@@ -69,6 +114,7 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         h2_keepalive_interval: ::core::time::Duration::from_millis(20000),
         h2_keepalive_timeout: ::core::time::Duration::from_millis(10000),
         max_header_bytes: 65536,
+        maintenance_file: ::core::option::Option::None,
     },
     auth: ::gateway_runtime::table::Auth {
         api_keys: &API_KEYS,

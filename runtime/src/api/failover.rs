@@ -359,10 +359,32 @@ impl Request<'_> {
             }),
             None => {
                 self.gateway.metrics.record_no_deployment(requested.id);
-                Err(GatewayError::NoDeploymentAvailable {
-                    model: requested.name,
-                })
+                Err(self.unavailable(requested))
             }
+        }
+    }
+}
+
+impl Request<'_> {
+    /// Why no deployment was tried: every one disabled at startup (a missing
+    /// optional secret) says so; otherwise none could take traffic now.
+    fn unavailable(&self, requested: &'static Model) -> GatewayError {
+        let config = self.gateway.config;
+        let disabled = |upstream: crate::table::UpstreamId| {
+            matches!(
+                self.gateway.targets.get(usize::from(upstream.0)),
+                Some(crate::upstream::Target::Disabled(_))
+            )
+        };
+        match requested.deployments.first() {
+            Some(first) if requested.deployments.iter().all(|d| disabled(d.upstream)) => {
+                GatewayError::UpstreamDisabled {
+                    upstream: config.upstream(first.upstream).map_or("unknown", |u| u.name),
+                }
+            }
+            _ => GatewayError::NoDeploymentAvailable {
+                model: requested.name,
+            },
         }
     }
 }
@@ -386,13 +408,12 @@ async fn judge(
         Err(error) => {
             let fault = match &error {
                 GatewayError::UpstreamUnreachable { .. } => Fault::Connect,
-                GatewayError::UpstreamTimeout { .. } | GatewayError::DeadlineExceeded { .. } => {
-                    Fault::Timeout
-                }
+                GatewayError::UpstreamTimeout { .. } => Fault::Timeout,
                 GatewayError::UpstreamStreamFailed { .. } => Fault::StreamCut,
                 GatewayError::UpstreamInvalid { .. } => Fault::Status(502),
-                // The client's mistake (or a translation refusal): no upstream
-                // involved; the lease drops unsettled (neutral).
+                // The client's mistake, a translation refusal, or the request's
+                // deadline (not the upstream's fault, and nothing is left to
+                // try): the lease drops unsettled (neutral).
                 _ => return Outcome::Done(Err(error)),
             };
             settle(Err(fault));

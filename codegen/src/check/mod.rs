@@ -82,7 +82,12 @@ pub(crate) fn duration(
     }
 }
 
-/// `ms` written in the largest whole unit, e.g. `300s`, `1500ms`.
+/// `ms` in whole seconds when it is, else in milliseconds (`300s`,
+/// `1500ms`): one unit, so numbers side by side add up at a glance.
 pub(crate) fn show_ms(ms: u64) -> String {
-    parse::render(&parse::DURATION, ms, "ms")
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
 }

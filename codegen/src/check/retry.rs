@@ -118,7 +118,7 @@ fn check_on(model: &str, m: &ModelSpec, attempts: Option<u64>, diags: &mut Diagn
     let Some(on) = &m.retry.on else { return };
     for (i, item) in on.iter().enumerate() {
         let at = ptr(&["models", model, "retry", "on", &i.to_string()]);
-        if let Some(d) = bad_condition(item.raw(), item.value()) {
+        if let Some(d) = bad_condition(model, item.raw(), item.value()) {
             diags.push(d.at(at));
         }
     }
@@ -159,6 +159,7 @@ fn normal(conditions: &[RetryCondition]) -> (bool, bool, Vec<u16>) {
 
 /// The diagnostic (still to be located) for a `retry.on` item that may not be retried.
 fn bad_condition(
+    model: &str,
     raw: &str,
     value: Result<&RetryCondition, &RetryConditionError>,
 ) -> Option<Diagnostic> {
@@ -166,18 +167,18 @@ fn bad_condition(
         Diagnostic::new(
             codes::RETRY_CLIENT_ERROR,
             F,
-            format!("`retry.on` retries {what}"),
+            format!("`retry.on` of model `{model}` retries {what}"),
         )
         .label("never retry client errors: the same request fails the same way again")
         .help(format!(
-            "remove `{raw}`; the statuses worth retrying are 408, 429 and 5xx (`5xx`)"
+            "remove `{raw}`; retry 408, 429 or server errors (`5xx`)"
         ))
     };
     let bad = |label: &str, help: String| {
         Diagnostic::new(
             codes::BAD_RETRY_CONDITION,
             F,
-            format!("`{raw}` is not a retry condition"),
+            format!("`{raw}` in `retry.on` of model `{model}` is not a retry condition"),
         )
         .label(label.to_owned())
         .help(help)
@@ -188,7 +189,7 @@ fn bad_condition(
         Ok(RetryCondition::Status(s)) if *s >= 400 => client(format!("the client error {s}")),
         Ok(RetryCondition::Status(s)) => bad(
             &format!("{s} is not an error status"),
-            "remove it; retry 408, 429 or 500..=599 (`5xx`)".to_owned(),
+            "remove it; retry 408, 429 or server errors (`5xx`)".to_owned(),
         ),
         Ok(_) => return None,
         Err(RetryConditionError::ClientErrors) => client("every client error".to_owned()),

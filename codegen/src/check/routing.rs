@@ -38,34 +38,38 @@ pub(crate) fn deployment_ptr(model: &str, w: &Written<'_>, key: Option<&str>) ->
 
 /// Exactly one of `upstream` and `deployments`; `model` only beside `upstream`; a non-empty list.
 fn check_form(model: &str, m: &ModelSpec, diags: &mut Diagnostics) {
-    let at = ptr(&["models", model]);
-    let (label, help, at) = match (&m.upstream, &m.deployments) {
+    const ONE_OF: &str = "a model is served by `upstream` or by `deployments`, exactly one";
+    let (message, label, help, at) = match (&m.upstream, &m.deployments) {
         (Some(_), Some(_)) => (
             "sets both `upstream` and `deployments`",
+            ONE_OF,
             "keep one: move the `upstream` (and `model`) into the `deployments` list, or remove the list".to_owned(),
             ptr(&["models", model, "deployments"]),
         ),
         (None, None) => (
             "sets neither `upstream` nor `deployments`",
+            ONE_OF,
             format!("add `upstream: <name>`, or `deployments: [{{ upstream: <name>, model: {model} }}]`"),
-            at,
+            ptr(&["models", model]),
         ),
         (None, Some(list)) if list.is_empty() => (
             "lists no deployments",
+            "an empty list serves nothing",
             "add at least one `{ upstream: <name> }`, or write `upstream: <name>` instead".to_owned(),
             ptr(&["models", model, "deployments"]),
         ),
         (None, Some(_)) if m.model.is_some() => (
             "sets `model` beside `deployments`",
-            "move `model:` into each deployment (`{ upstream: <name>, model: ... }`); it applies to the short form only".to_owned(),
+            "`model` here belongs to the short form (`upstream:`)",
+            "move `model:` into each deployment (`{ upstream: <name>, model: ... }`)".to_owned(),
             ptr(&["models", model, "model"]),
         ),
         _ => return,
     };
     diags.push(
-        Diagnostic::new(codes::MODEL_TARGET, F, format!("model `{model}` {label}"))
+        Diagnostic::new(codes::MODEL_TARGET, F, format!("model `{model}` {message}"))
             .at_key(at)
-            .label("a model is served by `upstream` or by `deployments`, exactly one")
+            .label(label)
             .help(help),
     );
 }
@@ -74,10 +78,20 @@ fn check_form(model: &str, m: &ModelSpec, diags: &mut Diagnostics) {
 fn check_ranges(model: &str, m: &ModelSpec, diags: &mut Diagnostics) {
     for w in m.written() {
         let values = [
-            ("weight", w.weight, &WEIGHT_RANGE),
-            ("priority", w.priority, &PRIORITY_RANGE),
+            (
+                "weight",
+                w.weight,
+                &WEIGHT_RANGE,
+                "weights are relative: scale them all down together",
+            ),
+            (
+                "priority",
+                w.priority,
+                &PRIORITY_RANGE,
+                "only the order of priorities matters: renumber them from 0",
+            ),
         ];
-        for (key, value, range) in values {
+        for (key, value, range, why) in values {
             let Some(n) = value.filter(|n| !range.contains(n)) else {
                 continue;
             };
@@ -86,11 +100,13 @@ fn check_ranges(model: &str, m: &ModelSpec, diags: &mut Diagnostics) {
                 Diagnostic::new(
                     codes::DEPLOYMENT_RANGE,
                     F,
-                    format!("`{key}` of a deployment of model `{model}` is {n}, outside {low}..={high}"),
+                    format!(
+                        "`{key}` of a deployment of model `{model}` is {n}, outside {low}..={high}"
+                    ),
                 )
                 .at(deployment_ptr(model, &w, Some(key)))
                 .label("out of range")
-                .help(format!("use an integer in {low}..={high}; weights are relative, so scale them all down together")),
+                .help(format!("use an integer in {low}..={high}; {why}")),
             );
         }
     }
@@ -109,8 +125,8 @@ fn check_weights(model: &str, m: &ModelSpec, diags: &mut Diagnostics) {
         }
         let Some(first) = ws.first() else { continue };
         let count = match ws.len() {
-            1 => "its one deployment".to_owned(),
-            n => format!("all {n} of its deployments"),
+            1 => format!("its one deployment at priority {priority} weighs 0"),
+            n => format!("all {n} deployments at priority {priority} weigh 0"),
         };
         diags.push(
             Diagnostic::new(
@@ -119,7 +135,7 @@ fn check_weights(model: &str, m: &ModelSpec, diags: &mut Diagnostics) {
                 format!("priority {priority} of model `{model}` could never be chosen"),
             )
             .at(deployment_ptr(model, first, Some("weight")))
-            .label(format!("{count} at priority {priority} weigh 0"))
+            .label(count)
             .help("give at least one deployment of this priority a weight above 0 (the default is 1), or remove the priority's deployments"),
         );
     }

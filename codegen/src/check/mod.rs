@@ -85,7 +85,7 @@ pub(crate) fn duration(
 /// `ms` in whole seconds when it is, else in milliseconds (`300s`,
 /// `1500ms`): one unit, so numbers side by side add up at a glance.
 pub(crate) fn show_ms(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

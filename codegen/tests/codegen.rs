@@ -1,7 +1,8 @@
 //! Integration tests of the config compiler: invalid fixtures -> rendered
 //! report snapshots, warning fixtures -> rendered warnings, valid fixtures
 //! and shipped configs -> golden Rust files,
-//! schema freshness, source positions, and the code table in the docs.
+//! schema freshness, source positions, the code table in the docs, and the
+//! routing tables the shipped environments compile to.
 //!
 //! Regenerate: `GATEWAY_BLESS=1 cargo test -p gateway-codegen` (schemas and
 //! golden files), `INSTA_UPDATE=always cargo test -p gateway-codegen`
@@ -27,6 +28,8 @@ mod layers;
 mod parse;
 #[path = "codegen/positions.rs"]
 mod positions;
+#[path = "codegen/routing.rs"]
+mod routing;
 #[path = "codegen/schema.rs"]
 mod schema;
 #[path = "codegen/warnings.rs"]

@@ -21,7 +21,8 @@ pub fn check(file: &UpstreamsFile, diags: &mut Diagnostics) {
         check_breaker(name, &u.breaker, diags);
         if let Some(h) = &u.health_check {
             check_probe(name, h, diags);
-            check_health_values(name, h, diags);
+            check_health_timings(name, h, diags);
+            check_thresholds(name, h, diags);
             if u.kind == Mock {
                 diags.push(
                     Diagnostic::new(
@@ -117,7 +118,7 @@ fn ratio_error(name: &str, ratio: f64, err: RatioError) -> Diagnostic {
 /// `window` and `open_for` parse and are not zero; `half_open_probes` is at least 1.
 fn breaker_values(name: &str, b: &BreakerSpec, diags: &mut Diagnostics) {
     let at = |key: &str| ptr(&["upstreams", name, "breaker", key]);
-    for (key, value, default, why) in [
+    let durations = [
         (
             "window",
             &b.window,
@@ -130,78 +131,53 @@ fn breaker_values(name: &str, b: &BreakerSpec, diags: &mut Diagnostics) {
             d::OPEN_FOR,
             "an open breaker would close again at once",
         ),
-    ] {
+    ];
+    for (key, value, default, why) in durations {
         if duration(F, at(key), value.as_ref(), default, diags) == Some(0) {
+            let message = format!("`breaker.{key}` of upstream `{name}` is zero");
             diags.push(
-                breaker_diag(
-                    codes::BREAKER_VALUE,
-                    name,
-                    key,
-                    format!("`breaker.{key}` of upstream `{name}` is zero"),
-                )
-                .label(why)
-                .help(format!(
-                    "use a positive duration such as `{default}` (the default)"
-                )),
+                breaker_diag(codes::BREAKER_VALUE, name, key, message)
+                    .label(why)
+                    .help(format!(
+                        "use a positive duration such as `{default}` (the default)"
+                    )),
             );
         }
     }
     if b.half_open_probes == Some(0) {
+        let message = format!("`breaker.half_open_probes` of upstream `{name}` is 0");
+        let default = d::HALF_OPEN_PROBES;
         diags.push(
-            breaker_diag(
-                codes::BREAKER_VALUE,
-                name,
-                "half_open_probes",
-                format!("`breaker.half_open_probes` of upstream `{name}` is 0"),
-            )
-            .label("a half-open breaker that admits no probe never closes")
-            .help(format!(
-                "admit at least 1 probe (the default is {})",
-                d::HALF_OPEN_PROBES
-            )),
+            breaker_diag(codes::BREAKER_VALUE, name, "half_open_probes", message)
+                .label("a half-open breaker that admits no probe never closes")
+                .help(format!("admit at least 1 probe (the default is {default})")),
         );
     }
 }
 
-/// Exactly one of `path` and `model`; a path starts with `/`.
+/// A pointer under `upstreams.<name>.health_check` (`None`: the mapping itself).
+fn check_ptr(name: &str, key: Option<&str>) -> String {
+    let mut segs = vec!["upstreams", name, "health_check"];
+    segs.extend(key);
+    ptr(&segs)
+}
+
+/// Exactly one of `path` and `model`; the one set is well-formed.
 fn check_probe(name: &str, h: &HealthCheckSpec, diags: &mut Diagnostics) {
-    let at = |key: &str| ptr(&["upstreams", name, "health_check", key]);
     let (label, at) = match (&h.path, &h.model) {
-        (Some(_), Some(_)) => ("sets both `path` and `model`", at("model")),
-        (None, None) => (
-            "sets neither `path` nor `model`",
-            ptr(&["upstreams", name, "health_check"]),
+        (Some(_), Some(_)) => (
+            "sets both `path` and `model`",
+            check_ptr(name, Some("model")),
         ),
-        (Some(path), None) if !path.starts_with('/') || path.chars().any(char::is_whitespace) => {
-            let fixed = format!("/{}", path.trim().trim_start_matches('/'));
-            diags.push(
-                Diagnostic::new(
-                    codes::HEALTH_PROBE,
-                    F,
-                    format!("health check path `{path}` of upstream `{name}` is not a path"),
-                )
-                .at(at("path"))
-                .label("must start with `/` and hold no spaces")
-                .help(format!(
-                    "write it after the base URL, e.g. `{fixed}` for `GET <base_url>{fixed}`"
-                )),
-            );
+        (None, None) => ("sets neither `path` nor `model`", check_ptr(name, None)),
+        (Some(path), None) => {
+            bad_path(name, path).into_iter().for_each(|d| diags.push(d));
             return;
         }
-        (Some(_), None) => return,
         (None, Some(model)) => {
-            if let Err(why) = parse::name(model) {
-                diags.push(
-                    Diagnostic::new(
-                        codes::BAD_MODEL_NAME,
-                        F,
-                        format!("health check model name {why}"),
-                    )
-                    .at(at("model"))
-                    .label("invalid upstream model name")
-                    .help("give the model name the upstream expects, e.g. `gpt-4o-mini`"),
-                );
-            }
+            bad_probe_model(name, model)
+                .into_iter()
+                .for_each(|d| diags.push(d));
             return;
         }
     };
@@ -217,38 +193,80 @@ fn check_probe(name: &str, h: &HealthCheckSpec, diags: &mut Diagnostics) {
     );
 }
 
-/// Timings and thresholds are positive, and a check ends before the next starts.
-fn check_health_values(name: &str, h: &HealthCheckSpec, diags: &mut Diagnostics) {
-    let at = |key: &str| ptr(&["upstreams", name, "health_check", key]);
-    let value = |key: &str, message: String| {
-        Diagnostic::new(codes::HEALTH_CHECK_VALUE, F, message).at(at(key))
-    };
+/// The error for a `path` that does not start with `/` or holds spaces.
+fn bad_path(name: &str, path: &str) -> Option<Diagnostic> {
+    if path.starts_with('/') && !path.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let fixed = format!("/{}", path.trim().trim_start_matches('/'));
+    let message = format!("health check path `{path}` of upstream `{name}` is not a path");
+    Some(
+        Diagnostic::new(codes::HEALTH_PROBE, F, message)
+            .at(check_ptr(name, Some("path")))
+            .label("must start with `/` and hold no spaces")
+            .help(format!(
+                "write it after the base URL, e.g. `{fixed}` for `GET <base_url>{fixed}`"
+            )),
+    )
+}
+
+/// The error for a probe `model` that is not a well-formed model name.
+fn bad_probe_model(name: &str, model: &str) -> Option<Diagnostic> {
+    let why = parse::name(model).err()?;
+    Some(
+        Diagnostic::new(
+            codes::BAD_MODEL_NAME,
+            F,
+            format!("health check model name {why}"),
+        )
+        .at(check_ptr(name, Some("model")))
+        .label("invalid upstream model name")
+        .help("give the model name the upstream expects, e.g. `gpt-4o-mini`"),
+    )
+}
+
+/// `interval` and `timeout` parse and are positive, and a check ends before the next starts.
+fn check_health_timings(name: &str, h: &HealthCheckSpec, diags: &mut Diagnostics) {
+    let at = |key: &str| check_ptr(name, Some(key));
     let interval = duration(F, at("interval"), h.interval.as_ref(), d::INTERVAL, diags);
-    let timeout = duration(
-        F,
-        at("timeout"),
-        h.timeout.as_ref(),
-        d::CHECK_TIMEOUT,
-        diags,
-    );
-    for (key, ms, default) in [
+    let timeout = h.timeout.as_ref();
+    let timeout = duration(F, at("timeout"), timeout, d::CHECK_TIMEOUT, diags);
+    let timings = [
         ("interval", interval, d::INTERVAL),
         ("timeout", timeout, d::CHECK_TIMEOUT),
-    ] {
+    ];
+    for (key, ms, default) in timings {
         if ms == Some(0) {
+            let message = format!("`health_check.{key}` of upstream `{name}` is zero");
             diags.push(
-                value(
-                    key,
-                    format!("`health_check.{key}` of upstream `{name}` is zero"),
-                )
-                .label("must be greater than zero")
-                .help(format!(
-                    "use a positive duration such as `{default}` (the default)"
-                )),
+                Diagnostic::new(codes::HEALTH_CHECK_VALUE, F, message)
+                    .at(at(key))
+                    .label("must be greater than zero")
+                    .help(format!(
+                        "use a positive duration such as `{default}` (the default)"
+                    )),
             );
         }
     }
-    for (key, n, default) in [
+    if let (Some(interval), Some(timeout)) = (interval, timeout)
+        && interval > 0
+        && timeout > interval
+    {
+        let message = format!("`health_check.timeout` of upstream `{name}` exceeds its `interval`");
+        diags.push(
+            Diagnostic::new(codes::HEALTH_CHECK_VALUE, F, message)
+                .at(at("timeout"))
+                .label(format!("{} > {}", show_ms(timeout), show_ms(interval)))
+                .help(
+                    "make `timeout` at most `interval`, so one check ends before the next begins",
+                ),
+        );
+    }
+}
+
+/// Both thresholds are at least 1.
+fn check_thresholds(name: &str, h: &HealthCheckSpec, diags: &mut Diagnostics) {
+    let thresholds = [
         (
             "healthy_threshold",
             h.healthy_threshold,
@@ -259,29 +277,16 @@ fn check_health_values(name: &str, h: &HealthCheckSpec, diags: &mut Diagnostics)
             h.unhealthy_threshold,
             d::UNHEALTHY_THRESHOLD,
         ),
-    ] {
+    ];
+    for (key, n, default) in thresholds {
         if n == Some(0) {
+            let message = format!("`health_check.{key}` of upstream `{name}` is 0");
             diags.push(
-                value(
-                    key,
-                    format!("`health_check.{key}` of upstream `{name}` is 0"),
-                )
-                .label("a state change needs at least one check")
-                .help(format!("use at least 1 (the default is {default})")),
+                Diagnostic::new(codes::HEALTH_CHECK_VALUE, F, message)
+                    .at(check_ptr(name, Some(key)))
+                    .label("a state change needs at least one check")
+                    .help(format!("use at least 1 (the default is {default})")),
             );
         }
-    }
-    if let (Some(interval), Some(timeout)) = (interval, timeout)
-        && interval > 0
-        && timeout > interval
-    {
-        diags.push(
-            value(
-                "timeout",
-                format!("`health_check.timeout` of upstream `{name}` exceeds its `interval`"),
-            )
-            .label(format!("{} > {}", show_ms(timeout), show_ms(interval)))
-            .help("make `timeout` at most `interval`, so one check ends before the next begins"),
-        );
     }
 }

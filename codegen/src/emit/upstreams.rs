@@ -21,32 +21,7 @@ pub fn upstreams(ir: &Ir) -> TokenStream {
 fn upstream(u: &Upstream) -> TokenStream {
     let id = Literal::u16_unsuffixed(u.id.0);
     let name = &u.name;
-    let kind = match &u.kind {
-        UpstreamKind::OpenAi {
-            base_url,
-            base_url_env,
-        } => {
-            let env = opt_str(base_url_env.as_deref());
-            quote!(::gateway_runtime::table::UpstreamKind::OpenAi { base_url: #base_url, base_url_env: #env })
-        }
-        UpstreamKind::Mock(m) => {
-            let (latency, gap) = (ms(m.latency_ms), ms(m.chunk_gap_ms));
-            let (chunks, usage, reply) = (Literal::u32_unsuffixed(m.chunks), m.usage, &m.reply);
-            quote!(::gateway_runtime::table::UpstreamKind::Mock(::gateway_runtime::table::MockBehavior {
-                latency: #latency, chunks: #chunks, chunk_gap: #gap, usage: #usage, reply: #reply,
-            }))
-        }
-        UpstreamKind::Anthropic {
-            base_url,
-            base_url_env,
-            version,
-        } => {
-            let env = opt_str(base_url_env.as_deref());
-            quote!(::gateway_runtime::table::UpstreamKind::Anthropic {
-                base_url: #base_url, base_url_env: #env, version: #version,
-            })
-        }
-    };
+    let kind = kind(&u.kind);
     let api_key = match &u.api_key {
         Some(SecretRef::Env(v)) => {
             quote!(::core::option::Option::Some(::gateway_runtime::table::SecretRef::Env(#v)))
@@ -75,6 +50,36 @@ fn upstream(u: &Upstream) -> TokenStream {
             },
             breaker: #breaker,
             health_check: #health_check,
+        }
+    }
+}
+
+/// The runtime's `table::UpstreamKind` with its settings.
+fn kind(kind: &UpstreamKind) -> TokenStream {
+    match kind {
+        UpstreamKind::OpenAi {
+            base_url,
+            base_url_env,
+        } => {
+            let env = opt_str(base_url_env.as_deref());
+            quote!(::gateway_runtime::table::UpstreamKind::OpenAi { base_url: #base_url, base_url_env: #env })
+        }
+        UpstreamKind::Mock(m) => {
+            let (latency, gap) = (ms(m.latency_ms), ms(m.chunk_gap_ms));
+            let (chunks, usage, reply) = (Literal::u32_unsuffixed(m.chunks), m.usage, &m.reply);
+            quote!(::gateway_runtime::table::UpstreamKind::Mock(::gateway_runtime::table::MockBehavior {
+                latency: #latency, chunks: #chunks, chunk_gap: #gap, usage: #usage, reply: #reply,
+            }))
+        }
+        UpstreamKind::Anthropic {
+            base_url,
+            base_url_env,
+            version,
+        } => {
+            let env = opt_str(base_url_env.as_deref());
+            quote!(::gateway_runtime::table::UpstreamKind::Anthropic {
+                base_url: #base_url, base_url_env: #env, version: #version,
+            })
         }
     }
 }

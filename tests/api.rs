@@ -152,14 +152,23 @@ async fn models_health_ready_version() {
     assert_eq!(
         ids,
         [
+            "backup-anthropic",
+            "chat-only",
             "claude",
+            "claude-primary",
             "cloud-model",
+            "deadline-bound",
             "demo",
             "down",
             "echo",
             "endless",
+            "long-context",
+            "pair",
+            "pair-chat-fallback",
+            "primary",
             "secured-model",
-            "slow-stream"
+            "slow-stream",
+            "tiered"
         ]
     );
     assert_eq!(models["data"][3]["object"], "model");

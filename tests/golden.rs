@@ -52,12 +52,25 @@ fn every_model_resolves_to_itself() {
                 config.model(model.id).is_some_and(|m| m.name == model.name),
                 "{name}"
             );
-            assert!(
-                config.upstream(model.upstream).is_some(),
-                "{name}: {} has no upstream",
-                model.name
-            );
+            assert!(!model.deployments.is_empty(), "{name}: {}", model.name);
+            for deployment in model.deployments {
+                assert!(
+                    config.upstream(deployment.upstream).is_some(),
+                    "{name}: {} has a deployment without an upstream",
+                    model.name
+                );
+            }
+            for fallback in model.fallbacks.iter().chain(model.context_window_fallbacks) {
+                assert!(config.model(*fallback).is_some(), "{name}: {}", model.name);
+            }
         }
+        // DeploymentIds are dense in walking order.
+        let ids: Vec<u16> = config.deployments().map(|(_, d)| d.id.0).collect();
+        assert_eq!(
+            ids,
+            (0..config.deployment_count).collect::<Vec<_>>(),
+            "{name}"
+        );
         for unknown in ["", "no-such-model", "GPT-4O", "zzzz"] {
             assert_eq!((config.resolve_model)(unknown), None, "{name}: {unknown}");
         }

@@ -81,6 +81,7 @@ pub async fn serve(
             endpoint: endpoint.path(),
         });
     }
+    let now = Instant::now();
     let request = Request {
         gateway,
         endpoint,
@@ -89,7 +90,8 @@ pub async fn serve(
         stream: head.stream,
         body,
         request_id,
-        deadline: Instant::now() + requested.deadline,
+        deadline: now + requested.deadline,
+        first_try: Some(now),
     };
     request.run(requested).await
 }
@@ -104,6 +106,8 @@ struct Request<'a> {
     body: Bytes,
     request_id: &'a HeaderValue,
     deadline: Instant,
+    /// When the request's deadline was set: the first try's start.
+    first_try: Option<Instant>,
 }
 
 /// What a failed try leaves for the final answer if nothing better comes.
@@ -287,11 +291,12 @@ impl Request<'_> {
                 model: model.name,
             }));
         };
+        let started = self.first_try.take().unwrap_or_else(Instant::now);
         let lease = Lease::start(
             (model, deployment, upstream),
             state,
             &gateway.metrics,
-            admission,
+            (admission, started),
         );
         let spliced = match gateway
             .upstream_model_json
@@ -379,7 +384,9 @@ impl Request<'_> {
         match requested.deployments.first() {
             Some(first) if requested.deployments.iter().all(|d| disabled(d.upstream)) => {
                 GatewayError::UpstreamDisabled {
-                    upstream: config.upstream(first.upstream).map_or("unknown", |u| u.name),
+                    upstream: config
+                        .upstream(first.upstream)
+                        .map_or("unknown", |u| u.name),
                 }
             }
             _ => GatewayError::NoDeploymentAvailable {

@@ -74,11 +74,13 @@ pub async fn call(
     translated: bool,
 ) -> Result<Answer, GatewayError> {
     let request = upstream::request(http, url, body, headers, request_id, translated);
-    let total = routed.total_deadline();
+    let own_total = routed.started() + routed.upstream.timeouts.total;
+    let total = own_total.min(routed.deadline);
     let first_byte = routed.started() + routed.upstream.timeouts.first_byte;
+    // The request's deadline is to blame only when it comes before the try's own bound.
     let (deadline, kind) = match routed.stream && first_byte < total {
         true => (first_byte, TimeoutKind::FirstByte),
-        false if total >= routed.deadline => (total, TimeoutKind::Deadline),
+        false if own_total > routed.deadline => (total, TimeoutKind::Deadline),
         false => (total, TimeoutKind::Total),
     };
     let name = routed.upstream.name;

@@ -28,12 +28,13 @@ pub struct Lease {
 }
 
 impl Lease {
-    /// Starts a try the breaker admitted.
+    /// Starts a try the breaker admitted, at `started` (the first try of a
+    /// request starts when the request's deadline was set, so the two agree).
     pub fn start(
         (model, deployment, upstream): (&'static Model, &'static Deployment, &'static Upstream),
         state: &'static DeploymentState,
         metrics: &'static Metrics,
-        admission: Admission,
+        (admission, started): (Admission, Instant),
     ) -> Self {
         state.in_flight.fetch_add(1, Relaxed);
         Self {
@@ -43,7 +44,7 @@ impl Lease {
             state,
             metrics,
             admission,
-            started: Instant::now(),
+            started,
             settled: false,
         }
     }

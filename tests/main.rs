@@ -19,6 +19,7 @@ mod anthropic_rig;
 mod api;
 mod claude_code;
 mod errors;
+mod failover;
 mod golden;
 mod hardening;
 mod hostile;

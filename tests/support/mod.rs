@@ -4,6 +4,7 @@
 
 pub mod anthropic_upstream;
 pub mod client;
+pub mod faulty;
 pub mod process;
 pub mod upstream;
 

@@ -228,7 +228,9 @@ impl Request<'_> {
     }
 
     /// A deployment of `model` whose breaker admits a try, by the model's
-    /// balance policy; deployments the breaker rejects (or `avoid`) are left out.
+    /// balance policy; deployments the breaker rejects (or `avoid`) are left
+    /// out. A retry goes to a deployment this request has not tried yet if
+    /// there is one at any priority, else to a tried one again.
     fn choose(
         &self,
         model: &'static Model,
@@ -237,6 +239,36 @@ impl Request<'_> {
         rng: &mut Rng,
     ) -> Option<(usize, Admission)> {
         let now = Instant::now();
+        // Most models have one deployment: no balancer, no view.
+        if let [only] = model.deployments {
+            let usable = !avoid.contains(0) && self.gateway.deployment_available(only, now);
+            return usable
+                .then(|| self.admit(model, only, now))
+                .flatten()
+                .map(|admission| (0, admission));
+        }
+        if tried != Tried::NONE {
+            let mut untried = *avoid;
+            for index in 0..model.deployments.len() {
+                if tried.contains(index) {
+                    untried = untried.with(index);
+                }
+            }
+            if let Some(found) = self.choose_among(model, tried, &mut untried, rng, now) {
+                return Some(found);
+            }
+        }
+        self.choose_among(model, tried, avoid, rng, now)
+    }
+
+    fn choose_among(
+        &self,
+        model: &'static Model,
+        tried: Tried,
+        avoid: &mut Tried,
+        rng: &mut Rng,
+        now: Instant,
+    ) -> Option<(usize, Admission)> {
         // Each round either returns or marks one more deployment: bounded.
         for _ in 0..=model.deployments.len() {
             let view = View {
@@ -247,20 +279,30 @@ impl Request<'_> {
             };
             let index = balance::pick(model.deployments, model.balance, &view, tried, rng)?;
             let deployment = model.deployments.get(index)?;
-            let upstream = self.gateway.config.upstream(deployment.upstream)?;
-            let state = self.gateway.fleet.deployment(deployment.id)?;
-            let (admission, transition) =
-                state.breaker.admit_with_transition(&upstream.breaker, now);
-            if let Some(transition) = transition {
-                let route = (model, deployment, upstream);
-                log_transition(&self.gateway.metrics, route, transition, None);
-            }
-            match admission {
-                Admission::Rejected => *avoid = avoid.with(index),
-                admission => return Some((index, admission)),
+            match self.admit(model, deployment, now) {
+                Some(admission) => return Some((index, admission)),
+                None => *avoid = avoid.with(index),
             }
         }
         None
+    }
+
+    /// The breaker's admission for a try at `deployment` (`None`: rejected),
+    /// logging the open -> half-open transition this admission made.
+    fn admit(
+        &self,
+        model: &'static Model,
+        deployment: &'static crate::table::Deployment,
+        now: Instant,
+    ) -> Option<Admission> {
+        let upstream = self.gateway.config.upstream(deployment.upstream)?;
+        let state = self.gateway.fleet.deployment(deployment.id)?;
+        let (admission, transition) = state.breaker.admit_with_transition(&upstream.breaker, now);
+        if let Some(transition) = transition {
+            let route = (model, deployment, upstream);
+            log_transition(&self.gateway.metrics, route, transition, None);
+        }
+        (admission != Admission::Rejected).then_some(admission)
     }
 
     /// One try at `model.deployments[index]`.
@@ -500,8 +542,10 @@ impl LoadView for View {
         })
     }
 
+    /// Decayed by idleness, so a deployment left alone gets tried again.
     fn ewma_micros(&self, index: usize) -> u64 {
-        self.state(index).map_or(0, |s| s.latency.get())
+        self.state(index)
+            .map_or(0, |s| s.latency.get_at(s.ms(self.now)))
     }
 }
 
@@ -518,6 +562,8 @@ impl View {
 struct Plan {
     next: Option<(&'static Model, Option<(&'static Model, FallbackReason)>)>,
     queue: std::collections::VecDeque<(ModelId, &'static Model, FallbackReason)>,
+    /// The requested model, then every fallback visited (allocated only once one is).
+    requested: ModelId,
     visited: Vec<ModelId>,
 }
 
@@ -526,6 +572,7 @@ impl Plan {
         Self {
             next: Some((requested, None)),
             queue: std::collections::VecDeque::new(),
+            requested: requested.id,
             visited: Vec::new(),
         }
     }
@@ -538,11 +585,13 @@ impl Plan {
         endpoint: Endpoint,
     ) -> Option<(&'static Model, Option<(&'static Model, FallbackReason)>)> {
         if let Some(first) = self.next.take() {
-            self.visited.push(first.0.id);
             return Some(first);
         }
         while let Some((id, from, reason)) = self.queue.pop_front() {
-            if self.visited.contains(&id) || self.visited.len() >= MAX_MODELS {
+            if id == self.requested
+                || self.visited.contains(&id)
+                || self.visited.len() >= MAX_MODELS
+            {
                 continue;
             }
             self.visited.push(id);

@@ -87,8 +87,12 @@ pub async fn call(
     let attempt = upstream::attempt(&http.client, name, request, deadline).await;
     record(gateway, routed.upstream, attempt.outcome);
     match &attempt.answer {
-        Ok(_) => {
-            if let Some(lease) = &routed.lease {
+        Ok(answer) => {
+            let success = match answer {
+                Answer::Stream(..) => true,
+                Answer::Whole(parts, _) => parts.status.is_success(),
+            };
+            if let (true, Some(lease)) = (success, &routed.lease) {
                 lease.first_byte();
             }
         }

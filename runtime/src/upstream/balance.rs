@@ -208,20 +208,21 @@ impl Candidates {
 /// Whether the second draw `challenger` beats the first draw `holder`; a
 /// tie keeps the first draw.
 fn beats(policy: Balance, view: &impl LoadView, challenger: usize, holder: usize) -> bool {
-    let load = |index| (view.in_flight(index), view.ewma_micros(index));
-    let ((challenger_flight, challenger_ewma), (holder_flight, holder_ewma)) =
-        (load(challenger), load(holder));
+    let (challenger_flight, holder_flight) = (view.in_flight(challenger), view.in_flight(holder));
     match policy {
         Balance::P2cEwma => {
             // EWMA 0 (no data yet) costs 0: new deployments get traffic and
             // so get data. Equal cost: fewer in flight, then the first draw.
-            let cost = |ewma: u64, flight: u32| ewma.saturating_mul(u64::from(flight) + 1);
-            (cost(challenger_ewma, challenger_flight), challenger_flight)
-                < (cost(holder_ewma, holder_flight), holder_flight)
+            let cost = |index, flight: u32| {
+                view.ewma_micros(index)
+                    .saturating_mul(u64::from(flight) + 1)
+            };
+            (cost(challenger, challenger_flight), challenger_flight)
+                < (cost(holder, holder_flight), holder_flight)
         }
-        Balance::P2c | Balance::Weighted => {
-            (challenger_flight, challenger_ewma) < (holder_flight, holder_ewma)
-        }
+        // Ties keep the first draw, itself drawn by weight: a latency
+        // tie-break here made one deployment win every idle comparison.
+        Balance::P2c | Balance::Weighted => challenger_flight < holder_flight,
     }
 }
 
@@ -351,7 +352,8 @@ mod tests {
             Tried::NONE,
             &[0.0, 1.0, 0.0],
         );
-        // Equal in flight: lower EWMA wins.
+        // Equal in flight: the first draw (by weight) wins, whatever the
+        // latencies, so idle traffic keeps spreading by weight.
         load.in_flight = vec![2, 2];
         load.ewma_micros = vec![9_000, 4_000];
         check(
@@ -359,7 +361,7 @@ mod tests {
             Balance::P2c,
             &load,
             Tried::NONE,
-            &[0.0, 1.0, 0.0],
+            &[0.5, 0.5, 0.0],
         );
     }
 

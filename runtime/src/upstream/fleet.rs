@@ -34,6 +34,8 @@ pub struct DeploymentState {
     pub latency: Ewma,
     pub breaker: BreakerState,
     last_error: LastError,
+    /// The fleet's start, for millisecond timestamps ([`DeploymentState::ms`]).
+    epoch: Instant,
 }
 
 /// One upstream's live state.
@@ -126,6 +128,7 @@ impl Fleet {
                 latency: Ewma::default(),
                 breaker: BreakerState::new(epoch),
                 last_error: LastError::default(),
+                epoch,
             })
             .collect();
         let upstreams = config
@@ -174,6 +177,15 @@ impl Fleet {
 }
 
 impl DeploymentState {
+    /// `now` in milliseconds since the fleet started (for the EWMA's decay).
+    pub fn ms(&self, now: Instant) -> u64 {
+        let since = now.saturating_duration_since(self.epoch);
+        since
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(since.subsec_millis()))
+    }
+
     pub fn note_fault(&self, fault: Fault) {
         self.last_error.set(fault);
     }

@@ -13,7 +13,7 @@ use super::breaker::{Admission, BreakerPhase, Transition, TryResult};
 use super::fleet::{DeploymentState, describe};
 use super::retry::{Fault, counts_against_breaker};
 use crate::observe::metrics::Metrics;
-use crate::table::{Deployment, Model, Upstream};
+use crate::table::{Balance, Deployment, Model, Upstream};
 
 /// A try in progress at one deployment.
 pub struct Lease {
@@ -54,11 +54,19 @@ impl Lease {
         self.started
     }
 
-    /// The first byte arrived (a whole answer's head, or a stream's first
-    /// event): the latency the balancer weighs and the TTFT histogram.
+    /// The first byte of a successful answer arrived (a whole answer's head,
+    /// or a stream's first event): the latency the balancer weighs and the
+    /// TTFT histogram. Error answers are not timed: a fast 503 must not make
+    /// a failing deployment look attractive.
     pub fn first_byte(&self) {
-        let elapsed = self.started.elapsed();
-        self.state.latency.observe(elapsed);
+        let now = Instant::now();
+        let elapsed = now - self.started;
+        if self.model.balance == Balance::P2cEwma {
+            // Only that policy reads the decayed figure, so only it pays for the timestamp.
+            self.state.latency.observe_at(elapsed, self.state.ms(now));
+        } else {
+            self.state.latency.observe(elapsed);
+        }
         self.metrics.record_ttft(self.deployment.id, elapsed);
     }
 

@@ -22,6 +22,27 @@ MOCK_KEY = "sk-bench-upstream"
 OURS_KEY = "gw-bench-key"
 OURS_ADMIN_KEY = "gw-bench-admin-key"
 LITELLM_KEY = "sk-bench-litellm-master"
+BODY_MODEL = "bench-model"   # what every bench/bodies/*.json asks for
+# config/bench's model with two deployments (`mock`, `mock-b`: the same mock,
+# weights 1:1, default balancing, breaker and retry): the `ours-pair` arm.
+PAIR_MODEL = "bench-pair"
+
+
+def body_for_model(work: Path, base: str, model: str) -> Path:
+    """bench/bodies/<base>.json asking for `model` instead of `bench-model`:
+    the one `"model":"bench-model"` replaced in the bytes, every other byte
+    (key order, spacing, padding, trailing newline) as generated."""
+    source = Path(__file__).resolve().parent.parent / "bodies" / f"{base}.json"
+    if model == BODY_MODEL:
+        return source
+    data = source.read_bytes()
+    needle = f'"model":"{BODY_MODEL}"'.encode()
+    if data.count(needle) != 1:
+        raise RuntimeError(f"{source} does not name {needle.decode()} exactly once; "
+                           "regenerate it with bench/bodies/generate.py")
+    path = work / f"body-{base}-{model}.json"
+    path.write_bytes(data.replace(needle, f'"model":"{model}"'.encode()))
+    return path
 
 
 @dataclass

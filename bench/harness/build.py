@@ -41,9 +41,11 @@ def models_yaml(count: int, upstream_url_env: str = "BENCH_UPSTREAM_URL") -> str
     return "\n".join(lines) + "\n"
 
 
-def build_all(root: Path, work: Path, bins: Path, log, variants: bool = True) -> dict:
-    """Builds the tools and our gateway; `variants=False` (a `--only` run)
-    skips the routing-cost variants and the config-edit timing."""
+def build_all(root: Path, work: Path, bins: Path, log, variants: bool = True,
+              edit_timing: bool = True) -> dict:
+    """Builds the tools and our gateway; `variants=False` (a `--only` run but
+    `--only callgrind`) skips the routing-cost variants, `edit_timing=False`
+    (every `--only` run) the config-edit timing, a wall-clock figure."""
     bins.mkdir(parents=True, exist_ok=True)
     build_log = work / "build.log"
     target = Path(os.environ.get("CARGO_TARGET_DIR") or root / "target") / "release"
@@ -72,6 +74,8 @@ def build_all(root: Path, work: Path, bins: Path, log, variants: bool = True) ->
         shutil.copy2(target / "gateway", bins / f"gateway-bench-models-{count}")
         info[f"build_models_{count}_s"] = round(seconds, 1)
         info[f"binary_models_{count}_bytes"] = (bins / f"gateway-bench-models-{count}").stat().st_size
+    if not edit_timing:
+        return info
 
     # One-line edit of the 10-model config (a timeout), then the incremental
     # release build that turns it into a new binary.

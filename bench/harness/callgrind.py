@@ -73,19 +73,32 @@ def instructions_per_request(proc: Proc, out: Path, seq_argv: list[str], request
         raise RuntimeError(f"callgrind wrote no dump next to {out}")
     time.sleep(0.3)  # the dump is written by the target; let it finish
     ir = totals(Path(new[-1]))
-    return {"requests": requests, "instructions": ir, "per_request": round(ir / requests),
+    return {"requests": requests, "warmup": warmup, "instructions": ir,
+            "per_request": round(ir / requests),
             "body_sha256": result.get("body_sha256")}
 
 
 def measure(name: str, argv: list[str], env: dict, port: int, health: str, work: Path,
             seq_binary: Path, url: str, body: Path, key: str | None, requests: int = 2000,
-            warmup: int = 300, health_headers: dict | None = None) -> dict:
+            warmup: int = 300, health_headers: dict | None = None,
+            also: list[tuple[str, Path]] | None = None) -> dict:
+    """`also`: (label, body) pairs measured after `body` in the same process
+    (warm-up, zero, requests, dump again), results under "also"[label]: a
+    cheap second figure (bench/ci-guard's pair line); bench/run measures each
+    arm in a fresh process instead."""
     proc, out = start_under_callgrind(name, argv, env, port, health, work, health_headers)
     try:
-        seq_argv = [str(seq_binary), "--url", url, "--body", str(body)]
-        if key:
-            seq_argv += ["--key", key]
-        return instructions_per_request(proc, out, seq_argv, requests, warmup)
+        def seq_argv(path: Path) -> list[str]:
+            return [str(seq_binary), "--url", url, "--body", str(path),
+                    *(["--key", key] if key else [])]
+        result = instructions_per_request(proc, out, seq_argv(body), requests, warmup)
+        for label, other in also or []:
+            try:
+                figure = instructions_per_request(proc, out, seq_argv(other), requests, warmup)
+            except Exception as error:  # reported; the first figure stands
+                figure = {"failed": f"{type(error).__name__}: {error}"}
+            result.setdefault("also", {})[label] = figure
+        return result
     finally:
         proc.stop(grace=20)
 

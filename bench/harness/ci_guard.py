@@ -3,7 +3,10 @@
 1. Instructions per request (callgrind, deterministic to ~1%) of our gateway
    (release, `config/bench`: auth + metrics on, logs at warn) and of the hyper
    floor proxy, both built and measured in this run; fails when
-   ours / floor exceeds `max_ratio` in bench/guard.json.
+   ours / floor exceeds `max_ratio` in bench/guard.json. The same gateway
+   process then measures model `bench-pair` (two deployments: balancing,
+   breaker, retry), printed beside `ours` and not gated (bench/run's
+   `ours-pair` arm is the published figure).
 2. A short streaming smoke through our gateway: fails on a buffered stream
    (content arrives at the end, gaps collapse) or on a delayed-ACK tail
    (~40 ms added to the first byte), compared with the mock directly.
@@ -117,12 +120,22 @@ def main(argv: list[str]) -> int:
                                     "--upstream", ctx.mock_base], {}, None)
             else:
                 argv_, env, key = [str(bins / "gateway")], arms_mod.ours_env(ctx, port), arms_mod.OURS_KEY
+            also = ([("ours-pair", arms_mod.body_for_model(work, "s", arms_mod.PAIR_MODEL))]
+                    if name == "ours" else [])
             results[name] = callgrind.measure(
                 name, argv_, env, port, "/health", work, bins / "bench-seq",
                 f"http://127.0.0.1:{port}/v1/chat/completions", body, key,
-                requests=REQUESTS, warmup=WARMUP)
+                requests=REQUESTS, warmup=WARMUP, also=also)
             say(f"{name:<6} {results[name]['per_request']:>8} instructions/request "
                 f"({REQUESTS} requests, body S)")
+        pair = results["ours"]["also"]["ours-pair"]
+        if "failed" in pair:
+            say(f"pair   not measured (model {arms_mod.PAIR_MODEL}; not gated): {pair['failed']}")
+        else:
+            pair_n, ours_n = pair["per_request"], results["ours"]["per_request"]
+            say(f"pair   {pair_n:>8} instructions/request (model {arms_mod.PAIR_MODEL}, two "
+                f"deployments, same process after ours; {(pair_n - ours_n) / ours_n * 100:+.1f}% "
+                "vs ours; not gated)")
     finally:
         mock.stop()
     if results["floor"]["body_sha256"] != results["ours"]["body_sha256"]:

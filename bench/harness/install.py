@@ -129,9 +129,29 @@ def versions(root: Path, tools: Path) -> dict:
         "gateway_git_revision": _first_line(["git", "-C", str(root), "rev-parse", "HEAD"]),
         # Files of the gateway's build that differ from that revision (0 = clean).
         "gateway_tree_dirty": len(_first_lines(["git", "-C", str(root), "status", "--porcelain",
-                                                "--", "runtime", "codegen", "src", "config",
-                                                "build.rs", "Cargo.toml", "Cargo.lock"])),
+                                                "--", *BUILD_PATHS])),
     }
+
+
+BUILD_PATHS = ["runtime", "codegen", "src", "config", "build.rs", "Cargo.toml", "Cargo.lock"]
+
+
+def tree_fingerprint(root: Path) -> str:
+    """A digest of what the gateway is built from: HEAD, the uncommitted diff
+    of its build paths and their untracked files. Taken before and after the
+    build: other people edit the same working tree, and a binary built while
+    they did matches neither revision."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for argv in (["rev-parse", "HEAD"], ["diff", "HEAD", "--", *BUILD_PATHS],
+                 ["ls-files", "--others", "--exclude-standard", "--", *BUILD_PATHS]):
+        try:
+            digest.update(subprocess.run(["git", "-C", str(root), *argv], capture_output=True,
+                                         timeout=20).stdout)
+        except (OSError, subprocess.TimeoutExpired):
+            digest.update(b"?")
+    return digest.hexdigest()[:16]
 
 
 def _first_lines(argv: list[str]) -> list[str]:

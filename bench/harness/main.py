@@ -11,6 +11,9 @@ namespace with only `lo`, re-executing this file under `unshare -n`) -> report
     bench/run --only soak     # the soak figure alone (ours, floor, nginx)
     bench/run --only streams --rounds 5 --arms floor,nginx,ours
                               # the 64/256/1,024-stream figures alone
+    bench/run --only callgrind --arms floor,ours
+                              # instructions per request alone (callgrind: ours,
+                              # ours-pair, the 10 / 10,000-model variants, floor)
 
 A run with --only writes bench/results/<date>-<figure>.json + .md and renders
 BENCHMARKS.md again from the last full run plus the newest partial runs.
@@ -59,7 +62,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--bins", default="",
                         help="measure the release binaries in this directory (bench-* tools and "
                              "gateway-bench) instead of building")
-    parser.add_argument("--only", default="", choices=["", "soak", "streams"],
+    parser.add_argument("--only", default="", choices=["", "soak", "streams", "callgrind"],
                         help="measure one figure alone (see above)")
     parser.add_argument("--soak-requests", type=int, default=soak.REQUESTS)
     parser.add_argument("--soak-rounds", type=int, default=soak.STREAM_ROUNDS)
@@ -95,7 +98,14 @@ def main(argv: list[str]) -> int:
         (work / "bin").symlink_to(bins)
     elif not args.skip_build:
         import build
-        state["build"] = build.build_all(ROOT, work, work / "bin", log, variants=not args.only)
+        before = install.tree_fingerprint(ROOT)
+        state["build"] = build.build_all(ROOT, work, work / "bin", log,
+                                         variants=args.only in ("", "callgrind"),
+                                         edit_timing=not args.only)
+        if install.tree_fingerprint(ROOT) != before:
+            state["build"]["tree_changed_during_build"] = True
+            log("warning: the gateway's sources changed while it was built (someone edited "
+                "or committed); the binaries match no single revision: run again")
     else:
         previous = sorted((ROOT / "bench/.work").glob("*/state.json"))
         prior = json.loads(previous[-1].read_text()) if previous else {}
@@ -148,6 +158,11 @@ def measure_phase(args: argparse.Namespace) -> int:
             out["only"] = "streams"
             out["streams_rounds"] = [rounds.run_streams_round(slow_ctx, names, index, log)
                                      for index in range(1, args.rounds + 1)]
+        elif args.only == "callgrind":
+            # Instruction counts do not depend on what else the machine runs:
+            # no timed figure, so builds beside it cannot skew this run.
+            out["only"] = "callgrind"
+            out["callgrind"] = callgrind_phase(ctx, names, args.quick)
         elif args.only != "soak":
             total = 1 if args.quick else args.rounds
             for index in range(1, total + 1):
@@ -185,15 +200,18 @@ def soak_phase(slow_ctx: Ctx, names: list[str], args: argparse.Namespace) -> dic
 
 
 def callgrind_phase(ctx: Ctx, names: list[str], quick: bool) -> dict:
-    """Instructions per request for each arm that can run under valgrind."""
+    """Instructions per request for each arm that can run under valgrind, body
+    S. `ours-pair` is `ours` (same binary, same body bytes but the model name)
+    asking for `bench-pair`, the model with two deployments."""
     results: dict = {}
-    body = ctx.root / "bench/bodies/s.json"
+    body = arms_mod.body_for_model(ctx.work, "s", arms_mod.BODY_MODEL)
+    pair_body = arms_mod.body_for_model(ctx.work, "s", arms_mod.PAIR_MODEL)
     requests = 300 if quick else 2000
     specs = []
     if "floor" in names:
         specs.append(("floor", lambda p: ([str(ctx.bins / "bench-floor"), "--listen",
                                            f"127.0.0.1:{p}", "--upstream", ctx.mock_base], {}),
-                      None, "/health"))
+                      None, "/health", body))
     if "nginx" in names:
         def nginx_argv(p):
             prefix = ctx.work / "nginx-callgrind"
@@ -201,30 +219,36 @@ def callgrind_phase(ctx: Ctx, names: list[str], quick: bool) -> dict:
             conf.parent.mkdir(parents=True, exist_ok=True)
             conf.write_text(arms_mod.nginx_conf(ctx, p, prefix, single_process=True))
             return ["/usr/sbin/nginx", "-p", str(prefix), "-c", str(conf)], {}
-        specs.append(("nginx", nginx_argv, None, "/health"))
+        specs.append(("nginx", nginx_argv, None, "/health", body))
     if "ours" in names:
-        for variant in ["", "models-10", "models-10000"]:
-            binary = ctx.bins / (f"gateway-bench-{variant}" if variant else "gateway-bench")
+        def ours_argv(binary):
+            return lambda p: ([str(binary)], arms_mod.ours_env(ctx, p))
+        specs.append(("ours", ours_argv(ctx.bins / "gateway-bench"), arms_mod.OURS_KEY,
+                      "/health", body))
+        specs.append(("ours-pair", ours_argv(ctx.bins / "gateway-bench"), arms_mod.OURS_KEY,
+                      "/health", pair_body))
+        for variant in ["models-10", "models-10000"]:
+            binary = ctx.bins / f"gateway-bench-{variant}"
             if binary.exists():
-                specs.append((f"ours-{variant}" if variant else "ours",
-                              lambda p, b=binary: ([str(b)], arms_mod.ours_env(ctx, p)),
-                              arms_mod.OURS_KEY, "/health"))
+                specs.append((f"ours-{variant}", ours_argv(binary), arms_mod.OURS_KEY,
+                              "/health", body))
     if "crabllm" in names and (ctx.tools / "bin/crabllm").exists():
         def crab_argv(p):
             conf = ctx.work / "crabllm-callgrind.toml"
             conf.write_text(arms_mod.crabllm_conf(ctx, p))
             return [str(ctx.tools / "bin/crabllm"), "serve", "--config", str(conf)], {
                 "TOKIO_WORKER_THREADS": "1", "RUST_LOG": "warn"}
-        specs.append(("crabllm", crab_argv, arms_mod.CRABLLM_KEY, "/health"))
-    for name, make, key, health in specs:
+        specs.append(("crabllm", crab_argv, arms_mod.CRABLLM_KEY, "/health", body))
+    for name, make, key, health, arm_body in specs:
         port = free_port()
         argv, env = make(port)
         started = time.monotonic()
         try:
             results[name] = callgrind.measure(
                 name, argv, env, port, health, ctx.work, ctx.bins / "bench-seq",
-                f"http://127.0.0.1:{port}/v1/chat/completions", body, key,
+                f"http://127.0.0.1:{port}/v1/chat/completions", arm_body, key,
                 requests=requests, warmup=200 if quick else 500)
+            results[name]["body_bytes"] = arm_body.stat().st_size
             log(f"callgrind: {name:<18} {results[name]['per_request']:>9} instructions/request "
                 f"({time.monotonic() - started:.0f}s)")
         except Exception as error:  # reported as failed, the phase goes on

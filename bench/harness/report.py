@@ -124,11 +124,16 @@ def _mib(kib):
 
 def targets(results: dict, summary: dict, partial: dict | None = None) -> list[dict]:
     """The perf-method targets for ours. `partial` holds the newest `--only`
-    runs ({"streams": results, "soak": results}) newer than this full run;
-    their figures replace the full run's, the row naming the run they are from."""
+    runs ({"streams": results, "soak": results, "callgrind": results}) newer
+    than this full run; their figures replace the full run's, the row naming
+    the run they are from."""
     partial = partial or {}
     ours = summary.get("ours", {})
     cg = results.get("callgrind", {})
+    cg_note = ""
+    if get(partial, "callgrind", "callgrind"):
+        cg = partial["callgrind"]["callgrind"]
+        cg_note = f"run {partial['callgrind']['started']}"
     build = results.get("build", {})
     rows = []
 
@@ -140,10 +145,11 @@ def targets(results: dict, summary: dict, partial: dict | None = None) -> list[d
     row("saturation req/s on one core", ">= 0.75 x hyper floor", r and f"{r:.2f} x floor",
         None if r is None else r >= 0.75,
         "rig-limited" if ours.get("rig_limited") else "")
-    i = ours.get("instructions_to_floor")
+    ours_cg, floor_cg = get(cg, "ours", "per_request"), get(cg, "floor", "per_request")
+    i = round(ours_cg / floor_cg, 3) if ours_cg and floor_cg else None
     row("instructions per request (auth + metrics on, body S)", "<= 1.5 x hyper floor",
-        i and f"{i:.2f} x floor ({ours.get('instructions_per_req')} vs "
-              f"{get(cg, 'floor', 'per_request')})", None if i is None else i <= 1.5)
+        i and f"{i:.2f} x floor ({ours_cg} vs {floor_cg})", None if i is None else i <= 1.5,
+        cg_note)
     v = ours.get("c1_added_p99_us")
     row("added p99 at concurrency 1", "<= 100 us", v is not None and f"{v:.0f} us",
         None if v is None else v <= 100)
@@ -201,9 +207,17 @@ def targets(results: dict, summary: dict, partial: dict | None = None) -> list[d
     if m10 and m10k:
         delta = (m10k - m10) / m10
         row("routing cost, 10 vs 10,000 models", "instructions/request within 5%",
-            f"{m10} vs {m10k} ({delta * 100:+.1f}%)", abs(delta) <= 0.05)
+            f"{m10} vs {m10k} ({delta * 100:+.1f}%)", abs(delta) <= 0.05, cg_note)
     else:
         row("routing cost, 10 vs 10,000 models", "instructions/request within 5%", None, None)
+    pair = get(cg, "ours-pair", "per_request")
+    if pair and ours_cg:
+        delta = (pair - ours_cg) / ours_cg
+        row("two deployments vs one (balancing + breaker)", "instructions/request within 3%",
+            f"{pair} vs {ours_cg} ({delta * 100:+.1f}%)", abs(delta) <= 0.03, cg_note)
+    else:
+        row("two deployments vs one (balancing + breaker)", "instructions/request within 3%",
+            None, None)
     return rows
 
 
@@ -384,12 +398,54 @@ def write_partial(root: Path, results: dict, log) -> list[Path]:
 
 def partial_md(results: dict) -> str:
     versions = get(results, "install", "versions", default={}) or {}
+    changed = get(results, "build", "tree_changed_during_build")
     head = (f"# Benchmark {results['started']} (`--only {results['only']}`)\n\n"
             f"Gateway revision {versions.get('gateway_git_revision')}"
-            f"{_dirty(versions)}; {_machine(results.get('machine') or {})}.\n\n")
+            f"{_dirty(versions)}; {_machine(results.get('machine') or {})}.\n\n"
+            + ("**The gateway's sources changed while it was built: these binaries match no "
+               "single revision.**\n\n" if changed else ""))
     if results["only"] == "soak":
         return head + soak_table(results.get("soak", {}))
+    if results["only"] == "callgrind":
+        return head + callgrind_table(results.get("callgrind", {}))
     return head + streams_table(results)
+
+
+CALLGRIND_ARMS = {
+    "floor": "hyper 1.x floor proxy",
+    "nginx": "nginx 1.22, one process",
+    "crabllm": "crabllm 0.0.25",
+    "ours": "config/bench, model `bench-model` (one deployment)",
+    "ours-pair": "same binary, model `bench-pair` (two deployments, p2c, breaker, retry)",
+    "ours-models-10": "generated config, 10 models",
+    "ours-models-10000": "generated config, 10,000 models",
+}
+
+
+def callgrind_table(cg: dict) -> str:
+    """Instructions per request of each arm of one run, with ratios to the
+    floor and to `ours` from that run."""
+    floor, ours = get(cg, "floor", "per_request"), get(cg, "ours", "per_request")
+    lines = ["| arm | what | requests | body bytes | instructions/request | x floor | vs ours |",
+             "|---|---|---|---|---|---|---|"]
+    order = list(CALLGRIND_ARMS)
+    for arm, r in sorted(cg.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order
+                                                      else len(order), kv[0])):
+        if "failed" in r:
+            lines.append(f"| {arm} | failed: {r['failed']} |  |  |  |  |  |")
+            continue
+        n = r.get("per_request")
+        lines.append(
+            f"| {arm} | {CALLGRIND_ARMS.get(arm, '')} | {r.get('requests')} | "
+            f"{_fmt('{}', r.get('body_bytes'))} | {n} | "
+            f"{_fmt('{:.3f}', n / floor if n and floor else None)} | "
+            f"{'-' if not (n and ours) or not arm.startswith('ours-') else f'{(n - ours) / ours * 100:+.1f}%'} |")
+    shas = {r.get("body_sha256") for r in cg.values() if "failed" not in r}
+    lines.append("")
+    lines.append("Every arm's 2xx answers: " + (
+        "byte-identical across arms (the mock's 540-byte completion)." if len(shas) == 1
+        else f"{len(shas)} different answer digests across arms (see the JSON)."))
+    return "\n".join(lines) + "\n"
 
 
 def _machine(m: dict) -> str:
@@ -415,7 +471,7 @@ def render_benchmarks(root: Path) -> Path:
         raise RuntimeError("no full run in bench/results to render BENCHMARKS.md from")
     results = json.loads(full_path.read_text())
     partial = {}
-    for only in ("soak", "streams"):
+    for only in ("soak", "streams", "callgrind"):
         path = _newest(root, f"-{only}")
         if path and path.stem > full_path.stem:
             partial[only] = json.loads(path.read_text())
@@ -503,6 +559,17 @@ def benchmarks_md(root: Path, results: dict, summary: dict, rows: list[dict],
                   "100 ms. Arm and client at real-time priority (SCHED_RR 1). Gateway revision "
                   f"{v.get('gateway_git_revision')}{_dirty(v)}. Raw data: "
                   f"`{_rel(run['path'], root)}`.\n", streams_table(run)]
+    if partial.get("callgrind"):
+        run = partial["callgrind"]
+        v = get(run, "install", "versions", default={}) or {}
+        parts += [f"## Instructions per request alone (run `{run['started']}`)\n",
+                  "`bench/run --only callgrind`: each arm started fresh under "
+                  f"`valgrind --tool=callgrind`, {_first(run, 'warmup')} warm-up requests, then "
+                  f"{_first(run, 'requests')} sequential "
+                  "requests (body S) counted. The targets above take their instruction "
+                  "figures from this run; the table of all figures keeps the full run's. "
+                  f"Gateway revision {v.get('gateway_git_revision')}{_dirty(v)}. Raw data: "
+                  f"`{_rel(run['path'], root)}`.\n", callgrind_table(run["callgrind"])]
     soak_run = partial.get("soak") or (results if results.get("soak") else None)
     if soak_run:
         v = get(soak_run, "install", "versions", default={}) or {}
@@ -525,6 +592,11 @@ def benchmarks_md(root: Path, results: dict, summary: dict, rows: list[dict],
     for arm, text in configs.items():
         parts.append(f"### {arm}\n\n```\n{text.rstrip()}\n```\n")
     return "\n".join(parts) + "\n"
+
+
+def _first(run: dict, key: str):
+    """`key` of the first measured arm of a `--only callgrind` run."""
+    return next((r[key] for r in run.get("callgrind", {}).values() if key in r), None)
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -39,7 +39,7 @@ pub async fn try_once(
             let response = mock::respond(behavior, &routed.spliced, id).await;
             let status = response.status().as_u16();
             record(gateway, routed.upstream, upstream::Outcome::Status(status));
-            if let (true, Some(lease)) = (response.status().is_success(), &routed.lease) {
+            if let (true, Some(lease)) = (response.status().is_success(), &mut routed.lease) {
                 lease.first_byte();
             }
             let (parts, body) = response.into_parts();

@@ -24,12 +24,12 @@ use crate::gateway::Gateway;
 use crate::observe::metrics::FallbackReason;
 use crate::provider::openai;
 use crate::table::{Model, ModelId};
-use crate::upstream::Lease;
 use crate::upstream::balance::{self, LoadView, Tried};
 use crate::upstream::breaker::Admission;
 use crate::upstream::lease::log_transition;
 use crate::upstream::retry::{self, Delay, Fault, counts_against_breaker};
 use crate::upstream::rng::Rng;
+use crate::upstream::{self, Lease};
 
 /// The model-routed endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,8 @@ pub async fn serve(
     let request = Request {
         gateway,
         endpoint,
-        client_headers,
+        client_headers: Some(client_headers),
+        replay: Vec::new(),
         span: head.model_span,
         stream: head.stream,
         body,
@@ -100,7 +101,10 @@ pub async fn serve(
 struct Request<'a> {
     gateway: &'static Gateway,
     endpoint: Endpoint,
-    client_headers: HeaderMap,
+    /// The client's headers until the first try takes them.
+    client_headers: Option<HeaderMap>,
+    /// What a later try forwards again (set aside by the first try).
+    replay: Vec<(http::HeaderName, HeaderValue)>,
     span: std::ops::Range<usize>,
     stream: bool,
     body: Bytes,
@@ -143,7 +147,8 @@ impl Request<'_> {
     ) -> Result<Response<ResponseBody>, GatewayError> {
         let mut plan = Plan::new(requested);
         let mut last: Option<Failed> = None;
-        let mut rng = Rng::thread();
+        // Seeded on first use: a single-deployment model's first try draws nothing.
+        let mut rng: Option<Rng> = None;
         while let Some((model, reason)) = plan.next(self.gateway, self.endpoint) {
             if let Some((from, reason)) = reason {
                 self.note_fallback(from, model, reason);
@@ -166,16 +171,18 @@ impl Request<'_> {
         &mut self,
         model: &'static Model,
         later: bool,
-        rng: &mut Rng,
+        rng: &mut Option<Rng>,
         last: &mut Option<Failed>,
     ) -> Step {
         let mut tried = Tried::NONE;
         let mut avoid = Tried::NONE;
         for attempt in 1..=model.retry.attempts {
-            if Instant::now() >= self.deadline {
+            // The request's first try starts when its deadline was set: one clock read.
+            let now = self.first_try.unwrap_or_else(Instant::now);
+            if now >= self.deadline {
                 return Step::Spent;
             }
-            let Some((index, admission)) = self.choose(model, tried, &mut avoid, rng) else {
+            let Some((index, admission)) = self.choose(model, (tried, &mut avoid), rng, now) else {
                 return Step::Spent;
             };
             tried = tried.with(index);
@@ -205,7 +212,12 @@ impl Request<'_> {
             if !retryable || attempt == model.retry.attempts {
                 return Step::Spent;
             }
-            match retry::delay(&model.retry, u32::from(attempt), retry_after, rng) {
+            match retry::delay(
+                &model.retry,
+                u32::from(attempt),
+                retry_after,
+                rng.get_or_insert_with(Rng::thread),
+            ) {
                 Delay::Wait(wait) => {
                     let until = Instant::now() + wait;
                     if until >= self.deadline {
@@ -234,11 +246,10 @@ impl Request<'_> {
     fn choose(
         &self,
         model: &'static Model,
-        tried: Tried,
-        avoid: &mut Tried,
-        rng: &mut Rng,
+        (tried, avoid): (Tried, &mut Tried),
+        rng: &mut Option<Rng>,
+        now: Instant,
     ) -> Option<(usize, Admission)> {
-        let now = Instant::now();
         // Most models have one deployment: no balancer, no view.
         if let [only] = model.deployments {
             let usable = !avoid.contains(0) && self.gateway.deployment_available(only, now);
@@ -266,7 +277,7 @@ impl Request<'_> {
         model: &'static Model,
         tried: Tried,
         avoid: &mut Tried,
-        rng: &mut Rng,
+        rng: &mut Option<Rng>,
         now: Instant,
     ) -> Option<(usize, Admission)> {
         // Each round either returns or marks one more deployment: bounded.
@@ -277,7 +288,13 @@ impl Request<'_> {
                 now,
                 avoid: *avoid,
             };
-            let index = balance::pick(model.deployments, model.balance, &view, tried, rng)?;
+            let index = balance::pick(
+                model.deployments,
+                model.balance,
+                &view,
+                tried,
+                rng.get_or_insert_with(Rng::thread),
+            )?;
             let deployment = model.deployments.get(index)?;
             match self.admit(model, deployment, now) {
                 Some(admission) => return Some((index, admission)),
@@ -357,11 +374,16 @@ impl Request<'_> {
             deadline: self.deadline,
             lease: Some(lease),
         };
-        // The last possible try takes the client's headers; earlier ones a copy.
-        let headers = if more {
-            self.client_headers.clone()
-        } else {
-            std::mem::take(&mut self.client_headers)
+        // The first try takes the client's own headers; when another try may
+        // follow, what it would forward is set aside first (no map copy).
+        let headers = match self.client_headers.take() {
+            Some(client) => {
+                if more {
+                    self.replay = upstream::forwardable(&client);
+                }
+                client
+            }
+            None => upstream::replayed(&self.replay),
         };
         let (id, gateway) = (self.request_id, self.gateway);
         let answer = match self.endpoint {
@@ -443,9 +465,10 @@ async fn judge(
     answer: Result<Response<ResponseBody>, GatewayError>,
     lease: Option<Lease>,
 ) -> Outcome {
+    // A lease still here belongs to a whole answer (a stream's relay took its own).
     let settle = move |result: Result<(), Fault>| {
         if let Some(lease) = lease {
-            lease.settle(result);
+            lease.settle_whole(result);
         }
     };
     let response = match answer {

@@ -177,7 +177,7 @@ async fn mocked(
         routed.upstream,
         Outcome::Status(response.status().as_u16()),
     );
-    if let (true, Some(lease)) = (response.status().is_success(), &routed.lease) {
+    if let (true, Some(lease)) = (response.status().is_success(), &mut routed.lease) {
         lease.first_byte();
     }
     let (mut parts, body) = response.into_parts();

@@ -66,7 +66,7 @@ impl Routed {
 /// the request's deadline; its outcome recorded once.
 pub async fn call(
     gateway: &Gateway,
-    routed: &Routed,
+    routed: &mut Routed,
     http: &HttpTarget,
     (url, body): (&http::Uri, Bytes),
     headers: http::HeaderMap,
@@ -92,7 +92,7 @@ pub async fn call(
                 Answer::Stream(..) => true,
                 Answer::Whole(parts, _) => parts.status.is_success(),
             };
-            if let (true, Some(lease)) = (success, &routed.lease) {
+            if let (true, Some(lease)) = (success, &mut routed.lease) {
                 lease.first_byte();
             }
         }

@@ -91,6 +91,37 @@ pub fn request(
     request
 }
 
+/// The client's headers any upstream may get (the rule above, before the
+/// per-target protocol namespace), kept aside for a retry: the first try
+/// takes the client's own map (no copy on the happy path) and a retry
+/// rebuilds one from these with [`replayed`]. Usually a handful of headers,
+/// often none (the values are shared, not copied).
+pub fn forwardable(client: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
+    let mut kept = Vec::new();
+    let mut connection = false;
+    for (name, value) in client {
+        // `connection` itself is in the dropped list; seeing it is enough.
+        connection |= name == header::CONNECTION;
+        if !dropped(name.as_str()) {
+            kept.push((name.clone(), value.clone()));
+        }
+    }
+    if connection {
+        let named: Vec<HeaderName> = named_by_connection(client).collect();
+        kept.retain(|(name, _)| !named.contains(name));
+    }
+    kept
+}
+
+/// A client header map rebuilt from [`forwardable`] headers, for a retry.
+pub fn replayed(kept: &[(HeaderName, HeaderValue)]) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(kept.len() + 4);
+    for (name, value) in kept {
+        headers.append(name.clone(), value.clone());
+    }
+    headers
+}
+
 /// Removes from the client's headers what must not reach the upstream. With
 /// `translated_for`, the ingress protocol's namespace goes too. Headers the
 /// gateway sets right after (host, content type, request id, its

@@ -24,6 +24,11 @@ pub struct Lease {
     metrics: &'static Metrics,
     admission: Admission,
     started: Instant,
+    /// When the first byte came; a whole answer is settled at that moment
+    /// (it was read whole before), which saves reading the clock again.
+    first_byte_at: Option<Instant>,
+    /// The settling moment when known already (else the clock is read).
+    settle_at: Option<Instant>,
     settled: bool,
 }
 
@@ -45,6 +50,8 @@ impl Lease {
             metrics,
             admission,
             started,
+            first_byte_at: None,
+            settle_at: None,
             settled: false,
         }
     }
@@ -58,8 +65,9 @@ impl Lease {
     /// or a stream's first event): the latency the balancer weighs and the
     /// TTFT histogram. Error answers are not timed: a fast 503 must not make
     /// a failing deployment look attractive.
-    pub fn first_byte(&self) {
+    pub fn first_byte(&mut self) {
         let now = Instant::now();
+        self.first_byte_at = Some(now);
         let elapsed = now - self.started;
         if self.model.balance == Balance::P2cEwma {
             // Only that policy reads the decayed figure, so only it pays for the timestamp.
@@ -73,6 +81,13 @@ impl Lease {
     /// The try's verdict: a success, an upstream fault (only faults that say
     /// something about the upstream move the breaker), or neither.
     pub fn settle(mut self, result: Result<(), Fault>) {
+        self.finish(result);
+    }
+
+    /// [`Lease::settle`] for a whole answer, at the moment its first byte
+    /// came (a stream settles when it ends: [`Lease::settle`]).
+    pub fn settle_whole(mut self, result: Result<(), Fault>) {
+        self.settle_at = self.first_byte_at;
         self.finish(result);
     }
 
@@ -95,7 +110,7 @@ impl Lease {
 
     fn settle_as(&mut self, verdict: TryResult, fault: Option<Fault>) {
         let breaker = &self.upstream.breaker;
-        let now = Instant::now();
+        let now = self.settle_at.unwrap_or_else(Instant::now);
         if verdict != TryResult::Neutral {
             self.metrics
                 .record_upstream_latency(self.deployment.id, now - self.started);

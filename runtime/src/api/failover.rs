@@ -364,6 +364,13 @@ impl Request<'_> {
             Some(name) => openai::rewrite_model(self.body.clone(), self.span.clone(), name),
             None => self.body.clone(),
         };
+        // The first try takes the client's own headers; when another try may
+        // follow, what it would forward is set aside while its request is
+        // built (`Routed::replay`), with no copy of the map.
+        let (headers, replay) = match self.client_headers.take() {
+            Some(client) => (client, more.then(Vec::new)),
+            None => (upstream::replayed(&self.replay), None),
+        };
         let mut routed = Routed {
             model,
             deployment,
@@ -373,18 +380,9 @@ impl Request<'_> {
             stream: self.stream,
             deadline: self.deadline,
             lease: Some(lease),
+            replay,
         };
-        // The first try takes the client's own headers; when another try may
-        // follow, what it would forward is set aside first (no map copy).
-        let headers = match self.client_headers.take() {
-            Some(client) => {
-                if more {
-                    self.replay = upstream::forwardable(&client);
-                }
-                client
-            }
-            None => upstream::replayed(&self.replay),
-        };
+
         let (id, gateway) = (self.request_id, self.gateway);
         let answer = match self.endpoint {
             Endpoint::ChatCompletions => {
@@ -397,6 +395,9 @@ impl Request<'_> {
                 super::messages::count_tokens_once(gateway, &mut routed, headers, id).await
             }
         };
+        if let Some(replay) = routed.replay.take() {
+            self.replay = replay;
+        }
         judge(answer, routed.lease.take()).await
     }
 

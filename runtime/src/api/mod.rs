@@ -44,6 +44,9 @@ pub struct Routed {
     pub deadline: Instant,
     /// The try's bookkeeping; a stream's relay takes it and settles it at the end.
     pub lease: Option<Lease>,
+    /// `Some` when another try may follow: the client headers it would
+    /// forward again, set aside while this try's request is built.
+    pub replay: Option<Vec<(http::HeaderName, http::HeaderValue)>>,
 }
 
 impl Routed {
@@ -73,7 +76,8 @@ pub async fn call(
     request_id: &http::HeaderValue,
     translated: bool,
 ) -> Result<Answer, GatewayError> {
-    let request = upstream::request(http, url, body, headers, request_id, translated);
+    let replay = routed.replay.as_mut();
+    let request = upstream::request(http, url, body, headers, (request_id, translated), replay);
     let own_total = routed.started() + routed.upstream.timeouts.total;
     let total = own_total.min(routed.deadline);
     let first_byte = routed.started() + routed.upstream.timeouts.first_byte;

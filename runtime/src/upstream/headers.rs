@@ -57,14 +57,16 @@ pub const ANTHROPIC_VERSION: HeaderName = HeaderName::from_static("anthropic-ver
 /// credential, Anthropic version). The client's header map is reused: only
 /// what must not pass is removed and the gateway's headers overwrite theirs,
 /// so a typical request re-hashes no header it keeps. `translated`: the body
-/// was translated from the other protocol.
+/// was translated from the other protocol. `replay`: where to set aside the
+/// headers any upstream may get, for a later try (filled in the same pass,
+/// see [`replayed`]).
 pub fn request(
     http: &HttpTarget,
     url: &Uri,
     body: Bytes,
     client: HeaderMap,
-    request_id: &HeaderValue,
-    translated: bool,
+    (request_id, translated): (&HeaderValue, bool),
+    replay: Option<&mut Vec<(HeaderName, HeaderValue)>>,
 ) -> Request<Full<Bytes>> {
     let mut request = Request::new(Full::new(body));
     *request.method_mut() = http::Method::POST;
@@ -73,7 +75,7 @@ pub fn request(
     *headers = client;
     let key = http.credential.load();
     let credential = key.as_ref().map(|_| http.credential_name.as_str());
-    strip_client_only(headers, translated.then_some(http.wire), credential);
+    strip_client_only(headers, translated.then_some(http.wire), credential, replay);
     headers.insert(header::HOST, http.host.clone());
     headers.insert(
         header::CONTENT_TYPE,
@@ -91,29 +93,10 @@ pub fn request(
     request
 }
 
-/// The client's headers any upstream may get (the rule above, before the
-/// per-target protocol namespace), kept aside for a retry: the first try
-/// takes the client's own map (no copy on the happy path) and a retry
-/// rebuilds one from these with [`replayed`]. Usually a handful of headers,
-/// often none (the values are shared, not copied).
-pub fn forwardable(client: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
-    let mut kept = Vec::new();
-    let mut connection = false;
-    for (name, value) in client {
-        // `connection` itself is in the dropped list; seeing it is enough.
-        connection |= name == header::CONNECTION;
-        if !dropped(name.as_str()) {
-            kept.push((name.clone(), value.clone()));
-        }
-    }
-    if connection {
-        let named: Vec<HeaderName> = named_by_connection(client).collect();
-        kept.retain(|(name, _)| !named.contains(name));
-    }
-    kept
-}
-
-/// A client header map rebuilt from [`forwardable`] headers, for a retry.
+/// A client header map rebuilt from the headers [`request`] set aside, for a
+/// later try: the first try takes the client's own map (no copy on the happy
+/// path), and the set-aside list is usually a handful of shared values, often
+/// none.
 pub fn replayed(kept: &[(HeaderName, HeaderValue)]) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(kept.len() + 4);
     for (name, value) in kept {
@@ -131,6 +114,7 @@ fn strip_client_only(
     headers: &mut HeaderMap,
     translated_for: Option<WireFormat>,
     credential: Option<&str>,
+    mut replay: Option<&mut Vec<(HeaderName, HeaderValue)>>,
 ) {
     let foreign_prefix = match translated_for {
         None => None,
@@ -139,21 +123,31 @@ fn strip_client_only(
     };
     let mut connection = false;
     let mut remove: Vec<HeaderName> = Vec::new();
-    for name in headers.keys() {
+    for (name, value) in headers.iter() {
         let text = name.as_str();
         connection |= text == "connection";
+        let is_dropped = dropped(text);
+        // Another try may go to the other protocol: its namespace is kept here.
+        if let (false, Some(replay)) = (is_dropped, replay.as_deref_mut()) {
+            replay.push((name.clone(), value.clone()));
+        }
         // The client's `content-length` is removed, not overwritten: hyper
         // then sets the spliced body's length without parsing ours.
         let overwritten =
             matches!(text, "host" | "content-type" | "x-request-id") || credential == Some(text);
-        if (!overwritten && dropped(text))
-            || foreign_prefix.is_some_and(|prefix| text.starts_with(prefix))
-        {
+        let goes = (!overwritten && is_dropped)
+            || foreign_prefix.is_some_and(|prefix| text.starts_with(prefix));
+        // A name with several values comes once per value, one after another.
+        if goes && remove.last() != Some(name) {
             remove.push(name.clone());
         }
     }
     if connection {
-        remove.extend(named_by_connection(headers));
+        let named: Vec<HeaderName> = named_by_connection(headers).collect();
+        if let Some(replay) = replay {
+            replay.retain(|(name, _)| !named.contains(name));
+        }
+        remove.extend(named);
     }
     for name in remove {
         headers.remove(name);
@@ -211,7 +205,7 @@ mod tests {
 
     fn forward(client: &HeaderMap, out: &mut HeaderMap, translated_for: Option<WireFormat>) {
         *out = client.clone();
-        strip_client_only(out, translated_for, None);
+        strip_client_only(out, translated_for, None, None);
         for overwritten in ["host", "content-type", "x-request-id"] {
             out.remove(overwritten);
         }
@@ -253,5 +247,32 @@ mod tests {
                 .any(|n| n.starts_with("openai-"))
         );
         assert!(names(&to_anthropic).contains(&"anthropic-beta"));
+    }
+
+    #[test]
+    fn a_retry_replays_what_any_upstream_may_get_whatever_the_first_target() {
+        let mut client = client();
+        client.append("connection", HeaderValue::from_static("x-hop"));
+        client.append("x-hop", HeaderValue::from_static("1"));
+        client.append("x-custom", HeaderValue::from_static("second"));
+        let mut replay = Vec::new();
+        // The first try was translated for an OpenAI upstream: `anthropic-*`
+        // left its request, but a retry may go to an Anthropic one.
+        strip_client_only(&mut client, Some(WireFormat::OpenAi), None, Some(&mut replay));
+        let mut rebuilt = replayed(&replay);
+        rebuilt.remove("x-request-id");
+        assert_eq!(
+            names(&rebuilt),
+            [
+                "anthropic-beta",
+                "anthropic-version",
+                "openai-beta",
+                "openai-organization",
+                "traceparent",
+                "user-agent",
+                "x-custom"
+            ]
+        );
+        assert_eq!(rebuilt.get_all("x-custom").iter().count(), 2, "every value");
     }
 }

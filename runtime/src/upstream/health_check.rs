@@ -68,7 +68,14 @@ async fn probe(
     let probe_request = match check.probe {
         HealthProbe::Get(path) => {
             let url = probe_url(http, path).ok_or(Fault::Connect)?;
-            let mut get = request(http, &url, Bytes::new(), HeaderMap::new(), &PROBE_ID, false);
+            let mut get = request(
+                http,
+                &url,
+                Bytes::new(),
+                HeaderMap::new(),
+                (&PROBE_ID, false),
+                None,
+            );
             *get.method_mut() = Method::GET;
             *get.body_mut() = Full::new(Bytes::new());
             get.headers_mut().remove(http::header::CONTENT_TYPE);
@@ -76,7 +83,14 @@ async fn probe(
         }
         HealthProbe::Minimal(model) => {
             let body = minimal_body(http.wire, model);
-            request(http, &http.url, body, HeaderMap::new(), &PROBE_ID, false)
+            request(
+                http,
+                &http.url,
+                body,
+                HeaderMap::new(),
+                (&PROBE_ID, false),
+                None,
+            )
         }
     };
     let deadline = Instant::now() + check.timeout;

@@ -25,7 +25,7 @@ pub mod rng;
 pub use attempt::{Answer, Outcome, attempt};
 pub use client::{HttpClient, http_client};
 pub use fleet::Fleet;
-pub use headers::{forwardable, replayed, request};
+pub use headers::{replayed, request};
 pub use lease::Lease;
 
 use std::sync::Arc;

@@ -172,3 +172,35 @@ async fn a_failing_health_check_takes_an_upstream_out_of_rotation() {
     .await;
     assert!(rig.b.probes() >= 4, "probes: {}", rig.b.probes());
 }
+
+/// A retry goes to a deployment this request has not tried, even at a lower
+/// priority: one failure at priority 0 does not fail the request while
+/// priority 1 is healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_moves_to_an_untried_lower_priority() {
+    let rig = Rig::start().await;
+    rig.a.script([Behaviour::Status(503)]);
+    let reply = rig.chat("tiered", false).await;
+    assert_eq!(chat_text(&reply), "served by tier-backup");
+    assert_eq!((rig.a.count(), rig.b.count()), (1, 1));
+    // The next request starts at priority 0 again.
+    let reply = rig.chat("tiered", false).await;
+    assert_eq!(chat_text(&reply), "served by tier-primary");
+}
+
+/// Sequential (never concurrent) requests to `pair` spread over both
+/// deployments: P2C ties on in-flight requests go to the weighted first draw,
+/// not to whichever deployment answered fastest once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p2c_spreads_sequential_traffic_over_equal_deployments() {
+    let rig = Rig::start().await;
+    for _ in 0..40 {
+        let reply = rig.chat("pair", false).await;
+        assert!(chat_text(&reply).starts_with("served by pair-"));
+    }
+    let (a, b) = (rig.a.count(), rig.b.count());
+    assert_eq!(a + b, 40);
+    // 1:1 weights: a side below 5 of 40 has probability 2e-7 (binomial);
+    // the old sticky tie-break gave 39:1 or 40:0 every time.
+    assert!(a >= 5 && b >= 5, "a {a}, b {b}");
+}

@@ -258,7 +258,12 @@ mod tests {
         let mut replay = Vec::new();
         // The first try was translated for an OpenAI upstream: `anthropic-*`
         // left its request, but a retry may go to an Anthropic one.
-        strip_client_only(&mut client, Some(WireFormat::OpenAi), None, Some(&mut replay));
+        strip_client_only(
+            &mut client,
+            Some(WireFormat::OpenAi),
+            None,
+            Some(&mut replay),
+        );
         let mut rebuilt = replayed(&replay);
         rebuilt.remove("x-request-id");
         assert_eq!(

@@ -9,11 +9,12 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Uri};
 use http_body_util::Full;
-use tokio::time::{Instant, MissedTickBehavior, interval};
+use tokio::time::{Instant, MissedTickBehavior, interval, timeout_at};
 
 use super::fleet::UpstreamState;
 use super::retry::Fault;
-use super::{HttpTarget, Outcome, Target, WireFormat, attempt, request};
+use super::{HttpTarget, Target, WireFormat, request};
+use crate::body::collect_limited;
 use crate::table::{Config, HealthCheck, HealthProbe, Upstream};
 
 /// The request id health probes carry upstream.
@@ -45,7 +46,7 @@ async fn run(
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let failure = probe(upstream, check, http).await.err();
+        let failure = probe(check, http).await.err();
         let (healthy, unhealthy) = (check.healthy_threshold, check.unhealthy_threshold);
         if let Some(health) = state.record_check(failure, healthy, unhealthy) {
             let last_error = failure.map(super::fleet::describe).unwrap_or_default();
@@ -60,11 +61,7 @@ async fn run(
 }
 
 /// One probe: `Ok` on a 2xx within the check's timeout.
-async fn probe(
-    upstream: &'static Upstream,
-    check: &HealthCheck,
-    http: &HttpTarget,
-) -> Result<(), Fault> {
+async fn probe(check: &HealthCheck, http: &HttpTarget) -> Result<(), Fault> {
     let probe_request = match check.probe {
         HealthProbe::Get(path) => {
             let url = probe_url(http, path).ok_or(Fault::Connect)?;
@@ -93,17 +90,26 @@ async fn probe(
             )
         }
     };
-    let deadline = Instant::now() + check.timeout;
-    let outcome = attempt(&http.client, upstream.name, probe_request, deadline)
+    // Not `attempt()`: a second caller would stop the compiler inlining it
+    // into the request path (about 400 instructions per request).
+    let exchange = async {
+        let response = http.client.request(probe_request).await;
+        let response = response.map_err(|_| Fault::Connect)?;
+        let status = response.status().as_u16();
+        // Read (bounded) so the pooled connection can be reused.
+        let _ = collect_limited(response.into_body(), PROBE_BODY_LIMIT).await;
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(Fault::Status(status)),
+        }
+    };
+    timeout_at(Instant::now() + check.timeout, exchange)
         .await
-        .outcome;
-    match outcome {
-        Outcome::Status(status) if (200..300).contains(&status) => Ok(()),
-        Outcome::Status(status) => Err(Fault::Status(status)),
-        Outcome::Unreachable => Err(Fault::Connect),
-        Outcome::Timeout => Err(Fault::Timeout),
-    }
+        .unwrap_or(Err(Fault::Timeout))
 }
+
+/// Most of a probe's answer read (a model list can be long; the rest is dropped).
+const PROBE_BODY_LIMIT: usize = 1 << 20;
 
 /// `<base_url><path>`: the endpoint URL with its endpoint path replaced.
 fn probe_url(http: &HttpTarget, path: &str) -> Option<Uri> {

@@ -85,8 +85,11 @@ pub fn refresh(gateway: &Gateway) -> Result<Response<ResponseBody>, GatewayError
     {
         let status = match (target, secret) {
             (Target::Http(http), Resolved::Key(credential)) => {
-                http.swap_credential(Some(credential));
-                "reloaded".to_owned()
+                if http.swap_credential(Some(credential)) {
+                    "reloaded".to_owned()
+                } else {
+                    "from the environment, read at startup: restart to change it".to_owned()
+                }
             }
             (Target::Http(_), Resolved::Missing(reason)) => {
                 format!("kept the secret in use: {reason}")

@@ -23,6 +23,20 @@ const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(55
 /// default `proxy_buffer_size`, else the request fails with a 502 ("message
 /// head is too large"); providers send 1-2 KiB.
 pub fn http_client(connect_timeout: std::time::Duration) -> Result<HttpClient, String> {
+    client_with_body(connect_timeout)
+}
+
+/// [`http_client`] for another request body type. Health probes use their
+/// own (`health_check.rs`): a second caller of the request path's
+/// `Client::request` would stop the compiler inlining it there (~230
+/// instructions per request).
+pub fn client_with_body<B>(
+    connect_timeout: std::time::Duration,
+) -> Result<Client<hyper_rustls::HttpsConnector<HttpConnector>, B>, String>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+{
     let mut http = HttpConnector::new();
     http.set_nodelay(true);
     http.enforce_http(false);

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri, header};
 use http_body_util::Full;
 
-use super::{HttpTarget, WireFormat};
+use super::{CredentialValue, HttpTarget, WireFormat};
 use crate::request_id;
 
 /// Whether a client header is never forwarded (see the module docs). A
@@ -73,8 +73,15 @@ pub fn request(
     *request.uri_mut() = url.clone();
     let headers = request.headers_mut();
     *headers = client;
-    let key = http.credential.load();
-    let credential = key.as_ref().map(|_| http.credential_name.as_str());
+    let swapped;
+    let key: Option<&HeaderValue> = match &http.credential {
+        CredentialValue::Fixed(value) => value.as_ref(),
+        CredentialValue::FromFile(slot) => {
+            swapped = slot.load();
+            swapped.as_deref()
+        }
+    };
+    let credential = key.map(|_| http.credential_name.as_str());
     strip_client_only(headers, translated.then_some(http.wire), credential, replay);
     headers.insert(header::HOST, http.host.clone());
     headers.insert(
@@ -82,7 +89,7 @@ pub fn request(
         HeaderValue::from_static("application/json"),
     );
     headers.insert(request_id::HEADER, request_id.clone());
-    if let Some(value) = key.as_deref() {
+    if let Some(value) = key {
         headers.insert(http.credential_name.clone(), value.clone());
     }
     if let Some(version) = &http.version

@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 use http_body_util::Full;
 use tokio::time::{Instant, MissedTickBehavior, interval, timeout_at};
 
+use super::client::client_with_body;
 use super::fleet::UpstreamState;
 use super::retry::Fault;
 use super::{HttpTarget, Target, WireFormat, request};
@@ -32,21 +33,32 @@ pub fn spawn_all(
         else {
             continue;
         };
-        tokio::spawn(run(upstream, check, http, state));
+        match client_with_body::<ProbeBody>(upstream.timeouts.connect) {
+            Ok(client) => {
+                tokio::spawn(run((upstream, check), (http, client), state));
+            }
+            Err(error) => tracing::error!(
+                event = "upstream.health_check_disabled",
+                upstream = upstream.name,
+                error,
+            ),
+        }
     }
 }
 
+/// A probe's body: its own type, so probes have their own client (and pool).
+type ProbeBody = http_body_util::Either<Full<Bytes>, http_body_util::Empty<Bytes>>;
+
 async fn run(
-    upstream: &'static Upstream,
-    check: &'static HealthCheck,
-    http: &'static HttpTarget,
+    (upstream, check): (&'static Upstream, &'static HealthCheck),
+    (http, client): (&'static HttpTarget, ProbeClient),
     state: &'static UpstreamState,
 ) {
     let mut ticks = interval(check.interval);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let failure = probe(check, http).await.err();
+        let failure = probe(check, http, &client).await.err();
         let (healthy, unhealthy) = (check.healthy_threshold, check.unhealthy_threshold);
         if let Some(health) = state.record_check(failure, healthy, unhealthy) {
             let last_error = failure.map(super::fleet::describe).unwrap_or_default();
@@ -61,7 +73,12 @@ async fn run(
 }
 
 /// One probe: `Ok` on a 2xx within the check's timeout.
-async fn probe(check: &HealthCheck, http: &HttpTarget) -> Result<(), Fault> {
+type ProbeClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    ProbeBody,
+>;
+
+async fn probe(check: &HealthCheck, http: &HttpTarget, client: &ProbeClient) -> Result<(), Fault> {
     let probe_request = match check.probe {
         HealthProbe::Get(path) => {
             let url = probe_url(http, path).ok_or(Fault::Connect)?;
@@ -90,10 +107,10 @@ async fn probe(check: &HealthCheck, http: &HttpTarget) -> Result<(), Fault> {
             )
         }
     };
-    // Not `attempt()`: a second caller would stop the compiler inlining it
-    // into the request path (about 400 instructions per request).
+    // Its own client and code, not `attempt()`: see `client_with_body`.
     let exchange = async {
-        let response = http.client.request(probe_request).await;
+        let probe_request = probe_request.map(http_body_util::Either::Left);
+        let response = client.request(probe_request).await;
         let response = response.map_err(|_| Fault::Connect)?;
         let status = response.status().as_u16();
         // Read (bounded) so the pooled connection can be reused.

@@ -34,7 +34,7 @@ use arc_swap::ArcSwapOption;
 use http::{HeaderName, HeaderValue, Uri, header};
 
 use crate::secrets::Credential;
-use crate::table::{MockBehavior, Upstream, UpstreamKind};
+use crate::table::{MockBehavior, SecretRef, Upstream, UpstreamKind};
 
 /// How requests for one upstream are served.
 #[allow(
@@ -69,11 +69,19 @@ pub struct HttpTarget {
     pub host: HeaderValue,
     /// The credential header's name: `Authorization` or `x-api-key`.
     pub credential_name: HeaderName,
-    /// Its value (`Bearer ..` or the bare key); swapped in place when
-    /// `POST /upstreams/refresh` re-reads a secret file.
-    pub credential: ArcSwapOption<HeaderValue>,
+    /// Its value (`Bearer ..` or the bare key).
+    pub credential: CredentialValue,
     /// Anthropic: the `anthropic-version` sent when the client sent none.
     pub version: Option<HeaderValue>,
+}
+
+/// An upstream's credential header value: fixed when it comes from the
+/// environment (read once at startup), swappable when it comes from a file
+/// (`POST /upstreams/refresh` re-reads it), so only file secrets pay for the
+/// lock-free swap on each request.
+pub enum CredentialValue {
+    Fixed(Option<HeaderValue>),
+    FromFile(ArcSwapOption<HeaderValue>),
 }
 
 impl Credential {
@@ -87,10 +95,17 @@ impl Credential {
 }
 
 impl HttpTarget {
-    /// Puts a re-read secret in place for the next requests.
-    pub fn swap_credential(&self, credential: Option<Credential>) {
-        self.credential
-            .store(credential.map(|key| Arc::new(key.for_wire(self.wire))));
+    /// Puts a re-read secret in place for the next requests; `false` when
+    /// the secret comes from the environment, which cannot change under a
+    /// running process.
+    pub fn swap_credential(&self, credential: Option<Credential>) -> bool {
+        match &self.credential {
+            CredentialValue::FromFile(slot) => {
+                slot.store(credential.map(|key| Arc::new(key.for_wire(self.wire))));
+                true
+            }
+            CredentialValue::Fixed(_) => false,
+        }
     }
 
     /// Builds the target for `upstream`; the error names the upstream and the fix.
@@ -159,7 +174,12 @@ impl HttpTarget {
             url,
             count_tokens_url,
             host,
-            credential: ArcSwapOption::from(credential.map(|key| Arc::new(key.for_wire(wire)))),
+            credential: match upstream.api_key {
+                Some(SecretRef::File(_)) => CredentialValue::FromFile(ArcSwapOption::from(
+                    credential.map(|key| Arc::new(key.for_wire(wire))),
+                )),
+                _ => CredentialValue::Fixed(credential.map(|key| key.for_wire(wire))),
+            },
             credential_name,
             version,
         })

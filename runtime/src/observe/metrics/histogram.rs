@@ -13,6 +13,26 @@ use super::{BUCKETS, zeroed};
 /// Slots per row: one per bound in [`BUCKETS`], then `+Inf`.
 const SLOTS: usize = BUCKETS.len() + 1;
 
+/// [`BUCKETS`] in microseconds (a test keeps the two equal).
+const BUCKET_MICROS: [u64; 16] = [
+    500,
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    25_000,
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    30_000_000,
+    120_000_000,
+];
+
 pub(super) struct Histograms {
     /// `[row][bucket]` non-cumulative counts, last bucket = +Inf.
     buckets: Box<[AtomicU64]>,
@@ -30,17 +50,21 @@ impl Histograms {
 
     /// One observation in `row`; an out-of-range row is ignored.
     pub(super) fn record(&self, row: usize, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        let bucket = BUCKETS
+        // Whole microseconds, compared as integers: no float or u128 maths on
+        // the request path (three observations per request).
+        let micros = elapsed
+            .as_secs()
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::from(elapsed.subsec_micros()));
+        let bucket = BUCKET_MICROS
             .iter()
-            .position(|bound| seconds <= *bound)
+            .position(|bound| micros <= *bound)
             .unwrap_or(BUCKETS.len());
         if let (Some(counter), Some(sum)) = (
             self.buckets.get(row * SLOTS + bucket),
             self.sum_micros.get(row),
         ) {
             counter.fetch_add(1, Relaxed);
-            let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
             sum.fetch_add(micros, Relaxed);
         }
     }
@@ -70,5 +94,17 @@ impl Histograms {
         self.buckets
             .get(row * SLOTS..(row + 1) * SLOTS)
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod bucket_tests {
+    use super::*;
+
+    #[test]
+    fn micro_bounds_equal_the_rendered_bounds() {
+        for (micros, seconds) in BUCKET_MICROS.iter().zip(BUCKETS) {
+            assert_eq!(*micros as f64 / 1e6, seconds);
+        }
     }
 }

@@ -271,7 +271,7 @@ mod tests {
             None,
             Some(&mut replay),
         );
-        let mut rebuilt = replayed(&replay);
+        let rebuilt = replayed(&replay);
         assert_eq!(names(&rebuilt), END_TO_END);
         assert_eq!(rebuilt.get_all("x-custom").iter().count(), 2, "every value");
     }

@@ -74,11 +74,10 @@ async fn passthrough_rewrites_model_only_and_keeps_everything_else() {
         "{metrics}"
     );
 
-    let logs = gateway.logs();
-    assert!(
-        logs.contains(r#""event":"request.completed""#) && logs.contains("trace-abc-1"),
-        "{logs}"
-    );
+    // The request's log line is written once its answer has gone out, which
+    // may be just after the client read it: wait for it (bounded).
+    let logs = gateway.wait_for_log("trace-abc-1", std::time::Duration::from_secs(5));
+    assert!(logs.contains(r#""event":"request.completed""#), "{logs}");
     for secret in [UPSTREAM_KEY, SECOND_KEY, CLIENT_KEY, ADMIN_KEY] {
         assert!(!logs.contains(secret), "a secret leaked into the logs");
         assert!(
@@ -166,6 +165,7 @@ async fn models_health_ready_version() {
             "pair",
             "pair-chat-fallback",
             "primary",
+            "rotating-model",
             "secured-model",
             "slow-stream",
             "tiered"

@@ -269,3 +269,80 @@ fn check_deployment(upstream: &str, deployment: &Value) {
         assert!(ok, "{upstream}: deployment field {field}: {deployment}");
     }
 }
+
+/// The secret file `rotating` names (config/test/upstreams.yaml).
+const ROTATING_KEY_FILE: &str = "/tmp/gateway-test-rotating-key";
+
+/// A file secret rotated in place takes effect with `POST /upstreams/refresh`,
+/// no restart: requests before carry the old key, requests after the new
+/// one; an environment secret says it needs a restart; a file that went
+/// missing keeps the key in use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rotates_a_file_secret_without_a_restart() {
+    std::fs::write(ROTATING_KEY_FILE, "rotating-key-one\n").expect("write the key file");
+    let upstream = MockUpstream::start().await;
+    let mut env = standard_env(&upstream.base_url());
+    env.push(("GATEWAY_TEST_ROTATING_URL", upstream.base_url()));
+    let gateway = Gateway::start(&env);
+    let body = r#"{"model":"rotating-model","messages":[{"role":"user","content":"hi"}]}"#;
+    assert_eq!(chat(gateway.addr, body).await.status, 200);
+
+    std::fs::write(ROTATING_KEY_FILE, "rotating-key-two\n").expect("rotate the key file");
+    assert_eq!(chat(gateway.addr, body).await.status, 200);
+    let admin = format!("Bearer {ADMIN_KEY}");
+    let headers = [("authorization", admin.as_str())];
+    let refresh = |headers| {
+        send(
+            gateway.addr,
+            "POST",
+            "/upstreams/refresh",
+            headers,
+            bytes::Bytes::new(),
+        )
+    };
+    let reply = refresh(&headers).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let json = reply.json();
+    let status_of = |json: &Value, name: &str| {
+        json["secrets"]
+            .as_array()
+            .and_then(|list| list.iter().find(|e| e["upstream"] == name))
+            .map(|e| e["secret"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(status_of(&json, "rotating"), "reloaded", "{json:#}");
+    assert!(
+        status_of(&json, "local").contains("restart"),
+        "an environment secret: {json:#}"
+    );
+    assert_eq!(chat(gateway.addr, body).await.status, 200);
+
+    std::fs::remove_file(ROTATING_KEY_FILE).expect("remove the key file");
+    let json = refresh(&headers).await.json();
+    assert!(
+        status_of(&json, "rotating").starts_with("kept the secret in use"),
+        "{json:#}"
+    );
+    assert_eq!(chat(gateway.addr, body).await.status, 200);
+
+    let keys: Vec<String> = upstream
+        .requests()
+        .iter()
+        .map(|r| {
+            r.headers["authorization"]
+                .to_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "Bearer rotating-key-one",
+            "Bearer rotating-key-one",
+            "Bearer rotating-key-two",
+            "Bearer rotating-key-two"
+        ],
+        "the file is read at startup and by refresh, never in between"
+    );
+}

@@ -326,6 +326,8 @@ pub struct Auth {
     pub api_keys: &'static [ApiKey],
     /// Admin key digest: also accepted on the API, and required for `/metrics` when set.
     pub admin_key_sha256: Option<[u8; 32]>,
+    /// Teams (tenants) by name, sorted; for `gateway access` and logs.
+    pub teams: &'static [Team],
 }
 
 /// One inbound API key, stored only as the SHA-256 of the key.
@@ -334,6 +336,44 @@ pub struct ApiKey {
     /// Name for logs (never the key).
     pub name: &'static str,
     pub sha256: [u8; 32],
+    /// The key's team (tenant), if any.
+    pub team: Option<&'static str>,
+    /// The public models this key may use: its own `models` patterns
+    /// intersected with its team's, resolved at build time.
+    pub models: ModelAccess,
+}
+
+/// A team (tenant) of API keys.
+#[derive(Debug)]
+pub struct Team {
+    pub name: &'static str,
+    /// The public models the team's keys may use at most.
+    pub models: ModelAccess,
+}
+
+/// Which public models a principal may use, decided at build time: no
+/// pattern is matched at request time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelAccess {
+    /// Every model (no `models` restriction configured).
+    All,
+    /// A bit set over `ModelId`s: bit `i % 64` of word `i / 64` is `ModelId(i)`.
+    Only(&'static [u64]),
+}
+
+impl ModelAccess {
+    /// Whether the model may be used.
+    pub fn allows(self, model: ModelId) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(words) => {
+                let index = usize::from(model.0);
+                words
+                    .get(index / 64)
+                    .is_some_and(|word| word >> (index % 64) & 1 == 1)
+            }
+        }
+    }
 }
 
 impl Config {

@@ -121,6 +121,8 @@ pub static MODELS: [Model; 2] = [
 
 pub static API_KEYS: [ApiKey; 1] = [ApiKey {
     name: "unit",
+    team: None,
+    models: ModelAccess::All,
     // sha256("unit-key")
     sha256: [
         0x9d, 0xa9, 0x84, 0xf6, 0xf7, 0xad, 0x42, 0xbf, 0x6f, 0xce, 0x1d, 0xfd, 0x37, 0xd8, 0x39,
@@ -163,5 +165,6 @@ pub static CONFIG: Config = Config {
     auth: Auth {
         api_keys: &API_KEYS,
         admin_key_sha256: None,
+        teams: &[],
     },
 };

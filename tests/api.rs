@@ -128,10 +128,15 @@ async fn auth_requires_a_configured_key() {
         "rejected requests never reach an upstream"
     );
     let metrics = get(gateway.addr, "/metrics", Some(ADMIN_KEY)).await.text();
-    assert!(
-        metrics.contains("gateway_auth_failures_total 3"),
-        "{metrics}"
-    );
+    for (reason, count) in [
+        ("missing_key", 2),
+        ("invalid_key", 1),
+        ("admin_key_required", 1),
+        ("model_not_allowed", 0),
+    ] {
+        let line = format!("gateway_auth_failures_total{{reason=\"{reason}\"}} {count}");
+        assert!(metrics.contains(&line), "{line}\n{metrics}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

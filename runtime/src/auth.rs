@@ -13,17 +13,49 @@ use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
 use crate::error::GatewayError;
-use crate::table::Auth;
+use crate::table::{ApiKey, Auth, ModelId};
 
 /// Who the caller proved to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Caller {
     /// No keys are configured: the API is open.
     Anonymous,
-    /// A configured API key, by name.
-    Key(&'static str),
+    /// A configured API key (its name, team and model access).
+    Key(&'static ApiKey),
     /// The admin key.
     Admin,
+}
+
+impl PartialEq for Caller {
+    /// Keys are the same entry of the compiled table.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Key(a), Self::Key(b)) => std::ptr::eq(*a, *b),
+            (Self::Anonymous, Self::Anonymous) | (Self::Admin, Self::Admin) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Caller {}
+
+impl Caller {
+    /// The name logs use: the key's configured name, `admin` or `anonymous`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonymous",
+            Self::Admin => "admin",
+            Self::Key(key) => key.name,
+        }
+    }
+
+    /// Whether this caller may use `model` (compiled access: a bit test).
+    pub fn may_use(self, model: ModelId) -> bool {
+        match self {
+            Self::Anonymous | Self::Admin => true,
+            Self::Key(key) => key.models.allows(model),
+        }
+    }
 }
 
 /// Checks the request's bearer token against the API keys (and the admin key).
@@ -38,11 +70,11 @@ pub fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<Caller, GatewayE
     {
         return Ok(Caller::Admin);
     }
-    let mut matched: Option<&'static str> = None;
+    let mut matched: Option<&'static ApiKey> = None;
     for key in auth.api_keys {
         let equal: Choice = key.sha256.ct_eq(&digest);
         if bool::from(equal) {
-            matched = Some(key.name);
+            matched = Some(key);
         }
     }
     matched.map(Caller::Key).ok_or(GatewayError::InvalidApiKey)
@@ -147,7 +179,7 @@ mod tests {
         assert_eq!(connection.authenticate(&CONFIG.auth, &good).unwrap(), first);
     }
     use crate::table::ApiKey;
-    use crate::testing::CONFIG;
+    use crate::testing::{API_KEYS, CONFIG};
 
     fn headers(authorization: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -161,8 +193,14 @@ mod tests {
     fn accepts_configured_key_and_rejects_others() {
         let auth = &CONFIG.auth;
         let check = |value: Option<&str>| authenticate(auth, &headers(value));
-        assert_eq!(check(Some("Bearer unit-key")), Ok(Caller::Key("unit")));
-        assert_eq!(check(Some("bearer unit-key")), Ok(Caller::Key("unit")));
+        assert_eq!(
+            check(Some("Bearer unit-key")),
+            Ok(Caller::Key(&API_KEYS[0]))
+        );
+        assert_eq!(
+            check(Some("bearer unit-key")),
+            Ok(Caller::Key(&API_KEYS[0]))
+        );
         assert_eq!(
             check(Some("Bearer wrong")),
             Err(GatewayError::InvalidApiKey)
@@ -175,7 +213,10 @@ mod tests {
         assert_eq!(check(None), Err(GatewayError::MissingApiKey));
         let mut anthropic = HeaderMap::new();
         anthropic.insert(X_API_KEY, "unit-key".parse().unwrap());
-        assert_eq!(authenticate(auth, &anthropic), Ok(Caller::Key("unit")));
+        assert_eq!(
+            authenticate(auth, &anthropic),
+            Ok(Caller::Key(&API_KEYS[0]))
+        );
         anthropic.insert(X_API_KEY, "wrong".parse().unwrap());
         assert_eq!(
             authenticate(auth, &anthropic),
@@ -188,6 +229,7 @@ mod tests {
         let auth = Auth {
             api_keys: &[],
             admin_key_sha256: None,
+            teams: &[],
         };
         assert_eq!(authenticate(&auth, &headers(None)), Ok(Caller::Anonymous));
     }
@@ -199,6 +241,7 @@ mod tests {
         let auth = Auth {
             api_keys: &KEYS,
             admin_key_sha256: Some(admin),
+            teams: &[],
         };
         assert_eq!(
             authenticate(&auth, &headers(Some("Bearer admin"))),

@@ -1,5 +1,5 @@
 //! Command line: `gateway [serve] [--listen ADDR]`, `gateway --version`,
-//! `gateway routes`, `gateway --help`.
+//! `gateway routes`, `gateway access`, `gateway --help`.
 
 /// What the user asked for.
 #[derive(Debug, PartialEq, Eq)]
@@ -7,12 +7,14 @@ pub enum Command {
     Serve { listen: Option<String> },
     Version,
     Routes,
+    Access,
     Help,
 }
 
 pub const USAGE: &str = "\
 usage: gateway [serve] [--listen ADDR]   serve the compiled config (ADDR like 127.0.0.1:8080; port 0 picks one)
        gateway routes                    print the compiled model table
+       gateway access                    print who may use which model (the compiled access matrix)
        gateway --version                 print version, environment, config digest, git revision, rustc
        gateway --help
 
@@ -29,6 +31,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--version" | "-V" | "version" => command = Some(Command::Version),
             "--help" | "-h" | "help" => command = Some(Command::Help),
             "routes" => command = Some(Command::Routes),
+            "access" => command = Some(Command::Access),
             "serve" => {}
             "--listen" => {
                 listen = Some(
@@ -71,6 +74,7 @@ mod tests {
         );
         check(&["--version"], Ok(Command::Version));
         check(&["routes"], Ok(Command::Routes));
+        check(&["access"], Ok(Command::Access));
         check(&["--bogus"], Err("unknown argument `--bogus`"));
         check(
             &["--listen"],

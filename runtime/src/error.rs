@@ -101,6 +101,10 @@ pub enum GatewayError {
         upstream: &'static str,
         detail: &'static str,
     },
+    /// The caller's key (or its team) may not use this model.
+    ModelNotAllowed {
+        model: &'static str,
+    },
     /// The model is not served on this endpoint (`endpoints` in its config).
     EndpointNotServed {
         model: &'static str,
@@ -276,6 +280,12 @@ impl GatewayError {
                 Some("upstream_stream_failed"),
                 Upstream,
             ),
+            E::ModelNotAllowed { .. } => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                Some("model_not_allowed"),
+                Client,
+            ),
             E::EndpointNotServed { .. } => (
                 StatusCode::BAD_REQUEST,
                 INVALID,
@@ -323,7 +333,9 @@ impl GatewayError {
             Self::MissingField(param)
             | Self::InvalidField { param, .. }
             | Self::UnsupportedField { param, .. } => Some(param),
-            Self::ModelNotFound(_) | Self::EndpointNotServed { .. } => Some("model"),
+            Self::ModelNotFound(_)
+            | Self::EndpointNotServed { .. }
+            | Self::ModelNotAllowed { .. } => Some("model"),
             _ => None,
         }
     }
@@ -382,6 +394,9 @@ impl GatewayError {
             Self::UpstreamStreamFailed { upstream, detail } => {
                 format!("Upstream `{upstream}` {detail} before its first event.")
             }
+            Self::ModelNotAllowed { model } => format!(
+                "Your API key may not use the model `{model}`. GET /v1/models lists the models it may use."
+            ),
             Self::EndpointNotServed { model, endpoint } => format!(
                 "The model `{model}` is not served on {endpoint}; GET /v1/models lists the models, and the gateway's `endpoints` setting says where each is served."
             ),
@@ -609,6 +624,8 @@ mod tests {
         };
         check(deadline, 504, "deadline_exceeded", Upstream);
         check(E::AdminDisabled, 403, "admin_disabled", Client);
+        let denied = E::ModelNotAllowed { model: "m" };
+        check(denied, 403, "model_not_allowed", Client);
         check(
             E::UnknownUpstream("x".into()),
             404,

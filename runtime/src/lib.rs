@@ -31,7 +31,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 pub use build_info::BuildInfo;
-use table::{Config, Deployment, Model, Serving, UpstreamKind};
+use table::{Config, Deployment, Model, ModelAccess, Serving, UpstreamKind};
 
 /// Entry point of the `gateway` binary: `build` is what it was built from.
 pub fn run(config: &'static Config, build: &'static BuildInfo) -> ExitCode {
@@ -51,6 +51,10 @@ pub fn run(config: &'static Config, build: &'static BuildInfo) -> ExitCode {
         }
         Ok(cli::Command::Routes) => {
             print!("{}", routes_table(config));
+            ExitCode::SUCCESS
+        }
+        Ok(cli::Command::Access) => {
+            print!("{}", access_table(config));
             ExitCode::SUCCESS
         }
         Ok(cli::Command::Serve { listen }) => serve(config, listen),
@@ -103,6 +107,61 @@ fn routes_table(config: &Config) -> String {
         for (cell, width) in row.iter().zip(widths) {
             line.push_str(&format!("{cell:<width$}  "));
         }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `gateway access`: one row per model, one column per principal (the admin
+/// key, then each API key with its team), `yes` where the principal may use
+/// the model and `-` where not; an open API (no keys) has one `anonymous`
+/// column. The matrix is the compiled one, so a reviewer sees in a pull
+/// request who can reach what.
+fn access_table(config: &Config) -> String {
+    let auth = &config.auth;
+    let mut principals: Vec<(String, ModelAccess)> = Vec::new();
+    if auth.admin_key_sha256.is_some() {
+        principals.push(("admin".to_owned(), ModelAccess::All));
+    }
+    for key in auth.api_keys {
+        let name = match key.team {
+            Some(team) => format!("{} ({team})", key.name),
+            None => key.name.to_owned(),
+        };
+        principals.push((name, key.models));
+    }
+    if principals.is_empty() {
+        principals.push(("anonymous".to_owned(), ModelAccess::All));
+    }
+    let mut rows = vec![
+        std::iter::once("MODEL".to_owned())
+            .chain(principals.iter().map(|(name, _)| name.clone()))
+            .collect::<Vec<_>>(),
+    ];
+    for model in config.models {
+        let cells = principals
+            .iter()
+            .map(|(_, access)| if access.allows(model.id) { "yes" } else { "-" }.to_owned());
+        rows.push(
+            std::iter::once(model.name.to_owned())
+                .chain(cells)
+                .collect(),
+        );
+    }
+    let mut widths = vec![0usize; principals.len() + 1];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let line: String = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}  "))
+            .collect();
         out.push_str(line.trim_end());
         out.push('\n');
     }
@@ -299,6 +358,10 @@ mod tests {
                 "gateway 9.9.9 (environment unit, config sha256 {}, git revision abcdef0, rustc 1.95.0)",
                 config.config_sha256
             )
+        );
+        assert_eq!(
+            access_table(config),
+            "MODEL  unit\nalpha  yes\nbeta   yes\n"
         );
         assert_eq!(
             routes_table(config),

@@ -21,6 +21,7 @@ use http::{HeaderMap, HeaderValue, Response};
 use tokio::time::{Instant, sleep_until};
 
 use super::{Routed, millis};
+use crate::auth::Caller;
 use crate::body::ResponseBody;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
@@ -67,10 +68,8 @@ const MAX_MODELS: usize = 16;
 /// known (for the request log).
 pub async fn serve(
     gateway: &'static Gateway,
-    endpoint: Endpoint,
-    client_headers: HeaderMap,
-    body: Bytes,
-    request_id: &HeaderValue,
+    (endpoint, caller): (Endpoint, Caller),
+    (client_headers, body, request_id): (HeaderMap, Bytes, &HeaderValue),
     resolved: &mut Option<ModelId>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let head = openai::parse(&body)?;
@@ -78,6 +77,13 @@ pub async fn serve(
         .and_then(|id| gateway.config.model(id))
         .ok_or_else(|| GatewayError::ModelNotFound(head.model.to_string()))?;
     *resolved = Some(requested.id);
+    // Compiled access: one bit test. Fallbacks are the operator's routing,
+    // so only the requested model is checked.
+    if !caller.may_use(requested.id) {
+        return Err(GatewayError::ModelNotAllowed {
+            model: requested.name,
+        });
+    }
     if !endpoint.served_by(requested) {
         return Err(GatewayError::EndpointNotServed {
             model: requested.name,

@@ -7,6 +7,7 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::ops::json_response;
+use crate::auth::Caller;
 use crate::body::ResponseBody;
 use crate::error::{GatewayError, Shape};
 use crate::gateway::Gateway;
@@ -15,42 +16,56 @@ use crate::table::Model;
 /// No creation date is known for a configured model; Anthropic's shape requires one.
 const CREATED_AT: &str = "1970-01-01T00:00:00Z";
 
-/// `GET /v1/models`. The OpenAI body is built once at startup.
-pub fn models(gateway: &Gateway, shape: Shape) -> Response<ResponseBody> {
+/// `GET /v1/models`: the models this caller may use. The OpenAI body for
+/// callers who may use every model is built once at startup.
+pub fn models(gateway: &Gateway, shape: Shape, caller: Caller) -> Response<ResponseBody> {
+    let all = gateway.config.models;
+    let everything = all.iter().all(|m| caller.may_use(m.id));
+    let visible: Vec<&Model> = all.iter().filter(|m| caller.may_use(m.id)).collect();
     match shape {
-        Shape::OpenAi => json_response(StatusCode::OK, gateway.models_json.clone()),
+        Shape::OpenAi if everything => json_response(StatusCode::OK, gateway.models_json.clone()),
+        Shape::OpenAi => {
+            let data: Vec<Value> = visible.iter().map(|m| openai_model(gateway, m)).collect();
+            let body = json!({ "object": "list", "data": data });
+            json_response(StatusCode::OK, body.to_string())
+        }
         Shape::Anthropic => {
-            let models = gateway.config.models;
-            let data: Vec<Value> = models.iter().map(anthropic_model).collect();
+            let data: Vec<Value> = visible.iter().map(|m| anthropic_model(m)).collect();
             let body = json!({
                 "data": data,
                 "has_more": false,
-                "first_id": models.first().map(|m| m.name),
-                "last_id": models.last().map(|m| m.name),
+                "first_id": visible.first().map(|m| m.name),
+                "last_id": visible.last().map(|m| m.name),
             });
             json_response(StatusCode::OK, body.to_string())
         }
     }
 }
 
-/// `GET /v1/models/{id}`.
+/// One model in the OpenAI list shape.
+fn openai_model(gateway: &Gateway, model: &Model) -> Value {
+    let owner = model
+        .primary_upstream()
+        .and_then(|id| gateway.config.upstream(id))
+        .map_or("", |u| u.name);
+    json!({ "id": model.name, "object": "model", "created": 0, "owned_by": owner })
+}
+
+/// `GET /v1/models/{id}`: a model the caller may not use is not found
+/// (its existence is not revealed).
 pub fn model(
     gateway: &Gateway,
     name: &str,
     shape: Shape,
+    caller: Caller,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let config = gateway.config;
     let model = (config.resolve_model)(name)
         .and_then(|id| config.model(id))
+        .filter(|m| caller.may_use(m.id))
         .ok_or_else(|| GatewayError::ModelNotFound(name.to_string()))?;
     let body = match shape {
-        Shape::OpenAi => {
-            let owner = model
-                .primary_upstream()
-                .and_then(|id| config.upstream(id))
-                .map_or("", |u| u.name);
-            json!({ "id": model.name, "object": "model", "created": 0, "owned_by": owner })
-        }
+        Shape::OpenAi => openai_model(gateway, model),
         Shape::Anthropic => anthropic_model(model),
     };
     Ok(json_response(StatusCode::OK, body.to_string()))

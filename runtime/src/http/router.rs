@@ -19,7 +19,7 @@ use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
 use crate::error::{ErrorSource, GatewayError, Shape, capped};
 use crate::gateway::Gateway;
-use crate::observe::metrics::{InFlight, Route};
+use crate::observe::metrics::{AuthFailure, InFlight, Route};
 use crate::request_id;
 use crate::table::ModelId;
 
@@ -181,7 +181,8 @@ async fn dispatch(
             if method != Method::POST {
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
-            record.caller = Some(authenticate(gateway, connection, request.headers())?);
+            let caller = authenticate(gateway, connection, request.headers())?;
+            record.caller = Some(caller);
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
             let request_id = record.request_id.clone();
@@ -192,21 +193,26 @@ async fn dispatch(
                 Route::Messages => Endpoint::Messages,
                 _ => Endpoint::CountTokens,
             };
-            failover::serve(gateway, endpoint, headers, body, &request_id, model).await
+            let request = (headers, body, &request_id);
+            failover::serve(gateway, (endpoint, caller), request, model)
+                .await
+                .inspect_err(|error| note_denial(gateway, error))
         }
         "/v1/models" => {
             record.route = Route::Models;
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
-            record.caller = Some(authenticate(gateway, connection, request.headers())?);
-            Ok(models::models(gateway, record.shape))
+            let caller = authenticate(gateway, connection, request.headers())?;
+            record.caller = Some(caller);
+            Ok(models::models(gateway, record.shape, caller))
         }
         p if p.starts_with("/v1/models/") => {
             record.route = Route::Models;
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
-            record.caller = Some(authenticate(gateway, connection, request.headers())?);
-            models::model(gateway, &p["/v1/models/".len()..], record.shape)
+            let caller = authenticate(gateway, connection, request.headers())?;
+            record.caller = Some(caller);
+            models::model(gateway, &p["/v1/models/".len()..], record.shape, caller)
         }
         // Claude Code's warm-up probe: any answer will do, so the cheapest.
         "/api/hello" => {
@@ -227,25 +233,29 @@ async fn dispatch(
         "/health/providers" => {
             record.route = Route::Health;
             is_get.then_some(()).ok_or_else(get_only)?;
-            auth::authenticate_admin(&gateway.config.auth, request.headers())?;
+            auth::authenticate_admin(&gateway.config.auth, request.headers())
+                .inspect_err(|error| note_denial(gateway, error))?;
             Ok(providers::providers(gateway))
         }
         "/upstreams/refresh" => {
             if method != Method::POST {
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
-            auth::require_admin(&gateway.config.auth, request.headers())?;
+            auth::require_admin(&gateway.config.auth, request.headers())
+                .inspect_err(|error| note_denial(gateway, error))?;
             admin::refresh(gateway)
         }
         p if p.starts_with("/upstreams/") && p.ends_with("/maintenance") => {
-            auth::require_admin(&gateway.config.auth, request.headers())?;
+            auth::require_admin(&gateway.config.auth, request.headers())
+                .inspect_err(|error| note_denial(gateway, error))?;
             let name = &p["/upstreams/".len()..p.len() - "/maintenance".len()];
             admin::maintenance(gateway, name, method)
         }
         "/metrics" => {
             record.route = Route::Metrics;
             is_get.then_some(()).ok_or_else(get_only)?;
-            auth::authenticate_admin(&gateway.config.auth, request.headers())?;
+            auth::authenticate_admin(&gateway.config.auth, request.headers())
+                .inspect_err(|error| note_denial(gateway, error))?;
             Ok(ops::metrics(gateway))
         }
         _ => Err(GatewayError::UnknownPath {
@@ -339,16 +349,24 @@ fn authenticate(
     connection
         .auth
         .authenticate(&gateway.config.auth, headers)
-        .inspect_err(|_| gateway.metrics.record_auth_failure())
+        .inspect_err(|error| note_denial(gateway, error))
+}
+
+/// Counts a denial by its reason (`gateway_auth_failures_total{reason}`).
+pub fn note_denial(gateway: &Gateway, error: &GatewayError) {
+    let reason = match error {
+        GatewayError::MissingApiKey => AuthFailure::MissingKey,
+        GatewayError::InvalidApiKey => AuthFailure::InvalidKey,
+        GatewayError::AdminKeyRequired => AuthFailure::AdminKeyRequired,
+        GatewayError::AdminDisabled => AuthFailure::AdminDisabled,
+        GatewayError::ModelNotAllowed { .. } => AuthFailure::ModelNotAllowed,
+        _ => return,
+    };
+    gateway.metrics.record_auth_failure(reason);
 }
 
 fn caller_name(caller: Option<Caller>) -> &'static str {
-    match caller {
-        None => "",
-        Some(Caller::Anonymous) => "anonymous",
-        Some(Caller::Admin) => "admin",
-        Some(Caller::Key(name)) => name,
-    }
+    caller.map_or("", Caller::name)
 }
 
 #[cfg(test)]

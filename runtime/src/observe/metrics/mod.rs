@@ -68,6 +68,29 @@ pub enum UpstreamOutcome {
 }
 const UPSTREAM_SLOTS: usize = STATUS_SLOTS + 2;
 
+/// Why a request was denied, for `gateway_auth_failures_total{reason}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No key presented.
+    MissingKey = 0,
+    /// A key that is not among the compiled digests.
+    InvalidKey = 1,
+    /// An admin endpoint without the admin key.
+    AdminKeyRequired = 2,
+    /// A state-changing admin endpoint with no admin key configured.
+    AdminDisabled = 3,
+    /// A valid key asking for a model it may not use.
+    ModelNotAllowed = 4,
+}
+
+const AUTH_FAILURE_LABELS: [&str; 5] = [
+    "missing_key",
+    "invalid_key",
+    "admin_key_required",
+    "admin_disabled",
+    "model_not_allowed",
+];
+
 /// What happened to a client connection, outside any request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectionEvent {
@@ -111,7 +134,8 @@ pub struct Metrics {
     upstream_requests: Box<[AtomicU64]>,
     /// `[model][prompt, completion]`.
     tokens: Box<[AtomicU64]>,
-    auth_failures: AtomicU64,
+    /// `[AuthFailure]`.
+    auth_failures: [AtomicU64; 5],
     /// `[ConnectionEvent]`.
     connection_events: [AtomicU64; 5],
     accept_errors: AtomicU64,
@@ -155,7 +179,7 @@ impl Metrics {
             latency: Histograms::new(ROUTE_LABELS.len()),
             upstream_requests: zeroed(config.upstreams.len() * UPSTREAM_SLOTS),
             tokens: zeroed(models * 2),
-            auth_failures: AtomicU64::new(0),
+            auth_failures: Default::default(),
             connection_events: Default::default(),
             accept_errors: AtomicU64::new(0),
             connections_open: AtomicI64::new(0),
@@ -215,8 +239,8 @@ impl Metrics {
         }
     }
 
-    pub fn record_auth_failure(&self) {
-        self.auth_failures.fetch_add(1, Relaxed);
+    pub fn record_auth_failure(&self, reason: AuthFailure) {
+        self.auth_failures[reason as usize].fetch_add(1, Relaxed);
     }
 
     pub fn record_connection(&self, event: ConnectionEvent) {

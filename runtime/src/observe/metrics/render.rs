@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use super::{
-    CONNECTION_EVENT_LABELS, Live, MODEL_ROUTES, Metrics, ROUTE_LABELS, STATUS_SLOTS,
-    UPSTREAM_SLOTS, UpstreamGauge, status_label,
+    AUTH_FAILURE_LABELS, CONNECTION_EVENT_LABELS, Live, MODEL_ROUTES, Metrics, ROUTE_LABELS,
+    STATUS_SLOTS, UPSTREAM_SLOTS, UpstreamGauge, status_label,
 };
 
 impl Metrics {
@@ -50,13 +50,15 @@ impl Metrics {
             &mut out,
             "gateway_auth_failures_total",
             "counter",
-            "Requests rejected for a missing or wrong key.",
+            "Requests denied, by reason: missing_key, invalid_key, admin_key_required, admin_disabled, model_not_allowed.",
         );
-        let _ = writeln!(
-            out,
-            "gateway_auth_failures_total {}",
-            self.auth_failures.load(Relaxed)
-        );
+        for (label, counter) in AUTH_FAILURE_LABELS.iter().zip(&self.auth_failures) {
+            let _ = writeln!(
+                out,
+                "gateway_auth_failures_total{{reason=\"{label}\"}} {}",
+                counter.load(Relaxed)
+            );
+        }
         self.render_connections(&mut out);
         header(
             &mut out,

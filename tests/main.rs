@@ -14,6 +14,7 @@
     reason = "test harness code; a failed setup step is a test failure"
 )]
 
+mod access;
 mod anthropic;
 mod anthropic_rig;
 mod api;

@@ -289,6 +289,8 @@ pub struct Auth {
     pub api_keys: Vec<ApiKey>,
     /// Admin key digest.
     pub admin_key_sha256: Option<[u8; 32]>,
+    /// Sorted by name.
+    pub teams: Vec<Team>,
 }
 
 /// One inbound key.
@@ -298,4 +300,26 @@ pub struct ApiKey {
     pub name: String,
     /// SHA-256 of the key.
     pub sha256: [u8; 32],
+    /// The key's team, if any.
+    pub team: Option<String>,
+    /// The models the key may use (its own patterns and its team's).
+    pub models: ModelAccess,
+}
+
+/// A team of keys.
+#[derive(Clone, Debug)]
+pub struct Team {
+    /// Name from security.yaml.
+    pub name: String,
+    /// The models the team's keys may use at most.
+    pub models: ModelAccess,
+}
+
+/// Which models a principal may use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelAccess {
+    /// Every model.
+    All,
+    /// Bit `i % 64` of word `i / 64` is `ModelId(i)`; `ceil(models / 64)` words.
+    Only(Vec<u64>),
 }

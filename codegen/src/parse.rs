@@ -1,12 +1,14 @@
 //! Value parsers shared by every phase: durations and sizes (one
 //! number-plus-unit parser over two unit tables), base URLs, names,
 //! environment variable names, digests and API versions; `routing.rs`:
-//! retry conditions and breaker ratios.
+//! retry conditions and breaker ratios; `glob.rs`: the model patterns of
+//! access lists.
 //!
 //! Pure functions returning our own error values. They do not know where a
 //! value came from, how to report it (`diag/values.rs`, `check/`) or what its
 //! default is (`spec/`), and they never fall back to anything.
 
+pub mod glob;
 pub mod routing;
 
 use std::fmt;

@@ -1,16 +1,18 @@
 //! Semantic checks over what loaded, one file per concern (`upstreams`,
 //! `urls`, `env`, `resilience` (breakers, health checks), `models`,
 //! `routing` (deployment lists), `retry` (retries, deadlines), `fallbacks`,
-//! `server`, `auth`, `agents`, `tools`); each
-//! concern's `check` runs its `check_x(part, diags)` functions and every
-//! finding (error or warning) accumulates.
+//! `server`, `auth`, `access` (teams, who may use which model), `agents`,
+//! `tools`); each concern's `check` runs its `check_x(part, diags)`
+//! functions and every finding (error or warning) accumulates.
 //!
 //! A file that failed to load is skipped, so a schema error in one file
 //! never hides value errors in another; a check that needs two files (an
-//! agent's model) runs when both loaded. Checks only report (errors and
-//! warnings); they never convert or default values (that is `lower/`).
-//! Locations are JSON pointers resolved to spans at render time.
+//! agent's model, a key's model patterns) runs when both loaded. Checks only
+//! report (errors and warnings); they never convert or default values (that
+//! is `lower/`). Locations are JSON pointers resolved to spans at render
+//! time.
 
+mod access;
 mod agents;
 mod auth;
 mod env;
@@ -44,6 +46,7 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
     if let Some(file) = &loaded.security {
         server::check(&file.server, diags);
         auth::check(&file.auth, diags);
+        access::check(&file.auth, loaded.upstreams.as_ref(), diags);
     }
     if let Some(file) = &loaded.tools {
         tools::check(file, diags);

@@ -6,7 +6,8 @@
 //! GW02xx secrets/env, GW03xx values, GW04xx auth digests, GW05xx
 //! agents/tools, GW06xx warnings (valid but almost surely wrong), GW07xx
 //! routing and resilience (deployments, retries, fallbacks, deadlines,
-//! breakers, health checks, maintenance).
+//! breakers, health checks, maintenance), GW08xx access (teams and the
+//! models each team and API key may use).
 
 // Retired, never to be reused: GW0017 `not-served` (`kind: anthropic` before
 // the runtime's table had its variant).
@@ -118,6 +119,11 @@ codes! {
     HEALTH_PROBE = "GW0716", Error, "health-probe", "A `health_check` sets both or neither of `path` and `model`, or a `path` that does not start with `/`.";
     HEALTH_CHECK_VALUE = "GW0717", Error, "health-check-value", "A `health_check` has a zero `interval`, `timeout` or threshold, or a `timeout` longer than its `interval`.";
     RELATIVE_MAINTENANCE_FILE = "GW0718", Error, "relative-maintenance-file", "`server.maintenance_file` is not an absolute path.";
+    UNKNOWN_TEAM = "GW0801", Error, "unknown-team", "An API key's `team` is not defined under `auth.teams`.";
+    UNMATCHED_MODEL_PATTERN = "GW0802", Error, "unmatched-model-pattern", "A `models` pattern of a team or API key matches no public model of upstreams.yaml.";
+    KEY_REACHES_NOTHING = "GW0803", Error, "key-reaches-nothing", "An API key may use no model: its own `models` and its team's have no model in common.";
+    HIDDEN_MODEL_PATTERN = "GW0804", Error, "hidden-model-pattern", "Every model a `models` pattern matches is also matched by another pattern of the same list, so the pattern has no effect.";
+    EMPTY_MODEL_LIST = "GW0805", Error, "empty-model-list", "A team or API key sets `models: []`, which would allow no model.";
 }
 
 #[cfg(test)]

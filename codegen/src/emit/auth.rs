@@ -1,21 +1,33 @@
-//! Emitting `API_KEYS` (sorted by digest) and the admin digest of `CONFIG.auth`.
+//! Emitting `API_KEYS` (sorted by digest), `TEAMS` (sorted by name) and the
+//! `auth` field of `CONFIG`; a model set is `ModelAccess::All` or a bit set
+//! of `u64` words written in hex.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use crate::emit::{bytes, len};
-use crate::ir::{ApiKey, Ir};
+use crate::emit::{bytes, len, opt_str};
+use crate::ir::{ApiKey, Ir, ModelAccess, Team};
 
-/// `pub static API_KEYS: [ApiKey; K]`, sorted by digest.
+/// `pub static API_KEYS: [ApiKey; K]`, sorted by digest, and `pub static TEAMS: [Team; T]`, sorted by name.
 pub fn api_keys(ir: &Ir) -> TokenStream {
     let n = len(ir.auth.api_keys.len());
     let items = ir.auth.api_keys.iter().map(|k: &ApiKey| {
         let (name, digest) = (&k.name, bytes(&k.sha256));
-        quote!(::gateway_runtime::table::ApiKey { name: #name, sha256: #digest })
+        let (team, models) = (opt_str(k.team.as_deref()), access(&k.models));
+        quote!(::gateway_runtime::table::ApiKey {
+            name: #name, sha256: #digest, team: #team, models: #models
+        })
+    });
+    let t = len(ir.auth.teams.len());
+    let teams = ir.auth.teams.iter().map(|team: &Team| {
+        let (name, models) = (&team.name, access(&team.models));
+        quote!(::gateway_runtime::table::Team { name: #name, models: #models })
     });
     quote! {
         /// Inbound API keys as SHA-256 digests, sorted by digest.
         pub static API_KEYS: [::gateway_runtime::table::ApiKey; #n] = [#(#items),*];
+        /// Teams of API keys, sorted by name.
+        pub static TEAMS: [::gateway_runtime::table::Team; #t] = [#(#teams),*];
     }
 }
 
@@ -28,5 +40,22 @@ pub fn auth(ir: &Ir) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
-    quote!(::gateway_runtime::table::Auth { api_keys: &API_KEYS, admin_key_sha256: #admin })
+    quote!(::gateway_runtime::table::Auth {
+        api_keys: &API_KEYS, admin_key_sha256: #admin, teams: &TEAMS
+    })
+}
+
+/// `ModelAccess::All` or `ModelAccess::Only(&[0x..])`, bit `i % 64` of word `i / 64` = `ModelId(i)`.
+fn access(models: &ModelAccess) -> TokenStream {
+    match models {
+        ModelAccess::All => quote!(::gateway_runtime::table::ModelAccess::All),
+        ModelAccess::Only(words) => {
+            let words = words.iter().map(|w| {
+                format!("0x{w:x}")
+                    .parse::<Literal>()
+                    .unwrap_or_else(|_| Literal::u64_unsuffixed(*w))
+            });
+            quote!(::gateway_runtime::table::ModelAccess::Only(&[#(#words),*]))
+        }
+    }
 }

@@ -1,20 +1,33 @@
-//! Lowering `auth`: digests as bytes, API keys sorted by digest.
+//! Lowering `auth`: digests as bytes, API keys sorted by digest, teams by
+//! name, and each team's and key's `models` patterns resolved against the
+//! public model names into a set of model ids (a bit set, or "all").
 
 use crate::diag::FileKind::Security as F;
-use crate::ir::{ApiKey, Auth};
+use crate::ir::{ApiKey, Auth, ModelAccess, Team};
 use crate::lower::Cx;
-use crate::spec::AuthSpec;
+use crate::parse::glob;
+use crate::spec::{AuthSpec, UpstreamsFile};
 
-/// API keys sorted by (digest, name) and the admin digest.
-pub(crate) fn lower(a: &AuthSpec, cx: &mut Cx<'_>) -> Option<Auth> {
+/// API keys sorted by (digest, name), teams by name, and the admin digest.
+pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) -> Option<Auth> {
+    let names: Vec<&str> = upstreams.models.keys().map(String::as_str).collect();
+    let team_reach = |team: Option<&str>| {
+        let list = team.and_then(|t| a.teams.get(t)?.models.as_deref());
+        reach(list, &names)
+    };
     let mut api_keys = a
         .api_keys
         .iter()
         .enumerate()
         .map(|(i, k)| {
+            let own = reach(k.models.as_deref(), &names);
+            let team = team_reach(k.team.as_deref());
+            let both: Vec<bool> = own.iter().zip(&team).map(|(x, y)| *x && *y).collect();
             Some(ApiKey {
                 name: k.name.clone(),
                 sha256: cx.value(F, &format!("/auth/api_keys/{i}/sha256"), &k.sha256)?,
+                team: k.team.clone(),
+                models: access(&both),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -23,8 +36,50 @@ pub(crate) fn lower(a: &AuthSpec, cx: &mut Cx<'_>) -> Option<Auth> {
         Some(d) => Some(cx.value(F, "/auth/admin_key_sha256", d)?),
         None => None,
     };
+    let teams = a.teams.keys().map(|name| Team {
+        name: name.clone(),
+        models: access(&team_reach(Some(name))),
+    });
     Some(Auth {
         api_keys,
         admin_key_sha256,
+        teams: teams.collect(),
     })
+}
+
+/// Per model (in id order), whether `patterns` allow it; every model when absent.
+fn reach(patterns: Option<&[String]>, names: &[&str]) -> Vec<bool> {
+    match patterns {
+        Some(p) => glob::reach(p, names),
+        None => vec![true; names.len()],
+    }
+}
+
+/// `All` when every model is allowed, else the bit set (`ceil(n / 64)` words).
+fn access(allowed: &[bool]) -> ModelAccess {
+    if allowed.iter().all(|a| *a) {
+        return ModelAccess::All;
+    }
+    let mut words = vec![0u64; allowed.len().div_ceil(64)];
+    for (i, _) in allowed.iter().enumerate().filter(|(_, a)| **a) {
+        words[i / 64] |= 1 << (i % 64);
+    }
+    ModelAccess::Only(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::access;
+    use crate::ir::ModelAccess;
+
+    #[test]
+    fn sets_are_all_or_dense_words() {
+        assert_eq!(access(&[true, true]), ModelAccess::All);
+        assert_eq!(access(&[true, false, true]), ModelAccess::Only(vec![0b101]));
+        let mut many = vec![false; 65];
+        many[64] = true;
+        many[1] = true;
+        assert_eq!(access(&many), ModelAccess::Only(vec![0b10, 0b1]));
+        assert_eq!(access(&[false; 64]), ModelAccess::Only(vec![0]));
+    }
 }

@@ -3,7 +3,7 @@
 //! references to ids and takes the values `spec/values.rs` parsed when the
 //! files were read. One file per concern: `upstreams`, `resilience`
 //! (breakers, health checks), `models`, `routing` (deployments, retry,
-//! fallbacks, deadline), `server`, `auth`.
+//! fallbacks, deadline), `server`, `auth` (keys, teams, model access).
 //!
 //! Runs only after `check/` found no errors. Nothing is silently defaulted:
 //! an absent key gets its documented default, and a value that still fails
@@ -43,7 +43,7 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
         .as_deref()
         .and_then(|u| models::lower(&spec.upstreams, u, &mut cx));
     let server = server::lower(&spec.security.server, &mut cx);
-    let auth = auth::lower(&spec.security.auth, &mut cx);
+    let auth = auth::lower(&spec.security.auth, &spec.upstreams, &mut cx);
     let (models, deployment_count) = models?;
     Some(Ir {
         environment: meta.environment,

@@ -1,4 +1,9 @@
-//! The `auth` section of security.yaml: inbound API keys and the admin key, as digests only.
+//! The `auth` section of security.yaml: inbound API keys and the admin key,
+//! as digests only, and teams with the model patterns each team and key may
+//! use (resolved against upstreams.yaml's models by `check/access.rs` and
+//! `lower/auth.rs`).
+
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -9,11 +14,22 @@ use crate::spec::values::DigestSpec;
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSpec {
+    /// Teams (tenants) by name, each bounding the models its keys may use (default `{}`: none).
+    #[serde(default)]
+    pub teams: BTreeMap<String, TeamSpec>,
     /// Accepted API keys as SHA-256 digests; empty means the API is open.
     #[serde(default)]
     pub api_keys: Vec<ApiKeySpec>,
     /// SHA-256 of the admin key (accepted on the API; required for `/metrics` when set).
     pub admin_key_sha256: Option<DigestSpec>,
+}
+
+/// A team (tenant) of API keys.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamSpec {
+    /// Public models the team's keys may use at most: exact names or globs (`*` any run of characters, `?` one character), e.g. `["gpt-*", "claude-*"]`. Absent: every model.
+    pub models: Option<Vec<String>>,
 }
 
 /// One inbound API key, by digest only.
@@ -24,4 +40,8 @@ pub struct ApiKeySpec {
     pub name: String,
     /// Hex SHA-256 of the key: `printf %s "$KEY" | sha256sum`.
     pub sha256: DigestSpec,
+    /// The key's team, a name under `auth.teams` (absent: no team).
+    pub team: Option<String>,
+    /// Public models this key may use: exact names or globs (`*` any run of characters, `?` one character), further limited to its team's `models`. Absent: every model its team allows.
+    pub models: Option<Vec<String>>,
 }

@@ -234,8 +234,12 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
             0xfa, 0x43, 0xa2, 0xb9, 0x74, 0x61, 0x96, 0xf7, 0x0c, 0x99, 0xf5, 0x94, 0x76,
             0xf4, 0xe1, 0x0e, 0xc9, 0x37, 0xf5,
         ],
+        team: ::core::option::Option::None,
+        models: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
+/// Teams of API keys, sorted by name.
+pub static TEAMS: [::gateway_runtime::table::Team; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -289,5 +293,6 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
             0x01, 0x5a, 0x18, 0x1e, 0xf5, 0xb2, 0xc5, 0x3c, 0x6d, 0x34, 0xf3, 0x33, 0xa0,
             0x57, 0x52, 0x42, 0xe7, 0xfd, 0x7a,
         ]),
+        teams: &TEAMS,
     },
 };

@@ -78,6 +78,8 @@ pub static MODELS: [::gateway_runtime::table::Model; 1] = [
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.
 pub static API_KEYS: [::gateway_runtime::table::ApiKey; 0] = [];
+/// Teams of API keys, sorted by name.
+pub static TEAMS: [::gateway_runtime::table::Team; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -119,5 +121,6 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
     auth: ::gateway_runtime::table::Auth {
         api_keys: &API_KEYS,
         admin_key_sha256: ::core::option::Option::None,
+        teams: &TEAMS,
     },
 };

@@ -194,8 +194,12 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
             0x43, 0x15, 0x7d, 0x9a, 0xb5, 0x3b, 0xc6, 0x8d, 0xa0, 0x79, 0x65, 0x93, 0x3a,
             0x71, 0x73, 0xf2, 0xb0, 0x5e, 0x0a,
         ],
+        team: ::core::option::Option::None,
+        models: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
+/// Teams of API keys, sorted by name.
+pub static TEAMS: [::gateway_runtime::table::Team; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -245,5 +249,6 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
             0xc9, 0x6c, 0x30, 0x1f, 0x1e, 0xf7, 0xfb, 0xe8, 0x16, 0x98, 0xb4, 0xef, 0x1f,
             0x4b, 0xf2, 0xa7, 0xe2, 0x29, 0xd5,
         ]),
+        teams: &TEAMS,
     },
 };

@@ -194,8 +194,12 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
             0xae, 0xb2, 0x5f, 0x21, 0x64, 0x78, 0x1b, 0x61, 0xeb, 0xbf, 0x00, 0x16, 0xf4,
             0xe7, 0xc7, 0xb3, 0xfb, 0x9b, 0x55,
         ],
+        team: ::core::option::Option::None,
+        models: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
+/// Teams of API keys, sorted by name.
+pub static TEAMS: [::gateway_runtime::table::Team; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -245,5 +249,6 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
             0xc9, 0x6c, 0x30, 0x1f, 0x1e, 0xf7, 0xfb, 0xe8, 0x16, 0x98, 0xb4, 0xef, 0x1f,
             0x4b, 0xf2, 0xa7, 0xe2, 0x29, 0xd5,
         ]),
+        teams: &TEAMS,
     },
 };

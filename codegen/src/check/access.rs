@@ -11,7 +11,7 @@
 use crate::diag::codes;
 use crate::diag::suggest::{self, Reference};
 use crate::diag::{Diagnostic, Diagnostics, FileKind::Security as F, ptr};
-use crate::parse::glob;
+use crate::parse::{self, glob};
 use crate::spec::{AuthSpec, UpstreamsFile};
 
 /// Every access check; those needing the models only when upstreams.yaml loaded.
@@ -109,6 +109,12 @@ fn check_patterns(at: &str, list: &[String], names: &[&str], diags: &mut Diagnos
 }
 
 fn unmatched(at: &str, pattern: &str, names: &[&str]) -> Diagnostic {
+    // Only valid names are ever suggested (an invalid one is reported by GW0106).
+    let names: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| parse::name(n).is_ok())
+        .collect();
     let known = format!("public models are {}", suggest::list(names.iter().copied()));
     let help = if glob::is_glob(pattern) {
         format!("{known} (`*` is any run of characters, `?` one character)")

@@ -17,11 +17,27 @@ async fn a_restricted_key_reaches_only_its_models() {
     let bearer = format!("Bearer {RESTRICTED_KEY}");
     let auth = [("authorization", bearer.as_str())];
     let chat_as = |model: &str| {
-        format!(r#"{{"model":"{model}","messages":[{{"role":"user","content":"hi"}}]}}"#)
+        bytes::Bytes::from(format!(
+            r#"{{"model":"{model}","messages":[{{"role":"user","content":"hi"}}]}}"#
+        ))
     };
-    let allowed = send(gateway.addr, "POST", "/v1/chat/completions", &auth, chat_as("echo").into()).await;
+    let allowed = send(
+        gateway.addr,
+        "POST",
+        "/v1/chat/completions",
+        &auth,
+        chat_as("echo"),
+    )
+    .await;
     assert_eq!(allowed.status, 200, "{}", allowed.text());
-    let denied = send(gateway.addr, "POST", "/v1/chat/completions", &auth, chat_as("demo").into()).await;
+    let denied = send(
+        gateway.addr,
+        "POST",
+        "/v1/chat/completions",
+        &auth,
+        chat_as("demo"),
+    )
+    .await;
     denied.assert_error(403, "model_not_allowed");
     assert_eq!(denied.json()["error"]["type"], "permission_error");
 
@@ -31,7 +47,14 @@ async fn a_restricted_key_reaches_only_its_models() {
         ("anthropic-version", "2023-06-01"),
     ];
     let body = r#"{"model":"demo","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}"#;
-    let reply = send(gateway.addr, "POST", "/v1/messages", &anthropic, body.into()).await;
+    let reply = send(
+        gateway.addr,
+        "POST",
+        "/v1/messages",
+        &anthropic,
+        bytes::Bytes::from(body),
+    )
+    .await;
     assert_eq!(reply.status, 403, "{}", reply.text());
     let json = reply.json();
     assert_eq!(json["type"], "error", "{json}");
@@ -46,15 +69,40 @@ async fn a_restricted_key_reaches_only_its_models() {
             .map(|m| m["id"].as_str().unwrap().to_owned())
             .collect()
     };
-    let list = send(gateway.addr, "GET", "/v1/models", &auth, bytes::Bytes::new()).await;
+    let list = send(
+        gateway.addr,
+        "GET",
+        "/v1/models",
+        &auth,
+        bytes::Bytes::new(),
+    )
+    .await;
     assert_eq!(ids(&list.json()), ["claude", "echo"]);
-    let list = send(gateway.addr, "GET", "/v1/models", &anthropic, bytes::Bytes::new()).await;
+    let list = send(
+        gateway.addr,
+        "GET",
+        "/v1/models",
+        &anthropic,
+        bytes::Bytes::new(),
+    )
+    .await;
     assert_eq!(ids(&list.json()), ["claude", "echo"]);
-    send(gateway.addr, "GET", "/v1/models/demo", &auth, bytes::Bytes::new())
+    send(
+        gateway.addr,
+        "GET",
+        "/v1/models/demo",
+        &auth,
+        bytes::Bytes::new(),
+    )
+    .await
+    .assert_error(404, "model_not_found");
+    let everything = get(gateway.addr, "/v1/models", Some(CLIENT_KEY))
         .await
-        .assert_error(404, "model_not_found");
-    let everything = get(gateway.addr, "/v1/models", Some(CLIENT_KEY)).await.json();
-    assert!(ids(&everything).len() > 2, "an unrestricted key sees every model");
+        .json();
+    assert!(
+        ids(&everything).len() > 2,
+        "an unrestricted key sees every model"
+    );
 
     assert_eq!(
         upstream.requests().len(),
@@ -77,11 +125,12 @@ fn gateway_access_prints_the_compiled_matrix() {
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect();
     for row in [
-        "MODEL admin test-client restricted-client (restricted-team)",
+        // Keys in their compiled order (by digest), the admin key first.
+        "MODEL admin restricted-client (restricted-team) test-client",
         "echo yes yes yes",
         "claude yes yes yes",
-        "demo yes yes -",
-        "claude-primary yes yes -",
+        "demo yes - yes",
+        "claude-primary yes - yes",
     ] {
         assert!(rows.iter().any(|r| r == row), "no row `{row}`:\n{stdout}");
     }

@@ -279,12 +279,7 @@ impl Request<'_> {
                 .map(|admission| (0, admission));
         }
         if tried != Tried::NONE {
-            let mut untried = *avoid;
-            for index in 0..model.deployments.len() {
-                if tried.contains(index) {
-                    untried = untried.with(index);
-                }
-            }
+            let mut untried = avoid.union(tried);
             if let Some(found) = self.choose_among(model, tried, &mut untried, rng, now) {
                 return Some(found);
             }

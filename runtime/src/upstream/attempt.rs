@@ -20,9 +20,6 @@ use crate::error::GatewayError;
 /// Largest non-streaming upstream answer read into memory.
 const MAX_UPSTREAM_BODY: usize = 64 << 20;
 
-/// A bound that never fires first: the attempt's own deadline is the real one.
-const FAR: std::time::Duration = std::time::Duration::from_secs(86_400);
-
 /// What the upstream did, for `gateway_upstream_requests_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -91,7 +88,7 @@ async fn exchange(
         .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
     if is_stream && parts.status.is_success() {
         // The caller's deadline (timeout_at above) also bounds this wait.
-        let answer = match prime(body, Instant::now() + FAR).await {
+        let answer = match prime(body).await {
             Ok(primed) => Ok(Answer::Stream(parts, primed)),
             Err(failure) => Err(GatewayError::UpstreamStreamFailed {
                 upstream: name,

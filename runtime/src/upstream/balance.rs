@@ -52,6 +52,12 @@ impl Tried {
         Tried(self.0 | bit.unwrap_or(0))
     }
 
+    /// Both sets together.
+    #[must_use]
+    pub fn union(self, other: Tried) -> Tried {
+        Tried(self.0 | other.0)
+    }
+
     /// Whether `index` is marked.
     pub fn contains(self, index: usize) -> bool {
         u32::try_from(index)

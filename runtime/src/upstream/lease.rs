@@ -27,8 +27,6 @@ pub struct Lease {
     /// When the first byte came; a whole answer is settled at that moment
     /// (it was read whole before), which saves reading the clock again.
     first_byte_at: Option<Instant>,
-    /// The settling moment when known already (else the clock is read).
-    settle_at: Option<Instant>,
     settled: bool,
 }
 
@@ -51,7 +49,6 @@ impl Lease {
             admission,
             started,
             first_byte_at: None,
-            settle_at: None,
             settled: false,
         }
     }
@@ -81,17 +78,18 @@ impl Lease {
     /// The try's verdict: a success, an upstream fault (only faults that say
     /// something about the upstream move the breaker), or neither.
     pub fn settle(mut self, result: Result<(), Fault>) {
-        self.finish(result);
+        self.finish(result, None);
     }
 
     /// [`Lease::settle`] for a whole answer, at the moment its first byte
     /// came (a stream settles when it ends: [`Lease::settle`]).
     pub fn settle_whole(mut self, result: Result<(), Fault>) {
-        self.settle_at = self.first_byte_at;
-        self.finish(result);
+        let at = self.first_byte_at;
+        self.finish(result, at);
     }
 
-    fn finish(&mut self, result: Result<(), Fault>) {
+    /// Settles once; `at`: the settling moment when already known (else the clock is read).
+    fn finish(&mut self, result: Result<(), Fault>, at: Option<Instant>) {
         if self.settled {
             return;
         }
@@ -105,12 +103,12 @@ impl Lease {
             }
             Err(_) => TryResult::Neutral,
         };
-        self.settle_as(verdict, result.err());
+        self.settle_as(verdict, result.err(), at);
     }
 
-    fn settle_as(&mut self, verdict: TryResult, fault: Option<Fault>) {
+    fn settle_as(&mut self, verdict: TryResult, fault: Option<Fault>, at: Option<Instant>) {
         let breaker = &self.upstream.breaker;
-        let now = self.settle_at.unwrap_or_else(Instant::now);
+        let now = at.unwrap_or_else(Instant::now);
         if verdict != TryResult::Neutral {
             self.metrics
                 .record_upstream_latency(self.deployment.id, now - self.started);
@@ -160,7 +158,7 @@ impl Drop for Lease {
     fn drop(&mut self) {
         if !self.settled {
             self.settled = true;
-            self.settle_as(TryResult::Neutral, None);
+            self.settle_as(TryResult::Neutral, None, None);
         }
         self.state.in_flight.fetch_sub(1, Relaxed);
     }

@@ -11,7 +11,6 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::time::{Instant, timeout_at};
 
 /// The upstream body with its first data frame held back for the relay.
 pub struct Primed {
@@ -26,8 +25,6 @@ pub enum PrimeFailure {
     Ended,
     /// The connection broke.
     Broken,
-    /// Nothing arrived by the deadline (the first-byte timeout or the request's deadline).
-    Timeout,
 }
 
 impl PrimeFailure {
@@ -36,20 +33,19 @@ impl PrimeFailure {
         match self {
             Self::Ended => "ended its stream",
             Self::Broken => "broke the connection of its stream",
-            Self::Timeout => "sent no stream event in time",
         }
     }
 }
 
-/// Waits for the first non-empty data frame of `body` until `deadline`.
-pub async fn prime(mut body: Incoming, deadline: Instant) -> Result<Primed, PrimeFailure> {
+/// Waits for the first non-empty data frame of `body`. The caller's
+/// deadline bounds the wait (`attempt` runs this inside its own timeout).
+pub async fn prime(mut body: Incoming) -> Result<Primed, PrimeFailure> {
     loop {
-        match timeout_at(deadline, body.frame()).await {
-            Err(_) => return Err(PrimeFailure::Timeout),
-            Ok(None) => return Err(PrimeFailure::Ended),
-            Ok(Some(Err(_))) => return Err(PrimeFailure::Broken),
-            Ok(Some(Ok(frame))) => {
-                // Trailers and empty frames are not an event; the deadline bounds the wait.
+        match body.frame().await {
+            None => return Err(PrimeFailure::Ended),
+            Some(Err(_)) => return Err(PrimeFailure::Broken),
+            Some(Ok(frame)) => {
+                // Trailers and empty frames are not an event; keep waiting.
                 if let Ok(data) = frame.into_data()
                     && !data.is_empty()
                 {

@@ -329,6 +329,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
             "error",
             "gateway",
             "observe",
+            "policy",
             "provider",
             "request_id",
             "secrets",
@@ -355,6 +356,10 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("observe", &["build_info", "table"]),
+    (
+        "policy",
+        &["auth", "error", "observe", "request_id", "secrets", "table"],
+    ),
     ("translate", &[]),
     ("auth", &["error", "table"]),
     (
@@ -362,6 +367,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
         &[
             "drain",
             "observe",
+            "policy",
             "request_id",
             "secrets",
             "table",

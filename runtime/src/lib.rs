@@ -19,6 +19,7 @@ mod error;
 mod gateway;
 mod http;
 mod observe;
+mod policy;
 mod provider;
 mod request_id;
 mod secrets;

@@ -6,6 +6,7 @@ pub mod anthropic_upstream;
 pub mod client;
 pub mod faulty;
 pub mod process;
+pub mod redis;
 pub mod upstream;
 
 pub use anthropic_upstream::{

@@ -9,6 +9,9 @@ use super::super::server::{RedisServer, free_port};
 use super::{HOUR, SECOND, TIMEOUT, check, connected, gcra};
 use crate::policy::shared::{SharedStore, StoreError};
 
+/// Scheduling delay allowed beyond the timeout on a busy 2-core machine.
+const SLACK: Duration = Duration::from_millis(250);
+
 #[tokio::test]
 async fn outage_errors_within_the_timeout_and_recovers() {
     let mut server = RedisServer::start();
@@ -22,7 +25,7 @@ async fn outage_errors_within_the_timeout_and_recovers() {
             .await
             .expect_err("Redis is down");
         assert!(
-            started.elapsed() < TIMEOUT + Duration::from_millis(100),
+            started.elapsed() < TIMEOUT + SLACK,
             "{error} took {:?}",
             started.elapsed()
         );
@@ -71,10 +74,7 @@ async fn a_connection_that_only_times_out_is_replaced() {
             .check(&[gcra("g", 5, HOUR, 1)])
             .await
             .expect_err("silent");
-        assert!(
-            started.elapsed() < TIMEOUT + Duration::from_millis(100),
-            "{error}"
-        );
+        assert!(started.elapsed() < TIMEOUT + SLACK, "{error}");
     }
     proxy.heal();
     for _ in 0..50 {
@@ -101,10 +101,7 @@ async fn connects_in_the_background_when_redis_comes_later() {
         }
         other => panic!("expected not connected yet, got {other:?}"),
     }
-    assert!(
-        started.elapsed() < Duration::from_millis(50),
-        "answers at once"
-    );
+    assert!(started.elapsed() < TIMEOUT / 2, "answers at once");
     assert!(!store.status().up);
     let _server = RedisServer::start_on(port);
     for _ in 0..100 {

@@ -38,6 +38,10 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    #[allow(
+        dead_code,
+        reason = "part of the launcher's API; no test needs the bare port yet"
+    )]
     pub fn port(&self) -> u16 {
         self.port
     }

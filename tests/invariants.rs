@@ -365,6 +365,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
     (
         "gateway",
         &[
+            "auth",
             "drain",
             "observe",
             "policy",

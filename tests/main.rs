@@ -18,6 +18,7 @@ mod access;
 mod anthropic;
 mod anthropic_rig;
 mod api;
+mod auth;
 mod claude_code;
 mod errors;
 mod failover;

@@ -291,6 +291,17 @@ pub struct Auth {
     pub admin_key_sha256: Option<[u8; 32]>,
     /// Sorted by name.
     pub teams: Vec<Team>,
+    /// Files of more key digests, as listed.
+    pub key_files: Vec<KeyFile>,
+}
+
+/// A file of key digests read at run time.
+#[derive(Clone, Debug)]
+pub struct KeyFile {
+    /// Absolute path.
+    pub path: String,
+    /// Missing: no keys (and unusable at startup: left out) instead of a startup error.
+    pub optional: bool,
 }
 
 /// One inbound key.
@@ -302,6 +313,8 @@ pub struct ApiKey {
     pub sha256: [u8; 32],
     /// The key's team, if any.
     pub team: Option<String>,
+    /// The same team as an index into [`Auth::teams`] (sorted by name).
+    pub team_index: Option<u16>,
     /// The models the key may use (its own patterns and its team's).
     pub models: ModelAccess,
 }

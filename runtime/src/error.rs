@@ -57,6 +57,9 @@ pub enum GatewayError {
     AdminKeyRequired,
     /// An admin endpoint that changes state, with no admin key configured.
     AdminDisabled,
+    /// `POST /security/refresh` found problems in the key files (each
+    /// `file:line: what; fix`); the keys in force are unchanged.
+    KeyFilesRejected(Vec<String>),
     ModelNotFound(String),
     PayloadTooLarge {
         limit: u64,
@@ -194,6 +197,16 @@ impl GatewayError {
                 INVALID,
                 Some("admin_disabled"),
                 Client,
+            ),
+            // 500: the request was valid and authorized; what failed is the
+            // server's own input (files on its disk). A 4xx would tell the
+            // caller to change a request that was right, a 503 to retry
+            // what cannot succeed until the file is fixed.
+            E::KeyFilesRejected(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                Some("key_files_rejected"),
+                Gateway,
             ),
             E::ModelNotFound(_) => (
                 StatusCode::NOT_FOUND,
@@ -358,6 +371,10 @@ impl GatewayError {
                 "This endpoint needs the admin key as 'Authorization: Bearer <admin key>'.".into()
             }
             Self::AdminDisabled => "This admin endpoint is off: no admin key is configured (`auth.admin_key_sha256` in security.yaml).".into(),
+            Self::KeyFilesRejected(problems) => format!(
+                "The key files were not reloaded; the keys in force are unchanged. Fix these and reload again: {}",
+                problems.join("; ")
+            ),
             Self::ModelNotFound(model) => format!(
                 "The model `{}` does not exist or you do not have access to it. GET /v1/models lists the models this gateway serves.",
                 capped(model)
@@ -624,6 +641,12 @@ mod tests {
         };
         check(deadline, 504, "deadline_exceeded", Upstream);
         check(E::AdminDisabled, 403, "admin_disabled", Client);
+        check(
+            E::KeyFilesRejected(vec!["/k:1: key `a` has no digest".into()]),
+            500,
+            "key_files_rejected",
+            Gateway,
+        );
         let denied = E::ModelNotAllowed { model: "m" };
         check(denied, 403, "model_not_allowed", Client);
         check(

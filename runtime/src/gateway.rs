@@ -15,6 +15,7 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 
+use crate::auth::AuthState;
 use crate::drain::DrainSignal;
 use crate::observe::metrics::{DeploymentGauge, Metrics, UpstreamGauge};
 use crate::request_id::RequestIds;
@@ -44,6 +45,8 @@ pub struct Gateway {
     /// The `/v1/models` body, built once.
     pub models_json: Bytes,
     pub metrics: Metrics,
+    /// The compiled keys with the live set read from key files.
+    pub auth: AuthState,
     pub request_ids: RequestIds,
     /// Set when the drain deadline passes; open streams end with an error event.
     pub drain: DrainSignal,
@@ -82,8 +85,15 @@ impl Gateway {
                     .map_err(|e| e.to_string())
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let auth = AuthState::start(&config.auth).map_err(|problems| {
+            format!(
+                "the key files (security.yaml `auth.key_files`) cannot be used:\n  - {}",
+                problems.join("\n  - ")
+            )
+        })?;
         Ok(Self {
             config,
+            auth,
             targets: targets.into(),
             upstream_model_json: upstream_model_json.into(),
             fleet: Fleet::new(config),

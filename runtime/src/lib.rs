@@ -115,10 +115,11 @@ fn routes_table(config: &Config) -> String {
 }
 
 /// `gateway access`: one row per model, one column per principal (the admin
-/// key, then each API key with its team), `yes` where the principal may use
-/// the model and `-` where not; an open API (no keys) has one `anonymous`
-/// column. The matrix is the compiled one, so a reviewer sees in a pull
-/// request who can reach what.
+/// key, then each API key with its team, then with key files a `key-file`
+/// column for a file key without a team and a `key-file:<team>` column per
+/// team), `yes` where the principal may use the model and `-` where not; an
+/// open API (no keys) has one `anonymous` column. The matrix is the
+/// compiled one, so a reviewer sees in a pull request who can reach what.
 fn access_table(config: &Config) -> String {
     let auth = &config.auth;
     let mut principals: Vec<(String, ModelAccess)> = Vec::new();
@@ -131,6 +132,12 @@ fn access_table(config: &Config) -> String {
             None => key.name.to_owned(),
         };
         principals.push((name, key.models));
+    }
+    if !auth.key_files.is_empty() {
+        principals.push(("key-file".to_owned(), ModelAccess::All));
+        for team in auth.teams {
+            principals.push((format!("key-file:{}", team.name), team.models));
+        }
     }
     if principals.is_empty() {
         principals.push(("anonymous".to_owned(), ModelAccess::All));
@@ -268,6 +275,7 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
             }
         };
         let bound = listener.local_addr().unwrap_or(address);
+        auth::reload_on_sighup(&gateway.auth);
         if let Some(path) = config.server.maintenance_file {
             restore_maintenance(gateway, path);
         }

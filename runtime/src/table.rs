@@ -328,6 +328,23 @@ pub struct Auth {
     pub admin_key_sha256: Option<[u8; 32]>,
     /// Teams (tenants) by name, sorted; for `gateway access` and logs.
     pub teams: &'static [Team],
+    /// Files of more API keys (digests), read at startup and again on
+    /// SIGHUP and `POST /security/refresh`, so keys rotate without a
+    /// build. A file key gets its team's model access (no team: every
+    /// model). Any file configured means the API is not open.
+    pub key_files: &'static [KeyFile],
+}
+
+/// A file of API key digests, one `<name> <sha256-hex> [team=<team>]` per
+/// line (`runtime/src/auth/key_file.rs` reads it; no YAML at run time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyFile {
+    /// Absolute path.
+    pub path: &'static str,
+    /// `true`: a missing file holds no keys (at startup an unusable one
+    /// is left out and logged); `false`: a missing or unusable file at
+    /// startup stops the gateway.
+    pub optional: bool,
 }
 
 /// One inbound API key, stored only as the SHA-256 of the key.
@@ -338,6 +355,8 @@ pub struct ApiKey {
     pub sha256: [u8; 32],
     /// The key's team (tenant), if any.
     pub team: Option<&'static str>,
+    /// The same team as an index into [`Auth::teams`].
+    pub team_index: Option<u16>,
     /// The public models this key may use: its own `models` patterns
     /// intersected with its team's, resolved at build time.
     pub models: ModelAccess,

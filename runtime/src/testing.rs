@@ -122,6 +122,7 @@ pub static MODELS: [Model; 2] = [
 pub static API_KEYS: [ApiKey; 1] = [ApiKey {
     name: "unit",
     team: None,
+    team_index: None,
     models: ModelAccess::All,
     // sha256("unit-key")
     sha256: [
@@ -166,5 +167,6 @@ pub static CONFIG: Config = Config {
         api_keys: &API_KEYS,
         admin_key_sha256: None,
         teams: &[],
+        key_files: &[],
     },
 };

@@ -1,5 +1,6 @@
 //! Checks for the `auth` section of security.yaml: key digests are well-formed,
-//! distinct and not of the empty key; key names are well-formed and distinct.
+//! distinct and not of the empty key; key names are well-formed and distinct;
+//! key file paths are absolute, in normal form and listed once.
 //!
 //! Reports only; conversion happens in `lower/`.
 
@@ -17,6 +18,7 @@ pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c
 pub fn check(auth: &AuthSpec, diags: &mut Diagnostics) {
     check_digests(auth, diags);
     check_key_names(auth, diags);
+    check_key_files(auth, diags);
 }
 
 /// Digests are 64 hex chars, unique (API keys and admin key), and not of the empty key.
@@ -94,4 +96,54 @@ fn check_key_names(auth: &AuthSpec, diags: &mut Diagnostics) {
             seen.insert(&key.name, i);
         }
     }
+}
+
+/// Key file paths are absolute, in normal form, and listed once. (Whether a
+/// path lies inside the repository cannot be told here: the compiler sees
+/// workspace-relative sources only, so the output never depends on where
+/// the checkout is.)
+fn check_key_files(auth: &AuthSpec, diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, file) in auth.key_files.iter().enumerate() {
+        let at = format!("/auth/key_files/{i}/path");
+        if let Some((why, label)) = path_problem(&file.path) {
+            diags.push(
+                Diagnostic::new(
+                    codes::KEY_FILE_PATH,
+                    F,
+                    format!("key file path `{}` {why}", file.path),
+                )
+                .at(at)
+                .label(label)
+                .help("use an absolute path in normal form outside the repository, such as `/etc/gateway/api-keys` (the working directory is not fixed at run time)"),
+            );
+        } else if let Some(first) = seen.get(file.path.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    codes::DUPLICATE_KEY_FILE,
+                    F,
+                    format!("key file `{}` is listed twice", file.path),
+                )
+                .at(at)
+                .label(format!("also `auth.key_files[{first}]`"))
+                .help("list each key file once; remove this entry"),
+            );
+        } else {
+            seen.insert(&file.path, i);
+        }
+    }
+}
+
+/// Why `path` is not an absolute path in normal form (and a label), if it is not.
+fn path_problem(path: &str) -> Option<(&'static str, &'static str)> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Some(("is not absolute", "relative path"));
+    };
+    if rest.is_empty() || rest.ends_with('/') {
+        return Some(("names a directory", "a directory, not a file"));
+    }
+    if rest.split('/').any(|part| matches!(part, "" | "." | "..")) {
+        return Some(("has an empty, `.` or `..` component", "not in normal form"));
+    }
+    None
 }

@@ -124,6 +124,8 @@ codes! {
     KEY_REACHES_NOTHING = "GW0803", Error, "key-reaches-nothing", "An API key may use no model: its own `models` and its team's have no model in common.";
     HIDDEN_MODEL_PATTERN = "GW0804", Error, "hidden-model-pattern", "Every model a `models` pattern matches is also matched by another pattern of the same list, so the pattern has no effect.";
     EMPTY_MODEL_LIST = "GW0805", Error, "empty-model-list", "A team or API key sets `models: []`, which would allow no model.";
+    KEY_FILE_PATH = "GW0806", Error, "key-file-path", "An `auth.key_files` path is not absolute, or not in normal form (`.` or `..` components, `//`, a trailing `/`).";
+    DUPLICATE_KEY_FILE = "GW0807", Error, "duplicate-key-file", "The same path is listed twice under `auth.key_files`.";
 }
 
 #[cfg(test)]

@@ -14,8 +14,12 @@ pub fn api_keys(ir: &Ir) -> TokenStream {
     let items = ir.auth.api_keys.iter().map(|k: &ApiKey| {
         let (name, digest) = (&k.name, bytes(&k.sha256));
         let (team, models) = (opt_str(k.team.as_deref()), access(&k.models));
+        let team_index = match k.team_index {
+            Some(index) => quote!(::core::option::Option::Some(#index)),
+            None => quote!(::core::option::Option::None),
+        };
         quote!(::gateway_runtime::table::ApiKey {
-            name: #name, sha256: #digest, team: #team, models: #models
+            name: #name, sha256: #digest, team: #team, team_index: #team_index, models: #models
         })
     });
     let t = len(ir.auth.teams.len());
@@ -40,8 +44,13 @@ pub fn auth(ir: &Ir) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let key_files = ir.auth.key_files.iter().map(|f| {
+        let (path, optional) = (&f.path, f.optional);
+        quote!(::gateway_runtime::table::KeyFile { path: #path, optional: #optional })
+    });
     quote!(::gateway_runtime::table::Auth {
-        api_keys: &API_KEYS, admin_key_sha256: #admin, teams: &TEAMS
+        api_keys: &API_KEYS, admin_key_sha256: #admin, teams: &TEAMS,
+        key_files: &[#(#key_files),*]
     })
 }
 

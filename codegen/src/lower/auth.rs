@@ -3,7 +3,7 @@
 //! public model names into a set of model ids (a bit set, or "all").
 
 use crate::diag::FileKind::Security as F;
-use crate::ir::{ApiKey, Auth, ModelAccess, Team};
+use crate::ir::{ApiKey, Auth, KeyFile, ModelAccess, Team};
 use crate::lower::Cx;
 use crate::parse::glob;
 use crate::spec::{AuthSpec, UpstreamsFile};
@@ -27,6 +27,11 @@ pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) ->
                 name: k.name.clone(),
                 sha256: cx.value(F, &format!("/auth/api_keys/{i}/sha256"), &k.sha256)?,
                 team: k.team.clone(),
+                team_index: k
+                    .team
+                    .as_ref()
+                    .and_then(|t| a.teams.keys().position(|name| name == t))
+                    .and_then(|at| u16::try_from(at).ok()),
                 models: access(&both),
             })
         })
@@ -40,10 +45,15 @@ pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) ->
         name: name.clone(),
         models: access(&team_reach(Some(name))),
     });
+    let key_files = a.key_files.iter().map(|f| KeyFile {
+        path: f.path.clone(),
+        optional: f.optional,
+    });
     Some(Auth {
         api_keys,
         admin_key_sha256,
         teams: teams.collect(),
+        key_files: key_files.collect(),
     })
 }
 

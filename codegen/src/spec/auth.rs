@@ -1,7 +1,7 @@
 //! The `auth` section of security.yaml: inbound API keys and the admin key,
 //! as digests only, and teams with the model patterns each team and key may
 //! use (resolved against upstreams.yaml's models by `check/access.rs` and
-//! `lower/auth.rs`).
+//! `lower/auth.rs`), and the files of more key digests read at run time.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +22,20 @@ pub struct AuthSpec {
     pub api_keys: Vec<ApiKeySpec>,
     /// SHA-256 of the admin key (accepted on the API; required for `/metrics` when set).
     pub admin_key_sha256: Option<DigestSpec>,
+    /// Files of more API keys, read at startup and again on SIGHUP and `POST /security/refresh`, so keys rotate without a build. One key per line: `<name> <sha256-hex> [team=<team>]`, `#` comments, blank lines (docs/RUNBOOK.md, "Key rotation"). A file key gets its team's models (no team: every model). Any file listed closes the API even while it holds no key (default `[]`).
+    #[serde(default)]
+    pub key_files: Vec<KeyFileSpec>,
+}
+
+/// One file of API key digests.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFileSpec {
+    /// Absolute path, outside the repository (e.g. `/etc/gateway/api-keys`): the file changes at run time, the config does not.
+    pub path: String,
+    /// `false` (default): a missing or unusable file stops the gateway at startup. `true`: a missing file holds no keys, and one unusable at startup is left out and logged. At a reload, any problem in any file keeps the keys in force.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// A team (tenant) of API keys.

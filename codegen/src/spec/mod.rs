@@ -26,7 +26,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use agents::AgentSpec;
-pub use auth::{ApiKeySpec, AuthSpec, TeamSpec};
+pub use auth::{ApiKeySpec, AuthSpec, KeyFileSpec, TeamSpec};
 pub use models::{ModelSpec, Written};
 pub use resilience::{BreakerSpec, HealthCheckSpec};
 pub use routing::{BalanceSpec, DeploymentSpec, EndpointSpec, RetrySpec};

@@ -247,6 +247,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
             0x9d, 0x4b, 0xcf, 0x1b, 0xa5, 0xe4,
         ],
         team: ::core::option::Option::Some("chatters"),
+        team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x4]),
     },
 ];
@@ -311,5 +312,6 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
             0x9c, 0xe9, 0x36, 0x95, 0x5c, 0xbe,
         ]),
         teams: &TEAMS,
+        key_files: &[],
     },
 };

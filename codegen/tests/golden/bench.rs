@@ -235,6 +235,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
             0xf4, 0xe1, 0x0e, 0xc9, 0x37, 0xf5,
         ],
         team: ::core::option::Option::None,
+        team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
@@ -294,5 +295,6 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
             0x57, 0x52, 0x42, 0xe7, 0xfd, 0x7a,
         ]),
         teams: &TEAMS,
+        key_files: &[],
     },
 };

@@ -3432,6 +3432,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
             0x9c, 0xe9, 0x36, 0x95, 0x5c, 0xbe,
         ],
         team: ::core::option::Option::None,
+        team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
     },
     ::gateway_runtime::table::ApiKey {
@@ -3442,6 +3443,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
             0x9d, 0x4b, 0xcf, 0x1b, 0xa5, 0xe4,
         ],
         team: ::core::option::Option::Some("low"),
+        team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x3ff, 0xffc0]),
     },
 ];
@@ -3493,5 +3495,6 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         api_keys: &API_KEYS,
         admin_key_sha256: ::core::option::Option::None,
         teams: &TEAMS,
+        key_files: &[],
     },
 };

@@ -167,5 +167,6 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         api_keys: &API_KEYS,
         admin_key_sha256: ::core::option::Option::None,
         teams: &TEAMS,
+        key_files: &[],
     },
 };

@@ -195,6 +195,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
             0xe7, 0xc7, 0xb3, 0xfb, 0x9b, 0x55,
         ],
         team: ::core::option::Option::None,
+        team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
@@ -250,5 +251,6 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
             0x4b, 0xf2, 0xa7, 0xe2, 0x29, 0xd5,
         ]),
         teams: &TEAMS,
+        key_files: &[],
     },
 };

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod models;
 pub mod ops;
 pub mod providers;
+pub mod security;
 
 use bytes::Bytes;
 use http::{HeaderMap, header};

@@ -1,36 +1,48 @@
 //! Inbound authentication: `Authorization: Bearer <key>` or `x-api-key: <key>`
-//! checked against the compiled SHA-256 digests.
+//! checked against the compiled SHA-256 digests and the keys read from key
+//! files (`keys.rs`, `key_file.rs`).
 //!
-//! The presented key is hashed once and compared with every digest in
-//! constant time (no early exit), so timing reveals neither which key matched
-//! nor how much of a digest did. Keys never reach logs: only the key's
-//! configured name does.
+//! The presented key is hashed once and compared with every compiled digest
+//! in constant time (no early exit), so timing reveals neither which key
+//! matched nor how much of a digest did; file keys are then found by binary
+//! search on the digest. Keys never reach logs: only the key's configured
+//! name does. Not here: which model a caller may use is decided at build
+//! time (`ModelAccess`); this module only carries it.
 
-use std::sync::OnceLock;
+mod key_file;
+mod keys;
+
+use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
+pub use keys::{AuthState, FileKey};
+
 use crate::error::GatewayError;
 use crate::table::{ApiKey, Auth, ModelId};
 
-/// Who the caller proved to be.
-#[derive(Debug, Clone, Copy)]
+/// Who the caller proved to be. Cheap to clone: a compiled key is a
+/// `&'static` reference, a file key an `Arc`.
+#[derive(Debug, Clone)]
 pub enum Caller {
     /// No keys are configured: the API is open.
     Anonymous,
-    /// A configured API key (its name, team and model access).
-    Key(&'static ApiKey),
+    /// A compiled API key and its index in `Auth::api_keys`.
+    Key { index: u16, key: &'static ApiKey },
+    /// A key read from a key file.
+    FileKey(Arc<FileKey>),
     /// The admin key.
     Admin,
 }
 
 impl PartialEq for Caller {
-    /// Keys are the same entry of the compiled table.
+    /// Keys are the same entry of the compiled table or of one loaded set.
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Self::Key(a), Self::Key(b)) => std::ptr::eq(*a, *b),
+            (Self::Key { index: a, .. }, Self::Key { index: b, .. }) => a == b,
+            (Self::FileKey(a), Self::FileKey(b)) => Arc::ptr_eq(a, b),
             (Self::Anonymous, Self::Anonymous) | (Self::Admin, Self::Admin) => true,
             _ => false,
         }
@@ -41,28 +53,62 @@ impl Eq for Caller {}
 
 impl Caller {
     /// The name logs use: the key's configured name, `admin` or `anonymous`.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             Self::Anonymous => "anonymous",
             Self::Admin => "admin",
-            Self::Key(key) => key.name,
+            Self::Key { key, .. } => key.name,
+            Self::FileKey(key) => &key.name,
         }
     }
 
     /// Whether this caller may use `model` (compiled access: a bit test).
-    pub fn may_use(self, model: ModelId) -> bool {
+    pub fn may_use(&self, model: ModelId) -> bool {
         match self {
             Self::Anonymous | Self::Admin => true,
-            Self::Key(key) => key.models.allows(model),
+            Self::Key { key, .. } => key.models.allows(model),
+            Self::FileKey(key) => key.models.allows(model),
         }
+    }
+
+    /// The caller's team as an index into `Auth::teams`.
+    #[allow(
+        dead_code,
+        reason = "for the quota code (policy/), written in parallel"
+    )]
+    pub fn team_index(&self) -> Option<u16> {
+        match self {
+            Self::Key { key, .. } => key.team_index,
+            Self::FileKey(key) => key.team,
+            Self::Anonymous | Self::Admin => None,
+        }
+    }
+
+    /// The index of a compiled key in `Auth::api_keys` (`None` for any other caller).
+    #[allow(
+        dead_code,
+        reason = "for the quota code (policy/), written in parallel"
+    )]
+    pub fn key_index(&self) -> Option<u16> {
+        match self {
+            Self::Key { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
+    /// Whether the answer can go stale: only file keys can, when a reload removes them.
+    fn reloadable(&self) -> bool {
+        matches!(self, Self::FileKey(_))
     }
 }
 
-/// Checks the request's bearer token against the API keys (and the admin key).
-pub fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<Caller, GatewayError> {
-    if auth.api_keys.is_empty() && auth.admin_key_sha256.is_none() {
+/// Checks the request's key against the admin key, the compiled API keys
+/// and the file keys in force.
+pub fn authenticate(state: &AuthState, headers: &HeaderMap) -> Result<Caller, GatewayError> {
+    if state.is_open() {
         return Ok(Caller::Anonymous);
     }
+    let auth = state.config;
     let digest = presented_digest(headers).ok_or(GatewayError::MissingApiKey)?;
     if auth
         .admin_key_sha256
@@ -70,39 +116,87 @@ pub fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<Caller, GatewayE
     {
         return Ok(Caller::Admin);
     }
-    let mut matched: Option<&'static ApiKey> = None;
-    for key in auth.api_keys {
+    let mut matched: Option<(u16, &'static ApiKey)> = None;
+    for (index, key) in (0..=u16::MAX).zip(auth.api_keys) {
         let equal: Choice = key.sha256.ct_eq(&digest);
         if bool::from(equal) {
-            matched = Some(key);
+            matched = Some((index, key));
         }
     }
-    matched.map(Caller::Key).ok_or(GatewayError::InvalidApiKey)
+    if let Some((index, key)) = matched {
+        return Ok(Caller::Key { index, key });
+    }
+    state
+        .find(&digest)
+        .map(Caller::FileKey)
+        .ok_or(GatewayError::InvalidApiKey)
 }
 
-/// The key that first authenticated on one connection. Later requests on that
-/// keep-alive connection presenting the same `Authorization` header skip the
-/// SHA-256 and the scan (3,700 instructions of a 59,000-instruction request
-/// under callgrind). The key table is compiled in, so the answer cannot go
-/// stale; the comparison is constant-time like the digest check.
+/// The caller that first authenticated on one connection. Later requests on
+/// that keep-alive connection presenting the same `Authorization` header
+/// skip the SHA-256 and the scan (3,700 instructions of a 59,000-instruction
+/// request under callgrind); the comparison is constant-time like the
+/// digest check. A compiled key or the admin key cannot go stale; a file
+/// key's answer holds while the key set's generation is the one it was
+/// given under (one atomic load). After a reload the connection checks in
+/// full on every request (the memo is written once): a removed key fails
+/// at once, a kept one costs the digest again (about 1 µs).
 #[derive(Debug, Default)]
 pub struct ConnectionAuth {
-    memo: OnceLock<(HeaderValue, Caller)>,
+    memo: OnceLock<Memo>,
+}
+
+#[derive(Debug)]
+struct Memo {
+    header: HeaderValue,
+    caller: Caller,
+    generation: u64,
 }
 
 impl ConnectionAuth {
-    pub fn authenticate(&self, auth: &Auth, headers: &HeaderMap) -> Result<Caller, GatewayError> {
+    pub fn authenticate(
+        &self,
+        state: &AuthState,
+        headers: &HeaderMap,
+    ) -> Result<Caller, GatewayError> {
         let presented = credential_header(headers);
-        if let (Some((value, caller)), Some(presented)) = (self.memo.get(), presented)
-            && bool::from(value.as_bytes().ct_eq(presented.as_bytes()))
+        if let (Some(memo), Some(presented)) = (self.memo.get(), presented)
+            && bool::from(memo.header.as_bytes().ct_eq(presented.as_bytes()))
+            && (!memo.caller.reloadable() || memo.generation == state.generation())
         {
-            return Ok(*caller);
+            return Ok(memo.caller.clone());
         }
-        let caller = authenticate(auth, headers)?;
+        // Read before the set: a reload between the two leaves the memo stale, never wrong.
+        let generation = state.generation();
+        let caller = authenticate(state, headers)?;
         if let Some(presented) = presented {
-            let _ = self.memo.set((presented.clone(), caller));
+            let _ = self.memo.set(Memo {
+                header: presented.clone(),
+                caller: caller.clone(),
+                generation,
+            });
         }
         Ok(caller)
+    }
+}
+
+/// Reloads the key files on every SIGHUP (logged like `POST /security/refresh`).
+/// Installed before the listener binds, so a SIGHUP never ends the process.
+pub fn reload_on_sighup(state: &'static AuthState) {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::hangup()) {
+        Ok(mut hangups) => {
+            tokio::spawn(async move {
+                while hangups.recv().await.is_some() {
+                    let _ = state.reload_logged("sighup");
+                }
+            });
+        }
+        Err(error) => tracing::error!(
+            event = "startup.sighup_unavailable",
+            %error,
+            "cannot listen for SIGHUP; reload key files with POST /security/refresh"
+        ),
     }
 }
 
@@ -158,103 +252,4 @@ fn strip_bearer(value: &[u8]) -> Option<&[u8]> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_connection_remembers_only_the_key_that_authenticated() {
-        let connection = ConnectionAuth::default();
-        let good = headers(Some("Bearer unit-key"));
-        let first = connection.authenticate(&CONFIG.auth, &good).unwrap();
-        assert_eq!(connection.authenticate(&CONFIG.auth, &good).unwrap(), first);
-        // A different (wrong) key on the same connection is checked in full.
-        assert!(matches!(
-            connection.authenticate(&CONFIG.auth, &headers(Some("Bearer nope"))),
-            Err(GatewayError::InvalidApiKey)
-        ));
-        assert!(matches!(
-            connection.authenticate(&CONFIG.auth, &headers(None)),
-            Err(GatewayError::MissingApiKey)
-        ));
-        assert_eq!(connection.authenticate(&CONFIG.auth, &good).unwrap(), first);
-    }
-    use crate::table::ApiKey;
-    use crate::testing::{API_KEYS, CONFIG};
-
-    fn headers(authorization: Option<&str>) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        if let Some(value) = authorization {
-            headers.insert(http::header::AUTHORIZATION, value.parse().unwrap());
-        }
-        headers
-    }
-
-    #[test]
-    fn accepts_configured_key_and_rejects_others() {
-        let auth = &CONFIG.auth;
-        let check = |value: Option<&str>| authenticate(auth, &headers(value));
-        assert_eq!(
-            check(Some("Bearer unit-key")),
-            Ok(Caller::Key(&API_KEYS[0]))
-        );
-        assert_eq!(
-            check(Some("bearer unit-key")),
-            Ok(Caller::Key(&API_KEYS[0]))
-        );
-        assert_eq!(
-            check(Some("Bearer wrong")),
-            Err(GatewayError::InvalidApiKey)
-        );
-        assert_eq!(
-            check(Some("Basic dW5pdC1rZXk=")),
-            Err(GatewayError::MissingApiKey)
-        );
-        assert_eq!(check(Some("Bearer ")), Err(GatewayError::MissingApiKey));
-        assert_eq!(check(None), Err(GatewayError::MissingApiKey));
-        let mut anthropic = HeaderMap::new();
-        anthropic.insert(X_API_KEY, "unit-key".parse().unwrap());
-        assert_eq!(
-            authenticate(auth, &anthropic),
-            Ok(Caller::Key(&API_KEYS[0]))
-        );
-        anthropic.insert(X_API_KEY, "wrong".parse().unwrap());
-        assert_eq!(
-            authenticate(auth, &anthropic),
-            Err(GatewayError::InvalidApiKey)
-        );
-    }
-
-    #[test]
-    fn open_when_no_keys_configured() {
-        let auth = Auth {
-            api_keys: &[],
-            admin_key_sha256: None,
-            teams: &[],
-        };
-        assert_eq!(authenticate(&auth, &headers(None)), Ok(Caller::Anonymous));
-    }
-
-    #[test]
-    fn admin_key_works_on_api_and_guards_metrics() {
-        static KEYS: [ApiKey; 0] = [];
-        let admin: [u8; 32] = Sha256::digest(b"admin").into();
-        let auth = Auth {
-            api_keys: &KEYS,
-            admin_key_sha256: Some(admin),
-            teams: &[],
-        };
-        assert_eq!(
-            authenticate(&auth, &headers(Some("Bearer admin"))),
-            Ok(Caller::Admin)
-        );
-        assert_eq!(
-            authenticate_admin(&auth, &headers(Some("Bearer admin"))),
-            Ok(())
-        );
-        assert_eq!(
-            authenticate_admin(&auth, &headers(Some("Bearer other"))),
-            Err(GatewayError::AdminKeyRequired)
-        );
-        assert_eq!(authenticate_admin(&CONFIG.auth, &headers(None)), Ok(()));
-    }
-}
+mod tests;

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 
 use super::conn_state::ConnState;
 use crate::api::failover::{self, Endpoint};
-use crate::api::{self, admin, models, ops, providers};
+use crate::api::{self, admin, models, ops, providers, security};
 use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
 use crate::error::{ErrorSource, GatewayError, Shape, capped};
@@ -110,7 +110,7 @@ impl Record {
             path = capped(self.uri.path()),
             status,
             model = model_name,
-            caller = caller_name(self.caller),
+            caller = caller_name(self.caller.as_ref()),
             error_source = error_source.map(|s| format!("{s:?}")),
             reason,
             elapsed_ms = elapsed.as_secs_f64() * 1e3,
@@ -182,7 +182,7 @@ async fn dispatch(
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
             let caller = authenticate(gateway, connection, request.headers())?;
-            record.caller = Some(caller);
+            record.caller = Some(caller.clone());
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
             let request_id = record.request_id.clone();
@@ -203,16 +203,23 @@ async fn dispatch(
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
             let caller = authenticate(gateway, connection, request.headers())?;
+            let answer = models::models(gateway, record.shape, caller.clone());
             record.caller = Some(caller);
-            Ok(models::models(gateway, record.shape, caller))
+            Ok(answer)
         }
         p if p.starts_with("/v1/models/") => {
             record.route = Route::Models;
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
             let caller = authenticate(gateway, connection, request.headers())?;
+            let answer = models::model(
+                gateway,
+                &p["/v1/models/".len()..],
+                record.shape,
+                caller.clone(),
+            );
             record.caller = Some(caller);
-            models::model(gateway, &p["/v1/models/".len()..], record.shape, caller)
+            answer
         }
         // Claude Code's warm-up probe: any answer will do, so the cheapest.
         "/api/hello" => {
@@ -244,6 +251,14 @@ async fn dispatch(
             auth::require_admin(&gateway.config.auth, request.headers())
                 .inspect_err(|error| note_denial(gateway, error))?;
             admin::refresh(gateway)
+        }
+        "/security/refresh" => {
+            if method != Method::POST {
+                return Err(GatewayError::MethodNotAllowed { allow: "POST" });
+            }
+            auth::require_admin(&gateway.config.auth, request.headers())
+                .inspect_err(|error| note_denial(gateway, error))?;
+            security::refresh(gateway)
         }
         p if p.starts_with("/upstreams/") && p.ends_with("/maintenance") => {
             auth::require_admin(&gateway.config.auth, request.headers())
@@ -348,7 +363,7 @@ fn authenticate(
 ) -> Result<Caller, GatewayError> {
     connection
         .auth
-        .authenticate(&gateway.config.auth, headers)
+        .authenticate(&gateway.auth, headers)
         .inspect_err(|error| note_denial(gateway, error))
 }
 
@@ -365,7 +380,7 @@ pub fn note_denial(gateway: &Gateway, error: &GatewayError) {
     gateway.metrics.record_auth_failure(reason);
 }
 
-fn caller_name(caller: Option<Caller>) -> &'static str {
+fn caller_name(caller: Option<&Caller>) -> &str {
     caller.map_or("", Caller::name)
 }
 

@@ -28,5 +28,7 @@ mod hostile;
 mod invariants;
 mod lifecycle;
 mod openai_sdk;
+mod quotas;
+mod quotas_shared;
 mod streaming;
 mod support;

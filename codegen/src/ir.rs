@@ -36,6 +36,8 @@ pub struct Ir {
     pub server: Server,
     /// Inbound authentication.
     pub auth: Auth,
+    /// Rate limits and budgets.
+    pub quotas: Quotas,
     /// Number of agents (not emitted yet beyond this count).
     pub agent_count: usize,
     /// Number of tools (not emitted yet beyond this count).
@@ -182,6 +184,12 @@ pub struct Model {
     pub context_window_fallbacks: Vec<ModelId>,
     /// ms bounding the whole request (explicit or derived).
     pub deadline_ms: u64,
+    /// Dollars per token, when priced.
+    pub price: Option<Price>,
+    /// Most messages per request.
+    pub max_messages: Option<u32>,
+    /// Largest `max_tokens` a request may ask for.
+    pub max_tokens: Option<u32>,
 }
 
 /// One place a model is served.
@@ -335,4 +343,125 @@ pub enum ModelAccess {
     All,
     /// Bit `i % 64` of word `i / 64` is `ModelId(i)`; `ceil(models / 64)` words.
     Only(Vec<u64>),
+}
+
+/// Quotas: rate limits and budgets with the store each uses.
+#[derive(Clone, Debug, Default)]
+pub struct Quotas {
+    /// Gateway processes serving this config.
+    pub replicas: u16,
+    /// The shared store, if configured.
+    pub redis: Option<RedisStore>,
+    /// Sorted by name.
+    pub limits: Vec<Limit>,
+    /// Sorted by name.
+    pub budgets: Vec<Budget>,
+}
+
+/// The shared Redis store.
+#[derive(Clone, Debug)]
+pub struct RedisStore {
+    /// Variable holding the URL.
+    pub url_env: String,
+    /// ms bound on one call.
+    pub timeout_ms: u64,
+}
+
+/// What a limit or budget counts separately.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Per {
+    /// Each caller.
+    Key,
+    /// Each team.
+    Team,
+    /// Each model.
+    Model,
+    /// All together.
+    Global,
+}
+
+/// Where a count lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Store {
+    /// In process.
+    Local,
+    /// In Redis; `fail_open` admits while it is unreachable.
+    Redis {
+        /// Admit uncounted when Redis cannot be reached.
+        fail_open: bool,
+    },
+}
+
+/// Which requests count: models, and callers by team and by compiled key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applies {
+    /// Models counted.
+    pub models: ModelAccess,
+    /// Bit set over team indexes (`auth.teams` order); `None`: any caller.
+    pub teams: Option<Vec<u64>>,
+    /// Bit set over compiled key indexes (`auth.api_keys` order); `None`: any caller.
+    pub keys: Option<Vec<u64>>,
+}
+
+/// A token bucket: `capacity` units, one unit back every `emission_ns`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Burst.
+    pub capacity: u64,
+    /// ns per unit refilled.
+    pub emission_ns: u64,
+}
+
+/// A rate limit.
+#[derive(Clone, Debug)]
+pub struct Limit {
+    /// Name from security.yaml.
+    pub name: String,
+    /// What is counted separately.
+    pub per: Per,
+    /// Which requests count.
+    pub applies: Applies,
+    /// Requests bucket.
+    pub requests: Option<Rate>,
+    /// Tokens bucket.
+    pub tokens: Option<Rate>,
+    /// Where it is counted.
+    pub store: Store,
+}
+
+/// A budget period (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Period {
+    /// Calendar day.
+    Day,
+    /// Calendar month.
+    Month,
+}
+
+/// A USD budget.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    /// Name from security.yaml.
+    pub name: String,
+    /// What is counted separately.
+    pub per: Per,
+    /// Which requests count.
+    pub applies: Applies,
+    /// Micro-dollars per period.
+    pub limit_micros: u64,
+    /// Period.
+    pub period: Period,
+    /// Where it is counted.
+    pub store: Store,
+}
+
+/// A model's price in nano-dollars per token (= dollars per million tokens x 1000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Price {
+    /// Prompt tokens.
+    pub input_nanos: u64,
+    /// Cached prompt tokens.
+    pub cached_input_nanos: u64,
+    /// Completion tokens.
+    pub output_nanos: u64,
 }

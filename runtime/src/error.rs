@@ -127,6 +127,98 @@ pub enum GatewayError {
     UnknownUpstream(String),
     /// The maintenance file could not be written.
     MaintenanceFile(String),
+    /// A rate limit has no room for this request now.
+    RateLimited(RateLimit),
+    /// A budget is spent for this period.
+    BudgetExceeded {
+        budget: &'static str,
+        period: &'static str,
+        resets_in_secs: u64,
+    },
+    /// A fail-closed limit or budget could not reach its shared store.
+    QuotaStoreUnavailable(String),
+}
+
+/// A refused rate limit: which, and the bucket's state for the headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: &'static str,
+    pub line: RateLine,
+    pub retry_after_ms: u64,
+}
+
+/// One bucket's state as response headers show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLine {
+    /// Tokens (else requests).
+    pub tokens: bool,
+    pub capacity: u64,
+    pub remaining: u64,
+    /// ms until the bucket is full again.
+    pub reset_ms: u64,
+}
+
+impl RateLine {
+    /// Writes this line as OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
+    /// or Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`
+    /// (`reset` is a duration like `1.5s` for OpenAI, an RFC 3339 instant for Anthropic).
+    pub fn write(self, headers: &mut http::HeaderMap, shape: Shape) {
+        let unit = if self.tokens { "tokens" } else { "requests" };
+        let (limit, remaining, reset) = match shape {
+            Shape::OpenAi => (
+                format!("x-ratelimit-limit-{unit}"),
+                format!("x-ratelimit-remaining-{unit}"),
+                format!("x-ratelimit-reset-{unit}"),
+            ),
+            Shape::Anthropic => (
+                format!("anthropic-ratelimit-{unit}-limit"),
+                format!("anthropic-ratelimit-{unit}-remaining"),
+                format!("anthropic-ratelimit-{unit}-reset"),
+            ),
+        };
+        let reset_value = match shape {
+            Shape::OpenAi => go_duration(self.reset_ms),
+            Shape::Anthropic => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                let at = now + std::time::Duration::from_millis(self.reset_ms);
+                crate::calendar::rfc3339(at.as_secs() + u64::from(at.subsec_nanos() > 0))
+            }
+        };
+        let values = [
+            (limit, self.capacity.to_string()),
+            (remaining, self.remaining.to_string()),
+            (reset, reset_value),
+        ];
+        for (name, value) in values {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::try_from(name),
+                HeaderValue::try_from(value),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+    }
+}
+
+/// `20ms`, `1s`, `1.5s`, `6m0s`: the duration format of OpenAI's reset headers.
+fn go_duration(ms: u64) -> String {
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let (minutes, rest_ms) = (ms / 60_000, ms % 60_000);
+    let seconds = if rest_ms % 1000 == 0 {
+        format!("{}s", rest_ms / 1000)
+    } else {
+        let text = format!("{:.3}", rest_ms as f64 / 1000.0);
+        format!("{}s", text.trim_end_matches('0'))
+    };
+    if minutes == 0 {
+        seconds
+    } else {
+        format!("{minutes}m{seconds}")
+    }
 }
 
 #[derive(Serialize)]
@@ -329,6 +421,29 @@ impl GatewayError {
                 Some("maintenance_file_not_written"),
                 Gateway,
             ),
+            // OpenAI's own rate-limit errors say `type: "requests"` or `"tokens"`.
+            E::RateLimited(limited) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                if limited.line.tokens {
+                    "tokens"
+                } else {
+                    "requests"
+                },
+                Some("rate_limit_exceeded"),
+                Client,
+            ),
+            E::BudgetExceeded { .. } => (
+                StatusCode::PAYMENT_REQUIRED,
+                "insufficient_quota",
+                Some("budget_exceeded"),
+                Client,
+            ),
+            E::QuotaStoreUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("quota_store_unavailable"),
+                Gateway,
+            ),
         }
     }
 
@@ -430,6 +545,23 @@ impl GatewayError {
             Self::MaintenanceFile(detail) => format!(
                 "The maintenance state changed in memory but could not be saved: {detail}"
             ),
+            Self::RateLimited(limited) => format!(
+                "Rate limit `{}` reached: {} {} per bucket; retry after {} ms.",
+                limited.limit,
+                limited.line.capacity,
+                if limited.line.tokens { "tokens" } else { "requests" },
+                limited.retry_after_ms
+            ),
+            Self::BudgetExceeded {
+                budget,
+                period,
+                resets_in_secs,
+            } => format!(
+                "Budget `{budget}` is spent for this {period}; it starts again in {resets_in_secs} s (UTC {period} boundary)."
+            ),
+            Self::QuotaStoreUnavailable(detail) => format!(
+                "The shared quota store is unreachable and this limit refuses requests it cannot count: {detail}. GET /health shows the store's state."
+            ),
         }
     }
 
@@ -437,6 +569,7 @@ impl GatewayError {
     fn anthropic_type(&self) -> &'static str {
         match self.status().as_u16() {
             401 => "authentication_error",
+            402 => "billing_error",
             403 => "permission_error",
             404 => "not_found_error",
             413 => "request_too_large",
@@ -490,6 +623,20 @@ impl GatewayError {
         );
         if let Self::MethodNotAllowed { allow } = self {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let Self::RateLimited(limited) = self {
+            // Whole seconds, rounded up, for every client; milliseconds for
+            // the SDKs that read `retry-after-ms` (OpenAI's).
+            let ms = limited.retry_after_ms;
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(ms.div_ceil(1000).max(1)),
+            );
+            headers.insert(
+                http::HeaderName::from_static("retry-after-ms"),
+                HeaderValue::from(ms),
+            );
+            limited.line.write(headers, shape);
         }
         response
     }

@@ -18,6 +18,7 @@ use bytes::Bytes;
 use crate::auth::AuthState;
 use crate::drain::DrainSignal;
 use crate::observe::metrics::{DeploymentGauge, Metrics, UpstreamGauge};
+use crate::policy::Quotas;
 use crate::request_id::RequestIds;
 use crate::secrets::Resolved;
 use crate::table::{Config, Deployment, UpstreamKind};
@@ -47,6 +48,8 @@ pub struct Gateway {
     pub metrics: Metrics,
     /// The compiled keys with the live set read from key files.
     pub auth: AuthState,
+    /// Rate limits and budgets: local counts and the shared store.
+    pub quotas: Quotas,
     pub request_ids: RequestIds,
     /// Set when the drain deadline passes; open streams end with an error event.
     pub drain: DrainSignal,
@@ -91,9 +94,16 @@ impl Gateway {
                 problems.join("\n  - ")
             )
         })?;
+        let redis_url = config
+            .quotas
+            .redis
+            .as_ref()
+            .and_then(|r| lookup_env(r.url_env));
+        let quotas = Quotas::new(config, redis_url.as_deref())?;
         Ok(Self {
             config,
             auth,
+            quotas,
             targets: targets.into(),
             upstream_model_json: upstream_model_json.into(),
             fleet: Fleet::new(config),

@@ -13,6 +13,7 @@ mod api;
 mod auth;
 mod body;
 mod build_info;
+mod calendar;
 mod cli;
 mod drain;
 mod error;

@@ -9,6 +9,11 @@
 
 use core::time::Duration;
 
+mod quotas;
+pub use quotas::{
+    Applies, Budget, Limit, Per, Period, Price, Quotas, Rate, RedisStore, Store, bit,
+};
+
 /// Dense index into [`Config::upstreams`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UpstreamId(pub u16);
@@ -45,6 +50,8 @@ pub struct Config {
     pub server: Server,
     /// Inbound authentication.
     pub auth: Auth,
+    /// Rate limits and budgets.
+    pub quotas: Quotas,
 }
 
 /// An upstream provider endpoint.
@@ -212,6 +219,12 @@ pub struct Model {
     /// Bounds the whole request: every try, backoff and fallback, and a
     /// stream to its end.
     pub deadline: Duration,
+    /// What a token costs, when priced (budgets need it).
+    pub price: Option<Price>,
+    /// Most `messages` one request may send.
+    pub max_messages: Option<u32>,
+    /// Largest `max_tokens` one request may ask for.
+    pub max_tokens: Option<u32>,
 }
 
 /// One place a public model is served: an upstream, the model name it

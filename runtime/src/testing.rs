@@ -93,6 +93,9 @@ pub static MODELS: [Model; 2] = [
         fallbacks: &[ModelId(1)],
         context_window_fallbacks: &[],
         deadline: Duration::from_secs(10),
+        price: None,
+        max_messages: None,
+        max_tokens: None,
     },
     Model {
         id: ModelId(1),
@@ -116,6 +119,9 @@ pub static MODELS: [Model; 2] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: Duration::from_secs(10),
+        price: None,
+        max_messages: None,
+        max_tokens: None,
     },
 ];
 
@@ -169,4 +175,5 @@ pub static CONFIG: Config = Config {
         teams: &[],
         key_files: &[],
     },
+    quotas: Quotas::NONE,
 };

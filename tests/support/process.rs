@@ -77,6 +77,9 @@ impl Gateway {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("GATEWAY_LOG_LEVEL", "info")
+            // The quota tests' Redis; unless a test starts one, nothing
+            // listens here and shared quotas follow their on_store_error.
+            .env("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (name, value) in env {

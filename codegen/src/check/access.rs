@@ -78,7 +78,7 @@ fn check_teams(auth: &AuthSpec, diags: &mut Diagnostics) {
     }
 }
 
-fn empty_list(at: &str, owner: &str) -> Diagnostic {
+pub(crate) fn empty_list(at: &str, owner: &str) -> Diagnostic {
     Diagnostic::new(
         codes::EMPTY_MODEL_LIST,
         F,
@@ -93,7 +93,7 @@ fn empty_list(at: &str, owner: &str) -> Diagnostic {
 }
 
 /// Each pattern of one list matches some model and is not hidden by the others.
-fn check_patterns(at: &str, list: &[String], names: &[&str], diags: &mut Diagnostics) {
+pub(crate) fn check_patterns(at: &str, list: &[String], names: &[&str], diags: &mut Diagnostics) {
     let sets: Vec<Vec<bool>> = list
         .iter()
         .map(|p| glob::reach(std::slice::from_ref(p), names))

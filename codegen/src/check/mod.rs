@@ -1,7 +1,8 @@
 //! Semantic checks over what loaded, one file per concern (`upstreams`,
 //! `urls`, `env`, `resilience` (breakers, health checks), `models`,
 //! `routing` (deployment lists), `retry` (retries, deadlines), `fallbacks`,
-//! `server`, `auth`, `access` (teams, who may use which model), `agents`,
+//! `server`, `auth`, `access` (teams, who may use which model), `quotas` (limits, budgets,
+//! prices), `agents`,
 //! `tools`); each concern's `check` runs its `check_x(part, diags)`
 //! functions and every finding (error or warning) accumulates.
 //!
@@ -18,6 +19,7 @@ mod auth;
 mod env;
 mod fallbacks;
 mod models;
+mod quotas;
 mod resilience;
 mod retry;
 mod routing;
@@ -47,6 +49,7 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
         server::check(&file.server, diags);
         auth::check(&file.auth, diags);
         access::check(&file.auth, loaded.upstreams.as_ref(), diags);
+        quotas::check(file, loaded.upstreams.as_ref(), diags);
     }
     if let Some(file) = &loaded.tools {
         tools::check(file, diags);

@@ -7,7 +7,8 @@
 //! agents/tools, GW06xx warnings (valid but almost surely wrong), GW07xx
 //! routing and resilience (deployments, retries, fallbacks, deadlines,
 //! breakers, health checks, maintenance), GW08xx access (teams and the
-//! models each team and API key may use).
+//! models each team and API key may use), GW09xx quotas (limits, budgets,
+//! stores, prices).
 
 // Retired, never to be reused: GW0017 `not-served` (`kind: anthropic` before
 // the runtime's table had its variant).
@@ -120,12 +121,20 @@ codes! {
     HEALTH_CHECK_VALUE = "GW0717", Error, "health-check-value", "A `health_check` has a zero `interval`, `timeout` or threshold, or a `timeout` longer than its `interval`.";
     RELATIVE_MAINTENANCE_FILE = "GW0718", Error, "relative-maintenance-file", "`server.maintenance_file` is not an absolute path.";
     UNKNOWN_TEAM = "GW0801", Error, "unknown-team", "An API key's `team` is not defined under `auth.teams`.";
-    UNMATCHED_MODEL_PATTERN = "GW0802", Error, "unmatched-model-pattern", "A `models` pattern of a team or API key matches no public model of upstreams.yaml.";
+    UNMATCHED_MODEL_PATTERN = "GW0802", Error, "unmatched-model-pattern", "A `models` pattern of a team, API key, limit or budget matches no public model of upstreams.yaml.";
     KEY_REACHES_NOTHING = "GW0803", Error, "key-reaches-nothing", "An API key may use no model: its own `models` and its team's have no model in common.";
     HIDDEN_MODEL_PATTERN = "GW0804", Error, "hidden-model-pattern", "Every model a `models` pattern matches is also matched by another pattern of the same list, so the pattern has no effect.";
-    EMPTY_MODEL_LIST = "GW0805", Error, "empty-model-list", "A team or API key sets `models: []`, which would allow no model.";
+    EMPTY_MODEL_LIST = "GW0805", Error, "empty-model-list", "A team, API key, limit or budget sets `models: []`, which would allow or count no model.";
     KEY_FILE_PATH = "GW0806", Error, "key-file-path", "An `auth.key_files` path is not absolute, or not in normal form (`.` or `..` components, `//`, a trailing `/`).";
     DUPLICATE_KEY_FILE = "GW0807", Error, "duplicate-key-file", "The same path is listed twice under `auth.key_files`.";
+    QUOTA_UNKNOWN_TEAM = "GW0901", Error, "quota-unknown-team", "A limit's or budget's `teams` names a team not defined under `auth.teams`.";
+    QUOTA_UNKNOWN_KEY = "GW0902", Error, "quota-unknown-key", "A limit's or budget's `keys` names an API key not defined under `auth.api_keys`.";
+    QUOTA_NOT_POSITIVE = "GW0903", Error, "quota-not-positive", "A limit's `capacity` or `refill_per_second`, a budget's `usd`, `deployment.replicas`, a model's `max_messages` or `max_tokens` is zero or negative, or a price is negative.";
+    LIMIT_WITHOUT_RATE = "GW0904", Error, "limit-without-rate", "A limit sets neither `requests` nor `tokens`.";
+    LOCAL_QUOTA_WITH_REPLICAS = "GW0905", Error, "local-quota-with-replicas", "A limit or budget uses `store: local` while `deployment.replicas` is above 1, without `per_instance: true`.";
+    NO_REDIS_STORE = "GW0906", Error, "no-redis-store", "A limit or budget uses `store: redis` but security.yaml defines no `stores.redis`.";
+    QUOTA_STORE_OPTION = "GW0907", Error, "quota-store-option", "A store option does not fit the store: `store: redis` without `on_store_error`, `on_store_error` with `store: local`, or `per_instance` with `store: redis`.";
+    MISSING_PRICE = "GW0908", Error, "missing-price", "A budget counts a model that has no `price` in upstreams.yaml.";
 }
 
 #[cfg(test)]

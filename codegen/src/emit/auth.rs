@@ -55,7 +55,7 @@ pub fn auth(ir: &Ir) -> TokenStream {
 }
 
 /// `ModelAccess::All` or `ModelAccess::Only(&[0x..])`, bit `i % 64` of word `i / 64` = `ModelId(i)`.
-fn access(models: &ModelAccess) -> TokenStream {
+pub(crate) fn access(models: &ModelAccess) -> TokenStream {
     match models {
         ModelAccess::All => quote!(::gateway_runtime::table::ModelAccess::All),
         ModelAccess::Only(words) => {

@@ -10,6 +10,7 @@
 
 mod auth;
 mod models;
+mod quotas;
 mod resilience;
 mod routing;
 mod server;
@@ -30,6 +31,7 @@ pub fn file(ir: &Ir) -> Result<String, Vec<Diagnostic>> {
         upstreams::upstreams(ir),
         models::models(ir),
         auth::api_keys(ir),
+        quotas::tables(ir),
         models::resolve_model(ir),
         config(ir),
     ];
@@ -90,6 +92,7 @@ pub fn config(ir: &Ir) -> TokenStream {
     let (env, sha) = (&ir.environment, &ir.config_sha256);
     let sources = &ir.sources;
     let (server, auth) = (server::server(ir), auth::auth(ir));
+    let quotas = quotas::quotas(ir);
     let deployment_count = Literal::u16_unsuffixed(ir.deployment_count);
     quote! {
         /// The compiled environment.
@@ -103,6 +106,7 @@ pub fn config(ir: &Ir) -> TokenStream {
             resolve_model,
             server: #server,
             auth: #auth,
+            quotas: #quotas,
         };
     }
 }

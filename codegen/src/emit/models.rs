@@ -6,7 +6,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use crate::emit::{len, ms, routing};
+use crate::emit::{len, ms, quotas, routing};
 use crate::ir::{Ir, Model};
 
 /// Above this many models, `resolve_model` binary-searches `MODELS` instead of matching.
@@ -32,6 +32,7 @@ fn model(m: &Model) -> TokenStream {
     let fallbacks = routing::model_ids(&m.fallbacks);
     let window = routing::model_ids(&m.context_window_fallbacks);
     let deadline = ms(m.deadline_ms);
+    let quotas = quotas::model_fields(m);
     quote! {
         ::gateway_runtime::table::Model {
             id: ::gateway_runtime::table::ModelId(#id),
@@ -44,6 +45,7 @@ fn model(m: &Model) -> TokenStream {
             fallbacks: #fallbacks,
             context_window_fallbacks: #window,
             deadline: #deadline,
+            #quotas
         }
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) ->
 }
 
 /// Per model (in id order), whether `patterns` allow it; every model when absent.
-fn reach(patterns: Option<&[String]>, names: &[&str]) -> Vec<bool> {
+pub(crate) fn reach(patterns: Option<&[String]>, names: &[&str]) -> Vec<bool> {
     match patterns {
         Some(p) => glob::reach(p, names),
         None => vec![true; names.len()],
@@ -66,7 +66,7 @@ fn reach(patterns: Option<&[String]>, names: &[&str]) -> Vec<bool> {
 }
 
 /// `All` when every model is allowed, else the bit set (`ceil(n / 64)` words).
-fn access(allowed: &[bool]) -> ModelAccess {
+pub(crate) fn access(allowed: &[bool]) -> ModelAccess {
     if allowed.iter().all(|a| *a) {
         return ModelAccess::All;
     }

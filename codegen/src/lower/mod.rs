@@ -3,7 +3,8 @@
 //! references to ids and takes the values `spec/values.rs` parsed when the
 //! files were read. One file per concern: `upstreams`, `resilience`
 //! (breakers, health checks), `models`, `routing` (deployments, retry,
-//! fallbacks, deadline), `server`, `auth` (keys, teams, model access).
+//! fallbacks, deadline), `server`, `auth` (keys, teams, model access), `quotas` (limits,
+//! budgets, prices).
 //!
 //! Runs only after `check/` found no errors. Nothing is silently defaulted:
 //! an absent key gets its documented default, and a value that still fails
@@ -13,6 +14,7 @@
 
 mod auth;
 mod models;
+mod quotas;
 mod resilience;
 mod routing;
 mod server;
@@ -45,6 +47,8 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
     let server = server::lower(&spec.security.server, &mut cx);
     let auth = auth::lower(&spec.security.auth, &spec.upstreams, &mut cx);
     let (models, deployment_count) = models?;
+    let auth = auth?;
+    let quotas = quotas::lower(&spec.security, &spec.upstreams, &auth, &mut cx)?;
     Some(Ir {
         environment: meta.environment,
         sources: meta.sources,
@@ -53,7 +57,8 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
         models,
         deployment_count,
         server: server?,
-        auth: auth?,
+        auth,
+        quotas,
         agent_count: spec.agents.agents.len(),
         tool_count: spec.tools.tools.len(),
     })

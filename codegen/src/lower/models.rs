@@ -55,6 +55,9 @@ fn model(
         fallbacks,
         context_window_fallbacks,
         deadline_ms,
+        price: super::quotas::price(m),
+        max_messages: super::quotas::count(name, "max_messages", m.max_messages, cx)?,
+        max_tokens: super::quotas::count(name, "max_tokens", m.max_tokens, cx)?,
     })
 }
 

@@ -13,6 +13,7 @@
 pub mod agents;
 pub mod auth;
 pub mod models;
+pub mod quotas;
 pub mod resilience;
 pub mod routing;
 pub mod server;
@@ -65,7 +66,7 @@ pub struct ToolsFile {
     pub tools: BTreeMap<String, ToolSpec>,
 }
 
-/// security.yaml: listener limits and inbound authentication.
+/// security.yaml: listener limits, inbound authentication and quotas.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityFile {
@@ -75,6 +76,18 @@ pub struct SecurityFile {
     /// Inbound authentication.
     #[serde(default)]
     pub auth: AuthSpec,
+    /// How many gateway processes serve this config (decides whether a local limit is exact).
+    #[serde(default)]
+    pub deployment: quotas::DeploymentSpec,
+    /// Where shared quota state lives (Redis).
+    #[serde(default)]
+    pub stores: quotas::StoresSpec,
+    /// Rate limits by name: requests and tokens per key, team, model or in all.
+    #[serde(default)]
+    pub limits: quotas::Limits,
+    /// Budgets by name: US dollars per key, team, model or in all, per day or month.
+    #[serde(default)]
+    pub budgets: quotas::Budgets,
 }
 
 /// All four files of one environment, deserialized.

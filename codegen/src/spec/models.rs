@@ -52,6 +52,24 @@ pub struct ModelSpec {
     /// Output limit (`max_tokens`) the gateway sends when a chat completions request for this model sets neither `max_tokens` nor `max_completion_tokens` and is translated for an `anthropic` upstream, which requires one; an integer in 1..=1000000 (default 4096). It has no effect on `openai` and `mock` upstreams (chat passes through unchanged there, and Anthropic Messages clients always send `max_tokens` themselves).
     #[schemars(extend("default" = defaults::DEFAULT_MAX_TOKENS))]
     pub default_max_tokens: Option<u64>,
+    /// What the model costs, in US dollars per million tokens; needed when a budget counts this model.
+    pub price: Option<PriceSpec>,
+    /// Most `messages` one request may send (larger: 400); absent: no limit.
+    pub max_messages: Option<i64>,
+    /// Largest `max_tokens` (or `max_completion_tokens`) one request may ask for (larger: 400); absent: no limit.
+    pub max_tokens: Option<i64>,
+}
+
+/// A model's price in US dollars per million tokens.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSpec {
+    /// Prompt tokens, e.g. `2.50`.
+    pub input: f64,
+    /// Prompt tokens read from the provider's prompt cache (default: `input`).
+    pub cached_input: Option<f64>,
+    /// Completion tokens, e.g. `10.00`.
+    pub output: f64,
 }
 
 /// One deployment as written, whichever form the model uses.

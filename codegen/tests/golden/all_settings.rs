@@ -151,6 +151,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         fallbacks: &[::gateway_runtime::table::ModelId(1)],
         context_window_fallbacks: &[::gateway_runtime::table::ModelId(2)],
         deadline: ::core::time::Duration::from_millis(10800000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(1),
@@ -193,6 +196,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(25000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(2),
@@ -235,6 +241,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(7205000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.
@@ -262,6 +271,10 @@ pub static TEAMS: [::gateway_runtime::table::Team; 2] = [
         models: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
+/// Rate limits, sorted by name.
+pub static LIMITS: [::gateway_runtime::table::Limit; 0] = [];
+/// Budgets, sorted by name.
+pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -313,5 +326,11 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         ]),
         teams: &TEAMS,
         key_files: &[],
+    },
+    quotas: ::gateway_runtime::table::Quotas {
+        replicas: 1,
+        redis: ::core::option::Option::None,
+        limits: &LIMITS,
+        budgets: &BUDGETS,
     },
 };

@@ -130,6 +130,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(65000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(1),
@@ -181,6 +184,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(65000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(2),
@@ -223,6 +229,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(65000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.
@@ -241,6 +250,10 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
 ];
 /// Teams of API keys, sorted by name.
 pub static TEAMS: [::gateway_runtime::table::Team; 0] = [];
+/// Rate limits, sorted by name.
+pub static LIMITS: [::gateway_runtime::table::Limit; 0] = [];
+/// Budgets, sorted by name.
+pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -296,5 +309,11 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         ]),
         teams: &TEAMS,
         key_files: &[],
+    },
+    quotas: ::gateway_runtime::table::Quotas {
+        replicas: 1,
+        redis: ::core::option::Option::None,
+        limits: &LIMITS,
+        budgets: &BUDGETS,
     },
 };

@@ -102,6 +102,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(1),
@@ -144,6 +147,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(2),
@@ -186,6 +192,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(3),
@@ -228,6 +237,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(4),
@@ -270,6 +282,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(5),
@@ -312,6 +327,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(6),
@@ -354,6 +372,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(7),
@@ -396,6 +417,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(8),
@@ -438,6 +462,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(9),
@@ -480,6 +507,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(10),
@@ -522,6 +552,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(11),
@@ -564,6 +597,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(12),
@@ -606,6 +642,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(13),
@@ -648,6 +687,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(14),
@@ -690,6 +732,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(15),
@@ -732,6 +777,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(16),
@@ -774,6 +822,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(17),
@@ -816,6 +867,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(18),
@@ -858,6 +912,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(19),
@@ -900,6 +957,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(20),
@@ -942,6 +1002,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(21),
@@ -984,6 +1047,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(22),
@@ -1026,6 +1092,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(23),
@@ -1068,6 +1137,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(24),
@@ -1110,6 +1182,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(25),
@@ -1152,6 +1227,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(26),
@@ -1194,6 +1272,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(27),
@@ -1236,6 +1317,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(28),
@@ -1278,6 +1362,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(29),
@@ -1320,6 +1407,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(30),
@@ -1362,6 +1452,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(31),
@@ -1404,6 +1497,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(32),
@@ -1446,6 +1542,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(33),
@@ -1488,6 +1587,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(34),
@@ -1530,6 +1632,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(35),
@@ -1572,6 +1677,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(36),
@@ -1614,6 +1722,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(37),
@@ -1656,6 +1767,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(38),
@@ -1698,6 +1812,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(39),
@@ -1740,6 +1857,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(40),
@@ -1782,6 +1902,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(41),
@@ -1824,6 +1947,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(42),
@@ -1866,6 +1992,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(43),
@@ -1908,6 +2037,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(44),
@@ -1950,6 +2082,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(45),
@@ -1992,6 +2127,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(46),
@@ -2034,6 +2172,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(47),
@@ -2076,6 +2217,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(48),
@@ -2118,6 +2262,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(49),
@@ -2160,6 +2307,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(50),
@@ -2202,6 +2352,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(51),
@@ -2244,6 +2397,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(52),
@@ -2286,6 +2442,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(53),
@@ -2328,6 +2487,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(54),
@@ -2370,6 +2532,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(55),
@@ -2412,6 +2577,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(56),
@@ -2454,6 +2622,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(57),
@@ -2496,6 +2667,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(58),
@@ -2538,6 +2712,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(59),
@@ -2580,6 +2757,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(60),
@@ -2622,6 +2802,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(61),
@@ -2664,6 +2847,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(62),
@@ -2706,6 +2892,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(63),
@@ -2748,6 +2937,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(64),
@@ -2790,6 +2982,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(65),
@@ -2832,6 +3027,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(66),
@@ -2874,6 +3072,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(67),
@@ -2916,6 +3117,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(68),
@@ -2958,6 +3162,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(69),
@@ -3000,6 +3207,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(70),
@@ -3042,6 +3252,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(71),
@@ -3084,6 +3297,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(72),
@@ -3126,6 +3342,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(73),
@@ -3168,6 +3387,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(74),
@@ -3210,6 +3432,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(75),
@@ -3252,6 +3477,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(76),
@@ -3294,6 +3522,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(77),
@@ -3336,6 +3567,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(78),
@@ -3378,6 +3612,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(125000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(79),
@@ -3420,6 +3657,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 80] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.
@@ -3456,6 +3696,10 @@ pub static TEAMS: [::gateway_runtime::table::Team; 1] = [
         ),
     },
 ];
+/// Rate limits, sorted by name.
+pub static LIMITS: [::gateway_runtime::table::Limit; 0] = [];
+/// Budgets, sorted by name.
+pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -3496,5 +3740,11 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         admin_key_sha256: ::core::option::Option::None,
         teams: &TEAMS,
         key_files: &[],
+    },
+    quotas: ::gateway_runtime::table::Quotas {
+        replicas: 1,
+        redis: ::core::option::Option::None,
+        limits: &LIMITS,
+        budgets: &BUDGETS,
     },
 };

@@ -74,6 +74,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 2] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(1),
@@ -116,12 +119,19 @@ pub static MODELS: [::gateway_runtime::table::Model; 2] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.
 pub static API_KEYS: [::gateway_runtime::table::ApiKey; 0] = [];
 /// Teams of API keys, sorted by name.
 pub static TEAMS: [::gateway_runtime::table::Team; 0] = [];
+/// Rate limits, sorted by name.
+pub static LIMITS: [::gateway_runtime::table::Limit; 0] = [];
+/// Budgets, sorted by name.
+pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -168,5 +178,11 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         admin_key_sha256: ::core::option::Option::None,
         teams: &TEAMS,
         key_files: &[],
+    },
+    quotas: ::gateway_runtime::table::Quotas {
+        replicas: 1,
+        redis: ::core::option::Option::None,
+        limits: &LIMITS,
+        budgets: &BUDGETS,
     },
 };

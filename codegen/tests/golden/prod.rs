@@ -99,6 +99,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(370000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(1),
@@ -141,6 +144,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(245000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
     ::gateway_runtime::table::Model {
         id: ::gateway_runtime::table::ModelId(2),
@@ -183,6 +189,9 @@ pub static MODELS: [::gateway_runtime::table::Model; 3] = [
         fallbacks: &[],
         context_window_fallbacks: &[],
         deadline: ::core::time::Duration::from_millis(605000),
+        price: ::core::option::Option::None,
+        max_messages: ::core::option::Option::None,
+        max_tokens: ::core::option::Option::None,
     },
 ];
 /// Inbound API keys as SHA-256 digests, sorted by digest.
@@ -201,6 +210,10 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
 ];
 /// Teams of API keys, sorted by name.
 pub static TEAMS: [::gateway_runtime::table::Team; 0] = [];
+/// Rate limits, sorted by name.
+pub static LIMITS: [::gateway_runtime::table::Limit; 0] = [];
+/// Budgets, sorted by name.
+pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -252,5 +265,11 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         ]),
         teams: &TEAMS,
         key_files: &[],
+    },
+    quotas: ::gateway_runtime::table::Quotas {
+        replicas: 1,
+        redis: ::core::option::Option::None,
+        limits: &LIMITS,
+        budgets: &BUDGETS,
     },
 };

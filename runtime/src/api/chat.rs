@@ -14,6 +14,7 @@
 //! Not here: auth, body reading and route dispatch (`http/router.rs`).
 
 use http::{HeaderMap, HeaderValue, Response, header};
+use http_body_util::BodyExt;
 
 use super::{
     Routed, answer_error, call, count_tokens, note_dropped, record, relay, request_error, unix_now,
@@ -49,7 +50,18 @@ pub async fn try_once(
                     let wire = openai::SseObserver::default();
                     Response::from_parts(parts, relay(gateway, routed, stream, wire, request_id))
                 }
-                body => Response::from_parts(parts, body),
+                // A whole answer is counted (and settles the quotas) like an upstream's.
+                body => {
+                    let bytes = body
+                        .collect()
+                        .await
+                        .map(|c| c.to_bytes())
+                        .unwrap_or_default();
+                    if parts.status.is_success() {
+                        count_tokens(gateway, routed, openai::usage_in(&bytes));
+                    }
+                    Response::from_parts(parts, ResponseBody::full(bytes))
+                }
             })
         }
         Target::Http(http) if http.wire == WireFormat::Anthropic => {

@@ -23,9 +23,10 @@ use tokio::time::{Instant, sleep_until};
 use super::{Routed, millis};
 use crate::auth::Caller;
 use crate::body::ResponseBody;
-use crate::error::GatewayError;
+use crate::error::{GatewayError, RateLine, Shape};
 use crate::gateway::Gateway;
 use crate::observe::metrics::FallbackReason;
+use crate::policy::{Demand, Ticket};
 use crate::provider::openai;
 use crate::table::{Model, ModelId};
 use crate::upstream::balance::{self, LoadView, Tried};
@@ -90,6 +91,14 @@ pub async fn serve(
             endpoint: endpoint.path(),
         });
     }
+    within_model_limits(requested, &head)?;
+    let ticket = match endpoint {
+        Endpoint::ChatCompletions | Endpoint::Messages if gateway.quotas.active() => {
+            let demand = Demand::estimate(body.len(), head.max_tokens, requested);
+            Some(gateway.quotas.admit(&caller, requested, demand).await?)
+        }
+        _ => None,
+    };
     let now = Instant::now();
     let mut this = Request {
         gateway,
@@ -101,6 +110,12 @@ pub async fn serve(
         request_id,
         deadline: now + requested.deadline,
         first_try: Some(now),
+        rate_lines: ticket.as_ref().map(Ticket::lines),
+        ticket,
+        shape: match endpoint {
+            Endpoint::ChatCompletions => Shape::OpenAi,
+            _ => Shape::Anthropic,
+        },
     };
     // The whole walk is this one loop with two await points (the try, the
     // backoff): every step around them is a plain function, so a request
@@ -146,8 +161,11 @@ pub async fn serve(
             if let Some(replay) = routed.replay.take() {
                 this.replay = replay;
             }
+            if let Some(ticket) = routed.ticket.take() {
+                this.ticket = Some(ticket);
+            }
             let failed = match judge(answer, routed.lease.take()) {
-                Outcome::Done(answer) => return answer,
+                Outcome::Done(answer) => return this.done(answer),
                 Outcome::Failed(failed) => failed,
             };
             let retry_after = failed.retry_after;
@@ -174,7 +192,7 @@ pub async fn serve(
             this.note_retry(model, attempt + 1);
         }
         match step {
-            Step::Answered(answer) => return answer,
+            Step::Answered(answer) => return this.done(answer),
             Step::ContextWindow => plan.context_window(model),
             Step::Spent | Step::Retry => plan.exhausted(model),
         }
@@ -182,7 +200,36 @@ pub async fn serve(
             break;
         }
     }
-    this.give_up(requested, last)
+    let answer = this.give_up(requested, last);
+    this.done(answer)
+}
+
+/// The model's per-request limits (`max_messages`, `max_tokens`), if configured.
+fn within_model_limits(model: &Model, head: &openai::ChatHead<'_>) -> Result<(), GatewayError> {
+    if let (Some(max), Some(asked)) = (model.max_tokens, head.max_tokens)
+        && asked > u64::from(max)
+    {
+        return Err(GatewayError::InvalidField {
+            param: "max_tokens",
+            message: format!(
+                "max_tokens is {asked}, above the {max} this gateway allows per request for model `{}`.",
+                model.name
+            ),
+        });
+    }
+    if let Some(max) = model.max_messages {
+        let sent = head.message_count();
+        if sent > max as usize {
+            return Err(GatewayError::InvalidField {
+                param: "messages",
+                message: format!(
+                    "The request sends {sent} messages, above the {max} this gateway allows per request for model `{}`.",
+                    model.name
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One request on its way through models and deployments.
@@ -197,6 +244,12 @@ struct Request<'a> {
     body: Bytes,
     request_id: &'a HeaderValue,
     deadline: Instant,
+    /// The request's share of its limits and budgets until a try takes it.
+    ticket: Option<Ticket>,
+    /// The tightest rate-limit buckets at admission, for the answer's headers.
+    rate_lines: Option<[Option<RateLine>; 2]>,
+    /// The caller's protocol (header names).
+    shape: Shape,
     /// When the request's deadline was set: the first try's start.
     first_try: Option<Instant>,
 }
@@ -390,6 +443,7 @@ impl Request<'_> {
             deadline: self.deadline,
             lease: Some(lease),
             replay,
+            ticket: self.ticket.take(),
         };
         Ok((routed, headers))
     }
@@ -409,6 +463,29 @@ impl Request<'_> {
     }
 
     /// Every model is spent: the last failure's answer, or why nothing was tried.
+    /// The answer leaves: a successful one gets the rate-limit headers; a
+    /// ticket still here (no try consumed it) gives its tokens and cost back
+    /// unless the answer succeeded (its usage was not reported: the
+    /// estimate stands).
+    fn done(
+        &mut self,
+        answer: Result<Response<ResponseBody>, GatewayError>,
+    ) -> Result<Response<ResponseBody>, GatewayError> {
+        let succeeded = matches!(&answer, Ok(response) if response.status().is_success());
+        if let Some(ticket) = self.ticket.take()
+            && !succeeded
+        {
+            ticket.refund();
+        }
+        let mut answer = answer;
+        if let (Ok(response), Some(lines)) = (&mut answer, &self.rate_lines) {
+            for line in lines.iter().flatten() {
+                line.write(response.headers_mut(), self.shape);
+            }
+        }
+        answer
+    }
+
     fn give_up(
         &self,
         requested: &'static Model,

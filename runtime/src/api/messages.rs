@@ -216,7 +216,7 @@ where
 /// A whole chat completion (or an OpenAI error) as a Messages answer.
 fn whole_to_messages(
     gateway: &Gateway,
-    routed: &Routed,
+    routed: &mut Routed,
     mut parts: http::response::Parts,
     bytes: Bytes,
 ) -> Result<Response<ResponseBody>, GatewayError> {
@@ -226,12 +226,7 @@ fn whole_to_messages(
         parts.status = StatusCode::from_u16(status).unwrap_or(parts.status);
         return Ok(Response::from_parts(parts, ResponseBody::full(body)));
     }
-    if let Some(usage) = crate::provider::openai::usage_in(&bytes) {
-        let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
-        gateway
-            .metrics
-            .record_tokens(routed.model.id, prompt, completion);
-    }
+    count_tokens_of(gateway, routed, crate::provider::openai::usage_in(&bytes));
     let body = translate::chat_response_to_messages(&bytes, routed.model.name)
         .map_err(|e| answer_error(routed.upstream, &e))?;
     Ok(Response::from_parts(parts, ResponseBody::full(body)))

@@ -48,6 +48,9 @@ pub struct Routed {
     /// `Some` when another try may follow: the client headers it would
     /// forward again, set aside while this try's request is built.
     pub replay: Option<Vec<(http::HeaderName, http::HeaderValue)>>,
+    /// The request's quota shares: settled by the answer that reports the
+    /// usage (a stream's relay takes it), else handed back to the failover loop.
+    pub ticket: Option<crate::policy::Ticket>,
 }
 
 impl Routed {
@@ -160,17 +163,21 @@ where
         request_id.clone(),
         bounds,
         gateway.drain.watch(),
-        routed.lease.take(),
+        (routed.lease.take(), routed.ticket.take()),
     ))
 }
 
-/// Counts the tokens of a whole answer, read by the wire format's `usage`.
-pub fn count_tokens(gateway: &Gateway, routed: &Routed, usage: Option<openai::Usage>) {
+/// Counts the tokens of a whole answer, read by the wire format's `usage`,
+/// and settles the request's quota shares with them.
+pub fn count_tokens(gateway: &Gateway, routed: &mut Routed, usage: Option<openai::Usage>) {
     if let Some(usage) = usage {
         let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
         gateway
             .metrics
             .record_tokens(routed.model.id, prompt, completion);
+        if let Some(ticket) = routed.ticket.take() {
+            ticket.settle(prompt, completion);
+        }
     }
 }
 

@@ -45,6 +45,7 @@ pub fn health(gateway: &Gateway) -> Response<ResponseBody> {
         "rustc": build.rustc,
         "models": config.models.len(),
         "disabled_upstreams": disabled,
+        "quota_store": gateway.quotas.health(),
     });
     json_response(StatusCode::OK, body.to_string())
 }
@@ -101,7 +102,8 @@ pub fn metrics(gateway: &Gateway) -> Response<ResponseBody> {
         upstreams: &upstreams,
         deployments: &deployments,
     };
-    let text = gateway.metrics.render(&live, gateway.started.elapsed());
+    let mut text = gateway.metrics.render(&live, gateway.started.elapsed());
+    gateway.quotas.render_metrics(&mut text);
     let mut response = Response::new(ResponseBody::full(text));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -110,25 +112,9 @@ pub fn metrics(gateway: &Gateway) -> Response<ResponseBody> {
     response
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` in UTC (civil-from-days, H. Hinnant's algorithm).
+/// An instant as RFC 3339 UTC, whole seconds (`calendar.rs` does the arithmetic).
 pub fn rfc3339(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::calendar::rfc3339(time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
 }
 
 #[cfg(test)]

@@ -1,8 +1,419 @@
-//! Quotas: rate limits and budgets, enforced from compiled tables against a
-//! local (in-process, atomics) or shared (Redis) store.
+//! Quotas: the compiled rate limits and budgets, enforced per request
+//! against a local store (atomics: `gcra.rs`, `budget.rs`) or the shared
+//! Redis store (`shared.rs`, one script call per request at most).
 //!
-//! `shared.rs` is the Redis store: one Lua script call per check.
+//! [`Quotas::admit`] runs before the first try: every limit and budget
+//! whose filters match the caller and model takes its share (one request;
+//! the prompt estimate plus `max_tokens`; the estimated cost), local ones
+//! first; a refusal undoes what was taken. The [`Ticket`] it returns
+//! settles the token and cost estimates against the real usage when the
+//! answer ends (`ticket.rs`). With no limit and no budget configured the
+//! step costs one branch.
 
-#![allow(dead_code, reason = "being built: wired into the request path by the quota integration")]
-
+pub mod budget;
+pub mod gcra;
+mod period;
 pub mod shared;
+mod slots;
+mod ticket;
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::auth::Caller;
+use crate::error::{GatewayError, RateLimit, RateLine};
+use crate::table::{Config, Model, Per, Rate, Store};
+
+pub use slots::Subject;
+pub use ticket::{Demand, Ticket};
+
+use budget::Spend;
+use gcra::Bucket;
+use shared::SharedStore;
+use slots::Layout;
+use ticket::{Taken, Unit};
+
+/// Quota state for the process: local counts and the shared store.
+pub struct Quotas {
+    config: &'static Config,
+    layout: Layout,
+    buckets: Box<[Bucket]>,
+    spends: Box<[Spend]>,
+    shared: Option<SharedStore>,
+    /// The local buckets' clock.
+    epoch: Instant,
+    counters: slots::Counters,
+}
+
+impl Quotas {
+    /// Sizes the local counts from the tables; connects to Redis in the
+    /// background when a limit or budget uses it (`redis_url` from its
+    /// variable). Must run inside the tokio runtime.
+    pub fn new(config: &'static Config, redis_url: Option<&str>) -> Result<Self, String> {
+        let layout = Layout::new(config);
+        let shared = match (&config.quotas.redis, redis_url) {
+            (Some(redis), Some(url)) => Some(
+                SharedStore::new(url, redis.timeout)
+                    .map_err(|e| format!("stores.redis ({}): {e}", redis.url_env))?,
+            ),
+            (Some(redis), None) if layout.uses_redis => {
+                return Err(format!(
+                    "stores.redis: the environment variable {} holding the Redis URL is not set",
+                    redis.url_env
+                ));
+            }
+            _ => None,
+        };
+        Ok(Self {
+            config,
+            buckets: (0..layout.buckets).map(|_| Bucket::default()).collect(),
+            spends: (0..layout.spends).map(|_| Spend::default()).collect(),
+            counters: slots::Counters::new(config),
+            layout,
+            shared,
+            epoch: Instant::now(),
+        })
+    }
+
+    /// Whether any limit or budget exists (else `admit` is never called).
+    pub fn active(&self) -> bool {
+        !self.config.quotas.limits.is_empty() || !self.config.quotas.budgets.is_empty()
+    }
+
+    /// Takes this request's share of every limit and budget that applies.
+    pub async fn admit(
+        &'static self,
+        caller: &Caller,
+        model: &'static Model,
+        demand: Demand,
+    ) -> Result<Ticket, GatewayError> {
+        let mut ticket = Ticket::new(self, model, demand);
+        if !self.active() {
+            return Ok(ticket);
+        }
+        if let Err(error) = self.admit_local(caller, model, &mut ticket) {
+            ticket.undo(true);
+            return Err(error);
+        }
+        if ticket.has_shared() {
+            self.admit_shared(&mut ticket).await?;
+        }
+        Ok(ticket)
+    }
+
+    /// Local limits, then local budgets; shared ones are listed for one script call.
+    fn admit_local(
+        &self,
+        caller: &Caller,
+        model: &Model,
+        ticket: &mut Ticket,
+    ) -> Result<(), GatewayError> {
+        let (config, now) = (self.config, self.now_ns());
+        for (index, limit) in config.quotas.limits.iter().enumerate() {
+            let Some(subject) = Subject::of(config, limit.per, &limit.applies, caller, model)
+            else {
+                continue;
+            };
+            let units = [(Unit::Requests, 1), (Unit::Tokens, ticket.demand.tokens())];
+            for (unit, cost) in units {
+                let Some(rate) = unit.rate(limit) else {
+                    continue;
+                };
+                if let Store::Redis { .. } = limit.store {
+                    let key = self.key(
+                        "limit",
+                        limit.name,
+                        unit_name(unit),
+                        limit.per,
+                        caller,
+                        model,
+                    );
+                    ticket.push(Taken::SharedBucket {
+                        limit: index,
+                        unit,
+                        rate,
+                        key,
+                        cost,
+                    });
+                    continue;
+                }
+                let slot = self.layout.bucket(index, unit, subject);
+                let verdict = self.buckets[slot].take(rate, cost, now);
+                ticket.note(unit, rate, verdict.remaining, verdict.reset_ns);
+                if !verdict.allowed {
+                    self.counters.limited(index, unit);
+                    return Err(limited(limit.name, unit, rate, verdict));
+                }
+                ticket.push(Taken::Bucket {
+                    slot,
+                    rate,
+                    unit,
+                    cost,
+                });
+            }
+        }
+        let unix = unix_secs();
+        for (index, budget) in config.quotas.budgets.iter().enumerate() {
+            let Some(subject) = Subject::of(config, budget.per, &budget.applies, caller, model)
+            else {
+                continue;
+            };
+            let (period, resets_in) = period::current(budget.period, unix);
+            let (slot, cost) = (
+                self.layout.spend(index, subject),
+                ticket.demand.cost_micros(model),
+            );
+            if let Store::Redis { .. } = budget.store {
+                let key = self.key(
+                    "budget",
+                    budget.name,
+                    &period.to_string(),
+                    budget.per,
+                    caller,
+                    model,
+                );
+                let limit = budget.limit_micros;
+                ticket.push(Taken::SharedSpend {
+                    budget: index,
+                    slot,
+                    limit,
+                    key,
+                    period,
+                    ttl: resets_in,
+                    cost,
+                });
+                continue;
+            }
+            if !self.spends[slot].take(budget.limit_micros, cost, period).0 {
+                self.counters.exhausted(index);
+                return Err(exhausted(budget, resets_in));
+            }
+            ticket.push(Taken::Spend { slot, period, cost });
+        }
+        Ok(())
+    }
+
+    /// `gw:{environment}:{kind}:{name}:{part}:{subject}`: one Redis key per count.
+    fn key(
+        &self,
+        kind: &str,
+        name: &str,
+        part: &str,
+        per: Per,
+        caller: &Caller,
+        model: &Model,
+    ) -> String {
+        let subject = Subject::name(per, caller, model, self.config);
+        format!(
+            "gw:{}:{kind}:{name}:{part}:{subject}",
+            self.config.environment
+        )
+    }
+
+    /// Every shared limit and budget in one script call; on a store error,
+    /// each one's compiled choice (open admits uncounted, closed refuses).
+    async fn admit_shared(&'static self, ticket: &mut Ticket) -> Result<(), GatewayError> {
+        let Some(store) = &self.shared else {
+            return self.store_failed(ticket, "no Redis URL was configured at startup".into());
+        };
+        let ops: Vec<shared::Op<'_>> = ticket.shared().filter_map(Taken::op).collect();
+        let outcomes = store.check(&ops).await;
+        drop(ops);
+        match outcomes {
+            Ok(outcomes) => self.judge_shared(ticket, &outcomes),
+            Err(error) => self.store_failed(ticket, error.to_string()),
+        }
+    }
+
+    /// The store's answers: all admitted, or the first refusal (nothing
+    /// was committed there; the local takes are undone).
+    fn judge_shared(
+        &self,
+        ticket: &mut Ticket,
+        outcomes: &[shared::Outcome],
+    ) -> Result<(), GatewayError> {
+        ticket.record_shared(outcomes);
+        let quotas = &self.config.quotas;
+        let refused = ticket
+            .shared()
+            .zip(outcomes)
+            .find(|(_, outcome)| !outcome.allowed);
+        let Some((taken, outcome)) = refused else {
+            return Ok(());
+        };
+        let error = match taken {
+            Taken::SharedBucket {
+                limit, unit, rate, ..
+            } => {
+                self.counters.limited(*limit, *unit);
+                let name = quotas.limits.get(*limit).map_or("", |l| l.name);
+                let verdict = gcra::Verdict {
+                    allowed: false,
+                    remaining: outcome.remaining,
+                    reset_ns: outcome.reset_ns,
+                    retry_after_ns: outcome.retry_after_ns,
+                };
+                limited(name, *unit, *rate, verdict)
+            }
+            Taken::SharedSpend { budget, ttl, .. } => {
+                self.counters.exhausted(*budget);
+                match quotas.budgets.get(*budget) {
+                    Some(b) => exhausted(b, *ttl),
+                    None => GatewayError::QuotaStoreUnavailable("budget table mismatch".into()),
+                }
+            }
+            _ => return Ok(()),
+        };
+        ticket.drop_shared();
+        ticket.undo(true);
+        Err(error)
+    }
+
+    /// Redis could not answer: refuse if any shared quota of this request
+    /// is fail-closed, else admit it uncounted there.
+    fn store_failed(&self, ticket: &mut Ticket, detail: String) -> Result<(), GatewayError> {
+        let closed = ticket.shared().any(|taken| !self.fails_open(taken));
+        self.counters.store_error(closed);
+        tracing::warn!(event = "quota.store_error", detail = %detail, refused = closed);
+        ticket.drop_shared();
+        if closed {
+            ticket.undo(true);
+            return Err(GatewayError::QuotaStoreUnavailable(detail));
+        }
+        Ok(())
+    }
+
+    fn fails_open(&self, taken: &Taken) -> bool {
+        let quotas = &self.config.quotas;
+        let store = match taken {
+            Taken::SharedBucket { limit, .. } => quotas.limits.get(*limit).map(|l| l.store),
+            Taken::SharedSpend { budget, .. } => quotas.budgets.get(*budget).map(|b| b.store),
+            _ => None,
+        };
+        matches!(store, Some(Store::Redis { fail_open: true }))
+    }
+
+    fn adjust_bucket(&self, slot: usize, rate: Rate, delta: i64) {
+        if let (Some(bucket), true) = (self.buckets.get(slot), delta != 0) {
+            bucket.adjust(rate, delta, self.now_ns());
+        }
+    }
+
+    fn adjust_spend(&self, slot: usize, delta: i64, period: u32) {
+        if let (Some(spend), true) = (self.spends.get(slot), delta != 0) {
+            spend.adjust(delta, period);
+        }
+    }
+
+    fn mirror(&self, slot: usize, spent: u64, period: u32) {
+        if let Some(spend) = self.spends.get(slot) {
+            spend.mirror(spent, period);
+        }
+    }
+
+    /// Sends shared corrections in one script call, off the request path.
+    fn settle_shared(&'static self, corrections: Vec<ticket::SharedCorrection>) {
+        let Some(store) = &self.shared else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let adjustments: Vec<shared::Adjust<'_>> =
+                corrections.iter().map(ticket::adjustment).collect();
+            if let Err(error) = store.settle(&adjustments).await {
+                tracing::warn!(event = "quota.settle_failed", detail = %error);
+            }
+        });
+    }
+
+    /// ns on the local buckets' clock.
+    fn now_ns(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// The shared store for `/health`: where, up or down, the last error,
+    /// and what each shared limit and budget does when it is unreachable
+    /// (`null` without a Redis store).
+    pub fn health(&self) -> serde_json::Value {
+        let Some(redis) = &self.config.quotas.redis else {
+            return serde_json::Value::Null;
+        };
+        let choice = |store: Store| match store {
+            Store::Redis { fail_open: true } => Some("open"),
+            Store::Redis { fail_open: false } => Some("closed"),
+            Store::Local => None,
+        };
+        let quotas = &self.config.quotas;
+        let limits: serde_json::Map<String, serde_json::Value> = quotas
+            .limits
+            .iter()
+            .filter_map(|l| Some((l.name.to_owned(), choice(l.store)?.into())))
+            .collect();
+        let budgets: serde_json::Map<String, serde_json::Value> = quotas
+            .budgets
+            .iter()
+            .filter_map(|b| Some((b.name.to_owned(), choice(b.store)?.into())))
+            .collect();
+        let status = self.shared.as_ref().map(SharedStore::status);
+        let since = |at: std::time::SystemTime| {
+            crate::calendar::rfc3339(at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+        };
+        serde_json::json!({
+            "kind": "redis",
+            "url_env": redis.url_env,
+            "address": self.shared.as_ref().map(SharedStore::address),
+            "up": status.as_ref().is_some_and(|s| s.up),
+            "errors": status.as_ref().map_or(0, |s| s.errors),
+            "last_error": status.as_ref().and_then(|s| s.last_error.clone()),
+            "last_error_at": status.as_ref().and_then(|s| s.last_error_at).map(since),
+            "on_store_error": { "limits": limits, "budgets": budgets },
+        })
+    }
+
+    /// Quota metrics in the Prometheus text format.
+    pub fn render_metrics(&self, out: &mut String) {
+        self.counters.render(
+            self.config,
+            &self.layout,
+            &self.spends,
+            self.shared.as_ref(),
+            out,
+        );
+    }
+}
+
+fn limited(name: &'static str, unit: Unit, rate: Rate, verdict: gcra::Verdict) -> GatewayError {
+    GatewayError::RateLimited(RateLimit {
+        limit: name,
+        line: RateLine {
+            tokens: unit == Unit::Tokens,
+            capacity: rate.capacity,
+            remaining: verdict.remaining,
+            reset_ms: verdict.reset_ns.div_ceil(1_000_000),
+        },
+        retry_after_ms: verdict.retry_after_ns.div_ceil(1_000_000).max(1),
+    })
+}
+
+fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Requests => "requests",
+        Unit::Tokens => "tokens",
+    }
+}
+
+fn exhausted(budget: &crate::table::Budget, resets_in_secs: u64) -> GatewayError {
+    GatewayError::BudgetExceeded {
+        budget: budget.name,
+        period: match budget.period {
+            crate::table::Period::Day => "day",
+            crate::table::Period::Month => "month",
+        },
+        resets_in_secs,
+    }
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

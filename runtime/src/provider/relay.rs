@@ -20,6 +20,7 @@ use http_body::{Body, Frame};
 
 use crate::drain::DrainWatch;
 use crate::observe::metrics::{InFlight, Metrics, StreamFailure, TimeoutKind};
+use crate::policy::Ticket;
 use crate::provider::openai::Usage;
 use crate::table::{ModelId, UpstreamId};
 use crate::upstream::Lease;
@@ -72,6 +73,8 @@ pub struct RelayStream<B, W: Wire> {
     idle_timer: Pin<Box<tokio::time::Sleep>>,
     /// The try's bookkeeping, settled when the stream ends.
     lease: Option<Lease>,
+    /// The request's quota shares, settled with the stream's usage.
+    ticket: Option<Ticket>,
     drain: DrainWatch,
     /// Keep-alive events during upstream silence, if the wire wants them.
     ping_timer: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
@@ -92,7 +95,7 @@ impl<B, W: Wire> RelayStream<B, W> {
         request_id: http::HeaderValue,
         bounds: Bounds,
         drain: DrainWatch,
-        lease: Option<Lease>,
+        (lease, ticket): (Option<Lease>, Option<Ticket>),
     ) -> Self {
         let ping_timer = wire
             .ping()
@@ -109,6 +112,7 @@ impl<B, W: Wire> RelayStream<B, W> {
             bounds,
             idle_timer: Box::pin(tokio::time::sleep_until(next_timer(&bounds))),
             lease,
+            ticket,
             drain,
             ping_timer,
             _in_flight: metrics.stream_in_flight(),
@@ -122,6 +126,11 @@ impl<B, W: Wire> RelayStream<B, W> {
         if self.wire.usage().is_some() {
             self.metrics
                 .record_tokens(self.model, usage.prompt_tokens, usage.completion_tokens);
+            // A stream that reported its usage settles its quota shares with
+            // it; one that did not keeps the estimates taken up front.
+            if let Some(ticket) = self.ticket.take() {
+                ticket.settle(usage.prompt_tokens, usage.completion_tokens);
+            }
         }
         let request_id = self.request_id.to_str().unwrap_or_default();
         let model = self.model_name;
@@ -367,7 +376,7 @@ mod tests {
                 upstream: crate::table::UpstreamId(1),
             },
             signal.watch(),
-            None,
+            (None, None),
         );
         let first = stream.frame().await.unwrap().unwrap().into_data().unwrap();
         assert!(first.starts_with(b"data: {"));

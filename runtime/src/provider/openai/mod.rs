@@ -6,6 +6,6 @@ mod request;
 mod stream;
 mod usage;
 
-pub use request::{parse, rewrite_model};
+pub use request::{ChatHead, parse, rewrite_model};
 pub use stream::SseObserver;
 pub use usage::{Usage, anthropic_usage_in, usage_in};

@@ -24,6 +24,19 @@ pub struct ChatHead<'a> {
     pub model_span: std::ops::Range<usize>,
     /// `"stream": true` (the same field in both protocols).
     pub stream: bool,
+    /// The `messages` array as sent (counted only when a model limits it).
+    pub messages: &'a RawValue,
+    /// `max_tokens` (both protocols) or `max_completion_tokens` (OpenAI),
+    /// when a non-negative integer; anything else is left to the upstream.
+    pub max_tokens: Option<u64>,
+}
+
+impl ChatHead<'_> {
+    /// How many messages the request sends (parses the array's elements).
+    pub fn message_count(&self) -> usize {
+        serde_json::from_str::<Vec<serde::de::IgnoredAny>>(self.messages.get())
+            .map_or(0, |m| m.len())
+    }
 }
 
 #[derive(Deserialize)]
@@ -34,6 +47,10 @@ struct Fields<'a> {
     messages: Option<&'a RawValue>,
     /// Also parsed so a non-boolean `stream` is a 400 here, not an upstream error.
     stream: Option<bool>,
+    #[serde(borrow)]
+    max_tokens: Option<&'a RawValue>,
+    #[serde(borrow)]
+    max_completion_tokens: Option<&'a RawValue>,
 }
 
 /// Parses and validates the head of a chat completion body.
@@ -76,6 +93,11 @@ pub fn parse(body: &[u8]) -> Result<ChatHead<'_>, GatewayError> {
         model,
         model_span: start..start + raw_model.get().len(),
         stream: fields.stream.unwrap_or(false),
+        messages,
+        max_tokens: fields
+            .max_tokens
+            .or(fields.max_completion_tokens)
+            .and_then(|raw| raw.get().parse().ok()),
     })
 }
 

@@ -126,12 +126,13 @@ fn gateway_access_prints_the_compiled_matrix() {
         .collect();
     for row in [
         // Keys in their compiled order (by digest), the admin key first.
-        // Then a key from a key file, without a team and with each team.
-        "MODEL admin restricted-client (restricted-team) test-client key-file key-file:restricted-team",
-        "echo yes yes yes yes yes",
-        "claude yes yes yes yes yes",
-        "demo yes - yes yes yes",
-        "claude-primary yes - yes yes yes",
+        // Then a key from a key file, without a team and with each team,
+        // then each JWT scope.
+        "MODEL admin restricted-client (restricted-team) test-client key-file key-file:restricted-team scope:chat scope:claude",
+        "echo yes yes yes yes yes yes -",
+        "claude yes yes yes yes yes - yes",
+        "demo yes - yes yes yes yes -",
+        "claude-primary yes - yes yes yes - yes",
     ] {
         assert!(rows.iter().any(|r| r == row), "no row `{row}`:\n{stdout}");
     }

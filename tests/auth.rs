@@ -5,10 +5,11 @@
 //! the upstream.
 //!
 //! Test config: `auth.key_files: [{ path: /tmp/gateway-test-env/api-keys,
-//! optional: true }]`. Every gateway of the test run reads that file, so the
-//! tests here hold an exclusive lock on a file next to it (across test
-//! processes too) while they write it; other tests' gateways start with or
-//! without its keys and never use them.
+//! optional: true }]` and `auth.jwt.jwks.file: /tmp/gateway-test-env/jwks.json`.
+//! Every gateway of the test run reads those files, so the tests here and in
+//! `jwt.rs` hold an exclusive lock on a file next to them (across test
+//! processes too) while they write them; other tests' gateways start with
+//! or without them and never use them.
 
 use std::fs::File;
 use std::net::SocketAddr;
@@ -25,31 +26,50 @@ use sha2::{Digest, Sha256};
 use crate::support::*;
 
 const DIR: &str = "/tmp/gateway-test-env";
-const KEY_FILE: &str = "/tmp/gateway-test-env/api-keys";
+pub const KEY_FILE: &str = "/tmp/gateway-test-env/api-keys";
+pub const JWKS_FILE: &str = "/tmp/gateway-test-env/jwks.json";
 
-/// Holds the key file for one test: an exclusive `flock` on a file beside it.
-struct KeyFileLock(File);
+/// Holds the key file and the JWKS file for one test: an exclusive `flock`
+/// on a file beside them.
+pub struct KeyFileLock(File);
 
-fn lock_key_file() -> KeyFileLock {
+/// Takes the lock and writes a JWKS file (a reload reads it too, and
+/// refuses a missing one).
+pub fn lock_key_file() -> KeyFileLock {
     std::fs::create_dir_all(DIR).unwrap();
     let lock = File::create(format!("{DIR}/api-keys.lock")).unwrap();
     lock.lock().unwrap();
-    KeyFileLock(lock)
+    let lock = KeyFileLock(lock);
+    lock.write_jwks(&crate::jwt::jwks(&[&crate::jwt::Signer::ed25519("unused")]));
+    lock
+}
+
+/// Replaces `path` atomically (a gateway reading meanwhile sees the old or
+/// the new file, never half of one).
+fn replace(path: &str, text: &str) {
+    let temporary = format!("{path}.{}.tmp", std::process::id());
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, path).unwrap();
 }
 
 impl KeyFileLock {
-    /// Replaces the key file atomically (a gateway starting meanwhile reads
-    /// the old or the new file, never half of one).
-    fn write(&self, text: &str) {
-        let temporary = format!("{KEY_FILE}.{}.tmp", std::process::id());
-        std::fs::write(&temporary, text).unwrap();
-        std::fs::rename(&temporary, KEY_FILE).unwrap();
+    pub fn write(&self, text: &str) {
+        replace(KEY_FILE, text);
+    }
+
+    pub fn write_jwks(&self, text: &str) {
+        replace(JWKS_FILE, text);
+    }
+
+    pub fn remove_jwks(&self) {
+        let _ = std::fs::remove_file(JWKS_FILE);
     }
 }
 
 impl Drop for KeyFileLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(KEY_FILE);
+        let _ = std::fs::remove_file(JWKS_FILE);
         let _ = self.0.unlock();
     }
 }
@@ -70,20 +90,20 @@ fn line(name: &str, key: &str, options: &str) -> String {
     format!("{name} {} {options}\n", sha256_hex(key))
 }
 
-const CHAT: &str = r#"{"model":"echo","messages":[{"role":"user","content":"hi"}]}"#;
-const MESSAGES: &str =
+pub const CHAT: &str = r#"{"model":"echo","messages":[{"role":"user","content":"hi"}]}"#;
+pub const MESSAGES: &str =
     r#"{"model":"demo","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}"#;
 
-async fn chat_with(addr: SocketAddr, headers: &[(&str, &str)]) -> Reply {
+pub async fn chat_with(addr: SocketAddr, headers: &[(&str, &str)]) -> Reply {
     send(addr, "POST", "/v1/chat/completions", headers, CHAT).await
 }
 
-async fn chat_as(addr: SocketAddr, key: &str) -> Reply {
+pub async fn chat_as(addr: SocketAddr, key: &str) -> Reply {
     let bearer = format!("Bearer {key}");
     chat_with(addr, &[("authorization", &bearer)]).await
 }
 
-async fn refresh(addr: SocketAddr, key: Option<&str>) -> Reply {
+pub async fn refresh(addr: SocketAddr, key: Option<&str>) -> Reply {
     let bearer = key.map(|k| format!("Bearer {k}"));
     let headers: Vec<(&str, &str)> = bearer
         .iter()
@@ -93,13 +113,13 @@ async fn refresh(addr: SocketAddr, key: Option<&str>) -> Reply {
 }
 
 /// One HTTP/1.1 connection kept open across requests.
-struct KeepAlive {
+pub struct KeepAlive {
     addr: SocketAddr,
     sender: SendRequest<Full<Bytes>>,
 }
 
 impl KeepAlive {
-    async fn open(addr: SocketAddr) -> Self {
+    pub async fn open(addr: SocketAddr) -> Self {
         let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
@@ -108,7 +128,7 @@ impl KeepAlive {
         Self { addr, sender }
     }
 
-    async fn chat_as(&mut self, key: &str) -> Reply {
+    pub async fn chat_as(&mut self, key: &str) -> Reply {
         let request = http::Request::post("/v1/chat/completions")
             .header("host", self.addr.to_string())
             .header("authorization", format!("Bearer {key}"))
@@ -283,7 +303,7 @@ async fn a_bad_key_file_is_refused_and_the_keys_in_force_stay() {
         .unwrap()
         .to_owned();
     for expected in [
-        "the keys in force are unchanged",
+        "stays in force as it was",
         &format!("{KEY_FILE}:2: the digest of key `broken` has 4 characters, not 64"),
         &format!(
             "{KEY_FILE}:3: key `stranger` names team `no-such-team`, which is not compiled in; compiled teams are `restricted-team`"
@@ -321,7 +341,7 @@ async fn a_bad_key_file_is_refused_and_the_keys_in_force_stay() {
 type Headers = Vec<(&'static str, String)>;
 
 /// Asserts an Anthropic-shaped error with this status and `error.type`.
-fn assert_anthropic_error(reply: &Reply, status: u16, kind: &str) {
+pub fn assert_anthropic_error(reply: &Reply, status: u16, kind: &str) {
     assert_eq!(reply.status, status, "{}", reply.text());
     let json = reply.json();
     assert_eq!(json["type"], "error", "{json}");

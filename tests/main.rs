@@ -26,6 +26,7 @@ mod golden;
 mod hardening;
 mod hostile;
 mod invariants;
+mod jwt;
 mod lifecycle;
 mod openai_sdk;
 mod quotas;

@@ -301,6 +301,58 @@ pub struct Auth {
     pub teams: Vec<Team>,
     /// Files of more key digests, as listed.
     pub key_files: Vec<KeyFile>,
+    /// Bearer tokens from an identity provider.
+    pub jwt: Option<Jwt>,
+}
+
+/// Accepting JWTs.
+#[derive(Clone, Debug)]
+pub struct Jwt {
+    /// Exact `iss`.
+    pub issuer: String,
+    /// Accepted `aud` values.
+    pub audiences: Vec<String>,
+    /// Where the keys come from.
+    pub jwks: JwksSource,
+    /// Accepted `alg` names, as written (checked).
+    pub algorithms: Vec<String>,
+    /// ms of clock skew allowed.
+    pub leeway_ms: u64,
+    /// Claim naming the principal.
+    pub principal_claim: String,
+    /// Claim naming the team.
+    pub team_claim: Option<String>,
+    /// Claim holding scopes.
+    pub scope_claim: String,
+    /// Sorted by name.
+    pub scopes: Vec<Scope>,
+}
+
+/// A JWKS source.
+#[derive(Clone, Debug)]
+pub enum JwksSource {
+    /// Absolute path.
+    File(String),
+    /// An https URL fetched every `refresh_ms`.
+    Url {
+        /// The URL.
+        url: String,
+        /// ms between fetches.
+        refresh_ms: u64,
+        /// ms bound on one fetch.
+        timeout_ms: u64,
+        /// PEM bundle of trusted CAs.
+        ca_file: Option<String>,
+    },
+}
+
+/// A token scope and its models.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    /// Name as in tokens.
+    pub name: String,
+    /// Models it grants.
+    pub models: ModelAccess,
 }
 
 /// A file of key digests read at run time.

@@ -60,6 +60,17 @@ pub enum GatewayError {
     /// `POST /security/refresh` found problems in the key files (each
     /// `file:line: what; fix`); the keys in force are unchanged.
     KeyFilesRejected(Vec<String>),
+    /// A bearer token (JWT) was refused (401); `detail` says why.
+    InvalidToken {
+        problem: TokenProblem,
+        detail: String,
+    },
+    /// A token carries none of the compiled scopes (403); the scopes that grant access.
+    InsufficientScope(String),
+    /// A token's team claim names no compiled team (403); the claim's value.
+    TokenTeamNotAllowed(String),
+    /// No identity provider keys are loaded, so no token can be verified (503).
+    JwksUnavailable(String),
     ModelNotFound(String),
     PayloadTooLarge {
         limit: u64,
@@ -137,6 +148,38 @@ pub enum GatewayError {
     },
     /// A fail-closed limit or budget could not reach its shared store.
     QuotaStoreUnavailable(String),
+}
+
+/// Why a bearer token (JWT) was refused, each counted under its own reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Not three base64url parts of JSON, or a required claim missing.
+    Malformed,
+    /// `alg` not accepted, or not the key's algorithm.
+    AlgorithmNotAllowed,
+    /// `kid` not in the identity provider's key set.
+    UnknownKey,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongIssuer,
+    WrongAudience,
+}
+
+impl TokenProblem {
+    /// The error `code` in the OpenAI-shaped body.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed_token",
+            Self::AlgorithmNotAllowed => "token_algorithm_not_allowed",
+            Self::UnknownKey => "unknown_token_key",
+            Self::BadSignature => "invalid_token_signature",
+            Self::Expired => "token_expired",
+            Self::NotYetValid => "token_not_yet_valid",
+            Self::WrongIssuer => "invalid_token_issuer",
+            Self::WrongAudience => "invalid_token_audience",
+        }
+    }
 }
 
 /// A refused rate limit: which, and the bucket's state for the headers.
@@ -298,6 +341,31 @@ impl GatewayError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "api_error",
                 Some("key_files_rejected"),
+                Gateway,
+            ),
+            E::InvalidToken { problem, .. } => (
+                StatusCode::UNAUTHORIZED,
+                INVALID,
+                Some(problem.code()),
+                Client,
+            ),
+            E::InsufficientScope(_) => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                Some("insufficient_scope"),
+                Client,
+            ),
+            E::TokenTeamNotAllowed(_) => (
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                Some("team_not_allowed"),
+                Client,
+            ),
+            // 503: the caller's token may be fine; the gateway cannot check it yet.
+            E::JwksUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("jwks_unavailable"),
                 Gateway,
             ),
             E::ModelNotFound(_) => (
@@ -486,8 +554,21 @@ impl GatewayError {
                 "This endpoint needs the admin key as 'Authorization: Bearer <admin key>'.".into()
             }
             Self::AdminDisabled => "This admin endpoint is off: no admin key is configured (`auth.admin_key_sha256` in security.yaml).".into(),
+            Self::InvalidToken { detail, .. } => {
+                format!("Your bearer token was refused: {detail}.")
+            }
+            Self::InsufficientScope(scopes) => format!(
+                "Your token carries none of the scopes that grant access here ({scopes})."
+            ),
+            Self::TokenTeamNotAllowed(team) => format!(
+                "Your token's team {} is not a team of this gateway.",
+                capped(team)
+            ),
+            Self::JwksUnavailable(why) => format!(
+                "The identity provider's signing keys are not available, so no token can be verified now ({why}); API keys still work. Retry shortly."
+            ),
             Self::KeyFilesRejected(problems) => format!(
-                "The key files were not reloaded; the keys in force are unchanged. Fix these and reload again: {}",
+                "Not everything was reloaded; what a problem is named for stays in force as it was (a problem in any key file keeps every key file's keys; the JWKS file is reloaded on its own). Fix these and reload again: {}",
                 problems.join("; ")
             ),
             Self::ModelNotFound(model) => format!(
@@ -623,6 +704,20 @@ impl GatewayError {
         );
         if let Self::MethodNotAllowed { allow } = self {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        // RFC 6750 §3: which bearer-token error this is.
+        let challenge = match &self {
+            Self::InvalidToken { problem, .. } => Some(format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                problem.code()
+            )),
+            Self::InsufficientScope(scopes) => Some(format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{scopes}\""
+            )),
+            _ => None,
+        };
+        if let Some(value) = challenge.and_then(|c| HeaderValue::try_from(c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
         }
         if let Self::RateLimited(limited) = self {
             // Whole seconds, rounded up, for every client; milliseconds for
@@ -792,6 +887,35 @@ mod tests {
             E::KeyFilesRejected(vec!["/k:1: key `a` has no digest".into()]),
             500,
             "key_files_rejected",
+            Gateway,
+        );
+        let token = |problem| E::InvalidToken {
+            problem,
+            detail: "d".into(),
+        };
+        check(token(TokenProblem::Expired), 401, "token_expired", Client);
+        check(
+            token(TokenProblem::WrongAudience),
+            401,
+            "invalid_token_audience",
+            Client,
+        );
+        check(
+            E::InsufficientScope("chat".into()),
+            403,
+            "insufficient_scope",
+            Client,
+        );
+        check(
+            E::TokenTeamNotAllowed("\"x\"".into()),
+            403,
+            "team_not_allowed",
+            Client,
+        );
+        check(
+            E::JwksUnavailable("x".into()),
+            503,
+            "jwks_unavailable",
             Gateway,
         );
         let denied = E::ModelNotAllowed { model: "m" };

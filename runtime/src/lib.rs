@@ -118,7 +118,9 @@ fn routes_table(config: &Config) -> String {
 /// `gateway access`: one row per model, one column per principal (the admin
 /// key, then each API key with its team, then with key files a `key-file`
 /// column for a file key without a team and a `key-file:<team>` column per
-/// team), `yes` where the principal may use the model and `-` where not; an
+/// team, then with `auth.jwt` a `scope:<name>` column per scope, or one
+/// `token` column when no scope is compiled; a file key's or a token's team
+/// narrows these further), `yes` where the principal may use the model and `-` where not; an
 /// open API (no keys) has one `anonymous` column. The matrix is the
 /// compiled one, so a reviewer sees in a pull request who can reach what.
 fn access_table(config: &Config) -> String {
@@ -138,6 +140,14 @@ fn access_table(config: &Config) -> String {
         principals.push(("key-file".to_owned(), ModelAccess::All));
         for team in auth.teams {
             principals.push((format!("key-file:{}", team.name), team.models));
+        }
+    }
+    if let Some(jwt) = &auth.jwt {
+        if jwt.scopes.is_empty() {
+            principals.push(("token".to_owned(), ModelAccess::All));
+        }
+        for scope in jwt.scopes {
+            principals.push((format!("scope:{}", scope.name), scope.models));
         }
     }
     if principals.is_empty() {
@@ -276,7 +286,7 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
             }
         };
         let bound = listener.local_addr().unwrap_or(address);
-        auth::reload_on_sighup(&gateway.auth);
+        auth::start_background(&gateway.auth);
         if let Some(path) = config.server.maintenance_file {
             restore_maintenance(gateway, path);
         }

@@ -346,6 +346,86 @@ pub struct Auth {
     /// build. A file key gets its team's model access (no team: every
     /// model). Any file configured means the API is not open.
     pub key_files: &'static [KeyFile],
+    /// Bearer tokens (JWTs) from an identity provider, if configured.
+    pub jwt: Option<Jwt>,
+}
+
+/// Accepting JWTs (`Authorization: Bearer <jwt>`) signed by an identity
+/// provider's keys (security.yaml `auth.jwt`).
+#[derive(Debug)]
+pub struct Jwt {
+    /// The `iss` a token must carry, exactly.
+    pub issuer: &'static str,
+    /// A token's `aud` (string or list) must hold one of these.
+    pub audiences: &'static [&'static str],
+    /// Where the signing keys (a JWKS document) come from.
+    pub jwks: JwksSource,
+    /// Accepted `alg` values (never `none`, never an HMAC algorithm).
+    pub algorithms: &'static [JwtAlgorithm],
+    /// Clock skew allowed on `exp` and `nbf`.
+    pub leeway: Duration,
+    /// The claim naming the principal (logs, quotas), e.g. `sub`.
+    pub principal_claim: &'static str,
+    /// The claim naming the caller's team; its value must be a compiled team.
+    pub team_claim: Option<&'static str>,
+    /// The claim holding scopes: a space-separated string or a list.
+    pub scope_claim: &'static str,
+    /// Scopes by name, sorted, each with its models; empty: no scope needed.
+    pub scopes: &'static [Scope],
+}
+
+/// Where a JWKS document is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwksSource {
+    /// An absolute path, read at startup and on SIGHUP and `POST /security/refresh`.
+    File(&'static str),
+    /// An `https` URL, fetched at startup and every `refresh`.
+    Url {
+        url: &'static str,
+        refresh: Duration,
+        /// Bound on one fetch, and on a request waiting for the first one.
+        timeout: Duration,
+        /// A PEM bundle of the CAs to trust instead of the web PKI roots.
+        ca_file: Option<&'static str>,
+    },
+}
+
+/// A JWS signature algorithm the gateway verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    Rs256,
+    Rs384,
+    Rs512,
+    Ps256,
+    Ps384,
+    Ps512,
+    Es256,
+    Es384,
+    EdDsa,
+}
+
+impl JwtAlgorithm {
+    /// The `alg` header value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Rs384 => "RS384",
+            Self::Rs512 => "RS512",
+            Self::Ps256 => "PS256",
+            Self::Ps384 => "PS384",
+            Self::Ps512 => "PS512",
+            Self::Es256 => "ES256",
+            Self::Es384 => "ES384",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+}
+
+/// A token scope and the models it grants.
+#[derive(Debug)]
+pub struct Scope {
+    pub name: &'static str,
+    pub models: ModelAccess,
 }
 
 /// A file of API key digests, one `<name> <sha256-hex> [team=<team>]` per

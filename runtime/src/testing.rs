@@ -174,6 +174,7 @@ pub static CONFIG: Config = Config {
         admin_key_sha256: None,
         teams: &[],
         key_files: &[],
+        jwt: None,
     },
     quotas: Quotas::NONE,
 };

@@ -33,7 +33,8 @@ pub fn check(auth: &AuthSpec, upstreams: Option<&UpstreamsFile>, diags: &mut Dia
     check_reach(auth, &names, diags);
 }
 
-/// Every `models` list with its pointer and owner: teams by name, then keys in order.
+/// Every `models` list with its pointer and owner: teams by name, then keys
+/// in order, then JWT scopes by name.
 fn model_lists(auth: &AuthSpec) -> Vec<(String, String, &[String])> {
     let teams = auth.teams.iter().filter_map(|(name, t)| {
         let list = t.models.as_deref()?;
@@ -48,7 +49,15 @@ fn model_lists(auth: &AuthSpec) -> Vec<(String, String, &[String])> {
         let at = format!("/auth/api_keys/{i}/models");
         Some((at, format!("API key `{}`", k.name), list))
     });
-    teams.chain(keys).collect()
+    let scopes = auth
+        .jwt
+        .iter()
+        .flat_map(|jwt| &jwt.scopes)
+        .map(|(name, s)| {
+            let at = ptr(&["auth", "jwt", "scopes", name, "models"]);
+            (at, format!("JWT scope `{name}`"), s.models.as_slice())
+        });
+    teams.chain(keys).chain(scopes).collect()
 }
 
 /// Every key's `team` is defined under `auth.teams`.

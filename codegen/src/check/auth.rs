@@ -135,7 +135,7 @@ fn check_key_files(auth: &AuthSpec, diags: &mut Diagnostics) {
 }
 
 /// Why `path` is not an absolute path in normal form (and a label), if it is not.
-fn path_problem(path: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn path_problem(path: &str) -> Option<(&'static str, &'static str)> {
     let Some(rest) = path.strip_prefix('/') else {
         return Some(("is not absolute", "relative path"));
     };

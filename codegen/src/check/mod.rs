@@ -18,6 +18,7 @@ mod agents;
 mod auth;
 mod env;
 mod fallbacks;
+mod jwt;
 mod models;
 mod quotas;
 mod resilience;
@@ -48,6 +49,7 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
     if let Some(file) = &loaded.security {
         server::check(&file.server, diags);
         auth::check(&file.auth, diags);
+        jwt::check(file.auth.jwt.as_ref(), diags);
         access::check(&file.auth, loaded.upstreams.as_ref(), diags);
         quotas::check(file, loaded.upstreams.as_ref(), diags);
     }

@@ -127,6 +127,11 @@ codes! {
     EMPTY_MODEL_LIST = "GW0805", Error, "empty-model-list", "A team, API key, limit or budget sets `models: []`, which would allow or count no model.";
     KEY_FILE_PATH = "GW0806", Error, "key-file-path", "An `auth.key_files` path is not absolute, or not in normal form (`.` or `..` components, `//`, a trailing `/`).";
     DUPLICATE_KEY_FILE = "GW0807", Error, "duplicate-key-file", "The same path is listed twice under `auth.key_files`.";
+    JWKS_SOURCE = "GW0808", Error, "jwks-source", "`auth.jwt.jwks` sets both or neither of `file` and `url`, or a `url` option (`refresh`, `timeout`, `ca_file`) with `file`.";
+    JWKS_URL = "GW0809", Error, "jwks-url", "`auth.jwt.jwks.url` is not a valid `https://` URL.";
+    JWT_PATH = "GW0810", Error, "jwt-path", "`auth.jwt.jwks.file` or `ca_file` is not an absolute path in normal form.";
+    JWT_ALGORITHM = "GW0811", Error, "jwt-algorithm", "`auth.jwt.algorithms` is empty or names an algorithm the gateway does not verify (`none`, an HMAC `HS*`, or an unknown name).";
+    JWT_VALUE = "GW0812", Error, "jwt-value", "An `auth.jwt` value is unusable: an empty issuer, audience, claim or scope name, a zero JWKS `refresh` or `timeout`, a `timeout` longer than `refresh`, or a `leeway` over 5m.";
     QUOTA_UNKNOWN_TEAM = "GW0901", Error, "quota-unknown-team", "A limit's or budget's `teams` names a team not defined under `auth.teams`.";
     QUOTA_UNKNOWN_KEY = "GW0902", Error, "quota-unknown-key", "A limit's or budget's `keys` names an API key not defined under `auth.api_keys`.";
     QUOTA_NOT_POSITIVE = "GW0903", Error, "quota-not-positive", "A limit's `capacity` or `refill_per_second`, a budget's `usd`, `deployment.replicas`, a model's `max_messages` or `max_tokens` is zero or negative, or a price is negative.";

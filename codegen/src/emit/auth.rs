@@ -6,7 +6,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::emit::{bytes, len, opt_str};
-use crate::ir::{ApiKey, Ir, ModelAccess, Team};
+use crate::ir::{ApiKey, Ir, JwksSource, Jwt, ModelAccess, Scope, Team};
 
 /// `pub static API_KEYS: [ApiKey; K]`, sorted by digest, and `pub static TEAMS: [Team; T]`, sorted by name.
 pub fn api_keys(ir: &Ir) -> TokenStream {
@@ -48,9 +48,69 @@ pub fn auth(ir: &Ir) -> TokenStream {
         let (path, optional) = (&f.path, f.optional);
         quote!(::gateway_runtime::table::KeyFile { path: #path, optional: #optional })
     });
+    let jwt = match &ir.auth.jwt {
+        Some(jwt) => {
+            let jwt = self::jwt(jwt);
+            quote!(::core::option::Option::Some(#jwt))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     quote!(::gateway_runtime::table::Auth {
         api_keys: &API_KEYS, admin_key_sha256: #admin, teams: &TEAMS,
-        key_files: &[#(#key_files),*]
+        key_files: &[#(#key_files),*], jwt: #jwt
+    })
+}
+
+/// A `table::Jwt` literal.
+fn jwt(j: &Jwt) -> TokenStream {
+    let (issuer, audiences) = (&j.issuer, &j.audiences);
+    let jwks = match &j.jwks {
+        JwksSource::File(path) => quote!(::gateway_runtime::table::JwksSource::File(#path)),
+        JwksSource::Url {
+            url,
+            refresh_ms,
+            timeout_ms,
+            ca_file,
+        } => {
+            let ca_file = opt_str(ca_file.as_deref());
+            quote!(::gateway_runtime::table::JwksSource::Url {
+                url: #url,
+                refresh: ::core::time::Duration::from_millis(#refresh_ms),
+                timeout: ::core::time::Duration::from_millis(#timeout_ms),
+                ca_file: #ca_file
+            })
+        }
+    };
+    let algorithms = j.algorithms.iter().map(|name| {
+        let variant = match name.as_str() {
+            "RS256" => quote!(Rs256),
+            "RS384" => quote!(Rs384),
+            "RS512" => quote!(Rs512),
+            "PS256" => quote!(Ps256),
+            "PS384" => quote!(Ps384),
+            "PS512" => quote!(Ps512),
+            "ES256" => quote!(Es256),
+            "ES384" => quote!(Es384),
+            _ => quote!(EdDsa),
+        };
+        quote!(::gateway_runtime::table::JwtAlgorithm::#variant)
+    });
+    let (leeway, principal, scope_claim) = (j.leeway_ms, &j.principal_claim, &j.scope_claim);
+    let team_claim = opt_str(j.team_claim.as_deref());
+    let scopes = j.scopes.iter().map(|s: &Scope| {
+        let (name, models) = (&s.name, access(&s.models));
+        quote!(::gateway_runtime::table::Scope { name: #name, models: #models })
+    });
+    quote!(::gateway_runtime::table::Jwt {
+        issuer: #issuer,
+        audiences: &[#(#audiences),*],
+        jwks: #jwks,
+        algorithms: &[#(#algorithms),*],
+        leeway: ::core::time::Duration::from_millis(#leeway),
+        principal_claim: #principal,
+        team_claim: #team_claim,
+        scope_claim: #scope_claim,
+        scopes: &[#(#scopes),*]
     })
 }
 

@@ -3,9 +3,10 @@
 //! public model names into a set of model ids (a bit set, or "all").
 
 use crate::diag::FileKind::Security as F;
-use crate::ir::{ApiKey, Auth, KeyFile, ModelAccess, Team};
+use crate::ir::{ApiKey, Auth, JwksSource, Jwt, KeyFile, ModelAccess, Scope, Team};
 use crate::lower::Cx;
 use crate::parse::glob;
+use crate::spec::auth::JwtSpec;
 use crate::spec::{AuthSpec, UpstreamsFile};
 
 /// API keys sorted by (digest, name), teams by name, and the admin digest.
@@ -49,11 +50,48 @@ pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) ->
         path: f.path.clone(),
         optional: f.optional,
     });
+    let jwt = match &a.jwt {
+        Some(jwt) => Some(lower_jwt(jwt, &names, cx)?),
+        None => None,
+    };
     Some(Auth {
         api_keys,
         admin_key_sha256,
         teams: teams.collect(),
         key_files: key_files.collect(),
+        jwt,
+    })
+}
+
+/// `auth.jwt` with its defaults applied and each scope's models resolved.
+fn lower_jwt(j: &JwtSpec, names: &[&str], cx: &mut Cx<'_>) -> Option<Jwt> {
+    let jwks = match (&j.jwks.file, &j.jwks.url) {
+        (Some(file), _) => JwksSource::File(file.clone()),
+        (None, Some(url)) => JwksSource::Url {
+            url: url.clone(),
+            refresh_ms: cx.value_or(F, "/auth/jwt/jwks/refresh", j.jwks.refresh.as_ref(), "10m")?,
+            timeout_ms: cx.value_or(F, "/auth/jwt/jwks/timeout", j.jwks.timeout.as_ref(), "2s")?,
+            ca_file: j.jwks.ca_file.clone(),
+        },
+        (None, None) => return None,
+    };
+    let scopes = j.scopes.iter().map(|(name, scope)| Scope {
+        name: name.clone(),
+        models: access(&reach(Some(&scope.models), names)),
+    });
+    Some(Jwt {
+        issuer: j.issuer.clone(),
+        audiences: j.audience.list().into_iter().map(str::to_owned).collect(),
+        jwks,
+        algorithms: j.algorithms.clone(),
+        leeway_ms: cx.value_or(F, "/auth/jwt/leeway", j.leeway.as_ref(), "30s")?,
+        principal_claim: j
+            .principal_claim
+            .clone()
+            .unwrap_or_else(|| "sub".to_owned()),
+        team_claim: j.team_claim.clone(),
+        scope_claim: j.scope_claim.clone().unwrap_or_else(|| "scope".to_owned()),
+        scopes: scopes.collect(),
     })
 }
 

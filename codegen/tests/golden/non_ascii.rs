@@ -178,6 +178,7 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         admin_key_sha256: ::core::option::Option::None,
         teams: &TEAMS,
         key_files: &[],
+        jwt: ::core::option::Option::None,
     },
     quotas: ::gateway_runtime::table::Quotas {
         replicas: 1,

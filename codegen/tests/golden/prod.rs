@@ -265,6 +265,7 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         ]),
         teams: &TEAMS,
         key_files: &[],
+        jwt: ::core::option::Option::None,
     },
     quotas: ::gateway_runtime::table::Quotas {
         replicas: 1,

@@ -23,8 +23,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 
+use super::jwks::{self, JwksState};
 use super::key_file::{self, ParsedKey};
-use crate::table::{Auth, ModelAccess};
+use crate::table::{Auth, JwksSource, ModelAccess};
+
+/// The JWKS file, when tokens are verified with keys from a file.
+fn jwks_file(auth: &Auth) -> Option<&'static str> {
+    match auth.jwt.as_ref().map(|jwt| jwt.jwks) {
+        Some(JwksSource::File(path)) => Some(path),
+        _ => None,
+    }
+}
 
 /// A key read from a key file.
 #[derive(Debug)]
@@ -73,11 +82,13 @@ impl KeySet {
     }
 }
 
-/// The compiled auth table with the live file keys.
+/// The compiled auth table with the live file keys and token keys.
 pub struct AuthState {
     pub config: &'static Auth,
     set: ArcSwap<KeySet>,
     generation: AtomicU64,
+    /// The identity provider's keys (unused without `auth.jwt`).
+    pub jwks: JwksState,
 }
 
 /// Largest key file read (a line is under 400 bytes: 16 MiB is ~40,000 keys).
@@ -105,20 +116,66 @@ impl AuthState {
                 status => tracing::info!(event = "startup.key_file", file = file.path, ?status),
             }
         }
+        let jwks = JwksState::default();
+        if let Some(path) = jwks_file(config) {
+            match jwks::read_file(path) {
+                Ok(keys) => jwks.install(keys, path),
+                Err(why) => {
+                    tracing::error!(event = "startup.jwks_unusable", %why, "bearer tokens are answered 503 until the file is fixed and reloaded");
+                    jwks.failed(why);
+                }
+            }
+        }
         Ok(Self {
             config,
             set: ArcSwap::from_pointee(set),
             generation: AtomicU64::new(0),
+            jwks,
         })
     }
 
     /// Reads every key file again and swaps the set in: all or nothing.
-    /// `Err` holds every problem; the set in force is then unchanged.
+    /// `Err` holds every problem; the set in force is then unchanged. A
+    /// JWKS file is read again too, on its own: a problem there keeps the
+    /// JWKS in force (and is in `Err`), whatever the key files did.
     pub fn reload(&self) -> Result<Arc<KeySet>, Vec<String>> {
-        let set = Arc::new(load(self.config, Mode::Reload)?);
-        self.set.store(Arc::clone(&set));
+        let loaded = load(self.config, Mode::Reload);
+        let jwks = jwks_file(self.config).map(|path| (path, jwks::read_file(path)));
+        let mut problems = Vec::new();
+        let mut changed = false;
+        match jwks {
+            Some((path, Ok(keys))) => {
+                self.jwks.install(keys, path);
+                changed = true;
+            }
+            Some((_, Err(why))) => problems.push(format!("{why} (the JWKS in force is kept)")),
+            None => {}
+        }
+        let set = match loaded {
+            Ok(set) => {
+                let set = Arc::new(set);
+                self.set.store(Arc::clone(&set));
+                changed = true;
+                Some(set)
+            }
+            Err(mut key_problems) => {
+                key_problems.append(&mut problems);
+                problems = key_problems;
+                None
+            }
+        };
+        if changed {
+            self.bump();
+        }
+        match set {
+            Some(set) if problems.is_empty() => Ok(set),
+            _ => Err(problems),
+        }
+    }
+
+    /// Marks every connection's memo of a reloadable caller stale.
+    pub fn bump(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        Ok(set)
     }
 
     /// Bumped after every successful reload (after the swap).
@@ -135,7 +192,10 @@ impl AuthState {
     /// Whether no key of any kind is configured: the API is open.
     pub fn is_open(&self) -> bool {
         let auth = self.config;
-        auth.api_keys.is_empty() && auth.admin_key_sha256.is_none() && auth.key_files.is_empty()
+        auth.api_keys.is_empty()
+            && auth.admin_key_sha256.is_none()
+            && auth.key_files.is_empty()
+            && auth.jwt.is_none()
     }
 
     /// The file key with this digest, if one is in force.

@@ -9,19 +9,25 @@
 //! name does. Not here: which model a caller may use is decided at build
 //! time (`ModelAccess`); this module only carries it.
 
+mod base64url;
+mod jwk;
+mod jwks;
+mod jwt;
 mod key_file;
 mod keys;
 
 use std::sync::{Arc, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
+pub use jwt::TokenPrincipal;
 pub use keys::{AuthState, FileKey};
 
-use crate::error::GatewayError;
-use crate::table::{ApiKey, Auth, ModelId};
+use crate::error::{GatewayError, TokenProblem};
+use crate::table::{ApiKey, Auth, JwksSource, ModelId};
 
 /// Who the caller proved to be. Cheap to clone: a compiled key is a
 /// `&'static` reference, a file key an `Arc`.
@@ -33,6 +39,8 @@ pub enum Caller {
     Key { index: u16, key: &'static ApiKey },
     /// A key read from a key file.
     FileKey(Arc<FileKey>),
+    /// A verified bearer token (JWT).
+    Token(Arc<TokenPrincipal>),
     /// The admin key.
     Admin,
 }
@@ -43,6 +51,7 @@ impl PartialEq for Caller {
         match (self, other) {
             (Self::Key { index: a, .. }, Self::Key { index: b, .. }) => a == b,
             (Self::FileKey(a), Self::FileKey(b)) => Arc::ptr_eq(a, b),
+            (Self::Token(a), Self::Token(b)) => a == b,
             (Self::Anonymous, Self::Anonymous) | (Self::Admin, Self::Admin) => true,
             _ => false,
         }
@@ -59,6 +68,7 @@ impl Caller {
             Self::Admin => "admin",
             Self::Key { key, .. } => key.name,
             Self::FileKey(key) => &key.name,
+            Self::Token(token) => &token.subject,
         }
     }
 
@@ -68,6 +78,7 @@ impl Caller {
             Self::Anonymous | Self::Admin => true,
             Self::Key { key, .. } => key.models.allows(model),
             Self::FileKey(key) => key.models.allows(model),
+            Self::Token(token) => token.models.allows(model),
         }
     }
 
@@ -80,6 +91,7 @@ impl Caller {
         match self {
             Self::Key { key, .. } => key.team_index,
             Self::FileKey(key) => key.team,
+            Self::Token(token) => token.team,
             Self::Anonymous | Self::Admin => None,
         }
     }
@@ -96,9 +108,18 @@ impl Caller {
         }
     }
 
-    /// Whether the answer can go stale: only file keys can, when a reload removes them.
+    /// Whether the answer can go stale: file keys and tokens can, when a
+    /// reload removes them or their signing key.
     fn reloadable(&self) -> bool {
-        matches!(self, Self::FileKey(_))
+        matches!(self, Self::FileKey(_) | Self::Token(_))
+    }
+
+    /// Whether a memo of this caller still holds at `now` (a token expires).
+    fn holds_at(&self, now: impl Fn() -> u64) -> bool {
+        match self {
+            Self::Token(token) => now() <= token.valid_until,
+            _ => true,
+        }
     }
 }
 
@@ -109,6 +130,16 @@ pub fn authenticate(state: &AuthState, headers: &HeaderMap) -> Result<Caller, Ga
         return Ok(Caller::Anonymous);
     }
     let auth = state.config;
+    if let Some(jwt) = &auth.jwt
+        && let Some(token) = bearer(headers).filter(|t| jwt::looks_like_jwt(t))
+    {
+        let keys = state
+            .jwks
+            .keys()
+            .ok_or_else(|| GatewayError::JwksUnavailable(state.jwks.status()))?;
+        let principal = jwt::verify(jwt, auth.teams, &keys, token, unix_now())?;
+        return Ok(Caller::Token(Arc::new(principal)));
+    }
     let digest = presented_digest(headers).ok_or(GatewayError::MissingApiKey)?;
     if auth
         .admin_key_sha256
@@ -163,6 +194,7 @@ impl ConnectionAuth {
         if let (Some(memo), Some(presented)) = (self.memo.get(), presented)
             && bool::from(memo.header.as_bytes().ct_eq(presented.as_bytes()))
             && (!memo.caller.reloadable() || memo.generation == state.generation())
+            && memo.caller.holds_at(unix_now)
         {
             return Ok(memo.caller.clone());
         }
@@ -180,9 +212,63 @@ impl ConnectionAuth {
     }
 }
 
-/// Reloads the key files on every SIGHUP (logged like `POST /security/refresh`).
-/// Installed before the listener binds, so a SIGHUP never ends the process.
-pub fn reload_on_sighup(state: &'static AuthState) {
+impl ConnectionAuth {
+    /// [`ConnectionAuth::authenticate`], and for a token checked against keys
+    /// fetched from a URL: a wait of at most the source's `timeout` for the
+    /// first document, or one forced fetch (rate-limited) for an unknown `kid`.
+    pub async fn authenticate_waiting(
+        &self,
+        state: &AuthState,
+        headers: &HeaderMap,
+    ) -> Result<Caller, GatewayError> {
+        let result = self.authenticate(state, headers);
+        let Some(JwksSource::Url { timeout, .. }) = state.config.jwt.as_ref().map(|j| j.jwks)
+        else {
+            return result;
+        };
+        let retry = match &result {
+            Err(GatewayError::JwksUnavailable(_)) => {
+                state.jwks.wait_loaded(timeout).await;
+                true
+            }
+            Err(GatewayError::InvalidToken {
+                problem: TokenProblem::UnknownKey,
+                ..
+            }) => state.jwks.force_refresh(timeout).await,
+            _ => false,
+        };
+        if retry {
+            self.authenticate(state, headers)
+        } else {
+            result
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The background work of authentication, started before the listener
+/// binds: key files (and a JWKS file) reloaded on every SIGHUP, logged like
+/// `POST /security/refresh`, so a SIGHUP never ends the process; and the
+/// JWKS fetcher for a URL source.
+pub fn start_background(state: &'static AuthState) {
+    if let Some(jwt) = &state.config.jwt
+        && let JwksSource::Url {
+            url,
+            refresh,
+            timeout,
+            ca_file,
+        } = jwt.jwks
+    {
+        jwks::spawn_fetcher(&state.jwks, url, (refresh, timeout), ca_file, || {
+            state.bump()
+        });
+    }
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::hangup()) {
         Ok(mut hangups) => {
@@ -231,6 +317,11 @@ fn credential_header(headers: &HeaderMap) -> Option<&HeaderValue> {
 
 /// `x-api-key`, the Anthropic API's key header.
 pub const X_API_KEY: http::HeaderName = http::HeaderName::from_static("x-api-key");
+
+/// The token of `Authorization: Bearer <token>`, if that is the header.
+fn bearer(headers: &HeaderMap) -> Option<&[u8]> {
+    strip_bearer(headers.get(http::header::AUTHORIZATION)?.as_bytes())
+}
 
 fn presented_digest(headers: &HeaderMap) -> Option<[u8; 32]> {
     let token = match headers.get(http::header::AUTHORIZATION) {

@@ -58,6 +58,7 @@ fn auth_with(files: &[(&'static str, bool)]) -> &'static Auth {
         admin_key_sha256: Some(Sha256::digest(b"admin").into()),
         teams: &TEAMS,
         key_files: Box::leak(key_files.into_boxed_slice()),
+        jwt: None,
     })
 }
 
@@ -125,6 +126,7 @@ fn open_when_no_keys_configured() {
         admin_key_sha256: None,
         teams: &[],
         key_files: &[],
+        jwt: None,
     });
     let state = state(auth);
     assert_eq!(authenticate(&state, &headers(None)), Ok(Caller::Anonymous));
@@ -138,6 +140,7 @@ fn open_when_no_keys_configured() {
             admin_key_sha256: None,
             teams: &[],
             key_files: &[],
+            jwt: None,
         }
     });
     assert_eq!(

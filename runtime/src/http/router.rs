@@ -17,7 +17,7 @@ use crate::api::failover::{self, Endpoint};
 use crate::api::{self, admin, models, ops, providers, security};
 use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
-use crate::error::{ErrorSource, GatewayError, Shape, capped};
+use crate::error::{ErrorSource, GatewayError, Shape, TokenProblem, capped};
 use crate::gateway::Gateway;
 use crate::observe::metrics::{AuthFailure, InFlight, Route};
 use crate::request_id;
@@ -181,7 +181,7 @@ async fn dispatch(
             if method != Method::POST {
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
-            let caller = authenticate(gateway, connection, request.headers())?;
+            let caller = authenticate(gateway, connection, request.headers()).await?;
             record.caller = Some(caller.clone());
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
@@ -202,7 +202,7 @@ async fn dispatch(
             record.route = Route::Models;
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
-            let caller = authenticate(gateway, connection, request.headers())?;
+            let caller = authenticate(gateway, connection, request.headers()).await?;
             let answer = models::models(gateway, record.shape, caller.clone());
             record.caller = Some(caller);
             Ok(answer)
@@ -211,7 +211,7 @@ async fn dispatch(
             record.route = Route::Models;
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
-            let caller = authenticate(gateway, connection, request.headers())?;
+            let caller = authenticate(gateway, connection, request.headers()).await?;
             let answer = models::model(
                 gateway,
                 &p["/v1/models/".len()..],
@@ -356,14 +356,17 @@ async fn read_body(
     Ok(body)
 }
 
-fn authenticate(
+/// The caller, or the denial (counted). Awaits only for a token checked
+/// against keys fetched from a URL (the first fetch, an unknown `kid`).
+async fn authenticate(
     gateway: &Gateway,
     connection: &ConnState,
     headers: &http::HeaderMap,
 ) -> Result<Caller, GatewayError> {
     connection
         .auth
-        .authenticate(&gateway.auth, headers)
+        .authenticate_waiting(&gateway.auth, headers)
+        .await
         .inspect_err(|error| note_denial(gateway, error))
 }
 
@@ -375,6 +378,18 @@ pub fn note_denial(gateway: &Gateway, error: &GatewayError) {
         GatewayError::AdminKeyRequired => AuthFailure::AdminKeyRequired,
         GatewayError::AdminDisabled => AuthFailure::AdminDisabled,
         GatewayError::ModelNotAllowed { .. } => AuthFailure::ModelNotAllowed,
+        GatewayError::InvalidToken { problem, .. } => match problem {
+            TokenProblem::Malformed => AuthFailure::MalformedToken,
+            TokenProblem::AlgorithmNotAllowed => AuthFailure::TokenAlgorithm,
+            TokenProblem::UnknownKey => AuthFailure::UnknownTokenKey,
+            TokenProblem::BadSignature => AuthFailure::BadTokenSignature,
+            TokenProblem::Expired | TokenProblem::NotYetValid => AuthFailure::ExpiredToken,
+            TokenProblem::WrongIssuer => AuthFailure::WrongIssuer,
+            TokenProblem::WrongAudience => AuthFailure::WrongAudience,
+        },
+        GatewayError::InsufficientScope(_) => AuthFailure::InsufficientScope,
+        GatewayError::TokenTeamNotAllowed(_) => AuthFailure::TokenTeam,
+        GatewayError::JwksUnavailable(_) => AuthFailure::JwksUnavailable,
         _ => return,
     };
     gateway.metrics.record_auth_failure(reason);

@@ -81,15 +81,48 @@ pub enum AuthFailure {
     AdminDisabled = 3,
     /// A valid key asking for a model it may not use.
     ModelNotAllowed = 4,
+    /// A bearer token that is not a well-formed JWT with its required claims.
+    MalformedToken = 5,
+    /// A token whose `alg` is not accepted or does not fit its key.
+    TokenAlgorithm = 6,
+    /// A token signed by a key the identity provider does not publish.
+    UnknownTokenKey = 7,
+    /// A token whose signature does not verify.
+    BadTokenSignature = 8,
+    /// An expired token (or one not valid yet).
+    ExpiredToken = 9,
+    /// A token from another issuer.
+    WrongIssuer = 10,
+    /// A token for another audience.
+    WrongAudience = 11,
+    /// A token with none of the compiled scopes.
+    InsufficientScope = 12,
+    /// A token whose team is not a compiled team.
+    TokenTeam = 13,
+    /// No identity provider keys loaded to check a token with.
+    JwksUnavailable = 14,
 }
 
-const AUTH_FAILURE_LABELS: [&str; 5] = [
+const AUTH_FAILURE_LABELS: [&str; AUTH_FAILURES] = [
     "missing_key",
     "invalid_key",
     "admin_key_required",
     "admin_disabled",
     "model_not_allowed",
+    "malformed_token",
+    "token_algorithm",
+    "unknown_token_key",
+    "bad_token_signature",
+    "expired_token",
+    "wrong_issuer",
+    "wrong_audience",
+    "insufficient_scope",
+    "token_team",
+    "jwks_unavailable",
 ];
+
+/// Variants of [`AuthFailure`].
+const AUTH_FAILURES: usize = 15;
 
 /// What happened to a client connection, outside any request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +168,7 @@ pub struct Metrics {
     /// `[model][prompt, completion]`.
     tokens: Box<[AtomicU64]>,
     /// `[AuthFailure]`.
-    auth_failures: [AtomicU64; 5],
+    auth_failures: [AtomicU64; AUTH_FAILURES],
     /// `[ConnectionEvent]`.
     connection_events: [AtomicU64; 5],
     accept_errors: AtomicU64,

@@ -149,7 +149,9 @@ async fn an_unreachable_redis_follows_each_quota_s_compiled_choice() {
     for gateway in &gateways {
         let mut status = 0;
         for _ in 0..50 {
-            status = chat_as(gateway.addr, CLIENT_KEY, "quota-shared", "").await.status;
+            status = chat_as(gateway.addr, CLIENT_KEY, "quota-shared", "")
+                .await
+                .status;
             if status == 200 {
                 break;
             }

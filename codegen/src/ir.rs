@@ -479,6 +479,8 @@ pub struct Limit {
     pub tokens: Option<Rate>,
     /// Where it is counted.
     pub store: Store,
+    /// Headers on admitted answers too.
+    pub success_headers: bool,
 }
 
 /// A budget period (UTC).

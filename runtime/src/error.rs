@@ -13,6 +13,9 @@ use serde::Serialize;
 
 use crate::body::ResponseBody;
 
+mod rate;
+pub use rate::{RateLimit, RateLine};
+
 /// The protocol a caller speaks, which decides the shape of its error bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -179,88 +182,6 @@ impl TokenProblem {
             Self::WrongIssuer => "invalid_token_issuer",
             Self::WrongAudience => "invalid_token_audience",
         }
-    }
-}
-
-/// A refused rate limit: which, and the bucket's state for the headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub limit: &'static str,
-    pub line: RateLine,
-    pub retry_after_ms: u64,
-}
-
-/// One bucket's state as response headers show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLine {
-    /// Tokens (else requests).
-    pub tokens: bool,
-    pub capacity: u64,
-    pub remaining: u64,
-    /// ms until the bucket is full again.
-    pub reset_ms: u64,
-}
-
-impl RateLine {
-    /// Writes this line as OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`
-    /// or Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`
-    /// (`reset` is a duration like `1.5s` for OpenAI, an RFC 3339 instant for Anthropic).
-    pub fn write(self, headers: &mut http::HeaderMap, shape: Shape) {
-        let unit = if self.tokens { "tokens" } else { "requests" };
-        let (limit, remaining, reset) = match shape {
-            Shape::OpenAi => (
-                format!("x-ratelimit-limit-{unit}"),
-                format!("x-ratelimit-remaining-{unit}"),
-                format!("x-ratelimit-reset-{unit}"),
-            ),
-            Shape::Anthropic => (
-                format!("anthropic-ratelimit-{unit}-limit"),
-                format!("anthropic-ratelimit-{unit}-remaining"),
-                format!("anthropic-ratelimit-{unit}-reset"),
-            ),
-        };
-        let reset_value = match shape {
-            Shape::OpenAi => go_duration(self.reset_ms),
-            Shape::Anthropic => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                let at = now + std::time::Duration::from_millis(self.reset_ms);
-                crate::calendar::rfc3339(at.as_secs() + u64::from(at.subsec_nanos() > 0))
-            }
-        };
-        let values = [
-            (limit, self.capacity.to_string()),
-            (remaining, self.remaining.to_string()),
-            (reset, reset_value),
-        ];
-        for (name, value) in values {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::try_from(name),
-                HeaderValue::try_from(value),
-            ) {
-                headers.insert(name, value);
-            }
-        }
-    }
-}
-
-/// `20ms`, `1s`, `1.5s`, `6m0s`: the duration format of OpenAI's reset headers.
-fn go_duration(ms: u64) -> String {
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    let (minutes, rest_ms) = (ms / 60_000, ms % 60_000);
-    let seconds = if rest_ms % 1000 == 0 {
-        format!("{}s", rest_ms / 1000)
-    } else {
-        let text = format!("{:.3}", rest_ms as f64 / 1000.0);
-        format!("{}s", text.trim_end_matches('0'))
-    };
-    if minutes == 0 {
-        seconds
-    } else {
-        format!("{minutes}m{seconds}")
     }
 }
 

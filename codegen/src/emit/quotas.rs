@@ -62,9 +62,11 @@ pub fn model_fields(m: &Model) -> TokenStream {
 fn limit(l: &Limit) -> TokenStream {
     let (name, per, applies) = (&l.name, per(l.per), applies(&l.applies));
     let (requests, tokens, store) = (rate(l.requests), rate(l.tokens), store(l.store));
+    let success_headers = l.success_headers;
     quote!(::gateway_runtime::table::Limit {
         name: #name, per: #per, applies: #applies,
-        requests: #requests, tokens: #tokens, store: #store
+        requests: #requests, tokens: #tokens, store: #store,
+        success_headers: #success_headers
     })
 }
 

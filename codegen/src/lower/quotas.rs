@@ -48,6 +48,7 @@ pub(crate) fn lower(
             requests: rate(l.requests.as_ref(), &at("requests"), cx)?,
             tokens: rate(l.tokens.as_ref(), &at("tokens"), cx)?,
             store: store(l.store, l.on_store_error),
+            success_headers: l.success_headers,
         })
     });
     let limits = limits.collect::<Option<Vec<_>>>()?;

@@ -90,14 +90,36 @@ impl Quotas {
         if !self.active() {
             return Ok(ticket);
         }
-        if let Err(error) = self.admit_local(caller, model, &mut ticket) {
-            ticket.undo(true);
+        if let Err((error, taken)) = self.admit_local(caller, model, &mut ticket) {
+            self.give_back_requests(caller, model, taken);
+            ticket.undo();
             return Err(error);
         }
-        if ticket.has_shared() {
-            self.admit_shared(&mut ticket).await?;
+        if ticket.has_shared()
+            && let Err(error) = self.admit_shared(&mut ticket).await
+        {
+            self.give_back_requests(caller, model, self.config.quotas.limits.len());
+            ticket.undo();
+            return Err(error);
         }
         Ok(ticket)
+    }
+
+    /// Gives back the request unit of every local limit among the first
+    /// `limits` that this request was counted in (a later quota refused it).
+    /// Request units are not recorded on the ticket (they are never settled),
+    /// so a request that meets only request limits allocates nothing.
+    fn give_back_requests(&self, caller: &Caller, model: &Model, limits: usize) {
+        let config = self.config;
+        for (index, limit) in config.quotas.limits.iter().enumerate().take(limits) {
+            let (Some(rate), Store::Local) = (limit.requests, limit.store) else {
+                continue;
+            };
+            if let Some(subject) = Subject::of(config, limit.per, &limit.applies, caller, model) {
+                let slot = self.layout.bucket(index, Unit::Requests, subject);
+                self.adjust_bucket(slot, rate, -1);
+            }
+        }
     }
 
     /// Local limits, then local budgets; shared ones are listed for one script call.
@@ -106,7 +128,7 @@ impl Quotas {
         caller: &Caller,
         model: &Model,
         ticket: &mut Ticket,
-    ) -> Result<(), GatewayError> {
+    ) -> Result<(), (GatewayError, usize)> {
         let (config, now) = (self.config, self.now_ns());
         for (index, limit) in config.quotas.limits.iter().enumerate() {
             let Some(subject) = Subject::of(config, limit.per, &limit.applies, caller, model)
@@ -138,20 +160,26 @@ impl Quotas {
                 }
                 let slot = self.layout.bucket(index, unit, subject);
                 let verdict = self.buckets[slot].take(rate, cost, now);
-                ticket.note(unit, rate, verdict.remaining, verdict.reset_ns);
+                if limit.success_headers {
+                    ticket.note(unit, rate, verdict.remaining, verdict.reset_ns);
+                }
                 if !verdict.allowed {
                     self.counters.limited(index, unit);
-                    return Err(limited(limit.name, unit, rate, verdict));
+                    // This limit's request unit was taken when tokens refuse.
+                    let taken = index + usize::from(unit == Unit::Tokens);
+                    return Err((limited(limit.name, unit, rate, verdict), taken));
                 }
-                ticket.push(Taken::Bucket {
-                    slot,
-                    rate,
-                    unit,
-                    cost,
-                });
+                if unit == Unit::Tokens {
+                    ticket.push(Taken::Bucket { slot, rate, cost });
+                }
             }
         }
-        let unix = unix_secs();
+        let every = config.quotas.limits.len();
+        let unix = if config.quotas.budgets.is_empty() {
+            0
+        } else {
+            unix_secs()
+        };
         for (index, budget) in config.quotas.budgets.iter().enumerate() {
             let Some(subject) = Subject::of(config, budget.per, &budget.applies, caller, model)
             else {
@@ -185,7 +213,7 @@ impl Quotas {
             }
             if !self.spends[slot].take(budget.limit_micros, cost, period).0 {
                 self.counters.exhausted(index);
-                return Err(exhausted(budget, resets_in));
+                return Err((exhausted(budget, resets_in), every));
             }
             ticket.push(Taken::Spend { slot, period, cost });
         }
@@ -264,7 +292,6 @@ impl Quotas {
             _ => return Ok(()),
         };
         ticket.drop_shared();
-        ticket.undo(true);
         Err(error)
     }
 
@@ -276,7 +303,6 @@ impl Quotas {
         tracing::warn!(event = "quota.store_error", detail = %detail, refused = closed);
         ticket.drop_shared();
         if closed {
-            ticket.undo(true);
             return Err(GatewayError::QuotaStoreUnavailable(detail));
         }
         Ok(())

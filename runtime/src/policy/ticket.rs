@@ -71,10 +71,10 @@ fn cost_micros(model: &Model, prompt: u64, completion: u64) -> u64 {
 /// One share taken.
 #[derive(Debug)]
 pub enum Taken {
+    /// Tokens of a local bucket (request units are never settled, so not recorded).
     Bucket {
         slot: usize,
         rate: Rate,
-        unit: Unit,
         cost: u64,
     },
     Spend {
@@ -191,8 +191,13 @@ impl Ticket {
         let mut notes = Vec::new();
         for (taken, outcome) in self.shared().zip(outcomes) {
             match taken {
-                Taken::SharedBucket { unit, rate, .. } => {
-                    notes.push((*unit, *rate, outcome.remaining, outcome.reset_ns));
+                Taken::SharedBucket {
+                    limit, unit, rate, ..
+                } => {
+                    let limits = self.quotas.config.quotas.limits;
+                    if limits.get(*limit).is_some_and(|l| l.success_headers) {
+                        notes.push((*unit, *rate, outcome.remaining, outcome.reset_ns));
+                    }
                 }
                 Taken::SharedSpend {
                     slot,
@@ -221,28 +226,28 @@ impl Ticket {
         let tokens = signed(prompt.saturating_add(completion)) - signed(self.demand.tokens());
         let cost = signed(cost_micros(self.model, prompt, completion))
             - signed(self.demand.cost_micros(self.model));
-        self.correct(tokens, cost, false);
+        self.correct(tokens, cost);
     }
 
-    /// Gives back the tokens and cost (and, when `requests`, the request) taken.
-    pub(super) fn undo(&mut self, requests: bool) {
+    /// Gives back the tokens and cost taken (request units are given back
+    /// by `Quotas::give_back_requests` when admission fails).
+    pub(super) fn undo(&mut self) {
         let tokens = -signed(self.demand.tokens());
         let cost = -signed(self.demand.cost_micros(self.model));
         let taken = std::mem::take(&mut self.taken);
         let ticket = Ticket { taken, ..*self };
-        ticket.correct(tokens, cost, requests);
+        ticket.correct(tokens, cost);
     }
 
     /// The request got no answer: its tokens and cost go back (the request still counts).
     pub fn refund(mut self) {
-        self.undo(false);
+        self.undo();
     }
 
-    fn correct(self, tokens: i64, cost: i64, requests: bool) {
+    fn correct(self, tokens: i64, cost: i64) {
         let quotas = self.quotas;
         let delta = |unit: Unit, cost_taken: u64| match unit {
             Unit::Tokens => tokens.max(-signed(cost_taken)),
-            Unit::Requests if requests => -signed(cost_taken),
             Unit::Requests => 0,
         };
         let mut shared = Vec::new();
@@ -251,10 +256,9 @@ impl Ticket {
                 Taken::Bucket {
                     slot,
                     rate,
-                    unit,
                     cost: taken,
                 } => {
-                    quotas.adjust_bucket(*slot, *rate, delta(*unit, *taken));
+                    quotas.adjust_bucket(*slot, *rate, delta(Unit::Tokens, *taken));
                 }
                 Taken::Spend {
                     slot,

@@ -90,6 +90,8 @@ pub struct Limit {
     /// One unit per token: the prompt estimate plus `max_tokens` up front, settled from the usage.
     pub tokens: Option<Rate>,
     pub store: Store,
+    /// Rate-limit headers on admitted answers too (else only on 429s).
+    pub success_headers: bool,
 }
 
 /// A calendar period, in UTC.

@@ -26,6 +26,8 @@ BODY_MODEL = "bench-model"   # what every bench/bodies/*.json asks for
 # config/bench's model with two deployments (`mock`, `mock-b`: the same mock,
 # weights 1:1, default balancing, breaker and retry): the `ours-pair` arm.
 PAIR_MODEL = "bench-pair"
+# config/bench's model whose request limit lives in Redis (GATEWAY_BENCH_REDIS_URL).
+REDIS_MODEL = "bench-redis"
 
 
 def body_for_model(work: Path, base: str, model: str) -> Path:
@@ -154,6 +156,8 @@ def ours_env(ctx: Ctx, port: int) -> dict:
         "BENCH_UPSTREAM_KEY": MOCK_KEY,
         "GATEWAY_LISTEN": f"127.0.0.1:{port}",
         "GATEWAY_LOG_LEVEL": "warn",
+        # Nothing listens here unless an arm starts Redis: only `bench-redis` would notice.
+        "GATEWAY_BENCH_REDIS_URL": "redis://127.0.0.1:1",
     }
 
 

@@ -98,6 +98,49 @@ def streaming_smoke(bins: Path, work: Path) -> list[str]:
     return problems
 
 
+def redis_latency(bins: Path, work: Path) -> None:
+    """Reports (not gated) the latency a Redis-backed limit adds: the same
+    gateway, concurrency 1, model `bench-model` (a local limit) then
+    `bench-redis` (a limit in Redis on loopback: one script call per
+    request). Skipped with a note when redis-server is not installed."""
+    import shutil
+    if shutil.which("redis-server") is None:
+        say("redis    latency not measured: redis-server not found (scripts/test-deps installs it)")
+        return
+    redis_port, mock_port, ours_port = free_port(), free_port(), free_port()
+    redis = Proc("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                           "--save", "", "--appendonly", "no"], RIG_CPU, log=work / "redis.log")
+    mock = Proc("mock-redis", [str(bins / "bench-mock"), "--listen", f"127.0.0.1:{mock_port}"],
+                RIG_CPU, log=work / "mock-redis.log")
+    ctx = arms_mod.Ctx(root=ROOT, work=work, tools=ROOT / "bench/.tools", bins=bins,
+                       mock_port=mock_port)
+    env = {**arms_mod.ours_env(ctx, ours_port),
+           "GATEWAY_BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_port}"}
+    ours = Proc("ours-redis", [str(bins / "gateway")], SUT_CPU, env=env,
+                log=work / "ours-redis.log")
+    try:
+        wait_ready(mock, mock_port, "/health", 20)
+        wait_ready(ours, ours_port, "/health", 20)
+        p50 = {}
+        for model in (arms_mod.BODY_MODEL, arms_mod.REDIS_MODEL):
+            report = run_json([str(bins / "bench-seq"), "--url",
+                               f"http://127.0.0.1:{ours_port}/v1/chat/completions",
+                               "--body", str(arms_mod.body_for_model(work, "s", model)),
+                               "--key", arms_mod.OURS_KEY, "--requests", "2000",
+                               "--warmup", "200"])
+            p50[model] = report["latency_us"]["p50"]
+        added = p50[arms_mod.REDIS_MODEL] - p50[arms_mod.BODY_MODEL]
+        say(f"redis    latency p50 {p50[arms_mod.REDIS_MODEL]} us with a Redis limit vs "
+            f"{p50[arms_mod.BODY_MODEL]} us local: {added:+.0f} us per request (loopback, "
+            "one script call; not gated)")
+    except Exception as error:  # reported, never fails the guard
+        say(f"redis    latency not measured: {type(error).__name__}: {error}")
+    finally:
+        ours.stop()
+        mock.stop()
+        redis.stop()
+
+
 def main(argv: list[str]) -> int:
     guard = json.loads((ROOT / "bench/guard.json").read_text())
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -150,6 +193,7 @@ def main(argv: list[str]) -> int:
             "profile with `callgrind_annotate` on bench/.work/ci-guard/callgrind.ours.out.*")
         failed = True
     problems = streaming_smoke(bins, work)
+    redis_latency(bins, work)
     for problem in problems:
         say(f"error: {problem}")
     if failed or problems:

@@ -92,14 +92,21 @@ pub async fn serve(
         });
     }
     within_model_limits(requested, &head)?;
+    // One clock read for the quotas and the deadline.
+    let now = Instant::now();
     let ticket = match endpoint {
         Endpoint::ChatCompletions | Endpoint::Messages if gateway.quotas.active() => {
             let demand = Demand::estimate(body.len(), head.max_tokens, requested);
-            Some(gateway.quotas.admit(&caller, requested, demand).await?)
+            let quotas = &gateway.quotas;
+            // Local quotas are plain code; only a shared one awaits Redis.
+            let mut ticket = quotas.admit(&caller, requested, demand, now.into_std())?;
+            if ticket.has_shared() {
+                quotas.admit_shared(&caller, requested, &mut ticket).await?;
+            }
+            Some(ticket)
         }
         _ => None,
     };
-    let now = Instant::now();
     let mut this = Request {
         gateway,
         client_headers: Some(client_headers),
@@ -110,7 +117,7 @@ pub async fn serve(
         request_id,
         deadline: now + requested.deadline,
         first_try: Some(now),
-        rate_lines: ticket.as_ref().map(Ticket::lines),
+        rate_lines: ticket.as_ref().and_then(Ticket::lines),
         ticket,
         shape: match endpoint {
             Endpoint::ChatCompletions => Shape::OpenAi,

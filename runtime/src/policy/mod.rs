@@ -79,30 +79,44 @@ impl Quotas {
         !self.config.quotas.limits.is_empty() || !self.config.quotas.budgets.is_empty()
     }
 
-    /// Takes this request's share of every limit and budget that applies.
-    pub async fn admit(
+    /// Takes this request's share of every local limit and budget that
+    /// applies, at `now`; the shared ones are listed on the ticket for
+    /// [`Quotas::admit_shared`] (plain code: a request that meets only
+    /// local quotas never builds a future for them).
+    pub fn admit(
         &'static self,
         caller: &Caller,
         model: &'static Model,
         demand: Demand,
+        now: Instant,
     ) -> Result<Ticket, GatewayError> {
         let mut ticket = Ticket::new(self, model, demand);
         if !self.active() {
             return Ok(ticket);
         }
-        if let Err((error, taken)) = self.admit_local(caller, model, &mut ticket) {
+        let now = self.ns_at(now);
+        if let Err((error, taken)) = self.admit_local(caller, model, &mut ticket, now) {
             self.give_back_requests(caller, model, taken);
             ticket.undo();
             return Err(error);
         }
-        if ticket.has_shared()
-            && let Err(error) = self.admit_shared(&mut ticket).await
-        {
+        Ok(ticket)
+    }
+
+    /// The shared quotas the ticket lists, in one script call; a refusal
+    /// (or a fail-closed store error) gives back everything taken.
+    pub async fn admit_shared(
+        &'static self,
+        caller: &Caller,
+        model: &'static Model,
+        ticket: &mut Ticket,
+    ) -> Result<(), GatewayError> {
+        let answer = self.check_shared(ticket).await;
+        if answer.is_err() {
             self.give_back_requests(caller, model, self.config.quotas.limits.len());
             ticket.undo();
-            return Err(error);
         }
-        Ok(ticket)
+        answer
     }
 
     /// Gives back the request unit of every local limit among the first
@@ -128,8 +142,9 @@ impl Quotas {
         caller: &Caller,
         model: &Model,
         ticket: &mut Ticket,
+        now: u64,
     ) -> Result<(), (GatewayError, usize)> {
-        let (config, now) = (self.config, self.now_ns());
+        let config = self.config;
         for (index, limit) in config.quotas.limits.iter().enumerate() {
             let Some(subject) = Subject::of(config, limit.per, &limit.applies, caller, model)
             else {
@@ -239,7 +254,7 @@ impl Quotas {
 
     /// Every shared limit and budget in one script call; on a store error,
     /// each one's compiled choice (open admits uncounted, closed refuses).
-    async fn admit_shared(&'static self, ticket: &mut Ticket) -> Result<(), GatewayError> {
+    async fn check_shared(&'static self, ticket: &mut Ticket) -> Result<(), GatewayError> {
         let Some(store) = &self.shared else {
             return self.store_failed(ticket, "no Redis URL was configured at startup".into());
         };
@@ -353,7 +368,12 @@ impl Quotas {
 
     /// ns on the local buckets' clock.
     fn now_ns(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        self.ns_at(Instant::now())
+    }
+
+    /// `at` in ns on the local buckets' clock.
+    fn ns_at(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// The shared store for `/health`: where, up or down, the last error,

@@ -172,7 +172,7 @@ impl Ticket {
         });
     }
 
-    pub(super) fn has_shared(&self) -> bool {
+    pub fn has_shared(&self) -> bool {
         self.taken.iter().any(Taken::shared)
     }
 
@@ -217,8 +217,8 @@ impl Ticket {
     }
 
     /// The tightest [requests, tokens] buckets seen at admission.
-    pub fn lines(&self) -> [Option<RateLine>; 2] {
-        self.lines
+    pub fn lines(&self) -> Option<[Option<RateLine>; 2]> {
+        self.lines.iter().any(Option::is_some).then_some(self.lines)
     }
 
     /// Settles against the real usage (prompt and completion tokens).

@@ -117,18 +117,10 @@ fn go_duration(ms: u64) -> Option<HeaderValue> {
 }
 
 /// A short ASCII buffer on the stack.
+#[derive(Default)]
 struct Text {
     bytes: [u8; 32],
     len: usize,
-}
-
-impl Default for Text {
-    fn default() -> Self {
-        Self {
-            bytes: [0; 32],
-            len: 0,
-        }
-    }
 }
 
 impl Text {

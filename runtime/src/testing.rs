@@ -138,13 +138,39 @@ pub static API_KEYS: [ApiKey; 1] = [ApiKey {
     ],
 }];
 
-fn resolve_model(name: &str) -> Option<ModelId> {
+pub fn resolve_model(name: &str) -> Option<ModelId> {
     match name {
         "alpha" => Some(ModelId(0)),
         "beta" => Some(ModelId(1)),
         _ => None,
     }
 }
+
+/// The unit config's listener settings.
+pub const SERVER: Server = Server {
+    listen: "127.0.0.1:0",
+    max_request_body: 1024,
+    header_read_timeout: Duration::from_secs(5),
+    body_read_timeout: Duration::from_secs(5),
+    shutdown_delay: Duration::ZERO,
+    drain_timeout: Duration::from_secs(5),
+    max_connections: 100,
+    first_byte_timeout: Duration::from_secs(1),
+    idle_timeout: Duration::from_secs(10),
+    h2_keepalive_interval: Duration::from_secs(20),
+    h2_keepalive_timeout: Duration::from_secs(10),
+    max_header_bytes: 65536,
+    maintenance_file: None,
+};
+
+/// The unit config's keys.
+pub const AUTH: Auth = Auth {
+    api_keys: &API_KEYS,
+    admin_key_sha256: None,
+    teams: &[],
+    key_files: &[],
+    jwt: None,
+};
 
 pub static CONFIG: Config = Config {
     environment: "unit",
@@ -154,27 +180,7 @@ pub static CONFIG: Config = Config {
     models: &MODELS,
     deployment_count: 2,
     resolve_model,
-    server: Server {
-        listen: "127.0.0.1:0",
-        max_request_body: 1024,
-        header_read_timeout: Duration::from_secs(5),
-        body_read_timeout: Duration::from_secs(5),
-        shutdown_delay: Duration::ZERO,
-        drain_timeout: Duration::from_secs(5),
-        max_connections: 100,
-        first_byte_timeout: Duration::from_secs(1),
-        idle_timeout: Duration::from_secs(10),
-        h2_keepalive_interval: Duration::from_secs(20),
-        h2_keepalive_timeout: Duration::from_secs(10),
-        max_header_bytes: 65536,
-        maintenance_file: None,
-    },
-    auth: Auth {
-        api_keys: &API_KEYS,
-        admin_key_sha256: None,
-        teams: &[],
-        key_files: &[],
-        jwt: None,
-    },
+    server: SERVER,
+    auth: AUTH,
     quotas: Quotas::NONE,
 };

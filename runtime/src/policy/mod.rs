@@ -15,6 +15,8 @@ pub mod gcra;
 mod period;
 pub mod shared;
 mod slots;
+#[cfg(test)]
+mod tests;
 mod ticket;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};

@@ -134,10 +134,15 @@ impl KeepAlive {
             .header("authorization", format!("Bearer {key}"))
             .body(Full::new(Bytes::from(CHAT)))
             .unwrap();
+        // The connection takes the next request once it has finished the last.
+        tokio::time::timeout(LIMIT, self.sender.ready())
+            .await
+            .expect("connection ready in time")
+            .unwrap_or_else(|error| panic!("the kept-alive connection broke: {error:?}"));
         let response = tokio::time::timeout(LIMIT, self.sender.send_request(request))
             .await
             .expect("answer in time")
-            .expect("the kept-alive connection still works");
+            .unwrap_or_else(|error| panic!("the kept-alive connection broke: {error:?}"));
         collect(response).await
     }
 }
@@ -226,7 +231,9 @@ async fn key_rotation_drops_no_request() {
     .await;
 
     // 3. Remove the old key and reload: it fails at once, also on a connection
-    // that authenticated with it before.
+    // that authenticated with it before (used just now, so the gateway's idle
+    // limit for a keep-alive connection cannot close it meanwhile).
+    assert_eq!(watcher.chat_as(&old).await.status, 200);
     file.write(&line("rotating-new", &new, ""));
     let answer = refresh(addr, Some(ADMIN_KEY)).await;
     assert_eq!(answer.json()["files"][0]["keys"], 1, "{}", answer.text());

@@ -373,20 +373,27 @@ async fn a_rotated_jwks_takes_effect_on_reload_and_expiry_is_checked_every_time(
     let mut connection = KeepAlive::open(addr).await;
     assert_eq!(connection.chat_as(&old_token).await.status, 200);
 
-    // Rotation: the new key only, by SIGHUP; the old token fails at once on its connection.
+    // Rotation: the new key only; the old token fails at once on its
+    // connection (reloaded by POST, so the connection is not idle long).
     files.write_jwks(&jwks(&[&new]));
-    gateway.signal("HUP");
-    gateway.wait_for_log(r#""trigger":"sighup""#, Duration::from_secs(10));
+    assert_eq!(refresh(addr, Some(ADMIN_KEY)).await.status, 200);
     connection
         .chat_as(&old_token)
         .await
         .assert_error(401, "unknown_token_key");
-    assert_eq!(
-        chat_bearer(addr, &new.token(&claims("carol", "chat")))
-            .await
-            .status,
-        200
-    );
+    let new_token = new.token(&claims("carol", "chat"));
+    assert_eq!(chat_bearer(addr, &new_token).await.status, 200);
+
+    // SIGHUP reloads the JWKS too: back to the old key.
+    files.write_jwks(&jwks(&[&old]));
+    gateway.signal("HUP");
+    gateway.wait_for_log(r#""trigger":"sighup""#, Duration::from_secs(10));
+    assert_eq!(chat_bearer(addr, &old_token).await.status, 200);
+    chat_bearer(addr, &new_token)
+        .await
+        .assert_error(401, "unknown_token_key");
+    files.write_jwks(&jwks(&[&new]));
+    assert_eq!(refresh(addr, Some(ADMIN_KEY)).await.status, 200);
 
     // A broken JWKS file is refused and the keys in force stay.
     files.write_jwks("{\"keys\": 7}");

@@ -96,8 +96,10 @@ pub async fn serve(
     let now = Instant::now();
     let ticket = match endpoint {
         Endpoint::ChatCompletions | Endpoint::Messages if gateway.quotas.active() => {
-            let demand = Demand::estimate(body.len(), head.max_tokens, requested);
             let quotas = &gateway.quotas;
+            // Parsed only when a token bucket or a budget will use it.
+            let max_tokens = quotas.counts_tokens().then(|| head.max_tokens()).flatten();
+            let demand = Demand::estimate(body.len(), max_tokens, requested);
             // Local quotas are plain code; only a shared one awaits Redis.
             let mut ticket = quotas.admit(&caller, requested, demand, now.into_std())?;
             if ticket.has_shared() {
@@ -213,7 +215,8 @@ pub async fn serve(
 
 /// The model's per-request limits (`max_messages`, `max_tokens`), if configured.
 fn within_model_limits(model: &Model, head: &openai::ChatHead<'_>) -> Result<(), GatewayError> {
-    if let (Some(max), Some(asked)) = (model.max_tokens, head.max_tokens)
+    if let Some(max) = model.max_tokens
+        && let Some(asked) = head.max_tokens()
         && asked > u64::from(max)
     {
         return Err(GatewayError::InvalidField {

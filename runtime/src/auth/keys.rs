@@ -190,6 +190,25 @@ impl AuthState {
     }
 
     /// Whether no key of any kind is configured: the API is open.
+    /// Whether `error` could go away by waiting for keys from a JWKS URL
+    /// (no document yet, or an unknown `kid`): only then is the waiting
+    /// path (`ConnectionAuth::authenticate_waiting`) worth its future.
+    pub fn may_wait(&self, error: &crate::error::GatewayError) -> bool {
+        use crate::error::GatewayError;
+        let url = matches!(
+            self.config.jwt.as_ref().map(|j| &j.jwks),
+            Some(crate::table::JwksSource::Url { .. })
+        );
+        url && matches!(
+            error,
+            GatewayError::JwksUnavailable(_)
+                | GatewayError::InvalidToken {
+                    problem: super::TokenProblem::UnknownKey,
+                    ..
+                }
+        )
+    }
+
     pub fn is_open(&self) -> bool {
         let auth = self.config;
         auth.api_keys.is_empty()

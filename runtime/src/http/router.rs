@@ -181,7 +181,12 @@ async fn dispatch(
             if method != Method::POST {
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
-            let caller = authenticate(gateway, connection, request.headers()).await?;
+            let caller = match authenticate_now(gateway, connection, request.headers()) {
+                Err(error) if gateway.auth.may_wait(&error) => {
+                    authenticate(gateway, connection, request.headers()).await?
+                }
+                now => now.inspect_err(|error| note_denial(gateway, error))?,
+            };
             record.caller = Some(caller.clone());
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
@@ -202,7 +207,12 @@ async fn dispatch(
             record.route = Route::Models;
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
-            let caller = authenticate(gateway, connection, request.headers()).await?;
+            let caller = match authenticate_now(gateway, connection, request.headers()) {
+                Err(error) if gateway.auth.may_wait(&error) => {
+                    authenticate(gateway, connection, request.headers()).await?
+                }
+                now => now.inspect_err(|error| note_denial(gateway, error))?,
+            };
             let answer = models::models(gateway, record.shape, caller.clone());
             record.caller = Some(caller);
             Ok(answer)
@@ -211,7 +221,12 @@ async fn dispatch(
             record.route = Route::Models;
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
-            let caller = authenticate(gateway, connection, request.headers()).await?;
+            let caller = match authenticate_now(gateway, connection, request.headers()) {
+                Err(error) if gateway.auth.may_wait(&error) => {
+                    authenticate(gateway, connection, request.headers()).await?
+                }
+                now => now.inspect_err(|error| note_denial(gateway, error))?,
+            };
             let answer = models::model(
                 gateway,
                 &p["/v1/models/".len()..],
@@ -358,6 +373,18 @@ async fn read_body(
 
 /// The caller, or the denial (counted). Awaits only for a token checked
 /// against keys fetched from a URL (the first fetch, an unknown `kid`).
+/// The caller, answered without waiting: every key, and a token whose
+/// JWKS is in force. The common path builds no future.
+fn authenticate_now(
+    gateway: &Gateway,
+    connection: &ConnState,
+    headers: &http::HeaderMap,
+) -> Result<Caller, GatewayError> {
+    connection.auth.authenticate(&gateway.auth, headers)
+}
+
+/// The caller when a token's keys may still arrive from a JWKS URL (the
+/// first fetch, or a forced one for an unknown `kid`): waits a bounded time.
 async fn authenticate(
     gateway: &Gateway,
     connection: &ConnState,

@@ -43,6 +43,8 @@ pub struct Quotas {
     shared: Option<SharedStore>,
     /// The local buckets' clock.
     epoch: Instant,
+    /// Some limit counts tokens or some budget exists.
+    counts_tokens: bool,
     counters: slots::Counters,
 }
 
@@ -73,7 +75,15 @@ impl Quotas {
             layout,
             shared,
             epoch: Instant::now(),
+            counts_tokens: !config.quotas.budgets.is_empty()
+                || config.quotas.limits.iter().any(|l| l.tokens.is_some()),
         })
+    }
+
+    /// Whether any limit counts tokens or any budget exists: only then is a
+    /// request's `max_tokens` part of its demand.
+    pub fn counts_tokens(&self) -> bool {
+        self.counts_tokens
     }
 
     /// Whether any limit or budget exists (else `admit` is never called).

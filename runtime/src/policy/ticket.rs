@@ -223,6 +223,9 @@ impl Ticket {
 
     /// Settles against the real usage (prompt and completion tokens).
     pub fn settle(self, prompt: u64, completion: u64) {
+        if self.taken.is_empty() {
+            return; // only request units: nothing to correct
+        }
         let tokens = signed(prompt.saturating_add(completion)) - signed(self.demand.tokens());
         let cost = signed(cost_micros(self.model, prompt, completion))
             - signed(self.demand.cost_micros(self.model));

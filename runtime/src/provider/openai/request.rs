@@ -26,12 +26,18 @@ pub struct ChatHead<'a> {
     pub stream: bool,
     /// The `messages` array as sent (counted only when a model limits it).
     pub messages: &'a RawValue,
-    /// `max_tokens` (both protocols) or `max_completion_tokens` (OpenAI),
-    /// when a non-negative integer; anything else is left to the upstream.
-    pub max_tokens: Option<u64>,
+    /// The raw `max_tokens` (both protocols) or `max_completion_tokens`
+    /// (OpenAI) value, parsed only when a quota or a model limit needs it.
+    max_tokens: Option<&'a RawValue>,
 }
 
 impl ChatHead<'_> {
+    /// `max_tokens` (or `max_completion_tokens`) when a non-negative
+    /// integer; anything else is left to the upstream to judge.
+    pub fn max_tokens(&self) -> Option<u64> {
+        self.max_tokens.and_then(|raw| raw.get().parse().ok())
+    }
+
     /// How many messages the request sends (parses the array's elements).
     pub fn message_count(&self) -> usize {
         serde_json::from_str::<Vec<serde::de::IgnoredAny>>(self.messages.get())
@@ -94,10 +100,7 @@ pub fn parse(body: &[u8]) -> Result<ChatHead<'_>, GatewayError> {
         model_span: start..start + raw_model.get().len(),
         stream: fields.stream.unwrap_or(false),
         messages,
-        max_tokens: fields
-            .max_tokens
-            .or(fields.max_completion_tokens)
-            .and_then(|raw| raw.get().parse().ok()),
+        max_tokens: fields.max_tokens.or(fields.max_completion_tokens),
     })
 }
 

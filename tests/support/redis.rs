@@ -1,8 +1,14 @@
 //! Test support: a throwaway `redis-server` on 127.0.0.1 with an ephemeral
 //! port, no persistence, killed on drop; it can be stopped and restarted on
-//! the same port. Every wait is bounded. `scripts/test-deps` installs
-//! redis-server. (runtime/src/policy/shared/server.rs is the same launcher for
-//! the store's unit tests.)
+//! the same port, and answers plain commands for assertions. Every wait is
+//! bounded. `scripts/test-deps` installs redis-server. The one launcher for
+//! both the black-box tests and the store's unit tests (the runtime
+//! includes this file by path as `policy::shared::server`).
+
+#![allow(
+    dead_code,
+    reason = "shared by two test suites, each of which uses a part"
+)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -34,14 +40,20 @@ impl RedisServer {
         panic!("redis-server did not start on a free port in 3 tries");
     }
 
+    /// Starts on `port` (for a store created before its server).
+    pub fn start_on(port: u16) -> RedisServer {
+        let child =
+            spawn(port).unwrap_or_else(|| panic!("redis-server did not start on port {port}"));
+        RedisServer {
+            child: Some(child),
+            port,
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    #[allow(
-        dead_code,
-        reason = "part of the launcher's API; no test needs the bare port yet"
-    )]
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -143,7 +155,7 @@ impl Drop for RedisServer {
 }
 
 /// A port the kernel just handed out (free now; `spawn` copes if it is not later).
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local address").port()
 }

@@ -11,7 +11,9 @@
 mod connect;
 #[cfg(test)]
 mod proxy;
+/// The launcher the black-box tests use too (one copy, in tests/support).
 #[cfg(test)]
+#[path = "../../../tests/support/redis.rs"]
 mod server;
 #[cfg(test)]
 mod tests;

@@ -74,7 +74,8 @@ impl Quotas {
             counters: slots::Counters::new(config),
             layout,
             shared,
-            epoch: Instant::now(),
+            // tokio's clock (the std one unless a test paused it).
+            epoch: tokio::time::Instant::now().into_std(),
             counts_tokens: !config.quotas.budgets.is_empty()
                 || config.quotas.limits.iter().any(|l| l.tokens.is_some()),
         })
@@ -380,7 +381,7 @@ impl Quotas {
 
     /// ns on the local buckets' clock.
     fn now_ns(&self) -> u64 {
-        self.ns_at(Instant::now())
+        self.ns_at(tokio::time::Instant::now().into_std())
     }
 
     /// `at` in ns on the local buckets' clock.

@@ -103,3 +103,31 @@ async fn a_refusal_by_a_later_limit_gives_back_the_request_unit() {
     let other = Caller::Admin;
     assert!(quotas.admit(&other, model, demand(90), now).is_ok());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_request_is_admitted_once_the_paused_clock_refills_a_unit() {
+    let quotas = quotas();
+    let caller = Caller::Key {
+        index: 0,
+        key: &API_KEYS[0],
+    };
+    let model = &MODELS[1];
+    let now = || tokio::time::Instant::now().into_std();
+    for _ in 0..2 {
+        quotas.admit(&caller, model, demand(1), now()).unwrap();
+    }
+    let refused = quotas.admit(&caller, model, demand(1), now());
+    let Err(GatewayError::RateLimited(limited)) = refused else {
+        panic!("the third request is refused");
+    };
+    assert_eq!(
+        limited.retry_after_ms, 1_000_000,
+        "one unit back per 1000 s"
+    );
+    // Just short of the refill: still refused; at it: admitted, and only one.
+    tokio::time::advance(Duration::from_secs(999)).await;
+    assert!(quotas.admit(&caller, model, demand(1), now()).is_err());
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert!(quotas.admit(&caller, model, demand(1), now()).is_ok());
+    assert!(quotas.admit(&caller, model, demand(1), now()).is_err());
+}

@@ -176,7 +176,7 @@ pub fn count_tokens(gateway: &Gateway, routed: &mut Routed, usage: Option<openai
             .metrics
             .record_tokens(routed.model.id, prompt, completion);
         if let Some(ticket) = routed.ticket.take() {
-            ticket.settle(prompt, completion);
+            ticket.settle(prompt, completion, usage.cached_prompt_tokens);
         }
     }
 }

@@ -87,7 +87,7 @@ async fn a_refusal_by_a_later_limit_gives_back_the_request_unit() {
     let refused = quotas.admit(&caller, model, demand(80), now);
     assert!(matches!(refused, Err(GatewayError::RateLimited(l)) if l.limit == "b-tokens"));
     // The first one's answer used 10 tokens: 70 come back.
-    first.settle(6, 4);
+    first.settle(6, 4, 0);
     let second = quotas.admit(&caller, model, demand(80), now).unwrap();
     let lines = second.lines().expect("a-requests sends headers");
     assert_eq!(

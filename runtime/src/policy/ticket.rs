@@ -11,7 +11,7 @@
 use super::Quotas;
 use super::shared::{Adjust, Op, Outcome};
 use crate::error::RateLine;
-use crate::table::{Limit, Model, Rate};
+use crate::table::{Limit, Model, Price, Rate};
 
 /// What a limit counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,15 +55,18 @@ impl Demand {
 
     /// Micro-dollars taken from a budget up front.
     pub fn cost_micros(self, model: &Model) -> u64 {
-        cost_micros(model, self.prompt_tokens, self.max_output_tokens)
+        cost_micros(model.price, self.prompt_tokens, self.max_output_tokens, 0)
     }
 }
 
-/// Micro-dollars for these token counts at the model's price (rounded up).
-fn cost_micros(model: &Model, prompt: u64, completion: u64) -> u64 {
-    let Some(price) = model.price else { return 0 };
-    let nanos = prompt
+/// Micro-dollars for these token counts at the model's price (rounded up);
+/// `cached` of the `prompt` tokens were read from the prompt cache.
+fn cost_micros(price: Option<Price>, prompt: u64, completion: u64, cached: u64) -> u64 {
+    let Some(price) = price else { return 0 };
+    let cached = cached.min(prompt);
+    let nanos = (prompt - cached)
         .saturating_mul(price.input_nanos)
+        .saturating_add(cached.saturating_mul(price.cached_input_nanos))
         .saturating_add(completion.saturating_mul(price.output_nanos));
     nanos.div_ceil(1000)
 }
@@ -221,13 +224,14 @@ impl Ticket {
         self.lines.iter().any(Option::is_some).then_some(self.lines)
     }
 
-    /// Settles against the real usage (prompt and completion tokens).
-    pub fn settle(self, prompt: u64, completion: u64) {
+    /// Settles against the real usage: prompt tokens (`cached` of them read
+    /// from the prompt cache) and completion tokens.
+    pub fn settle(self, prompt: u64, completion: u64, cached: u64) {
         if self.taken.is_empty() {
             return; // only request units: nothing to correct
         }
         let tokens = signed(prompt.saturating_add(completion)) - signed(self.demand.tokens());
-        let cost = signed(cost_micros(self.model, prompt, completion))
+        let cost = signed(cost_micros(self.model.price, prompt, completion, cached))
             - signed(self.demand.cost_micros(self.model));
         self.correct(tokens, cost);
     }
@@ -318,4 +322,26 @@ pub fn adjustment((key, emission, delta, ttl): &SharedCorrection) -> Adjust<'_> 
 
 fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cost_micros;
+    use crate::table::Price;
+
+    #[test]
+    fn cached_prompt_tokens_cost_the_cached_price() {
+        // $2.50 / $1.25 / $10 per million tokens.
+        let model = Some(Price {
+            input_nanos: 2_500,
+            cached_input_nanos: 1_250,
+            output_nanos: 10_000,
+        });
+        // 1,000 prompt tokens of which 800 cached, 100 completion tokens:
+        // 200 x 2.5 + 800 x 1.25 + 100 x 10 = 2,500 micro-dollars.
+        assert_eq!(cost_micros(model, 1_000, 100, 800), 2_500);
+        // Rounded up to a whole micro-dollar; never more cached than prompt.
+        assert_eq!(cost_micros(model, 1, 0, 0), 3);
+        assert_eq!(cost_micros(model, 10, 0, 99), 13);
+    }
 }

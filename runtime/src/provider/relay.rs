@@ -129,7 +129,8 @@ impl<B, W: Wire> RelayStream<B, W> {
             // A stream that reported its usage settles its quota shares with
             // it; one that did not keeps the estimates taken up front.
             if let Some(ticket) = self.ticket.take() {
-                ticket.settle(usage.prompt_tokens, usage.completion_tokens);
+                let cached = usage.cached_prompt_tokens;
+                ticket.settle(usage.prompt_tokens, usage.completion_tokens, cached);
             }
         }
         let request_id = self.request_id.to_str().unwrap_or_default();

@@ -24,10 +24,12 @@ pub struct ToChat(pub MessagesSseToChat);
 /// OpenAI-format upstream -> Anthropic Messages client.
 pub struct ToMessages(pub ChatSseToMessages);
 
-fn usage((prompt_tokens, completion_tokens, _, _): (u64, u64, u64, u64)) -> Option<Usage> {
+/// (prompt, completion, cache read, cache write) as the translators count them.
+fn usage((prompt_tokens, completion_tokens, cache_read, _): (u64, u64, u64, u64)) -> Option<Usage> {
     (prompt_tokens > 0 || completion_tokens > 0).then_some(Usage {
         prompt_tokens,
         completion_tokens,
+        cached_prompt_tokens: cache_read,
     })
 }
 

@@ -98,6 +98,7 @@ impl AnthropicObserver {
                     let usage = self.usage.get_or_insert_with(Usage::default);
                     usage.prompt_tokens = counts.input().unwrap_or(0);
                     usage.completion_tokens = counts.output_tokens.unwrap_or(0);
+                    usage.cached_prompt_tokens = counts.cache_read_input_tokens.unwrap_or(0);
                 }
             }
             b"message_delta" => {
@@ -107,6 +108,9 @@ impl AnthropicObserver {
                     let usage = self.usage.get_or_insert_with(Usage::default);
                     if let Some(input) = counts.input() {
                         usage.prompt_tokens = input;
+                    }
+                    if let Some(cached) = counts.cache_read_input_tokens {
+                        usage.cached_prompt_tokens = cached;
                     }
                     if let Some(output) = counts.output_tokens {
                         usage.completion_tokens = output;
@@ -157,7 +161,8 @@ mod tests {
                 observer.usage,
                 Some(Usage {
                     prompt_tokens: 30,
-                    completion_tokens: 15
+                    completion_tokens: 15,
+                    cached_prompt_tokens: 5,
                 }),
                 "split {split}"
             );
@@ -185,7 +190,8 @@ mod tests {
             usage_in_message(body),
             Some(Usage {
                 prompt_tokens: 5,
-                completion_tokens: 9
+                completion_tokens: 9,
+                cached_prompt_tokens: 0,
             })
         );
     }

@@ -81,7 +81,8 @@ mod tests {
                 observer.usage,
                 Some(Usage {
                     prompt_tokens: 5,
-                    completion_tokens: 7
+                    completion_tokens: 7,
+                    cached_prompt_tokens: 0,
                 }),
                 "split at {split}"
             );

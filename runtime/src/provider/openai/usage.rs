@@ -7,6 +7,10 @@
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Of `prompt_tokens`, those read from the provider's prompt cache
+    /// (OpenAI `prompt_tokens_details.cached_tokens`, Anthropic
+    /// `cache_read_input_tokens`): priced at a model's `cached_input`.
+    pub cached_prompt_tokens: u64,
 }
 
 /// The `usage` object of a completion or stream chunk, if it has one.
@@ -27,21 +31,31 @@ pub fn anthropic_usage_in(json: &[u8]) -> Option<Usage> {
 enum Field {
     Prompt,
     Completion,
+    /// Read from the cache: counted in the prompt too.
+    CachedPrompt,
+    /// Read from the cache, already inside `prompt_tokens` (OpenAI).
+    CachedOnly,
+    /// OpenAI's `prompt_tokens_details` object: read for `cached_tokens`.
+    PromptDetails,
 }
 
 fn openai_field(key: &[u8]) -> Option<Field> {
     match key {
         b"prompt_tokens" => Some(Field::Prompt),
         b"completion_tokens" => Some(Field::Completion),
+        b"prompt_tokens_details" => Some(Field::PromptDetails),
         _ => None,
     }
 }
 
+fn openai_details_field(key: &[u8]) -> Option<Field> {
+    (key == b"cached_tokens").then_some(Field::CachedOnly)
+}
+
 fn anthropic_field(key: &[u8]) -> Option<Field> {
     match key {
-        b"input_tokens" | b"cache_creation_input_tokens" | b"cache_read_input_tokens" => {
-            Some(Field::Prompt)
-        }
+        b"input_tokens" | b"cache_creation_input_tokens" => Some(Field::Prompt),
+        b"cache_read_input_tokens" => Some(Field::CachedPrompt),
         b"output_tokens" => Some(Field::Completion),
         _ => None,
     }
@@ -91,13 +105,28 @@ fn usage_object(object: &[u8], field: fn(&[u8]) -> Option<Field>) -> Option<Usag
         at = skip_whitespace(object, at + 1);
         let value_end = value_end(object, at)?;
         let value = object.get(at..value_end)?;
-        if let Some(field) = field(key).filter(|_| value != b"null") {
-            let count: u64 = std::str::from_utf8(value).ok()?.parse().ok()?;
-            let slot = match field {
-                Field::Prompt => &mut usage.prompt_tokens,
-                Field::Completion => &mut usage.completion_tokens,
-            };
-            *slot = slot.saturating_add(count);
+        match field(key).filter(|_| value != b"null") {
+            Some(Field::PromptDetails) => {
+                if value.first() == Some(&b'{') {
+                    let details = usage_object(value, openai_details_field)?;
+                    usage.cached_prompt_tokens = details.cached_prompt_tokens;
+                }
+            }
+            Some(field) => {
+                let count: u64 = std::str::from_utf8(value).ok()?.parse().ok()?;
+                let add = |slot: &mut u64| *slot = slot.saturating_add(count);
+                match field {
+                    Field::Prompt => add(&mut usage.prompt_tokens),
+                    Field::Completion => add(&mut usage.completion_tokens),
+                    Field::CachedPrompt => {
+                        add(&mut usage.prompt_tokens);
+                        add(&mut usage.cached_prompt_tokens);
+                    }
+                    Field::CachedOnly => add(&mut usage.cached_prompt_tokens),
+                    Field::PromptDetails => {}
+                }
+            }
+            None => {}
         }
         at = value_end;
     }
@@ -170,7 +199,8 @@ mod tests {
             anthropic_usage_in(body),
             Some(Usage {
                 prompt_tokens: 5,
-                completion_tokens: 9
+                completion_tokens: 9,
+                ..Usage::default()
             })
         );
     }
@@ -182,7 +212,8 @@ mod tests {
             usage_in(br#"{"id":"x","usage":{"prompt_tokens":1,"completion_tokens":2}}"#),
             Some(Usage {
                 prompt_tokens: 1,
-                completion_tokens: 2
+                completion_tokens: 2,
+                ..Usage::default()
             })
         );
         assert_eq!(usage_in(br#"{"id":"x"}"#), None);
@@ -197,7 +228,8 @@ mod tests {
             ),
             Some(Usage {
                 prompt_tokens: 3,
-                completion_tokens: 4
+                completion_tokens: 4,
+                ..Usage::default()
             })
         );
         assert_eq!(usage_in(br#"{"usage":{"prompt_tokens":3"#), None);
@@ -206,7 +238,33 @@ mod tests {
             usage_in(br#"{"c":"usage","usage" : {"completion_tokens":5,"x":[1]} ,"z":1}"#),
             Some(Usage {
                 prompt_tokens: 0,
-                completion_tokens: 5
+                completion_tokens: 5,
+                ..Usage::default()
+            })
+        );
+    }
+
+    #[test]
+    fn cached_prompt_tokens_from_either_provider() {
+        let openai = br#"{"usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,"prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#;
+        assert_eq!(
+            usage_in(openai),
+            Some(Usage {
+                prompt_tokens: 2006,
+                completion_tokens: 300,
+                cached_prompt_tokens: 1920,
+            })
+        );
+        let none =
+            br#"{"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":null}}"#;
+        assert_eq!(usage_in(none).map(|u| u.cached_prompt_tokens), Some(0));
+        let anthropic = br#"{"usage":{"input_tokens":10,"cache_creation_input_tokens":20,"cache_read_input_tokens":300,"output_tokens":7}}"#;
+        assert_eq!(
+            anthropic_usage_in(anthropic),
+            Some(Usage {
+                prompt_tokens: 330,
+                completion_tokens: 7,
+                cached_prompt_tokens: 300,
             })
         );
     }

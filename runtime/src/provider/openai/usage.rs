@@ -106,12 +106,11 @@ fn usage_object(object: &[u8], field: fn(&[u8]) -> Option<Field>) -> Option<Usag
         let value_end = value_end(object, at)?;
         let value = object.get(at..value_end)?;
         match field(key).filter(|_| value != b"null") {
-            Some(Field::PromptDetails) => {
-                if value.first() == Some(&b'{') {
-                    let details = usage_object(value, openai_details_field)?;
-                    usage.cached_prompt_tokens = details.cached_prompt_tokens;
-                }
+            Some(Field::PromptDetails) if value.first() == Some(&b'{') => {
+                let details = usage_object(value, openai_details_field)?;
+                usage.cached_prompt_tokens = details.cached_prompt_tokens;
             }
+            Some(Field::PromptDetails) => {}
             Some(field) => {
                 let count: u64 = std::str::from_utf8(value).ok()?.parse().ok()?;
                 let add = |slot: &mut u64| *slot = slot.saturating_add(count);
@@ -123,6 +122,7 @@ fn usage_object(object: &[u8], field: fn(&[u8]) -> Option<Field>) -> Option<Usag
                         add(&mut usage.cached_prompt_tokens);
                     }
                     Field::CachedOnly => add(&mut usage.cached_prompt_tokens),
+                    // Read above, as an object.
                     Field::PromptDetails => {}
                 }
             }

@@ -30,6 +30,11 @@ async fn a_restricted_key_reaches_only_its_models() {
     )
     .await;
     assert_eq!(allowed.status, 200, "{}", allowed.text());
+    // The request line names the caller's team.
+    gateway.wait_for_log(
+        r#""team":"restricted-team""#,
+        std::time::Duration::from_secs(5),
+    );
     let denied = send(
         gateway.addr,
         "POST",

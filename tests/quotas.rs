@@ -103,6 +103,11 @@ async fn a_request_limit_refuses_the_fourth_request_per_key_in_each_shape() {
         chat_as(gateway.addr, CLIENT_KEY, "demo", "").await.status,
         200
     );
+    // The key's compiled labels are in each of its request lines.
+    gateway.wait_for_log(
+        r#""key_metadata":"cost_center=4711,owner=gateway-tests""#,
+        std::time::Duration::from_secs(5),
+    );
     let metrics = get(gateway.addr, "/metrics", Some(ADMIN_KEY)).await.text();
     assert!(
         metrics.contains(r#"gateway_rate_limited_total{limit="key-requests",unit="requests"} 2"#),

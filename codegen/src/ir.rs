@@ -377,6 +377,8 @@ pub struct ApiKey {
     pub team_index: Option<u16>,
     /// The models the key may use (its own patterns and its team's).
     pub models: ModelAccess,
+    /// `name=value` pairs joined by `,`, sorted by name (empty: none).
+    pub metadata: String,
 }
 
 /// A team of keys.

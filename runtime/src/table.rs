@@ -453,6 +453,9 @@ pub struct ApiKey {
     /// The public models this key may use: its own `models` patterns
     /// intersected with its team's, resolved at build time.
     pub models: ModelAccess,
+    /// The key's labels as `name=value` pairs joined by `,` (empty: none),
+    /// logged with each of its requests.
+    pub metadata: &'static str,
 }
 
 /// A team (tenant) of API keys.

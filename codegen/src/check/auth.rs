@@ -19,6 +19,45 @@ pub fn check(auth: &AuthSpec, diags: &mut Diagnostics) {
     check_digests(auth, diags);
     check_key_names(auth, diags);
     check_key_files(auth, diags);
+    check_key_metadata(auth, diags);
+}
+
+/// Metadata names are `[a-z0-9_.-]+`; values hold no `,`, `=` or control
+/// characters (the pairs are logged joined as `name=value,...`).
+fn check_key_metadata(auth: &AuthSpec, diags: &mut Diagnostics) {
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+    };
+    let value_ok = |v: &str| !v.chars().any(|c| c == ',' || c == '=' || c.is_control());
+    for (i, key) in auth.api_keys.iter().enumerate() {
+        for (name, value) in &key.metadata {
+            let at = format!("/auth/api_keys/{i}/metadata/{}", crate::diag::escape(name));
+            let message = format!(
+                "API key `{}` has an unusable metadata label `{name}`",
+                key.name
+            );
+            let diagnostic = Diagnostic::new(codes::BAD_KEY_METADATA, F, message);
+            if !name_ok(name) {
+                diags.push(
+                    diagnostic
+                        .at_key(at)
+                        .label("the label name cannot be logged as `name=value`")
+                        .help(
+                            "use lowercase letters, digits, `_`, `-` and `.`, e.g. `cost_center`",
+                        ),
+                );
+            } else if !value_ok(value) {
+                diags.push(
+                    diagnostic
+                        .at(at)
+                        .label("the label value cannot be logged as `name=value`")
+                        .help("drop `,`, `=` and control characters from the value"),
+                );
+            }
+        }
+    }
 }
 
 /// Digests are 64 hex chars, unique (API keys and admin key), and not of the empty key.

@@ -132,6 +132,7 @@ codes! {
     JWT_PATH = "GW0810", Error, "jwt-path", "`auth.jwt.jwks.file` or `ca_file` is not an absolute path in normal form.";
     JWT_ALGORITHM = "GW0811", Error, "jwt-algorithm", "`auth.jwt.algorithms` is empty or names an algorithm the gateway does not verify (`none`, an HMAC `HS*`, or an unknown name).";
     JWT_VALUE = "GW0812", Error, "jwt-value", "An `auth.jwt` value is unusable: an empty issuer, audience, claim or scope name, a zero JWKS `refresh` or `timeout`, a `timeout` longer than `refresh`, or a `leeway` over 5m.";
+    BAD_KEY_METADATA = "GW0813", Error, "bad-key-metadata", "An API key's `metadata` label has a name outside `a-z`, `0-9`, `_`, `-`, `.` or a value holding `,`, `=` or control characters.";
     QUOTA_UNKNOWN_TEAM = "GW0901", Error, "quota-unknown-team", "A limit's or budget's `teams` names a team not defined under `auth.teams`.";
     QUOTA_UNKNOWN_KEY = "GW0902", Error, "quota-unknown-key", "A limit's or budget's `keys` names an API key not defined under `auth.api_keys`.";
     QUOTA_NOT_POSITIVE = "GW0903", Error, "quota-not-positive", "A limit's `capacity` or `refill_per_second`, a budget's `usd`, `deployment.replicas`, a model's `max_messages` or `max_tokens` is zero or negative, or a price is negative.";

@@ -18,8 +18,10 @@ pub fn api_keys(ir: &Ir) -> TokenStream {
             Some(index) => quote!(::core::option::Option::Some(#index)),
             None => quote!(::core::option::Option::None),
         };
+        let metadata = &k.metadata;
         quote!(::gateway_runtime::table::ApiKey {
-            name: #name, sha256: #digest, team: #team, team_index: #team_index, models: #models
+            name: #name, sha256: #digest, team: #team, team_index: #team_index, models: #models,
+            metadata: #metadata
         })
     });
     let t = len(ir.auth.teams.len());

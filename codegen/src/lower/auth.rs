@@ -28,6 +28,12 @@ pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) ->
                 name: k.name.clone(),
                 sha256: cx.value(F, &format!("/auth/api_keys/{i}/sha256"), &k.sha256)?,
                 team: k.team.clone(),
+                metadata: k
+                    .metadata
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
                 team_index: k
                     .team
                     .as_ref()

@@ -129,4 +129,7 @@ pub struct ApiKeySpec {
     pub team: Option<String>,
     /// Public models this key may use: exact names or globs (`*` any run of characters, `?` one character), further limited to its team's `models`. Absent: every model its team allows.
     pub models: Option<Vec<String>>,
+    /// Labels logged with every request this key makes (`key_metadata`), e.g. `{ owner: payments, cost_center: "4711" }`: names of `a-z`, `0-9`, `_`, `-`, `.`; values without `,`, `=` or control characters (default {}: none).
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
 }

@@ -258,6 +258,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team: ::core::option::Option::Some("chatters"),
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x4]),
+        metadata: "",
     },
 ];
 /// Teams of API keys, sorted by name.

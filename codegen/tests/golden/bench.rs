@@ -291,6 +291,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team: ::core::option::Option::Some("bench-team"),
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::All,
+        metadata: "",
     },
 ];
 /// Teams of API keys, sorted by name.

@@ -3674,6 +3674,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
         team: ::core::option::Option::None,
         team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
+        metadata: "",
     },
     ::gateway_runtime::table::ApiKey {
         name: "b",
@@ -3685,6 +3686,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
         team: ::core::option::Option::Some("low"),
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x3ff, 0xffc0]),
+        metadata: "",
     },
 ];
 /// Teams of API keys, sorted by name.

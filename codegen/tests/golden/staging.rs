@@ -206,6 +206,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team: ::core::option::Option::None,
         team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
+        metadata: "",
     },
 ];
 /// Teams of API keys, sorted by name.

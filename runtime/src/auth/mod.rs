@@ -82,6 +82,15 @@ impl Caller {
         }
     }
 
+    /// The compiled key's metadata labels (`name=value,...`; empty for any
+    /// other caller), logged with each request.
+    pub fn metadata(&self) -> &'static str {
+        match self {
+            Self::Key { key, .. } => key.metadata,
+            _ => "",
+        }
+    }
+
     /// The caller's team as an index into `Auth::teams`.
     #[allow(
         dead_code,

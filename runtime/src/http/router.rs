@@ -111,6 +111,13 @@ impl Record {
             status,
             model = model_name,
             caller = caller_name(self.caller.as_ref()),
+            team = self
+                .caller
+                .as_ref()
+                .and_then(Caller::team_index)
+                .and_then(|t| gateway.config.auth.teams.get(usize::from(t)))
+                .map_or("", |t| t.name),
+            key_metadata = self.caller.as_ref().map_or("", Caller::metadata),
             error_source = error_source.map(|s| format!("{s:?}")),
             reason,
             elapsed_ms = elapsed.as_secs_f64() * 1e3,

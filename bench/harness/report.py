@@ -147,7 +147,7 @@ def targets(results: dict, summary: dict, partial: dict | None = None) -> list[d
         "rig-limited" if ours.get("rig_limited") else "")
     ours_cg, floor_cg = get(cg, "ours", "per_request"), get(cg, "floor", "per_request")
     i = round(ours_cg / floor_cg, 3) if ours_cg and floor_cg else None
-    row("instructions per request (auth + metrics on, body S)", "<= 1.5 x hyper floor",
+    row("instructions per request (auth, team ACL, local limit, metrics on; body S)", "<= 1.5 x hyper floor",
         i and f"{i:.2f} x floor ({ours_cg} vs {floor_cg})", None if i is None else i <= 1.5,
         cg_note)
     v = ours.get("c1_added_p99_us")

@@ -282,10 +282,9 @@ async fn dispatch(
                 .inspect_err(|error| note_denial(gateway, error))?;
             security::refresh(gateway)
         }
-        p if p.starts_with("/upstreams/") && p.ends_with("/maintenance") => {
+        p if let Some(name) = upstream_in_maintenance_path(p) => {
             auth::require_admin(&gateway.config.auth, request.headers())
                 .inspect_err(|error| note_denial(gateway, error))?;
-            let name = &p["/upstreams/".len()..p.len() - "/maintenance".len()];
             admin::maintenance(gateway, name, method)
         }
         "/metrics" => {
@@ -429,6 +428,13 @@ pub fn note_denial(gateway: &Gateway, error: &GatewayError) {
     gateway.metrics.record_auth_failure(reason);
 }
 
+/// `{name}` of `/upstreams/{name}/maintenance`; `None` for any other path,
+/// including `/upstreams/maintenance` (no name: the two affixes overlap).
+fn upstream_in_maintenance_path(path: &str) -> Option<&str> {
+    path.strip_prefix("/upstreams/")?
+        .strip_suffix("/maintenance")
+}
+
 fn caller_name(caller: Option<&Caller>) -> &str {
     caller.map_or("", Caller::name)
 }
@@ -436,6 +442,15 @@ fn caller_name(caller: Option<&Caller>) -> &str {
 #[cfg(test)]
 mod tests {
     use super::is_authority;
+
+    #[test]
+    fn maintenance_paths_never_slice_out_of_bounds() {
+        use super::upstream_in_maintenance_path as name;
+        assert_eq!(name("/upstreams/openai/maintenance"), Some("openai"));
+        assert_eq!(name("/upstreams//maintenance"), Some(""));
+        assert_eq!(name("/upstreams/maintenance"), None);
+        assert_eq!(name("/upstreams/x/other"), None);
+    }
 
     #[test]
     fn host_values() {

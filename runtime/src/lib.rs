@@ -26,6 +26,7 @@ mod request_id;
 mod secrets;
 #[cfg(test)]
 mod testing;
+mod tools;
 mod translate;
 mod upstream;
 

@@ -45,6 +45,7 @@ fn temp_path(tag: &str) -> &'static str {
 static TEAMS: [Team; 1] = [Team {
     name: "narrow",
     models: ModelAccess::Only(&[0b10]),
+    tools: ModelAccess::All,
 }];
 
 /// The unit config's keys, an admin key, the team `narrow` (model 1 only) and `files`.

@@ -790,7 +790,10 @@ mod tests {
             detail: "x".into(),
         };
         check(failed, 422, "tool_failed", Client);
-        let large = E::ToolResultTooLarge { tool: "t", limit: 1 };
+        let large = E::ToolResultTooLarge {
+            tool: "t",
+            limit: 1,
+        };
         check(large, 502, "tool_result_too_large", Gateway);
         check(
             E::PayloadTooLarge { limit: 1 },

@@ -11,10 +11,10 @@ use core::time::Duration;
 
 mod quotas;
 mod tools;
-pub use tools::{Builtin, Property, Schema, Tool, ToolId, ToolKind};
 pub use quotas::{
     Applies, Budget, Limit, Per, Period, Price, Quotas, Rate, RedisStore, Store, bit,
 };
+pub use tools::{Builtin, Property, Schema, Tool, ToolId, ToolKind};
 
 /// Dense index into [`Config::upstreams`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -65,7 +65,10 @@ pub fn invoke(
     let outcome = if caller.may_use_tool(&config.auth, tool.id) {
         arguments(tool, body).and_then(|arguments| call(tool, &arguments))
     } else {
-        Err((ToolOutcome::Forbidden, GatewayError::ToolNotFound(name.to_owned())))
+        Err((
+            ToolOutcome::Forbidden,
+            GatewayError::ToolNotFound(name.to_owned()),
+        ))
     };
     let label = match &outcome {
         Ok(_) => ToolOutcome::Ok,
@@ -90,8 +93,12 @@ fn arguments(tool: &'static Tool, body: &[u8]) -> Result<Value, Failure> {
         };
         (ToolOutcome::InvalidArguments, error)
     };
-    let mut body: Value = serde_json::from_slice(body)
-        .map_err(|e| invalid("body", format!("is not JSON ({e}); send {{\"arguments\": {{...}}}}")))?;
+    let mut body: Value = serde_json::from_slice(body).map_err(|e| {
+        invalid(
+            "body",
+            format!("is not JSON ({e}); send {{\"arguments\": {{...}}}}"),
+        )
+    })?;
     match body.get_mut("arguments").map(Value::take) {
         Some(arguments) => Ok(arguments),
         None => Err(invalid(

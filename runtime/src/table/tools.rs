@@ -53,7 +53,8 @@ pub enum Schema {
         /// `false` when the schema says `additionalProperties: false`.
         additional: bool,
     },
-    String {
+    /// A JSON string.
+    Text {
         max_length: Option<u32>,
         /// Allowed values; empty: any.
         allowed: &'static [&'static str],

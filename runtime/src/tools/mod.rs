@@ -72,7 +72,7 @@ mod tests {
                 },
                 Property {
                     name: "operation",
-                    schema: Schema::String {
+                    schema: Schema::Text {
                         max_length: None,
                         allowed: &["add", "divide", "multiply", "subtract"],
                     },
@@ -89,8 +89,14 @@ mod tests {
         let ok = invoke(&CALCULATOR, &json!({"operation": "add", "a": 1, "b": 2}));
         assert_eq!(ok, Ok(json!({"value": 3.0})));
         let bad = invoke(&CALCULATOR, &json!({"operation": "add", "a": "1", "b": 2})).unwrap_err();
-        assert!(matches!(&bad, ToolError::Arguments(v) if v.path == "arguments.a"), "{bad:?}");
+        assert!(
+            matches!(&bad, ToolError::Arguments(v) if v.path == "arguments.a"),
+            "{bad:?}"
+        );
         let failed = invoke(&CALCULATOR, &json!({"operation": "divide", "a": 1, "b": 0}));
-        assert_eq!(failed, Err(ToolError::Failed("division by zero".to_owned())));
+        assert_eq!(
+            failed,
+            Err(ToolError::Failed("division by zero".to_owned()))
+        );
     }
 }

@@ -35,7 +35,13 @@ pub fn validate(schema: &Schema, value: &Value, path: &str) -> Result<(), Violat
             },
             Value::Object(map),
         ) => object(properties, required, *additional, map, path),
-        (Schema::String { max_length, allowed }, Value::String(s)) => {
+        (
+            Schema::Text {
+                max_length,
+                allowed,
+            },
+            Value::String(s),
+        ) => {
             let chars = s.chars().count();
             if let Some(max) = max_length.filter(|max| chars > *max as usize) {
                 return fail(format!("is {chars} characters long, more than {max}"));
@@ -75,11 +81,7 @@ pub fn validate(schema: &Schema, value: &Value, path: &str) -> Result<(), Violat
                 .try_for_each(|(i, v)| validate(items, v, &format!("{path}[{i}]"))),
             None => Ok(()),
         },
-        (schema, value) => fail(format!(
-            "must be {}, not {}",
-            expected(schema),
-            kind(value)
-        )),
+        (schema, value) => fail(format!("must be {}, not {}", expected(schema), kind(value))),
     }
 }
 
@@ -119,13 +121,15 @@ fn object(
 
 /// A client-chosen name, cut to 64 characters for messages.
 fn shown(name: &str) -> &str {
-    name.char_indices().nth(64).map_or(name, |(at, _)| &name[..at])
+    name.char_indices()
+        .nth(64)
+        .map_or(name, |(at, _)| &name[..at])
 }
 
 fn expected(schema: &Schema) -> &'static str {
     match schema {
         Schema::Object { .. } => "an object",
-        Schema::String { .. } => "a string",
+        Schema::Text { .. } => "a string",
         Schema::Number { integer: true, .. } => "an integer",
         Schema::Number { .. } => "a number",
         Schema::Boolean => "a boolean",
@@ -167,7 +171,7 @@ mod tests {
             },
             Property {
                 name: "op",
-                schema: Schema::String {
+                schema: Schema::Text {
                     max_length: Some(8),
                     allowed: &["add", "sub"],
                 },
@@ -175,7 +179,7 @@ mod tests {
             Property {
                 name: "tags",
                 schema: Schema::Array {
-                    items: Some(&Schema::String {
+                    items: Some(&Schema::Text {
                         max_length: Some(3),
                         allowed: &[],
                     }),
@@ -204,7 +208,10 @@ mod tests {
             None,
         );
         check(json!({}), Some(("arguments.op", "is required")));
-        check(json!([]), Some(("arguments", "must be an object, not an array")));
+        check(
+            json!([]),
+            Some(("arguments", "must be an object, not an array")),
+        );
         check(
             json!({"op": "mul"}),
             Some(("arguments.op", "must be one of add, sub")),
@@ -231,7 +238,10 @@ mod tests {
         );
         check(
             json!({"op": "add", "extra": 1}),
-            Some(("arguments.extra", "is not allowed (known: count, flag, op, tags)")),
+            Some((
+                "arguments.extra",
+                "is not allowed (known: count, flag, op, tags)",
+            )),
         );
         check(
             json!({"op": "add", "flag": null}),

@@ -21,10 +21,10 @@ mod routing;
 mod tests;
 mod tools;
 
-pub use tools::ToolOutcome;
 pub use routing::{
     DeploymentGauge, FallbackReason, Live, StreamFailure, TimeoutKind, UpstreamGauge,
 };
+pub use tools::ToolOutcome;
 
 use histogram::Histograms;
 

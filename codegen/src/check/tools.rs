@@ -11,7 +11,7 @@ use crate::diag::codes;
 use crate::diag::suggest;
 use crate::diag::{Diagnostic, Diagnostics, FileKind, ptr};
 use crate::parse::{self, glob, tool_schema};
-use crate::spec::tools::{self as spec_tools, ToolKindSpec};
+use crate::spec::tools::{self as spec_tools, BuiltinDef, ToolKindSpec};
 use crate::spec::{SecurityFile, ToolSpec, ToolsFile};
 
 /// Every tools check; access patterns and reach only when security.yaml loaded.
@@ -62,43 +62,57 @@ fn check_names(file: &ToolsFile, diags: &mut Diagnostics) {
 /// A tool's builtin exists and its `parameters` schema compiles and narrows the builtin's.
 fn check_tool(name: &str, tool: &ToolSpec, diags: &mut Diagnostics) {
     let ToolKindSpec::Builtin = tool.kind;
+    let builtin = check_builtin(name, tool.builtin.as_deref(), diags);
+    if let Some(parameters) = &tool.parameters {
+        check_parameters(name, parameters, builtin, diags);
+    }
+}
+
+/// The builtin a `kind: builtin` tool names (GW1001 when absent or unknown).
+fn check_builtin(
+    name: &str,
+    function: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Option<&'static BuiltinDef> {
     let known = || suggest::list(spec_tools::BUILTINS.iter().map(|b| b.name));
-    let builtin = match tool.builtin.as_deref() {
-        None => {
-            diags.push(
-                Diagnostic::new(
-                    codes::UNKNOWN_BUILTIN,
-                    FileKind::Tools,
-                    format!("builtin tool `{name}` names no function"),
-                )
-                .at_key(ptr(&["tools", name]))
-                .label("no `builtin` key")
-                .help(format!("add `builtin:` with one of {}", known())),
-            );
-            None
-        }
-        Some(function) => {
-            let found = spec_tools::builtin(function);
-            if found.is_none() {
-                let names = spec_tools::BUILTINS.iter().map(|b| b.name);
-                let hint = suggest::did_you_mean(function, names);
-                diags.push(
-                    Diagnostic::new(
-                        codes::UNKNOWN_BUILTIN,
-                        FileKind::Tools,
-                        format!("unknown builtin `{function}`"),
-                    )
-                    .at(ptr(&["tools", name, "builtin"]))
-                    .label("not a builtin function of the gateway")
-                    .help(format!("{hint}builtins are {}", known())),
-                );
-            }
-            found
-        }
+    let Some(function) = function else {
+        diags.push(
+            Diagnostic::new(
+                codes::UNKNOWN_BUILTIN,
+                FileKind::Tools,
+                format!("builtin tool `{name}` names no function"),
+            )
+            .at_key(ptr(&["tools", name]))
+            .label("no `builtin` key")
+            .help(format!("add `builtin:` with one of {}", known())),
+        );
+        return None;
     };
-    let Some(parameters) = &tool.parameters else {
-        return;
-    };
+    let found = spec_tools::builtin(function);
+    if found.is_none() {
+        let names = spec_tools::BUILTINS.iter().map(|b| b.name);
+        let hint = suggest::did_you_mean(function, names);
+        diags.push(
+            Diagnostic::new(
+                codes::UNKNOWN_BUILTIN,
+                FileKind::Tools,
+                format!("unknown builtin `{function}`"),
+            )
+            .at(ptr(&["tools", name, "builtin"]))
+            .label("not a builtin function of the gateway")
+            .help(format!("{hint}builtins are {}", known())),
+        );
+    }
+    found
+}
+
+/// `parameters` is a supported schema (GW1002) that narrows the builtin's own (GW1003).
+fn check_parameters(
+    name: &str,
+    parameters: &serde_json::Value,
+    builtin: Option<&BuiltinDef>,
+    diags: &mut Diagnostics,
+) {
     let base = ptr(&["tools", name, "parameters"]);
     let node = match tool_schema::compile(parameters) {
         Ok(node) => node,
@@ -113,28 +127,23 @@ fn check_tool(name: &str, tool: &ToolSpec, diags: &mut Diagnostics) {
         }
     };
     let Some(builtin) = builtin else { return };
-    let Ok(own) = serde_json::from_str(builtin.parameters)
+    let own = serde_json::from_str(builtin.parameters)
         .map_err(drop)
-        .and_then(|v| tool_schema::compile(&v).map_err(drop))
-    else {
-        return;
-    };
+        .and_then(|v| tool_schema::compile(&v).map_err(drop));
+    let Ok(own) = own else { return };
     if let Err((at, why)) = tool_schema::narrows(&node, &own, "") {
+        let message = format!(
+            "`parameters` of tool `{name}` does not fit builtin `{}`",
+            builtin.name
+        );
         diags.push(
-            Diagnostic::new(
-                codes::BUILTIN_SCHEMA_MISMATCH,
-                FileKind::Tools,
-                format!(
-                    "`parameters` of tool `{name}` does not fit builtin `{}`",
-                    builtin.name
-                ),
-            )
-            .at(format!("{base}{at}"))
-            .label(why)
-            .help(format!(
-                "narrow the builtin's own schema, or remove `parameters` to use it: {}",
-                builtin.parameters
-            )),
+            Diagnostic::new(codes::BUILTIN_SCHEMA_MISMATCH, FileKind::Tools, message)
+                .at(format!("{base}{at}"))
+                .label(why)
+                .help(format!(
+                    "narrow the builtin's own schema, or remove `parameters` to use it: {}",
+                    builtin.parameters
+                )),
         );
     }
 }

@@ -309,32 +309,7 @@ fn strings(value: Option<&Value>, at: &str) -> Result<Vec<String>, SchemaError> 
 pub fn narrows(config: &Node, builtin: &Node, at: &str) -> Result<(), (String, String)> {
     let fail = |why: String| Err((at.to_owned(), why));
     match (config, builtin) {
-        (
-            Node::Object {
-                properties,
-                required,
-                ..
-            },
-            Node::Object {
-                properties: own,
-                required: needs,
-                ..
-            },
-        ) => {
-            for (name, node) in properties {
-                let here = child(&child(at, "properties"), name);
-                match own.iter().find(|(n, _)| n == name) {
-                    Some((_, theirs)) => narrows(node, theirs, &here)?,
-                    None => return Err((here, format!("the builtin reads no argument `{name}`"))),
-                }
-            }
-            match needs.iter().find(|n| !required.contains(n)) {
-                Some(missing) => fail(format!(
-                    "the builtin needs `{missing}`, so it must stay in `required`"
-                )),
-                None => Ok(()),
-            }
-        }
+        (Node::Object { .. }, Node::Object { .. }) => narrows_object(config, builtin, at),
         (Node::String { allowed, .. }, Node::String { allowed: own, .. }) => {
             match allowed.iter().find(|a| !own.is_empty() && !own.contains(a)) {
                 Some(value) => fail(format!("the builtin does not accept `{value}`")),
@@ -354,6 +329,39 @@ pub fn narrows(config: &Node, builtin: &Node, at: &str) -> Result<(), (String, S
         }
         (Node::Array { .. }, Node::Array { items: None }) => Ok(()),
         _ => fail(format!("the builtin reads {} here", kind(builtin))),
+    }
+}
+
+/// [`narrows`] for two object schemas.
+fn narrows_object(config: &Node, builtin: &Node, at: &str) -> Result<(), (String, String)> {
+    let (
+        Node::Object {
+            properties,
+            required,
+            ..
+        },
+        Node::Object {
+            properties: own,
+            required: needs,
+            ..
+        },
+    ) = (config, builtin)
+    else {
+        return Ok(());
+    };
+    for (name, node) in properties {
+        let here = child(&child(at, "properties"), name);
+        match own.iter().find(|(n, _)| n == name) {
+            Some((_, theirs)) => narrows(node, theirs, &here)?,
+            None => return Err((here, format!("the builtin reads no argument `{name}`"))),
+        }
+    }
+    match needs.iter().find(|n| !required.contains(n)) {
+        Some(missing) => Err((
+            at.to_owned(),
+            format!("the builtin needs `{missing}`, so it must stay in `required`"),
+        )),
+        None => Ok(()),
     }
 }
 

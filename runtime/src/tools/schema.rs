@@ -41,16 +41,7 @@ pub fn validate(schema: &Schema, value: &Value, path: &str) -> Result<(), Violat
                 allowed,
             },
             Value::String(s),
-        ) => {
-            let chars = s.chars().count();
-            if let Some(max) = max_length.filter(|max| chars > *max as usize) {
-                return fail(format!("is {chars} characters long, more than {max}"));
-            }
-            if !allowed.is_empty() && !allowed.contains(&s.as_str()) {
-                return fail(format!("must be one of {}", allowed.join(", ")));
-            }
-            Ok(())
-        }
+        ) => text(*max_length, allowed, s).map_or(Ok(()), fail),
         (
             Schema::Number {
                 integer,
@@ -58,21 +49,7 @@ pub fn validate(schema: &Schema, value: &Value, path: &str) -> Result<(), Violat
                 maximum,
             },
             Value::Number(n),
-        ) => {
-            let Some(x) = n.as_f64() else {
-                return fail("is not a number".to_owned());
-            };
-            if *integer && !(n.is_i64() || n.is_u64()) {
-                return fail("must be an integer".to_owned());
-            }
-            if let Some(min) = minimum.filter(|min| x < *min) {
-                return fail(format!("must be at least {min}"));
-            }
-            if let Some(max) = maximum.filter(|max| x > *max) {
-                return fail(format!("must be at most {max}"));
-            }
-            Ok(())
-        }
+        ) => number(*integer, *minimum, *maximum, n).map_or(Ok(()), fail),
         (Schema::Boolean, Value::Bool(_)) => Ok(()),
         (Schema::Array { items }, Value::Array(list)) => match items {
             Some(items) => list
@@ -83,6 +60,38 @@ pub fn validate(schema: &Schema, value: &Value, path: &str) -> Result<(), Violat
         },
         (schema, value) => fail(format!("must be {}, not {}", expected(schema), kind(value))),
     }
+}
+
+/// What is wrong with a string, if anything.
+fn text(max_length: Option<u32>, allowed: &[&str], s: &str) -> Option<String> {
+    let chars = s.chars().count();
+    if let Some(max) = max_length.filter(|max| chars > *max as usize) {
+        return Some(format!("is {chars} characters long, more than {max}"));
+    }
+    if !allowed.is_empty() && !allowed.contains(&s) {
+        return Some(format!("must be one of {}", allowed.join(", ")));
+    }
+    None
+}
+
+/// What is wrong with a number, if anything.
+fn number(
+    integer: bool,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    n: &serde_json::Number,
+) -> Option<String> {
+    let x = n.as_f64()?;
+    if integer && !(n.is_i64() || n.is_u64()) {
+        return Some("must be an integer".to_owned());
+    }
+    if let Some(min) = minimum.filter(|min| x < *min) {
+        return Some(format!("must be at least {min}"));
+    }
+    if let Some(max) = maximum.filter(|max| x > *max) {
+        return Some(format!("must be at most {max}"));
+    }
+    None
 }
 
 /// An object's required, known and unknown members.

@@ -34,7 +34,12 @@ pub fn invoke(tool: &Tool, arguments: &Value) -> Result<Value, ToolError> {
         ToolKind::Builtin(function) => builtin::run(function, arguments),
     }
     .map_err(ToolError::Failed)?;
-    if result.to_string().len() > MAX_RESULT_BYTES {
+    within(result, MAX_RESULT_BYTES)
+}
+
+/// The result, if its JSON text is at most `limit` bytes.
+fn within(result: Value, limit: usize) -> Result<Value, ToolError> {
+    if result.to_string().len() > limit {
         return Err(ToolError::TooLarge);
     }
     Ok(result)
@@ -44,7 +49,7 @@ pub fn invoke(tool: &Tool, arguments: &Value) -> Result<Value, ToolError> {
 mod tests {
     use serde_json::json;
 
-    use super::{ToolError, invoke};
+    use super::{ToolError, invoke, within};
     use crate::table::{Builtin, Property, Schema, Tool, ToolId, ToolKind};
 
     static CALCULATOR: Tool = Tool {
@@ -98,5 +103,12 @@ mod tests {
             failed,
             Err(ToolError::Failed("division by zero".to_owned()))
         );
+    }
+
+    #[test]
+    fn results_over_the_cap_are_refused() {
+        let result = json!({"value": 12345});
+        assert_eq!(within(result.clone(), 15), Ok(result.clone()));
+        assert_eq!(within(result, 14), Err(ToolError::TooLarge));
     }
 }

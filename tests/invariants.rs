@@ -335,6 +335,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
             "request_id",
             "secrets",
             "table",
+            "tools",
             "translate",
             "upstream",
         ],
@@ -371,6 +372,9 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("translate", &[]),
+    // The tool registry at run time: validation and the builtins; the
+    // endpoints, logs and metrics are `api`'s.
+    ("tools", &["calendar", "table"]),
     ("auth", &["error", "table"]),
     (
         "gateway",

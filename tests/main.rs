@@ -33,3 +33,4 @@ mod quotas;
 mod quotas_shared;
 mod streaming;
 mod support;
+mod tools;

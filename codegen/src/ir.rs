@@ -40,8 +40,8 @@ pub struct Ir {
     pub quotas: Quotas,
     /// Number of agents (not emitted yet beyond this count).
     pub agent_count: usize,
-    /// Number of tools (not emitted yet beyond this count).
-    pub tool_count: usize,
+    /// Tools, sorted by name; `ToolId(i)` is `tools[i]`.
+    pub tools: Vec<Tool>,
 }
 
 /// A resolved upstream.
@@ -377,6 +377,8 @@ pub struct ApiKey {
     pub team_index: Option<u16>,
     /// The models the key may use (its own patterns and its team's).
     pub models: ModelAccess,
+    /// The tools the key may use (its own patterns and its team's; bits are tool ids).
+    pub tools: ModelAccess,
     /// `name=value` pairs joined by `,`, sorted by name (empty: none).
     pub metadata: String,
 }
@@ -388,6 +390,8 @@ pub struct Team {
     pub name: String,
     /// The models the team's keys may use at most.
     pub models: ModelAccess,
+    /// The tools the team's keys, file keys and tokens may use at most.
+    pub tools: ModelAccess,
 }
 
 /// Which models a principal may use.
@@ -520,4 +524,56 @@ pub struct Price {
     pub cached_input_nanos: u64,
     /// Completion tokens.
     pub output_nanos: u64,
+}
+
+/// One tool of the registry.
+#[derive(Clone, Debug)]
+pub struct Tool {
+    /// Name from tools.yaml.
+    pub name: String,
+    /// Shown in `GET /v1/tools`.
+    pub description: String,
+    /// The `table::Builtin` variant that runs it.
+    pub builtin: String,
+    /// The argument schema, compiled.
+    pub parameters: ToolSchema,
+    /// The same schema as compact JSON text.
+    pub parameters_json: String,
+}
+
+/// A node of a tool's argument schema (`table::Schema`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ToolSchema {
+    /// Properties sorted by name.
+    Object {
+        /// (name, schema), sorted by name.
+        properties: Vec<(String, ToolSchema)>,
+        /// Required property names.
+        required: Vec<String>,
+        /// Whether unknown properties are allowed.
+        additional: bool,
+    },
+    /// A JSON string.
+    Text {
+        /// Longest allowed, in characters.
+        max_length: Option<u32>,
+        /// Allowed values (empty: any).
+        allowed: Vec<String>,
+    },
+    /// A number, or an integer.
+    Number {
+        /// Integers only.
+        integer: bool,
+        /// Inclusive lower bound.
+        minimum: Option<f64>,
+        /// Inclusive upper bound.
+        maximum: Option<f64>,
+    },
+    /// A boolean.
+    Boolean,
+    /// An array.
+    Array {
+        /// Every item's schema, if constrained.
+        items: Option<Box<ToolSchema>>,
+    },
 }

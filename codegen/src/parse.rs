@@ -1,8 +1,9 @@
 //! Value parsers shared by every phase: durations and sizes (one
 //! number-plus-unit parser over two unit tables), base URLs, names,
 //! environment variable names, digests and API versions; `routing.rs`:
-//! retry conditions and breaker ratios; `glob.rs`: the model patterns of
-//! access lists.
+//! retry conditions and breaker ratios; `glob.rs`: the model and tool
+//! patterns of access lists; `tool_schema.rs`: a tool's argument schema (the
+//! supported JSON Schema subset) as a typed tree.
 //!
 //! Pure functions returning our own error values. They do not know where a
 //! value came from, how to report it (`diag/values.rs`, `check/`) or what its
@@ -10,6 +11,7 @@
 
 pub mod glob;
 pub mod routing;
+pub mod tool_schema;
 
 use std::fmt;
 

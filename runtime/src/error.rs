@@ -151,6 +151,24 @@ pub enum GatewayError {
     },
     /// A fail-closed limit or budget could not reach its shared store.
     QuotaStoreUnavailable(String),
+    /// No tool by this name, or one the caller may not use (not revealed).
+    ToolNotFound(String),
+    /// A tool call's arguments do not fit the tool's schema: where and what.
+    InvalidToolArguments {
+        tool: &'static str,
+        path: String,
+        problem: String,
+    },
+    /// A tool ran and failed on these arguments (e.g. a division by zero).
+    ToolFailed {
+        tool: &'static str,
+        detail: String,
+    },
+    /// A tool's result is larger than the gateway returns.
+    ToolResultTooLarge {
+        tool: &'static str,
+        limit: usize,
+    },
 }
 
 /// Why a bearer token (JWT) was refused, each counted under its own reason.
@@ -433,6 +451,30 @@ impl GatewayError {
                 Some("quota_store_unavailable"),
                 Gateway,
             ),
+            E::ToolNotFound(_) => (
+                StatusCode::NOT_FOUND,
+                INVALID,
+                Some("tool_not_found"),
+                Client,
+            ),
+            E::InvalidToolArguments { .. } => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some("invalid_tool_arguments"),
+                Client,
+            ),
+            E::ToolFailed { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                INVALID,
+                Some("tool_failed"),
+                Client,
+            ),
+            E::ToolResultTooLarge { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                Some("tool_result_too_large"),
+                Gateway,
+            ),
         }
     }
 
@@ -563,6 +605,17 @@ impl GatewayError {
             ),
             Self::QuotaStoreUnavailable(detail) => format!(
                 "The shared quota store is unreachable and this limit refuses requests it cannot count: {detail}. GET /health shows the store's state."
+            ),
+            Self::ToolNotFound(tool) => format!(
+                "The tool `{}` does not exist or you do not have access to it. GET /v1/tools lists the tools you may use.",
+                capped(tool)
+            ),
+            Self::InvalidToolArguments { tool, path, problem } => format!(
+                "Invalid arguments for tool `{tool}`: `{path}` {problem}. GET /v1/tools shows its parameters."
+            ),
+            Self::ToolFailed { tool, detail } => format!("The tool `{tool}` failed: {detail}."),
+            Self::ToolResultTooLarge { tool, limit } => format!(
+                "The tool `{tool}` returned more than {limit} bytes, more than this gateway returns."
             ),
         }
     }
@@ -724,6 +777,24 @@ mod tests {
         check(E::InvalidApiKey, 401, "invalid_api_key", Client);
         check(E::AdminKeyRequired, 401, "admin_key_required", Client);
         check(E::ModelNotFound("m".into()), 404, "model_not_found", Client);
+        check(E::ToolNotFound("t".into()), 404, "tool_not_found", Client);
+        let arguments = E::InvalidToolArguments {
+            tool: "t",
+            path: "arguments.a".into(),
+            problem: "is required".into(),
+        };
+        assert!(arguments.message().contains("`arguments.a` is required"));
+        check(arguments, 400, "invalid_tool_arguments", Client);
+        let failed = E::ToolFailed {
+            tool: "t",
+            detail: "x".into(),
+        };
+        check(failed, 422, "tool_failed", Client);
+        let large = E::ToolResultTooLarge {
+            tool: "t",
+            limit: 1,
+        };
+        check(large, 502, "tool_result_too_large", Gateway);
         check(
             E::PayloadTooLarge { limit: 1 },
             413,

@@ -26,6 +26,7 @@ mod request_id;
 mod secrets;
 #[cfg(test)]
 mod testing;
+mod tools;
 mod translate;
 mod upstream;
 
@@ -115,7 +116,8 @@ fn routes_table(config: &Config) -> String {
     out
 }
 
-/// `gateway access`: one row per model, one column per principal (the admin
+/// `gateway access`: one row per model, then one per tool under a `TOOL`
+/// header, one column per principal (the admin
 /// key, then each API key with its team, then with key files a `key-file`
 /// column for a file key without a team and a `key-file:<team>` column per
 /// team, then with `auth.jwt` a `scope:<name>` column per scope, or one
@@ -124,58 +126,81 @@ fn routes_table(config: &Config) -> String {
 /// open API (no keys) has one `anonymous` column. The matrix is the
 /// compiled one, so a reviewer sees in a pull request who can reach what.
 fn access_table(config: &Config) -> String {
-    let auth = &config.auth;
-    let mut principals: Vec<(String, ModelAccess)> = Vec::new();
-    if auth.admin_key_sha256.is_some() {
-        principals.push(("admin".to_owned(), ModelAccess::All));
-    }
-    for key in auth.api_keys {
-        let name = match key.team {
-            Some(team) => format!("{} ({team})", key.name),
-            None => key.name.to_owned(),
-        };
-        principals.push((name, key.models));
-    }
-    if !auth.key_files.is_empty() {
-        principals.push(("key-file".to_owned(), ModelAccess::All));
-        for team in auth.teams {
-            principals.push((format!("key-file:{}", team.name), team.models));
-        }
-    }
-    if let Some(jwt) = &auth.jwt {
-        if jwt.scopes.is_empty() {
-            principals.push(("token".to_owned(), ModelAccess::All));
-        }
-        for scope in jwt.scopes {
-            principals.push((format!("scope:{}", scope.name), scope.models));
-        }
-    }
-    if principals.is_empty() {
-        principals.push(("anonymous".to_owned(), ModelAccess::All));
-    }
-    let mut rows = vec![
-        std::iter::once("MODEL".to_owned())
-            .chain(principals.iter().map(|(name, _)| name.clone()))
-            .collect::<Vec<_>>(),
-    ];
+    let principals = principals(&config.auth);
+    let header = |first: &str| {
+        std::iter::once(first.to_owned())
+            .chain(principals.iter().map(|p| p.0.clone()))
+            .collect::<Vec<_>>()
+    };
+    let cell = |allowed: bool| if allowed { "yes" } else { "-" }.to_owned();
+    let mut rows = vec![header("MODEL")];
     for model in config.models {
-        let cells = principals
-            .iter()
-            .map(|(_, access)| if access.allows(model.id) { "yes" } else { "-" }.to_owned());
+        let cells = principals.iter().map(|p| cell(p.1.allows(model.id)));
         rows.push(
             std::iter::once(model.name.to_owned())
                 .chain(cells)
                 .collect(),
         );
     }
-    let mut widths = vec![0usize; principals.len() + 1];
-    for row in &rows {
+    let mut out = aligned(&rows);
+    if !config.tools.is_empty() {
+        let mut rows = vec![header("TOOL")];
+        for tool in config.tools {
+            let cells = principals.iter().map(|p| cell(p.2.allows_tool(tool.id)));
+            rows.push(std::iter::once(tool.name.to_owned()).chain(cells).collect());
+        }
+        out.push('\n');
+        out.push_str(&aligned(&rows));
+    }
+    out
+}
+
+/// The columns of [`access_table`]: each principal's name, models and
+/// tools (a file key or a token without a team may use every tool; with
+/// one, its team's; scopes grant models only).
+fn principals(auth: &table::Auth) -> Vec<(String, ModelAccess, ModelAccess)> {
+    let all = ModelAccess::All;
+    let mut principals = Vec::new();
+    if auth.admin_key_sha256.is_some() {
+        principals.push(("admin".to_owned(), all, all));
+    }
+    for key in auth.api_keys {
+        let name = match key.team {
+            Some(team) => format!("{} ({team})", key.name),
+            None => key.name.to_owned(),
+        };
+        principals.push((name, key.models, key.tools));
+    }
+    if !auth.key_files.is_empty() {
+        principals.push(("key-file".to_owned(), all, all));
+        for team in auth.teams {
+            principals.push((format!("key-file:{}", team.name), team.models, team.tools));
+        }
+    }
+    if let Some(jwt) = &auth.jwt {
+        if jwt.scopes.is_empty() {
+            principals.push(("token".to_owned(), all, all));
+        }
+        for scope in jwt.scopes {
+            principals.push((format!("scope:{}", scope.name), scope.models, all));
+        }
+    }
+    if principals.is_empty() {
+        principals.push(("anonymous".to_owned(), all, all));
+    }
+    principals
+}
+
+/// Rows as left-aligned columns two spaces apart.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let mut widths = vec![0usize; rows.first().map_or(0, Vec::len)];
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    for row in &rows {
+    for row in rows {
         let line: String = row
             .iter()
             .zip(&widths)

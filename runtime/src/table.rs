@@ -10,9 +10,11 @@
 use core::time::Duration;
 
 mod quotas;
+mod tools;
 pub use quotas::{
     Applies, Budget, Limit, Per, Period, Price, Quotas, Rate, RedisStore, Store, bit,
 };
+pub use tools::{Builtin, Property, Schema, Tool, ToolId, ToolKind};
 
 /// Dense index into [`Config::upstreams`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -52,6 +54,8 @@ pub struct Config {
     pub auth: Auth,
     /// Rate limits and budgets.
     pub quotas: Quotas,
+    /// Tools (tools.yaml), sorted by name; `ToolId(i)` is `tools[i]`.
+    pub tools: &'static [Tool],
 }
 
 /// An upstream provider endpoint.
@@ -453,6 +457,9 @@ pub struct ApiKey {
     /// The public models this key may use: its own `models` patterns
     /// intersected with its team's, resolved at build time.
     pub models: ModelAccess,
+    /// The tools this key may use (bits are `ToolId`s): its own `tools`
+    /// patterns intersected with its team's.
+    pub tools: ModelAccess,
     /// The key's labels as `name=value` pairs joined by `,` (empty: none),
     /// logged with each of its requests.
     pub metadata: &'static str,
@@ -464,6 +471,8 @@ pub struct Team {
     pub name: &'static str,
     /// The public models the team's keys may use at most.
     pub models: ModelAccess,
+    /// The tools the team's keys (and tokens) may use at most (bits are `ToolId`s).
+    pub tools: ModelAccess,
 }
 
 /// Which public models a principal may use, decided at build time: no
@@ -479,10 +488,19 @@ pub enum ModelAccess {
 impl ModelAccess {
     /// Whether the model may be used.
     pub fn allows(self, model: ModelId) -> bool {
+        self.allows_index(model.0)
+    }
+
+    /// Whether the tool may be used (the same bit set, over tool ids).
+    pub fn allows_tool(self, tool: ToolId) -> bool {
+        self.allows_index(tool.0)
+    }
+
+    fn allows_index(self, index: u16) -> bool {
         match self {
             Self::All => true,
             Self::Only(words) => {
-                let index = usize::from(model.0);
+                let index = usize::from(index);
                 words
                     .get(index / 64)
                     .is_some_and(|word| word >> (index % 64) & 1 == 1)
@@ -492,6 +510,13 @@ impl ModelAccess {
 }
 
 impl Config {
+    /// The tool named `name` (binary search: tools are sorted by name).
+    pub fn tool(&self, name: &str) -> Option<&'static Tool> {
+        let tools: &'static [Tool] = self.tools;
+        let at = tools.binary_search_by(|t| t.name.cmp(name)).ok()?;
+        tools.get(at)
+    }
+
     /// The model record for an id produced by [`Config::resolve_model`].
     pub fn model(&self, id: ModelId) -> Option<&'static Model> {
         self.models.get(usize::from(id.0))

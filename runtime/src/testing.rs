@@ -130,6 +130,7 @@ pub static API_KEYS: [ApiKey; 1] = [ApiKey {
     team: None,
     team_index: None,
     models: ModelAccess::All,
+    tools: ModelAccess::All,
     metadata: "",
     // sha256("unit-key")
     sha256: [
@@ -184,4 +185,5 @@ pub static CONFIG: Config = Config {
     server: SERVER,
     auth: AUTH,
     quotas: Quotas::NONE,
+    tools: &[],
 };

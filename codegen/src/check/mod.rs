@@ -54,7 +54,7 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
         quotas::check(file, loaded.upstreams.as_ref(), diags);
     }
     if let Some(file) = &loaded.tools {
-        tools::check(file, diags);
+        tools::check(file, loaded.security.as_ref(), diags);
     }
     if let Some(file) = &loaded.agents {
         agents::check(file, loaded.upstreams.as_ref(), diags);

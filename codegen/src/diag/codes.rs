@@ -8,7 +8,8 @@
 //! routing and resilience (deployments, retries, fallbacks, deadlines,
 //! breakers, health checks, maintenance), GW08xx access (teams and the
 //! models each team and API key may use), GW09xx quotas (limits, budgets,
-//! stores, prices).
+//! stores, prices), GW10xx tools (builtins, argument schemas, who may use
+//! which tool).
 
 // Retired, never to be reused: GW0017 `not-served` (`kind: anthropic` before
 // the runtime's table had its variant).
@@ -92,7 +93,7 @@ codes! {
     EMPTY_KEY_DIGEST = "GW0404", Error, "empty-key-digest", "A digest is the SHA-256 of the empty string, i.e. of an empty key.";
     BAD_KEY_NAME = "GW0405", Error, "bad-key-name", "An API key name is empty or holds whitespace or control characters.";
     AGENT_UNKNOWN_MODEL = "GW0501", Error, "agent-unknown-model", "An agent names a model that is not a public model in upstreams.yaml.";
-    BAD_TOOL_NAME = "GW0502", Error, "bad-tool-name", "A tool name is empty, too long, or holds whitespace or control characters.";
+    BAD_TOOL_NAME = "GW0502", Error, "bad-tool-name", "A tool name is empty or longer than 64 characters, or holds a character other than `A-Z`, `a-z`, `0-9`, `_` and `-` (OpenAI's function-name rule; the name is a URL path segment).";
     BASE_URL_ENDPOINT = "GW0601", Warning, "base-url-endpoint-path", "A `base_url` ends in an endpoint path (`/chat/completions`, `/messages`, ...) that the gateway appends itself.";
     BASE_URL_REPEATED_VERSION = "GW0602", Warning, "base-url-repeated-version", "A `base_url` repeats its version segment (`/v1/v1`).";
     BASE_URL_MISSING_VERSION = "GW0603", Warning, "base-url-missing-version", "A `base_url` on `api.openai.com` or `api.anthropic.com` lacks the `/v1` segment its API lives under.";
@@ -102,6 +103,7 @@ codes! {
     DEADLINE_CUTS_TIMEOUT = "GW0607", Warning, "deadline-cuts-timeout", "A model without retries has a `deadline` shorter than the `timeout.total` of a deployment's upstream, so the deadline ends a slow try first.";
     HEALTH_CHECK_ON_MOCK = "GW0608", Warning, "health-check-on-mock", "A `health_check` on a `mock` upstream, which is always healthy.";
     RETRY_ON_WITHOUT_RETRIES = "GW0609", Warning, "retry-on-without-retries", "`retry.on` is set while `retry.attempts` is 1, so nothing is retried.";
+    UNREACHABLE_TOOL = "GW0610", Warning, "unreachable-tool", "No API key, team, key file or token may use the tool, so nobody can call it.";
     MODEL_TARGET = "GW0701", Error, "model-target", "A model sets both or neither of `upstream` and `deployments`, sets `model` beside `deployments`, or lists no deployments.";
     DEPLOYMENT_RANGE = "GW0702", Error, "deployment-range", "A deployment's `weight` is above 1000000 or its `priority` above 255.";
     ZERO_WEIGHT_PRIORITY = "GW0703", Error, "zero-weight-priority", "Every deployment of a model at one priority has weight 0, so that priority could never be chosen.";
@@ -141,6 +143,10 @@ codes! {
     NO_REDIS_STORE = "GW0906", Error, "no-redis-store", "A limit or budget uses `store: redis` but security.yaml defines no `stores.redis`.";
     QUOTA_STORE_OPTION = "GW0907", Error, "quota-store-option", "A store option does not fit the store: `store: redis` without `on_store_error`, `on_store_error` with `store: local`, or `per_instance` with `store: redis`.";
     MISSING_PRICE = "GW0908", Error, "missing-price", "A budget counts a model that has no `price` in upstreams.yaml.";
+    UNKNOWN_BUILTIN = "GW1001", Error, "unknown-builtin", "A `kind: builtin` tool names no builtin function, or one the gateway does not have.";
+    BAD_TOOL_SCHEMA = "GW1002", Error, "bad-tool-schema", "A tool's `parameters` is not a supported argument schema: not an object schema, an unsupported keyword or type, a keyword of another type, a `required` property not defined, bad bounds, or nested too deeply.";
+    BUILTIN_SCHEMA_MISMATCH = "GW1003", Error, "builtin-schema-mismatch", "A builtin tool's `parameters` widens or contradicts the builtin's own schema: an argument it does not read, a type it does not take, a value outside its `enum`, or an argument it needs left out of `required`.";
+    UNMATCHED_TOOL_PATTERN = "GW1004", Error, "unmatched-tool-pattern", "A `tools` pattern of a team or API key matches no tool of tools.yaml.";
 }
 
 #[cfg(test)]

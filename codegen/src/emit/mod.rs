@@ -1,6 +1,7 @@
 //! Emit: [`Ir`] -> Rust source for the runtime's `&'static` tables, one file
 //! per concern (`upstreams`, `resilience` (breakers, health checks),
-//! `models`, `routing` (deployments, retry, fallbacks), `server`, `auth`);
+//! `models`, `routing` (deployments, retry, fallbacks), `server`, `auth`,
+//! `quotas`, `tools` (the registry and argument schemas));
 //! this module joins them into `CONFIG` and the file.
 //!
 //! One pure function per table returning a `TokenStream`, joined and
@@ -14,6 +15,7 @@ mod quotas;
 mod resilience;
 mod routing;
 mod server;
+mod tools;
 mod upstreams;
 
 use proc_macro2::{Literal, TokenStream};
@@ -32,6 +34,7 @@ pub fn file(ir: &Ir) -> Result<String, Vec<Diagnostic>> {
         models::models(ir),
         auth::api_keys(ir),
         quotas::tables(ir),
+        tools::tools(ir),
         models::resolve_model(ir),
         config(ir),
     ];
@@ -107,6 +110,7 @@ pub fn config(ir: &Ir) -> TokenStream {
             server: #server,
             auth: #auth,
             quotas: #quotas,
+            tools: &TOOLS,
         };
     }
 }

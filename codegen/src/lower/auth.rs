@@ -1,20 +1,31 @@
 //! Lowering `auth`: digests as bytes, API keys sorted by digest, teams by
-//! name, and each team's and key's `models` patterns resolved against the
-//! public model names into a set of model ids (a bit set, or "all").
+//! name, and each team's and key's `models` and `tools` patterns resolved
+//! against the public model names and the tool names into sets of ids (a
+//! bit set, or "all").
 
 use crate::diag::FileKind::Security as F;
 use crate::ir::{ApiKey, Auth, JwksSource, Jwt, KeyFile, ModelAccess, Scope, Team};
 use crate::lower::Cx;
 use crate::parse::glob;
 use crate::spec::auth::JwtSpec;
-use crate::spec::{AuthSpec, UpstreamsFile};
+use crate::spec::{AuthSpec, ToolsFile, UpstreamsFile};
 
 /// API keys sorted by (digest, name), teams by name, and the admin digest.
-pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) -> Option<Auth> {
+pub(crate) fn lower(
+    a: &AuthSpec,
+    upstreams: &UpstreamsFile,
+    tools: &ToolsFile,
+    cx: &mut Cx<'_>,
+) -> Option<Auth> {
     let names: Vec<&str> = upstreams.models.keys().map(String::as_str).collect();
+    let tool_names: Vec<&str> = tools.tools.keys().map(String::as_str).collect();
     let team_reach = |team: Option<&str>| {
         let list = team.and_then(|t| a.teams.get(t)?.models.as_deref());
         reach(list, &names)
+    };
+    let team_tools = |team: Option<&str>| {
+        let list = team.and_then(|t| a.teams.get(t)?.tools.as_deref());
+        reach(list, &tool_names)
     };
     let mut api_keys = a
         .api_keys
@@ -24,6 +35,12 @@ pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) ->
             let own = reach(k.models.as_deref(), &names);
             let team = team_reach(k.team.as_deref());
             let both: Vec<bool> = own.iter().zip(&team).map(|(x, y)| *x && *y).collect();
+            let own_tools = reach(k.tools.as_deref(), &tool_names);
+            let tools: Vec<bool> = own_tools
+                .iter()
+                .zip(team_tools(k.team.as_deref()))
+                .map(|(x, y)| *x && y)
+                .collect();
             Some(ApiKey {
                 name: k.name.clone(),
                 sha256: cx.value(F, &format!("/auth/api_keys/{i}/sha256"), &k.sha256)?,
@@ -40,6 +57,7 @@ pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) ->
                     .and_then(|t| a.teams.keys().position(|name| name == t))
                     .and_then(|at| u16::try_from(at).ok()),
                 models: access(&both),
+                tools: access(&tools),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -51,6 +69,7 @@ pub(crate) fn lower(a: &AuthSpec, upstreams: &UpstreamsFile, cx: &mut Cx<'_>) ->
     let teams = a.teams.keys().map(|name| Team {
         name: name.clone(),
         models: access(&team_reach(Some(name))),
+        tools: access(&team_tools(Some(name))),
     });
     let key_files = a.key_files.iter().map(|f| KeyFile {
         path: f.path.clone(),
@@ -109,7 +128,7 @@ pub(crate) fn reach(patterns: Option<&[String]>, names: &[&str]) -> Vec<bool> {
     }
 }
 
-/// `All` when every model is allowed, else the bit set (`ceil(n / 64)` words).
+/// `All` when every model (or tool) is allowed, else the bit set (`ceil(n / 64)` words).
 pub(crate) fn access(allowed: &[bool]) -> ModelAccess {
     if allowed.iter().all(|a| *a) {
         return ModelAccess::All;

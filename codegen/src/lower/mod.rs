@@ -3,8 +3,9 @@
 //! references to ids and takes the values `spec/values.rs` parsed when the
 //! files were read. One file per concern: `upstreams`, `resilience`
 //! (breakers, health checks), `models`, `routing` (deployments, retry,
-//! fallbacks, deadline), `server`, `auth` (keys, teams, model access), `quotas` (limits,
-//! budgets, prices).
+//! fallbacks, deadline), `server`, `auth` (keys, teams, model and tool
+//! access), `quotas` (limits, budgets, prices), `tools` (the registry and
+//! argument schemas).
 //!
 //! Runs only after `check/` found no errors. Nothing is silently defaulted:
 //! an absent key gets its documented default, and a value that still fails
@@ -18,6 +19,7 @@ mod quotas;
 mod resilience;
 mod routing;
 mod server;
+mod tools;
 mod upstreams;
 
 use crate::diag::codes;
@@ -45,7 +47,8 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
         .as_deref()
         .and_then(|u| models::lower(&spec.upstreams, u, &mut cx));
     let server = server::lower(&spec.security.server, &mut cx);
-    let auth = auth::lower(&spec.security.auth, &spec.upstreams, &mut cx);
+    let tools = tools::lower(&spec.tools, &mut cx);
+    let auth = auth::lower(&spec.security.auth, &spec.upstreams, &spec.tools, &mut cx);
     let (models, deployment_count) = models?;
     let auth = auth?;
     let quotas = quotas::lower(&spec.security, &spec.upstreams, &auth, &mut cx)?;
@@ -60,7 +63,7 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
         auth,
         quotas,
         agent_count: spec.agents.agents.len(),
-        tool_count: spec.tools.tools.len(),
+        tools: tools?,
     })
 }
 

@@ -115,6 +115,8 @@ pub struct KeyFileSpec {
 pub struct TeamSpec {
     /// Public models the team's keys may use at most: exact names or globs (`*` any run of characters, `?` one character), e.g. `["gpt-*", "claude-*"]`. Absent: every model.
     pub models: Option<Vec<String>>,
+    /// Tools (tools.yaml) the team's keys, file keys and tokens may use at most: exact names or globs, e.g. `["current_time"]`; `[]`: none. Absent: every tool.
+    pub tools: Option<Vec<String>>,
 }
 
 /// One inbound API key, by digest only.
@@ -129,6 +131,8 @@ pub struct ApiKeySpec {
     pub team: Option<String>,
     /// Public models this key may use: exact names or globs (`*` any run of characters, `?` one character), further limited to its team's `models`. Absent: every model its team allows.
     pub models: Option<Vec<String>>,
+    /// Tools (tools.yaml) this key may use: exact names or globs, further limited to its team's `tools`; `[]`: none. Absent: every tool its team allows.
+    pub tools: Option<Vec<String>>,
     /// Labels logged with every request this key makes (`key_metadata`), e.g. `{ owner: payments, cost_center: "4711" }`: names of `a-z`, `0-9`, `_`, `-`, `.`; values without `,`, `=` or control characters (default {}: none).
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,

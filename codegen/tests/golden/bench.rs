@@ -291,6 +291,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team: ::core::option::Option::Some("bench-team"),
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::All,
+        tools: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -299,6 +300,7 @@ pub static TEAMS: [::gateway_runtime::table::Team; 1] = [
     ::gateway_runtime::table::Team {
         name: "bench-team",
         models: ::gateway_runtime::table::ModelAccess::All,
+        tools: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
 /// Rate limits, sorted by name.
@@ -340,6 +342,8 @@ pub static LIMITS: [::gateway_runtime::table::Limit; 2] = [
 ];
 /// Budgets, sorted by name.
 pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
+/// Tools (tools.yaml), sorted by name; `ToolId(i)` is `TOOLS[i]`.
+pub static TOOLS: [::gateway_runtime::table::Tool; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -409,4 +413,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         limits: &LIMITS,
         budgets: &BUDGETS,
     },
+    tools: &TOOLS,
 };

@@ -3674,6 +3674,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
         team: ::core::option::Option::None,
         team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
+        tools: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
     ::gateway_runtime::table::ApiKey {
@@ -3686,6 +3687,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
         team: ::core::option::Option::Some("low"),
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x3ff, 0xffc0]),
+        tools: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -3696,12 +3698,15 @@ pub static TEAMS: [::gateway_runtime::table::Team; 1] = [
         models: ::gateway_runtime::table::ModelAccess::Only(
             &[0xf0000000000003ff, 0xffff],
         ),
+        tools: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
 /// Rate limits, sorted by name.
 pub static LIMITS: [::gateway_runtime::table::Limit; 0] = [];
 /// Budgets, sorted by name.
 pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
+/// Tools (tools.yaml), sorted by name; `ToolId(i)` is `TOOLS[i]`.
+pub static TOOLS: [::gateway_runtime::table::Tool; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -3750,4 +3755,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         limits: &LIMITS,
         budgets: &BUDGETS,
     },
+    tools: &TOOLS,
 };

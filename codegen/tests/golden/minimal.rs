@@ -87,6 +87,8 @@ pub static TEAMS: [::gateway_runtime::table::Team; 0] = [];
 pub static LIMITS: [::gateway_runtime::table::Limit; 0] = [];
 /// Budgets, sorted by name.
 pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
+/// Tools (tools.yaml), sorted by name; `ToolId(i)` is `TOOLS[i]`.
+pub static TOOLS: [::gateway_runtime::table::Tool; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -138,4 +140,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         limits: &LIMITS,
         budgets: &BUDGETS,
     },
+    tools: &TOOLS,
 };

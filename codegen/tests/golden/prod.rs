@@ -206,6 +206,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team: ::core::option::Option::None,
         team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
+        tools: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -215,6 +216,8 @@ pub static TEAMS: [::gateway_runtime::table::Team; 0] = [];
 pub static LIMITS: [::gateway_runtime::table::Limit; 0] = [];
 /// Budgets, sorted by name.
 pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
+/// Tools (tools.yaml), sorted by name; `ToolId(i)` is `TOOLS[i]`.
+pub static TOOLS: [::gateway_runtime::table::Tool; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -274,4 +277,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         limits: &LIMITS,
         budgets: &BUDGETS,
     },
+    tools: &TOOLS,
 };

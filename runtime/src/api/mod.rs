@@ -16,6 +16,7 @@ pub mod models;
 pub mod ops;
 pub mod providers;
 pub mod security;
+pub mod tools;
 
 use bytes::Bytes;
 use http::{HeaderMap, header};

@@ -136,10 +136,12 @@ static TEAMS: [Team; 2] = [
     Team {
         name: "narrow",
         models: ModelAccess::Only(&[0b001]),
+        tools: ModelAccess::All,
     },
     Team {
         name: "wide",
         models: ModelAccess::All,
+        tools: ModelAccess::All,
     },
 ];
 

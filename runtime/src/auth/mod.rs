@@ -27,7 +27,7 @@ pub use jwt::TokenPrincipal;
 pub use keys::{AuthState, FileKey};
 
 use crate::error::{GatewayError, TokenProblem};
-use crate::table::{ApiKey, Auth, JwksSource, ModelId};
+use crate::table::{ApiKey, Auth, JwksSource, ModelId, ToolId};
 
 /// Who the caller proved to be. Cheap to clone: a compiled key is a
 /// `&'static` reference, a file key an `Arc`.
@@ -79,6 +79,22 @@ impl Caller {
             Self::Key { key, .. } => key.models.allows(model),
             Self::FileKey(key) => key.models.allows(model),
             Self::Token(token) => token.models.allows(model),
+        }
+    }
+
+    /// Whether this caller may use `tool`: a compiled key by its own set
+    /// (its patterns within its team's, resolved at build time); a file key
+    /// or a token by its team's (no team: every tool).
+    pub fn may_use_tool(&self, auth: &Auth, tool: ToolId) -> bool {
+        let by_team = |team: Option<u16>| {
+            team.and_then(|t| auth.teams.get(usize::from(t)))
+                .is_none_or(|team| team.tools.allows_tool(tool))
+        };
+        match self {
+            Self::Anonymous | Self::Admin => true,
+            Self::Key { key, .. } => key.tools.allows_tool(tool),
+            Self::FileKey(key) => by_team(key.team),
+            Self::Token(token) => by_team(token.team),
         }
     }
 

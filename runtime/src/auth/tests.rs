@@ -45,6 +45,7 @@ fn temp_path(tag: &str) -> &'static str {
 static TEAMS: [Team; 1] = [Team {
     name: "narrow",
     models: ModelAccess::Only(&[0b10]),
+    tools: ModelAccess::All,
 }];
 
 /// The unit config's keys, an admin key, the team `narrow` (model 1 only) and `files`.
@@ -297,4 +298,50 @@ fn startup_needs_required_files_and_skips_absent_optional_ones() {
     let state = state(auth_with(&[(optional, true)]));
     assert_eq!(state.current().files(), &[FileStatus::Missing]);
     assert_eq!(state.current().len(), 0);
+}
+
+#[test]
+fn tools_follow_the_key_or_the_team() {
+    use crate::table::{ApiKey, ToolId};
+    static TOOL_TEAMS: [Team; 1] = [Team {
+        name: "ops",
+        models: ModelAccess::All,
+        tools: ModelAccess::Only(&[0b01]),
+    }];
+    static KEY: ApiKey = ApiKey {
+        name: "k",
+        sha256: [7; 32],
+        team: Some("ops"),
+        team_index: Some(0),
+        models: ModelAccess::All,
+        tools: ModelAccess::Only(&[0b10]),
+        metadata: "",
+    };
+    let auth = leak(Auth {
+        api_keys: std::slice::from_ref(&KEY),
+        admin_key_sha256: None,
+        teams: &TOOL_TEAMS,
+        key_files: &[],
+        jwt: None,
+    });
+    let file_key = |team: Option<u16>| {
+        Caller::FileKey(std::sync::Arc::new(super::FileKey {
+            name: "f".into(),
+            sha256: [8; 32],
+            team,
+            models: ModelAccess::All,
+        }))
+    };
+    let (first, second) = (ToolId(0), ToolId(1));
+    let key = Caller::Key {
+        index: 0,
+        key: &KEY,
+    };
+    assert!(!key.may_use_tool(auth, first) && key.may_use_tool(auth, second));
+    let team = file_key(Some(0));
+    assert!(team.may_use_tool(auth, first) && !team.may_use_tool(auth, second));
+    let no_team = file_key(None);
+    assert!(no_team.may_use_tool(auth, first) && no_team.may_use_tool(auth, second));
+    assert!(Caller::Admin.may_use_tool(auth, second));
+    assert!(Caller::Anonymous.may_use_tool(auth, second));
 }

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 
 use super::conn_state::ConnState;
 use crate::api::failover::{self, Endpoint};
-use crate::api::{self, admin, models, ops, providers, security};
+use crate::api::{self, admin, models, ops, providers, security, tools};
 use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
 use crate::error::{ErrorSource, GatewayError, Shape, TokenProblem, capped};
@@ -243,6 +243,37 @@ async fn dispatch(
             record.caller = Some(caller);
             answer
         }
+        "/v1/tools" => {
+            record.route = Route::Tools;
+            is_get.then_some(()).ok_or_else(get_only)?;
+            let caller = match authenticate_now(gateway, connection, request.headers()) {
+                Err(error) if gateway.auth.may_wait(&error) => {
+                    authenticate(gateway, connection, request.headers()).await?
+                }
+                now => now.inspect_err(|error| note_denial(gateway, error))?,
+            };
+            let answer = tools::list(gateway, &caller);
+            record.caller = Some(caller);
+            Ok(answer)
+        }
+        p if tool_name(p).is_some() => {
+            record.route = Route::Tools;
+            if method != Method::POST {
+                return Err(GatewayError::MethodNotAllowed { allow: "POST" });
+            }
+            let name = tool_name(p).unwrap_or_default().to_owned();
+            let caller = match authenticate_now(gateway, connection, request.headers()) {
+                Err(error) if gateway.auth.may_wait(&error) => {
+                    authenticate(gateway, connection, request.headers()).await?
+                }
+                now => now.inspect_err(|error| note_denial(gateway, error))?,
+            };
+            record.caller = Some(caller.clone());
+            let (parts, body) = request.into_parts();
+            let body = read_body(gateway, connection, &parts.headers, body).await?;
+            let request_id = record.request_id.to_str().unwrap_or_default();
+            tools::invoke(gateway, &name, &caller, &body, request_id)
+        }
         // Claude Code's warm-up probe: any answer will do, so the cheapest.
         "/api/hello" => {
             record.route = Route::Health;
@@ -299,6 +330,11 @@ async fn dispatch(
             path: capped(path).to_string(),
         }),
     }
+}
+
+/// `{name}` of `/v1/tools/{name}/invoke`.
+fn tool_name(path: &str) -> Option<&str> {
+    path.strip_prefix("/v1/tools/")?.strip_suffix("/invoke")
 }
 
 /// The protocol of a request that could be either: Anthropic clients send

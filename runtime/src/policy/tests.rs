@@ -60,6 +60,7 @@ static CONFIG: Config = Config {
         limits: &LIMITS,
         budgets: &[],
     },
+    tools: &[],
 };
 
 fn quotas() -> &'static super::Quotas {

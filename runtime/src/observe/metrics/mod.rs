@@ -12,17 +12,19 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::table::{Config, ModelId, UpstreamId};
+use crate::table::{Config, ModelId, ToolId, UpstreamId};
 
 mod histogram;
 mod render;
 mod routing;
 #[cfg(test)]
 mod tests;
+mod tools;
 
 pub use routing::{
     DeploymentGauge, FallbackReason, Live, StreamFailure, TimeoutKind, UpstreamGauge,
 };
+pub use tools::ToolOutcome;
 
 use histogram::Histograms;
 
@@ -36,9 +38,10 @@ pub enum Route {
     Other = 4,
     Messages = 5,
     CountTokens = 6,
+    Tools = 7,
 }
 
-const ROUTE_LABELS: [&str; 7] = [
+const ROUTE_LABELS: [&str; 8] = [
     "chat_completions",
     "models",
     "health",
@@ -46,6 +49,7 @@ const ROUTE_LABELS: [&str; 7] = [
     "other",
     "messages",
     "count_tokens",
+    "tools",
 ];
 
 /// Routes whose request series carry the public model, in family order.
@@ -178,6 +182,8 @@ pub struct Metrics {
     streams_in_flight: AtomicI64,
     /// Per-deployment, per-model and per-upstream routing tables.
     routing: routing::Routing,
+    /// `[tool][outcome]`.
+    tools: tools::ToolCounters,
 }
 
 fn zeroed(len: usize) -> Box<[AtomicU64]> {
@@ -220,6 +226,7 @@ impl Metrics {
             in_flight: AtomicI64::new(0),
             streams_in_flight: AtomicI64::new(0),
             routing: routing::Routing::new(config),
+            tools: tools::ToolCounters::new(config.tools.len()),
         }
     }
 
@@ -270,6 +277,11 @@ impl Metrics {
             p.fetch_add(prompt, Relaxed);
             c.fetch_add(completion, Relaxed);
         }
+    }
+
+    /// One tool call (`gateway_tool_invocations_total{tool,outcome}`).
+    pub fn record_tool(&self, tool: ToolId, outcome: ToolOutcome) {
+        self.tools.record(tool, outcome);
     }
 
     pub fn record_auth_failure(&self, reason: AuthFailure) {

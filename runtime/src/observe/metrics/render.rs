@@ -46,6 +46,7 @@ impl Metrics {
         self.render_upstreams(&mut out, live.upstreams);
         self.render_routing(&mut out, live);
         self.render_tokens(&mut out);
+        self.tools.render(config.tools, &mut out);
         header(
             &mut out,
             "gateway_auth_failures_total",

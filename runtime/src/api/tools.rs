@@ -1,0 +1,149 @@
+//! `GET /v1/tools` (the tools this caller may use, in OpenAI's function-tool
+//! shape) and `POST /v1/tools/{name}/invoke` (`{"arguments": {...}}` ->
+//! `{"tool", "result"}`), each call logged once as `tool.invoke` and counted
+//! in `gateway_tool_invocations_total{tool,outcome}`.
+//!
+//! A tool the caller may not use answers exactly like an unknown one (404),
+//! so its existence is not revealed. Not here: validation and the builtin
+//! functions (`tools/`), authentication (`http/router.rs`).
+
+use std::time::Instant;
+
+use http::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use super::ops::json_response;
+use crate::auth::Caller;
+use crate::body::ResponseBody;
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::observe::metrics::ToolOutcome;
+use crate::table::Tool;
+use crate::tools::{self, MAX_RESULT_BYTES, ToolError};
+
+/// `GET /v1/tools`: `{"object":"list","data":[{"type":"function","function":{...}}]}`.
+pub fn list(gateway: &Gateway, caller: &Caller) -> Response<ResponseBody> {
+    let config = gateway.config;
+    let data: Vec<Value> = config
+        .tools
+        .iter()
+        .filter(|tool| caller.may_use_tool(&config.auth, tool.id))
+        .map(function)
+        .collect();
+    let body = json!({ "object": "list", "data": data });
+    json_response(StatusCode::OK, body.to_string())
+}
+
+/// One tool in OpenAI's function-tool shape.
+fn function(tool: &Tool) -> Value {
+    let parameters: Value =
+        serde_json::from_str(tool.parameters_json).unwrap_or_else(|_| json!({"type": "object"}));
+    json!({
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": parameters,
+        },
+    })
+}
+
+/// `POST /v1/tools/{name}/invoke`.
+pub fn invoke(
+    gateway: &Gateway,
+    name: &str,
+    caller: &Caller,
+    body: &[u8],
+    request_id: &str,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let started = Instant::now();
+    let config = gateway.config;
+    let Some(tool) = config.tool(name) else {
+        log(request_id, name, caller, started, "not_found");
+        return Err(GatewayError::ToolNotFound(name.to_owned()));
+    };
+    let outcome = if caller.may_use_tool(&config.auth, tool.id) {
+        arguments(tool, body).and_then(|arguments| call(tool, &arguments))
+    } else {
+        Err((
+            ToolOutcome::Forbidden,
+            GatewayError::ToolNotFound(name.to_owned()),
+        ))
+    };
+    let label = match &outcome {
+        Ok(_) => ToolOutcome::Ok,
+        Err((outcome, _)) => *outcome,
+    };
+    gateway.metrics.record_tool(tool.id, label);
+    log(request_id, tool.name, caller, started, label.label());
+    let result = outcome.map_err(|(_, error)| error)?;
+    let body = json!({ "tool": tool.name, "result": result });
+    Ok(json_response(StatusCode::OK, body.to_string()))
+}
+
+type Failure = (ToolOutcome, GatewayError);
+
+/// The `arguments` member of the request body.
+fn arguments(tool: &'static Tool, body: &[u8]) -> Result<Value, Failure> {
+    let invalid = |path: &str, problem: String| {
+        let error = GatewayError::InvalidToolArguments {
+            tool: tool.name,
+            path: path.to_owned(),
+            problem,
+        };
+        (ToolOutcome::InvalidArguments, error)
+    };
+    let mut body: Value = serde_json::from_slice(body).map_err(|e| {
+        invalid(
+            "body",
+            format!("is not JSON ({e}); send {{\"arguments\": {{...}}}}"),
+        )
+    })?;
+    match body.get_mut("arguments").map(Value::take) {
+        Some(arguments) => Ok(arguments),
+        None => Err(invalid(
+            "arguments",
+            "is required: send {\"arguments\": {...}}".to_owned(),
+        )),
+    }
+}
+
+/// Runs the tool and maps its failure to an outcome and an answer.
+fn call(tool: &'static Tool, arguments: &Value) -> Result<Value, Failure> {
+    tools::invoke(tool, arguments).map_err(|error| match error {
+        ToolError::Arguments(violation) => (
+            ToolOutcome::InvalidArguments,
+            GatewayError::InvalidToolArguments {
+                tool: tool.name,
+                path: violation.path,
+                problem: violation.problem,
+            },
+        ),
+        ToolError::Failed(detail) => (
+            ToolOutcome::Failed,
+            GatewayError::ToolFailed {
+                tool: tool.name,
+                detail,
+            },
+        ),
+        ToolError::TooLarge => (
+            ToolOutcome::TooLarge,
+            GatewayError::ToolResultTooLarge {
+                tool: tool.name,
+                limit: MAX_RESULT_BYTES,
+            },
+        ),
+    })
+}
+
+/// The one `tool.invoke` line of a call.
+fn log(request_id: &str, tool: &str, caller: &Caller, started: Instant, outcome: &str) {
+    tracing::info!(
+        event = "tool.invoke",
+        request_id,
+        tool = crate::error::capped(tool),
+        caller = caller.name(),
+        outcome,
+        duration_ms = started.elapsed().as_secs_f64() * 1e3,
+    );
+}

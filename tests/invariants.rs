@@ -372,9 +372,11 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("translate", &[]),
-    // The tool registry at run time: validation and the builtins; the
-    // endpoints, logs and metrics are `api`'s.
-    ("tools", &["calendar", "table"]),
+    // The tool registry at run time: validation, the builtins and http
+    // tools; the endpoints, logs and metrics are `api`'s. `secrets` reads an
+    // http tool's header secrets at startup like an upstream's key, and
+    // `upstream` only lends its client constructor (one TLS and pool setup).
+    ("tools", &["calendar", "secrets", "table", "upstream"]),
     ("auth", &["error", "table"]),
     (
         "gateway",
@@ -386,6 +388,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
             "request_id",
             "secrets",
             "table",
+            "tools",
             "upstream",
         ],
     ),

@@ -25,6 +25,7 @@ mod failover;
 mod golden;
 mod hardening;
 mod hostile;
+mod http_tools;
 mod invariants;
 mod jwt;
 mod lifecycle;

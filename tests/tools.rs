@@ -57,14 +57,23 @@ async fn two_keys_list_different_tools() {
     assert_eq!(all.status, 200, "{}", all.text());
     let json = all.json();
     assert_eq!(json["object"], "list");
-    assert_eq!(names(&json), ["calculator", "current_time", "small_sum"]);
+    assert_eq!(
+        names(&json),
+        [
+            "calculator",
+            "create_item",
+            "current_time",
+            "lookup_item",
+            "small_sum"
+        ]
+    );
     let calculator = &json["data"][0]["function"];
     assert_eq!(calculator["parameters"]["type"], "object", "{calculator}");
     assert_eq!(
         calculator["parameters"]["required"],
         serde_json::json!(["operation", "a", "b"])
     );
-    let small_sum = &json["data"][2]["function"]["parameters"]["properties"]["a"];
+    let small_sum = &json["data"][4]["function"]["parameters"]["properties"]["a"];
     assert_eq!(
         small_sum["type"], "integer",
         "the configured, narrowed schema"

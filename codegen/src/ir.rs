@@ -533,12 +533,44 @@ pub struct Tool {
     pub name: String,
     /// Shown in `GET /v1/tools`.
     pub description: String,
-    /// The `table::Builtin` variant that runs it.
-    pub builtin: String,
+    /// What runs it.
+    pub run: ToolRun,
     /// The argument schema, compiled.
     pub parameters: ToolSchema,
     /// The same schema as compact JSON text.
     pub parameters_json: String,
+}
+
+/// What runs a tool (`table::ToolKind`).
+#[derive(Clone, Debug)]
+pub enum ToolRun {
+    /// The `table::Builtin` variant.
+    Builtin(String),
+    /// An HTTP call.
+    Http(HttpTool),
+}
+
+/// A `kind: http` tool (`table::HttpTool`).
+#[derive(Clone, Debug)]
+pub struct HttpTool {
+    /// The `table::HttpMethod` variant.
+    pub method: String,
+    /// Whether arguments left after the path go to the query string (else a JSON body).
+    pub query_arguments: bool,
+    /// `scheme://authority`.
+    pub origin: String,
+    /// Path pieces: `(literal, false)` or `(argument name, true)`.
+    pub path: Vec<(String, bool)>,
+    /// Fixed query (without `?`).
+    pub query: String,
+    pub url_env: Option<String>,
+    /// Lower-cased.
+    pub allow_hosts: Vec<String>,
+    pub allow_private: bool,
+    /// (lower-cased header name, secret), sorted by name.
+    pub headers: Vec<(String, SecretRef)>,
+    pub timeout_ms: u64,
+    pub max_response_bytes: u64,
 }
 
 /// A node of a tool's argument schema (`table::Schema`).

@@ -12,6 +12,7 @@
 pub mod glob;
 pub mod routing;
 pub mod tool_schema;
+pub mod url_template;
 
 use std::fmt;
 

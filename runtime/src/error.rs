@@ -167,7 +167,17 @@ pub enum GatewayError {
     /// A tool's result is larger than the gateway returns.
     ToolResultTooLarge {
         tool: &'static str,
-        limit: usize,
+        limit: u64,
+    },
+    /// An http tool's server could not be reached or broke off.
+    ToolUnreachable {
+        tool: &'static str,
+        detail: String,
+    },
+    /// An http tool's call passed its `timeout`.
+    ToolTimeout {
+        tool: &'static str,
+        limit_ms: u128,
     },
 }
 
@@ -475,6 +485,18 @@ impl GatewayError {
                 Some("tool_result_too_large"),
                 Gateway,
             ),
+            E::ToolUnreachable { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                Some("tool_unreachable"),
+                Gateway,
+            ),
+            E::ToolTimeout { .. } => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "api_error",
+                Some("tool_timeout"),
+                Gateway,
+            ),
         }
     }
 
@@ -617,6 +639,12 @@ impl GatewayError {
             Self::ToolResultTooLarge { tool, limit } => format!(
                 "The tool `{tool}` returned more than {limit} bytes, more than this gateway returns."
             ),
+            Self::ToolUnreachable { tool, detail } => {
+                format!("The tool `{tool}` could not be called: {detail}.")
+            }
+            Self::ToolTimeout { tool, limit_ms } => {
+                format!("The tool `{tool}` did not answer within {limit_ms} ms.")
+            }
         }
     }
 
@@ -795,6 +823,16 @@ mod tests {
             limit: 1,
         };
         check(large, 502, "tool_result_too_large", Gateway);
+        let unreachable = E::ToolUnreachable {
+            tool: "t",
+            detail: "x".into(),
+        };
+        check(unreachable, 502, "tool_unreachable", Gateway);
+        let timeout = E::ToolTimeout {
+            tool: "t",
+            limit_ms: 5,
+        };
+        check(timeout, 504, "tool_timeout", Gateway);
         check(
             E::PayloadTooLarge { limit: 1 },
             413,

@@ -22,6 +22,7 @@ use crate::policy::Quotas;
 use crate::request_id::RequestIds;
 use crate::secrets::Resolved;
 use crate::table::{Config, Deployment, UpstreamKind};
+use crate::tools::HttpTools;
 use crate::upstream::fleet::{Health, UpstreamState};
 use crate::upstream::{Fleet, HttpTarget, Target};
 
@@ -50,6 +51,8 @@ pub struct Gateway {
     pub auth: AuthState,
     /// Rate limits and budgets: local counts and the shared store.
     pub quotas: Quotas,
+    /// The http tools' origins, header secrets and client, resolved at startup.
+    pub tools: HttpTools,
     pub request_ids: RequestIds,
     /// Set when the drain deadline passes; open streams end with an error event.
     pub drain: DrainSignal,
@@ -100,10 +103,13 @@ impl Gateway {
             .as_ref()
             .and_then(|r| lookup_env(r.url_env));
         let quotas = Quotas::new(config, redis_url.as_deref())?;
+        let tools = HttpTools::new(config.tools, lookup_env)
+            .map_err(|problems| format!("http tools (tools.yaml) cannot be used: {problems}"))?;
         Ok(Self {
             config,
             auth,
             quotas,
+            tools,
             targets: targets.into(),
             upstream_model_json: upstream_model_json.into(),
             fleet: Fleet::new(config),

@@ -14,7 +14,9 @@ mod tools;
 pub use quotas::{
     Applies, Budget, Limit, Per, Period, Price, Quotas, Rate, RedisStore, Store, bit,
 };
-pub use tools::{Builtin, Property, Schema, Tool, ToolId, ToolKind};
+pub use tools::{
+    Builtin, HttpMethod, HttpTool, Property, Schema, Tool, ToolId, ToolKind, UrlPiece,
+};
 
 /// Dense index into [`Config::upstreams`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -80,6 +80,8 @@ impl Gateway {
             // The quota tests' Redis; unless a test starts one, nothing
             // listens here and shared quotas follow their on_store_error.
             .env("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:1")
+            // The header secret of the test config's http tools (required at startup).
+            .env("GATEWAY_TEST_TOOL_TOKEN", TOOL_TOKEN)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (name, value) in env {
@@ -184,13 +186,17 @@ impl Drop for Gateway {
     }
 }
 
+/// The value of `GATEWAY_TEST_TOOL_TOKEN`, the http tools' `authorization` header.
+pub const TOOL_TOKEN: &str = "Bearer tool-token-for-tests-0123456789";
+
 /// Runs the binary to completion with `env` and `args`; returns (status, stdout, stderr).
 pub fn run_to_exit(args: &[&str], env: &[(&str, String)]) -> (ExitStatus, String, String) {
     let mut command = Command::new(BIN);
     command
         .args(args)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GATEWAY_TEST_TOOL_TOKEN", TOOL_TOKEN);
     for (name, value) in env {
         command.env(name, value);
     }

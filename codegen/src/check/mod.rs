@@ -18,6 +18,7 @@ mod agents;
 mod auth;
 mod env;
 mod fallbacks;
+mod http_tools;
 mod jwt;
 mod models;
 mod quotas;

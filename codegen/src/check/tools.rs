@@ -7,6 +7,7 @@
 //! Reports only; the registry and the access sets are built in
 //! `lower/tools.rs` and `lower/auth.rs`.
 
+use super::http_tools;
 use crate::diag::codes;
 use crate::diag::suggest;
 use crate::diag::{Diagnostic, Diagnostics, FileKind, ptr};
@@ -59,10 +60,17 @@ fn check_names(file: &ToolsFile, diags: &mut Diagnostics) {
     }
 }
 
-/// A tool's builtin exists and its `parameters` schema compiles and narrows the builtin's.
+/// A tool's keys fit its kind; a builtin exists and its `parameters` schema
+/// compiles and narrows the builtin's; an http tool's URL, hosts and limits.
 fn check_tool(name: &str, tool: &ToolSpec, diags: &mut Diagnostics) {
-    let ToolKindSpec::Builtin = tool.kind;
-    let builtin = check_builtin(name, tool.builtin.as_deref(), diags);
+    http_tools::check_kind_keys(name, tool, diags);
+    let builtin = match tool.kind {
+        ToolKindSpec::Builtin => check_builtin(name, tool.builtin.as_deref(), diags),
+        ToolKindSpec::Http => {
+            http_tools::check_http(name, tool, diags);
+            None
+        }
+    };
     if let Some(parameters) = &tool.parameters {
         check_parameters(name, parameters, builtin, diags);
     }

@@ -147,6 +147,12 @@ codes! {
     BAD_TOOL_SCHEMA = "GW1002", Error, "bad-tool-schema", "A tool's `parameters` is not a supported argument schema: not an object schema, an unsupported keyword or type, a keyword of another type, a `required` property not defined, bad bounds, or nested too deeply.";
     BUILTIN_SCHEMA_MISMATCH = "GW1003", Error, "builtin-schema-mismatch", "A builtin tool's `parameters` widens or contradicts the builtin's own schema: an argument it does not read, a type it does not take, a value outside its `enum`, or an argument it needs left out of `required`.";
     UNMATCHED_TOOL_PATTERN = "GW1004", Error, "unmatched-tool-pattern", "A `tools` pattern of a team or API key matches no tool of tools.yaml.";
+    TOOL_KIND_KEYS = "GW1005", Error, "tool-kind-keys", "A tool lacks a key its kind needs (`builtin`; for `http`: `method`, `url`, `allow_hosts`, `parameters`) or sets a key of another kind.";
+    BAD_TOOL_URL = "GW1006", Error, "bad-tool-url", "An HTTP tool's `url` template does not parse: not http(s), userinfo, a fragment, unbalanced braces, or a placeholder outside the path.";
+    BAD_URL_PLACEHOLDER = "GW1007", Error, "bad-url-placeholder", "A `{name}` placeholder of an HTTP tool's `url` is not a property of `parameters`, is not a string or integer, or is not `required`.";
+    TOOL_HOST_NOT_ALLOWED = "GW1008", Error, "tool-host-not-allowed", "An HTTP tool's `url` host is not in its `allow_hosts`.";
+    PRIVATE_TOOL_HOST = "GW1009", Error, "private-tool-host", "An HTTP tool's host (in `url` or `allow_hosts`) is `localhost` or a private, loopback or link-local address, without `allow_private: true`.";
+    BAD_TOOL_LIMIT = "GW1010", Error, "bad-tool-limit", "An HTTP tool's `timeout` or `max_response_bytes` is zero or above its ceiling (5m, 16MiB), or a header name is not a valid HTTP header name.";
 }
 
 #[cfg(test)]

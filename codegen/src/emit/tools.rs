@@ -6,20 +6,20 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::emit::len;
-use crate::ir::{Ir, Tool, ToolSchema};
+use crate::ir::{HttpTool, Ir, SecretRef, Tool, ToolRun, ToolSchema};
 
 /// `pub static TOOLS: [Tool; N]`.
 pub fn tools(ir: &Ir) -> TokenStream {
     let n = len(ir.tools.len());
     let items = ir.tools.iter().zip(0u16..).map(|(tool, id): (&Tool, u16)| {
         let (name, description, json) = (&tool.name, &tool.description, &tool.parameters_json);
-        let builtin = format_ident!("{}", tool.builtin);
+        let kind = kind(&tool.run);
         let parameters = schema(&tool.parameters);
         quote!(::gateway_runtime::table::Tool {
             id: ::gateway_runtime::table::ToolId(#id),
             name: #name,
             description: #description,
-            kind: ::gateway_runtime::table::ToolKind::Builtin(::gateway_runtime::table::Builtin::#builtin),
+            kind: #kind,
             parameters: &#parameters,
             parameters_json: #json
         })
@@ -28,6 +28,56 @@ pub fn tools(ir: &Ir) -> TokenStream {
         /// Tools (tools.yaml), sorted by name; `ToolId(i)` is `TOOLS[i]`.
         pub static TOOLS: [::gateway_runtime::table::Tool; #n] = [#(#items),*];
     }
+}
+
+/// A `table::ToolKind` literal.
+fn kind(run: &ToolRun) -> TokenStream {
+    match run {
+        ToolRun::Builtin(variant) => {
+            let builtin = format_ident!("{}", variant);
+            quote!(::gateway_runtime::table::ToolKind::Builtin(::gateway_runtime::table::Builtin::#builtin))
+        }
+        ToolRun::Http(http) => {
+            let http = http_tool(http);
+            quote!(::gateway_runtime::table::ToolKind::Http(&#http))
+        }
+    }
+}
+
+/// A `table::HttpTool` literal.
+fn http_tool(http: &HttpTool) -> TokenStream {
+    let method = format_ident!("{}", http.method);
+    let (origin, query, hosts) = (&http.origin, &http.query, &http.allow_hosts);
+    let (query_arguments, allow_private) = (http.query_arguments, http.allow_private);
+    let (timeout_ms, max_response_bytes) = (http.timeout_ms, http.max_response_bytes);
+    let path = http.path.iter().map(|(text, arg)| {
+        if *arg {
+            quote!(::gateway_runtime::table::UrlPiece::Arg(#text))
+        } else {
+            quote!(::gateway_runtime::table::UrlPiece::Literal(#text))
+        }
+    });
+    let url_env = option(http.url_env.as_ref().map(|v| quote!(#v)));
+    let headers = http.headers.iter().map(|(name, secret)| {
+        let secret = match secret {
+            SecretRef::Env(v) => quote!(::gateway_runtime::table::SecretRef::Env(#v)),
+            SecretRef::File(f) => quote!(::gateway_runtime::table::SecretRef::File(#f)),
+        };
+        quote!((#name, #secret))
+    });
+    quote!(::gateway_runtime::table::HttpTool {
+        method: ::gateway_runtime::table::HttpMethod::#method,
+        query_arguments: #query_arguments,
+        origin: #origin,
+        path: &[#(#path),*],
+        query: #query,
+        url_env: #url_env,
+        allow_hosts: &[#(#hosts),*],
+        allow_private: #allow_private,
+        headers: &[#(#headers),*],
+        timeout_ms: #timeout_ms,
+        max_response_bytes: #max_response_bytes
+    })
 }
 
 /// A `table::Schema` literal.

@@ -9,11 +9,13 @@ use serde_json::Value;
 
 use crate::diag::FileKind::Tools as F;
 use crate::diag::ptr;
-use crate::ir::{Tool, ToolSchema};
+use crate::ir::{HttpTool, SecretRef, Tool, ToolRun, ToolSchema};
 use crate::lower::Cx;
+use crate::parse;
 use crate::parse::tool_schema::{self, Node};
-use crate::spec::ToolsFile;
-use crate::spec::tools::builtin;
+use crate::parse::url_template::{self, Piece};
+use crate::spec::tools::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ToolKindSpec, builtin};
+use crate::spec::{ToolSpec, ToolsFile};
 
 /// Every tool, in name order.
 pub(crate) fn lower(file: &ToolsFile, cx: &mut Cx<'_>) -> Option<Vec<Tool>> {
@@ -21,13 +23,25 @@ pub(crate) fn lower(file: &ToolsFile, cx: &mut Cx<'_>) -> Option<Vec<Tool>> {
     for (i, (name, spec)) in file.tools.iter().enumerate() {
         cx.id16(i)?;
         let at = ptr(&["tools", name]);
-        let Some(function) = spec.builtin.as_deref().and_then(builtin) else {
-            cx.internal(F, &at);
-            return None;
-        };
-        let parameters: Value = match &spec.parameters {
-            Some(p) => p.clone(),
-            None => serde_json::from_str(function.parameters).ok()?,
+        let (run, parameters): (ToolRun, Value) = match spec.kind {
+            ToolKindSpec::Builtin => {
+                let Some(function) = spec.builtin.as_deref().and_then(builtin) else {
+                    cx.internal(F, &at);
+                    return None;
+                };
+                let parameters = match &spec.parameters {
+                    Some(p) => p.clone(),
+                    None => serde_json::from_str(function.parameters).ok()?,
+                };
+                (ToolRun::Builtin(function.variant.to_owned()), parameters)
+            }
+            ToolKindSpec::Http => {
+                let (Some(http), Some(parameters)) = (http(spec), spec.parameters.clone()) else {
+                    cx.internal(F, &at);
+                    return None;
+                };
+                (ToolRun::Http(http), parameters)
+            }
         };
         let Ok(node) = tool_schema::compile(&parameters) else {
             cx.internal(F, &format!("{at}/parameters"));
@@ -36,12 +50,61 @@ pub(crate) fn lower(file: &ToolsFile, cx: &mut Cx<'_>) -> Option<Vec<Tool>> {
         tools.push(Tool {
             name: name.clone(),
             description: spec.description.clone(),
-            builtin: function.variant.to_owned(),
+            run,
             parameters: schema(node),
             parameters_json: parameters.to_string(),
         });
     }
     Some(tools)
+}
+
+/// A checked http tool as IR (`None`: a check should have failed).
+fn http(spec: &ToolSpec) -> Option<HttpTool> {
+    let template = url_template::parse(spec.url.as_deref()?).ok()?;
+    let method = spec.method?;
+    let timeout_ms = match &spec.timeout {
+        Some(t) => *t.value().ok()?,
+        None => parse::duration_ms(DEFAULT_TIMEOUT).ok()?,
+    };
+    let max_response_bytes = match &spec.max_response_bytes {
+        Some(s) => *s.value().ok()?,
+        None => DEFAULT_MAX_RESPONSE_BYTES,
+    };
+    let mut headers = Vec::with_capacity(spec.headers.len());
+    for (name, secret) in &spec.headers {
+        let secret = match (&secret.env, &secret.file) {
+            (Some(env), None) => SecretRef::Env(env.clone()),
+            (None, Some(file)) => SecretRef::File(file.clone()),
+            _ => return None,
+        };
+        headers.push((name.to_ascii_lowercase(), secret));
+    }
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(HttpTool {
+        method: method.variant().to_owned(),
+        query_arguments: method.query_arguments(),
+        origin: template.origin,
+        path: template
+            .path
+            .into_iter()
+            .map(|piece| match piece {
+                Piece::Literal(text) => (text, false),
+                Piece::Arg(name) => (name, true),
+            })
+            .collect(),
+        query: template.query,
+        url_env: spec.url_env.clone(),
+        allow_hosts: spec
+            .allow_hosts
+            .iter()
+            .flatten()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
+        allow_private: spec.allow_private.unwrap_or(false),
+        headers,
+        timeout_ms,
+        max_response_bytes,
+    })
 }
 
 /// A checked schema node as IR.

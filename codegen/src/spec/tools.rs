@@ -3,18 +3,24 @@
 //! their own argument schemas ([`BUILTINS`], the defaults a config may
 //! narrow).
 //!
-//! Only `kind: builtin` exists today; `http` and `mcp` tools will be other
-//! kinds with their own keys beside `builtin`. Nothing here is checked: see
-//! `check/tools.rs` (names, builtins, schemas) and `parse/tool_schema.rs`.
+//! `kind: builtin` (a function compiled in) and `kind: http` (an HTTP call
+//! to a host the config names); `mcp` tools will be another kind. Nothing
+//! here is checked: see `check/tools.rs` (names, builtins, schemas),
+//! `check/http_tools.rs`, `parse/tool_schema.rs` and `parse/url_template.rs`.
+
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+
+use super::SecretSpec;
+use super::values::{DurationSpec, SizeSpec};
 
 /// One tool.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolSpec {
-    /// What runs the tool: `builtin`, a function compiled into the gateway (`http` and `mcp` tools come in a later release).
+    /// What runs the tool: `builtin`, a function compiled into the gateway, or `http`, a call to an HTTP API (MCP tools come in a later release).
     pub kind: ToolKindSpec,
     /// With `kind: builtin`: the function, `calculator` (add, subtract, multiply or divide two numbers) or `current_time` (the UTC time in RFC 3339).
     pub builtin: Option<String>,
@@ -22,6 +28,57 @@ pub struct ToolSpec {
     pub description: String,
     /// JSON Schema of the tool's arguments: an object schema using only `type` (object, string, number, integer, boolean, array), `properties`, `required`, `enum` (strings), `minimum`, `maximum`, `maxLength`, `items`, `additionalProperties`, `description`, `title`. For a builtin it may narrow the builtin's own schema (fewer optional properties, an `enum`, bounds), never widen it. Absent: the builtin's own schema.
     pub parameters: Option<serde_json::Value>,
+    /// With `kind: http`: the request method.
+    pub method: Option<HttpMethodSpec>,
+    /// With `kind: http`: the URL template, e.g. `https://api.example.com/v1/items/{id}`. `{name}` placeholders may only fill the path; each names a required string or integer argument and is percent-encoded as a path segment. The other arguments go to the query string (GET, DELETE) or the JSON body (POST, PUT, PATCH). The scheme and host are fixed: no argument can change them.
+    pub url: Option<String>,
+    /// With `kind: http`: the hosts the tool may reach (exact names or addresses); the URL's host must be one of them.
+    pub allow_hosts: Option<Vec<String>>,
+    /// With `kind: http`: allow a private, loopback or link-local address or `localhost` as the host (default `false`).
+    pub allow_private: Option<bool>,
+    /// With `kind: http`: the name of an environment variable that, when set at startup, replaces the URL's origin (`scheme://host[:port]`), e.g. to point tests at a loopback server. Its host must still be in `allow_hosts` (and private only with `allow_private`), else the gateway refuses to start.
+    pub url_env: Option<String>,
+    /// With `kind: http`: request headers whose values are secrets read at startup, each `{ env: NAME }` or `{ file: /abs/path }` (never a literal value).
+    #[serde(default)]
+    pub headers: BTreeMap<String, SecretSpec>,
+    /// With `kind: http`: the whole call's time limit (default `10s`, at most `5m`).
+    pub timeout: Option<DurationSpec>,
+    /// With `kind: http`: the largest response body accepted (default `1MiB`, at most `16MiB`); a larger one fails the call with `tool_result_too_large`.
+    pub max_response_bytes: Option<SizeSpec>,
+}
+
+/// An http tool's `timeout` when none is written.
+pub const DEFAULT_TIMEOUT: &str = "10s";
+/// An http tool's `max_response_bytes` when none is written (1 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1 << 20;
+
+/// The methods of an HTTP tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethodSpec {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl HttpMethodSpec {
+    /// Whether the arguments left after the URL go to the query string (else the JSON body).
+    pub fn query_arguments(self) -> bool {
+        matches!(self, Self::Get | Self::Delete)
+    }
+
+    /// The `table::HttpMethod` variant.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Self::Get => "Get",
+            Self::Post => "Post",
+            Self::Put => "Put",
+            Self::Patch => "Patch",
+            Self::Delete => "Delete",
+        }
+    }
 }
 
 /// The kinds of tool.
@@ -30,6 +87,8 @@ pub struct ToolSpec {
 pub enum ToolKindSpec {
     /// A function compiled into the gateway (`builtin` names it).
     Builtin,
+    /// An HTTP call (`method`, `url`, `allow_hosts`, `parameters` required).
+    Http,
 }
 
 /// A builtin function: its name in tools.yaml, its `table::Builtin`

@@ -4,8 +4,8 @@
 //! in `gateway_tool_invocations_total{tool,outcome}`.
 //!
 //! A tool the caller may not use answers exactly like an unknown one (404),
-//! so its existence is not revealed. Not here: validation and the builtin
-//! functions (`tools/`), authentication (`http/router.rs`).
+//! so its existence is not revealed. Not here: validation, the builtin
+//! functions and http calls (`tools/`), authentication (`http/router.rs`).
 
 use std::time::Instant;
 
@@ -19,7 +19,7 @@ use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::observe::metrics::ToolOutcome;
 use crate::table::Tool;
-use crate::tools::{self, MAX_RESULT_BYTES, ToolError};
+use crate::tools::{self, ToolError};
 
 /// `GET /v1/tools`: `{"object":"list","data":[{"type":"function","function":{...}}]}`.
 pub fn list(gateway: &Gateway, caller: &Caller) -> Response<ResponseBody> {
@@ -49,7 +49,7 @@ fn function(tool: &Tool) -> Value {
 }
 
 /// `POST /v1/tools/{name}/invoke`.
-pub fn invoke(
+pub async fn invoke(
     gateway: &Gateway,
     name: &str,
     caller: &Caller,
@@ -63,7 +63,10 @@ pub fn invoke(
         return Err(GatewayError::ToolNotFound(name.to_owned()));
     };
     let outcome = if caller.may_use_tool(&config.auth, tool.id) {
-        arguments(tool, body).and_then(|arguments| call(tool, &arguments))
+        match arguments(tool, body) {
+            Ok(arguments) => call(gateway, tool, &arguments).await,
+            Err(failure) => Err(failure),
+        }
     } else {
         Err((
             ToolOutcome::Forbidden,
@@ -109,8 +112,9 @@ fn arguments(tool: &'static Tool, body: &[u8]) -> Result<Value, Failure> {
 }
 
 /// Runs the tool and maps its failure to an outcome and an answer.
-fn call(tool: &'static Tool, arguments: &Value) -> Result<Value, Failure> {
-    tools::invoke(tool, arguments).map_err(|error| match error {
+async fn call(gateway: &Gateway, tool: &'static Tool, arguments: &Value) -> Result<Value, Failure> {
+    let result = tools::invoke(tool, arguments, &gateway.tools).await;
+    result.map_err(|error| match error {
         ToolError::Arguments(violation) => (
             ToolOutcome::InvalidArguments,
             GatewayError::InvalidToolArguments {
@@ -130,7 +134,21 @@ fn call(tool: &'static Tool, arguments: &Value) -> Result<Value, Failure> {
             ToolOutcome::TooLarge,
             GatewayError::ToolResultTooLarge {
                 tool: tool.name,
-                limit: MAX_RESULT_BYTES,
+                limit: tools::result_limit(tool),
+            },
+        ),
+        ToolError::Unreachable(detail) => (
+            ToolOutcome::UpstreamError,
+            GatewayError::ToolUnreachable {
+                tool: tool.name,
+                detail,
+            },
+        ),
+        ToolError::Timeout(limit) => (
+            ToolOutcome::Timeout,
+            GatewayError::ToolTimeout {
+                tool: tool.name,
+                limit_ms: limit.as_millis(),
             },
         ),
     })

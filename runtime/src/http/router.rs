@@ -272,7 +272,7 @@ async fn dispatch(
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
             let request_id = record.request_id.to_str().unwrap_or_default();
-            tools::invoke(gateway, &name, &caller, &body, request_id)
+            tools::invoke(gateway, &name, &caller, &body, request_id).await
         }
         // Claude Code's warm-up probe: any answer will do, so the cheapest.
         "/api/hello" => {

@@ -25,11 +25,56 @@ pub struct Tool {
     pub parameters_json: &'static str,
 }
 
-/// What runs a tool. Only functions compiled into the binary today; HTTP
-/// and MCP tools are later kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What runs a tool: a function compiled into the binary, or an HTTP call.
+/// MCP tools are a later kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ToolKind {
     Builtin(Builtin),
+    Http(&'static HttpTool),
+}
+
+/// A `kind: http` tool: where it calls and with what limits. The origin
+/// (scheme and authority) is fixed here; arguments only fill `path`'s
+/// placeholders, the query string or the JSON body.
+#[derive(Debug, PartialEq)]
+pub struct HttpTool {
+    pub method: HttpMethod,
+    /// Arguments not in the path go to the query string (GET, DELETE), else a JSON body.
+    pub query_arguments: bool,
+    /// `scheme://authority` of the URL template.
+    pub origin: &'static str,
+    /// The path template in pieces.
+    pub path: &'static [UrlPiece],
+    /// A fixed query string (without `?`), possibly empty.
+    pub query: &'static str,
+    /// A variable that, when set at startup, replaces `origin` (its host must be allowed).
+    pub url_env: Option<&'static str>,
+    /// Lower-cased hosts the tool may reach.
+    pub allow_hosts: &'static [&'static str],
+    /// Whether private, loopback and link-local hosts are allowed.
+    pub allow_private: bool,
+    /// Lower-cased header names and the secrets that fill them, read at startup.
+    pub headers: &'static [(&'static str, super::SecretRef)],
+    pub timeout_ms: u64,
+    pub max_response_bytes: u64,
+}
+
+/// The method of an HTTP tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+/// A piece of an HTTP tool's path template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlPiece {
+    Literal(&'static str),
+    /// Filled from the named string or integer argument, percent-encoded as a segment.
+    Arg(&'static str),
 }
 
 /// The builtin functions (`runtime/src/tools/builtin.rs`).

@@ -2,14 +2,20 @@
 //! arguments validated against the compiled schema before the call and the
 //! result's size capped after it.
 //!
-//! Names only leaves (`table`, `calendar`). Not here: who may call a tool
+//! Names leaves (`table`, `calendar`, `secrets`) and, for `kind: http`
+//! tools, the upstream HTTP client's constructor (`http.rs`). Not here: who may call a tool
 //! (`auth::Caller::may_use_tool`), the endpoints, the `tool.invoke` log line
 //! and the outcome counted (`api/tools.rs`, `observe/metrics/tools.rs`).
 
 mod builtin;
+pub mod http;
 pub mod schema;
 
+use std::time::Duration;
+
 use serde_json::Value;
+
+pub use http::HttpTools;
 
 use crate::table::{Tool, ToolKind};
 
@@ -23,18 +29,37 @@ pub enum ToolError {
     Arguments(schema::Violation),
     /// The tool ran and failed (e.g. a division by zero).
     Failed(String),
-    /// The result's JSON is longer than [`MAX_RESULT_BYTES`].
+    /// The result is longer than [`result_limit`].
     TooLarge,
+    /// An http tool's server could not be reached or broke off.
+    Unreachable(String),
+    /// An http tool's call took longer than its `timeout`.
+    Timeout(Duration),
 }
 
 /// Validates `arguments` against `tool`'s schema, runs it, and caps the result.
-pub fn invoke(tool: &Tool, arguments: &Value) -> Result<Value, ToolError> {
+pub async fn invoke(
+    tool: &'static Tool,
+    arguments: &Value,
+    http: &HttpTools,
+) -> Result<Value, ToolError> {
     schema::validate(tool.parameters, arguments, "arguments").map_err(ToolError::Arguments)?;
-    let result = match tool.kind {
-        ToolKind::Builtin(function) => builtin::run(function, arguments),
+    match tool.kind {
+        ToolKind::Builtin(function) => {
+            let result = builtin::run(function, arguments).map_err(ToolError::Failed)?;
+            within(result, MAX_RESULT_BYTES)
+        }
+        ToolKind::Http(call) => http.call(usize::from(tool.id.0), call, arguments).await,
     }
-    .map_err(ToolError::Failed)?;
-    within(result, MAX_RESULT_BYTES)
+}
+
+/// The largest result `tool` may return: its JSON text for a builtin, the
+/// response body for an http tool (`max_response_bytes`).
+pub fn result_limit(tool: &Tool) -> u64 {
+    match tool.kind {
+        ToolKind::Builtin(_) => MAX_RESULT_BYTES as u64,
+        ToolKind::Http(http) => http.max_response_bytes,
+    }
 }
 
 /// The result, if its JSON text is at most `limit` bytes.
@@ -49,7 +74,7 @@ fn within(result: Value, limit: usize) -> Result<Value, ToolError> {
 mod tests {
     use serde_json::json;
 
-    use super::{ToolError, invoke, within};
+    use super::{HttpTools, ToolError, invoke, within};
     use crate::table::{Builtin, Property, Schema, Tool, ToolId, ToolKind};
 
     static CALCULATOR: Tool = Tool {
@@ -89,16 +114,20 @@ mod tests {
         parameters_json: "{}",
     };
 
-    #[test]
-    fn invoke_validates_then_runs() {
-        let ok = invoke(&CALCULATOR, &json!({"operation": "add", "a": 1, "b": 2}));
+    #[tokio::test]
+    async fn invoke_validates_then_runs() {
+        let http = &HttpTools::new(&[], &|_| None).unwrap();
+        let call = |arguments| async move { invoke(&CALCULATOR, &arguments, http).await };
+        let ok = call(json!({"operation": "add", "a": 1, "b": 2})).await;
         assert_eq!(ok, Ok(json!({"value": 3.0})));
-        let bad = invoke(&CALCULATOR, &json!({"operation": "add", "a": "1", "b": 2})).unwrap_err();
+        let bad = call(json!({"operation": "add", "a": "1", "b": 2}))
+            .await
+            .unwrap_err();
         assert!(
             matches!(&bad, ToolError::Arguments(v) if v.path == "arguments.a"),
             "{bad:?}"
         );
-        let failed = invoke(&CALCULATOR, &json!({"operation": "divide", "a": 1, "b": 0}));
+        let failed = call(json!({"operation": "divide", "a": 1, "b": 0})).await;
         assert_eq!(
             failed,
             Err(ToolError::Failed("division by zero".to_owned()))

@@ -23,7 +23,7 @@ pub mod retry;
 pub mod rng;
 
 pub use attempt::{Answer, Outcome, attempt};
-pub use client::{HttpClient, http_client};
+pub use client::{HttpClient, client_with_body, http_client};
 pub use fleet::Fleet;
 pub use headers::{replayed, request};
 pub use lease::Lease;

@@ -21,6 +21,10 @@ pub enum ToolOutcome {
     TooLarge = 3,
     /// The caller may not use the tool (answered as unknown).
     Forbidden = 4,
+    /// An http tool's server could not be reached or broke off.
+    UpstreamError = 5,
+    /// An http tool's call passed its timeout.
+    Timeout = 6,
 }
 
 const OUTCOME_LABELS: [&str; OUTCOMES] = [
@@ -29,8 +33,10 @@ const OUTCOME_LABELS: [&str; OUTCOMES] = [
     "failed",
     "too_large",
     "forbidden",
+    "upstream_error",
+    "timeout",
 ];
-const OUTCOMES: usize = 5;
+const OUTCOMES: usize = 7;
 
 impl ToolOutcome {
     /// The `outcome` label (also logged).
@@ -59,7 +65,7 @@ impl ToolCounters {
             out,
             "gateway_tool_invocations_total",
             "counter",
-            "Tool calls by tool and outcome: ok, invalid_arguments, failed, too_large, forbidden.",
+            "Tool calls by tool and outcome: ok, invalid_arguments, failed, too_large, forbidden, upstream_error, timeout.",
         );
         for (tool, row) in tools.iter().zip(self.0.chunks(OUTCOMES)) {
             for (label, counter) in OUTCOME_LABELS.iter().zip(row) {

@@ -59,18 +59,80 @@ pub async fn invoke(
     let started = Instant::now();
     let config = gateway.config;
     let Some(tool) = config.tool(name) else {
-        log(request_id, name, caller, started, "not_found");
+        log(request_id, name, caller, started, "not_found", Via::Invoke);
         return Err(GatewayError::ToolNotFound(name.to_owned()));
     };
-    let outcome = if caller.may_use_tool(&config.auth, tool.id) {
-        match arguments(tool, body) {
-            Ok(arguments) => call(gateway, tool, &arguments).await,
-            Err(failure) => Err(failure),
+    let arguments = match arguments(tool, body) {
+        Ok(arguments) => arguments,
+        // A body error must not reveal a tool the caller may not use:
+        // `call_as` refuses it as unknown before looking at the arguments.
+        Err(_) if !caller.may_use_tool(&config.auth, tool.id) => Value::Null,
+        Err((outcome, error)) => {
+            gateway.metrics.record_tool(tool.id, outcome);
+            log(
+                request_id,
+                tool.name,
+                caller,
+                started,
+                outcome.label(),
+                Via::Invoke,
+            );
+            return Err(error);
         }
+    };
+    let outcome = call_as(gateway, caller, request_id, tool, &arguments, Via::Invoke).await;
+    let result = outcome.map_err(|(_, error)| error)?;
+    let body = json!({ "tool": tool.name, "result": result });
+    Ok(json_response(StatusCode::OK, body.to_string()))
+}
+
+/// Why a call produced no result: the outcome counted and the answer to give.
+pub type Failure = (ToolOutcome, GatewayError);
+
+/// Which surface a tool call came through (the `via` field of `tool.invoke`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(
+    dead_code,
+    reason = "`/mcp` and agents (issue 13) construct Mcp and Agent; remove this then"
+)]
+pub enum Via {
+    /// `POST /v1/tools/{name}/invoke`.
+    Invoke,
+    /// `tools/call` on `/mcp`.
+    Mcp,
+    /// A step of an agent's tool loop.
+    Agent,
+}
+
+impl Via {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Invoke => "invoke",
+            Self::Mcp => "mcp",
+            Self::Agent => "agent",
+        }
+    }
+}
+
+/// One call of `tool` on behalf of `caller`, whichever surface it came
+/// through: the access check (a tool the caller may not use fails as
+/// `ToolNotFound`, like an unknown one), validation, the call, the counted
+/// outcome and the one `tool.invoke` line.
+pub async fn call_as(
+    gateway: &Gateway,
+    caller: &Caller,
+    request_id: &str,
+    tool: &'static Tool,
+    arguments: &Value,
+    via: Via,
+) -> Result<Value, Failure> {
+    let started = Instant::now();
+    let outcome = if caller.may_use_tool(&gateway.config.auth, tool.id) {
+        call(gateway, tool, arguments).await
     } else {
         Err((
             ToolOutcome::Forbidden,
-            GatewayError::ToolNotFound(name.to_owned()),
+            GatewayError::ToolNotFound(tool.name.to_owned()),
         ))
     };
     let label = match &outcome {
@@ -78,13 +140,9 @@ pub async fn invoke(
         Err((outcome, _)) => *outcome,
     };
     gateway.metrics.record_tool(tool.id, label);
-    log(request_id, tool.name, caller, started, label.label());
-    let result = outcome.map_err(|(_, error)| error)?;
-    let body = json!({ "tool": tool.name, "result": result });
-    Ok(json_response(StatusCode::OK, body.to_string()))
+    log(request_id, tool.name, caller, started, label.label(), via);
+    outcome
 }
-
-type Failure = (ToolOutcome, GatewayError);
 
 /// The `arguments` member of the request body.
 fn arguments(tool: &'static Tool, body: &[u8]) -> Result<Value, Failure> {
@@ -155,12 +213,13 @@ async fn call(gateway: &Gateway, tool: &'static Tool, arguments: &Value) -> Resu
 }
 
 /// The one `tool.invoke` line of a call.
-fn log(request_id: &str, tool: &str, caller: &Caller, started: Instant, outcome: &str) {
+fn log(request_id: &str, tool: &str, caller: &Caller, started: Instant, outcome: &str, via: Via) {
     tracing::info!(
         event = "tool.invoke",
         request_id,
         tool = crate::error::capped(tool),
         caller = caller.name(),
+        via = via.label(),
         outcome,
         duration_ms = started.elapsed().as_secs_f64() * 1e3,
     );

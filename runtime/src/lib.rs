@@ -302,6 +302,11 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        if let Err(message) = gateway.tools.mcp.start().await {
+            eprintln!("error: {message}");
+            tracing::error!(event = "startup.mcp_drift", message);
+            return ExitCode::from(2);
+        }
         let listener = match bind_listener(address) {
             Ok(listener) => listener,
             Err(error) => {

@@ -93,6 +93,9 @@ def main() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    # Listen before printing the port: connections wait in the backlog
+    # until uvicorn accepts them, so a client may connect at once.
+    sock.listen(128)
     port = sock.getsockname()[1]
     app = server.streamable_http_app()
     config = uvicorn.Config(app, log_level="warning", lifespan="on")

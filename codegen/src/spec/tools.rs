@@ -154,7 +154,7 @@ pub struct McpServerSpec {
 pub struct McpPinSpec {
     /// Lower-case hex SHA-256 of the canonical JSON of `input_schema` (object keys sorted, no whitespace); the build prints the right value when it differs.
     pub sha256: String,
-    /// The tool's input schema exactly as the server lists it (`inputSchema`); arguments are validated against it before any call.
+    /// The tool's input schema exactly as the server lists it (`inputSchema`); arguments are validated against it before any call. The keywords of a tool's `parameters` apply; the annotations `default`, `examples` and `$schema` are accepted and not checked.
     pub input_schema: serde_json::Value,
     /// What the tool does, shown in `GET /v1/tools` (default: a short text naming the server and the tool).
     pub description: Option<String>,

@@ -363,3 +363,30 @@ async fn drift_on_an_on_drift_fail_server_at_refresh_answers_409() {
         .await
         .assert_error(503, "tool_unavailable");
 }
+
+#[test]
+fn mcp_pin_prints_the_pins_the_test_config_holds() {
+    let server = McpServer::start();
+    let env = [("GATEWAY_TEST_MCP_URL", server.url.clone())];
+    let (status, stdout, stderr) = run_to_exit(&["mcp-pin", "calc"], &env);
+    assert!(status.success(), "{stderr}");
+    let config = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/test/tools.yaml"
+    ))
+    .unwrap();
+    assert!(
+        stdout.starts_with("    tools:\n      \"add\":\n"),
+        "{stdout}"
+    );
+    for line in stdout.lines().filter(|l| l.contains("sha256: ")) {
+        let hash = line.trim().trim_start_matches("sha256: ");
+        assert!(
+            config.contains(hash),
+            "{hash} (printed) is not pinned in config/test"
+        );
+    }
+    let (status, _, stderr) = run_to_exit(&["mcp-pin", "nope"], &[]);
+    assert!(!status.success());
+    assert!(stderr.contains("no MCP server `nope`"), "{stderr}");
+}

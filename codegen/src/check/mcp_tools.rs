@@ -239,7 +239,7 @@ fn check_pins(name: &str, s: &McpServerSpec, diags: &mut Diagnostics) {
             )
             .at(ptr(&["mcp_servers", name, "tools"]))
             .label("nothing would be imported")
-            .help("pin the tools to import (name, `sha256`, `input_schema` from the server's `tools/list`), or remove the server"),
+            .help(format!("pin the tools to import (`gateway mcp-pin {name}` prints the block), or remove the server")),
         );
     }
     for (remote, pin) in &s.tools {
@@ -265,7 +265,7 @@ fn check_pins(name: &str, s: &McpServerSpec, diags: &mut Diagnostics) {
                 )
                 .at(at("sha256"))
                 .label(format!("the schema hashes to `{computed}`"))
-                .help("re-pin: copy the `inputSchema` the server lists now (`tools/list`) and the hash this message prints"),
+                .help(format!("re-pin: `gateway mcp-pin {name}` prints the schema the server lists now and its hash")),
             );
         }
         if let Err(e) = tool_schema::compile(&pin.input_schema) {

@@ -244,9 +244,10 @@ impl McpTools {
                     .map(|t| format!("`{}`", t.remote_name))
                     .collect();
                 format!(
-                    "MCP server `{}` (on_drift: fail) drifted: {} no longer match their pins (tools.yaml `mcp_servers.{}.tools`); re-pin them (their `inputSchema` from `tools/list` and its hash) or fix the server",
+                    "MCP server `{}` (on_drift: fail) drifted: {} no longer match their pins (tools.yaml `mcp_servers.{}.tools`); re-pin them (`gateway mcp-pin {}` prints the block) or fix the server",
                     r.server.name,
                     tools.join(", "),
+                    r.server.name,
                     r.server.name
                 )
             })
@@ -359,4 +360,77 @@ fn unavailable(mcp: &McpTool) -> ToolError {
         "MCP tool `{}` of server `{}` no longer matches its pin; re-pin it in tools.yaml or fix the server and POST /tools/refresh",
         mcp.remote_name, mcp.server.name
     ))
+}
+
+/// `gateway mcp-pin`: connects to configured server `name`, lists its tools
+/// and renders the `tools:` block of tools.yaml (JSON values are YAML flow
+/// values), each with its schema's hash.
+pub async fn pin_block(
+    tools: &'static [Tool],
+    name: &str,
+    lookup_env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    let server = tools
+        .iter()
+        .find_map(|t| match t.kind {
+            ToolKind::Mcp(mcp) if mcp.server.name == name => Some(mcp.server),
+            _ => None,
+        })
+        .ok_or_else(|| format!("no MCP server `{name}` in the compiled tools.yaml"))?;
+    let endpoint = match server.transport {
+        McpTransport::StreamableHttp { .. } => Some(http::Endpoint::new(
+            &server.transport,
+            server.max_response_bytes,
+            lookup_env,
+        )?),
+        McpTransport::Stdio { .. } => None,
+    };
+    let task = server::Task {
+        server,
+        endpoint,
+        tools: Vec::new(),
+        flags: Arc::new(Flags {
+            enabled: Box::default(),
+            up: Box::default(),
+        }),
+        current: None,
+        generation: 0,
+    };
+    let limit = Duration::from_millis(server.timeout_ms);
+    let (_, listed) = tokio::time::timeout(limit, task.connect_and_list())
+        .await
+        .map_err(|_| {
+            format!(
+                "MCP server `{name}` did not answer within {}ms",
+                server.timeout_ms
+            )
+        })?
+        .map_err(|e| format!("MCP server `{name}`: {e}"))?;
+    Ok(render_pins(&listed))
+}
+
+/// The `tools:` block for `listed` (`tools/list` entries).
+fn render_pins(listed: &[Value]) -> String {
+    let mut out = String::from("    tools:\n");
+    for tool in listed {
+        let Some(name) = tool.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let schema = tool.get("inputSchema").unwrap_or(&Value::Null);
+        let _ = writeln!(out, "      {}:", Value::String(name.to_owned()));
+        let _ = writeln!(out, "        sha256: {}", canonical::sha256(schema));
+        let _ = writeln!(
+            out,
+            "        input_schema: {}",
+            canonical::canonical(schema)
+        );
+        if let Some(description) = tool.get("description").and_then(Value::as_str) {
+            let _ = writeln!(
+                out,
+                "        description: {}",
+                Value::String(description.to_owned())
+            );
+        }
+    }
+    out
 }

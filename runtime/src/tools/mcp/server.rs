@@ -127,7 +127,7 @@ impl Task {
         (self.report(state, tools), Ok(current))
     }
 
-    async fn connect_and_list(&self) -> Result<(Link, Vec<Value>), LinkError> {
+    pub async fn connect_and_list(&self) -> Result<(Link, Vec<Value>), LinkError> {
         let link = match (&self.server.transport, &self.endpoint) {
             (McpTransport::StreamableHttp { .. }, Some(endpoint)) => {
                 Link::Http(Box::new(endpoint.connect().await?.0))

@@ -32,6 +32,11 @@ struct McpServer {
 
 impl McpServer {
     fn start() -> Self {
+        Self::start_on(0)
+    }
+
+    /// On `port` (0: an ephemeral one).
+    fn start_on(port: u16) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let drift_file =
@@ -42,6 +47,8 @@ impl McpServer {
             .arg(script)
             .arg("--drift-file")
             .arg(&drift_file)
+            .arg("--port")
+            .arg(port.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -389,4 +396,21 @@ fn mcp_pin_prints_the_pins_the_test_config_holds() {
     let (status, _, stderr) = run_to_exit(&["mcp-pin", "nope"], &[]);
     assert!(!status.success());
     assert!(stderr.contains("no MCP server `nope`"), "{stderr}");
+}
+
+/// A restarted server does not know the gateway's session (HTTP 404): the
+/// gateway initializes a new session, verifies it, and the call succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_is_initialized_again() {
+    let first = McpServer::start();
+    let gateway = Gateway::start(&gateway_env(&first.url, false));
+    let ok = invoke(&gateway, "calc_add", r#"{"a":1,"b":2}"#).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let port: u16 = first.url.rsplit(':').next().unwrap().parse().unwrap();
+    drop(first);
+    let _second = McpServer::start_on(port);
+    let again = invoke(&gateway, "calc_add", r#"{"a":2,"b":2}"#).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["result"], serde_json::json!({"sum": 4}));
+    gateway.wait_for_log("\"mcp.session_ended\"", Duration::from_secs(5));
 }

@@ -42,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stdio", action="store_true")
     parser.add_argument("--drift-file", default=os.environ.get("MCP_TEST_DRIFT_FILE", ""))
+    parser.add_argument("--port", type=int, default=0, help="listen here (default: an ephemeral port)")
     args = parser.parse_args()
     if args.stdio and not os.environ.get("GATEWAY_TEST_MCP_STDIO"):
         # Started by a gateway of another test: exit before importing the SDK.
@@ -92,7 +93,7 @@ def main() -> None:
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", args.port))
     # Listen before printing the port: connections wait in the backlog
     # until uvicorn accepts them, so a client may connect at once.
     sock.listen(128)

@@ -299,7 +299,14 @@ impl McpTools {
                 return Err(unavailable(mcp));
             }
             match link.request("tools/call", params.clone()).await {
-                Err(LinkError::Gone) => stale = Some(generation),
+                Err(LinkError::Gone) => {
+                    tracing::info!(
+                        event = "mcp.session_ended",
+                        server = mcp.server.name,
+                        "reconnecting once"
+                    );
+                    stale = Some(generation);
+                }
                 Err(LinkError::TooLarge) => return Err(ToolError::TooLarge),
                 Err(LinkError::Protocol(why)) => return Err(ToolError::Failed(why)),
                 Err(LinkError::Unreachable(why)) => return Err(ToolError::Unreachable(why)),

@@ -29,6 +29,7 @@ mod http_tools;
 mod invariants;
 mod jwt;
 mod lifecycle;
+mod mcp_server;
 mod openai_sdk;
 mod quotas;
 mod quotas_shared;

@@ -1,0 +1,270 @@
+//! `POST /mcp`: one MCP server (Streamable HTTP transport, stateless, JSON
+//! answers) that federates every compiled tool the caller may use. Names
+//! `auth`, `body`, `build_info`, `error`, `gateway`, `observe`, `table` and
+//! its sibling `api::tools`, whose `call_as` does the access check,
+//! validation, the call, the tool metric and the `tool.invoke` line.
+//!
+//! Protocol: the classic handshake revisions (`initialize`, then requests
+//! carrying `MCP-Protocol-Version`) 2025-11-25, 2025-06-18 and 2025-03-26.
+//! The 2026-07-28 "single exchange" revision is not served: its probe (a
+//! `server/discover` sent with `MCP-Protocol-Version: 2026-07-28`) is
+//! refused with HTTP 400 and JSON-RPC error -32022 listing the supported
+//! versions, which the official SDK's `auto` mode reads as a legacy server
+//! and falls back to `initialize`. No sessions are issued (the spec allows a
+//! stateless server), so there is no server-initiated stream: GET and DELETE
+//! are 405 (the router answers them).
+//!
+//! Not here: authentication (`http/router.rs`, before this runs), the tools
+//! themselves (`tools/`).
+
+use bytes::Bytes;
+use http::{HeaderMap, Response, StatusCode};
+use serde_json::{Value, json};
+
+use super::ops::json_response;
+use super::tools::{self, Via};
+use crate::auth::Caller;
+use crate::body::ResponseBody;
+use crate::gateway::Gateway;
+use crate::observe::metrics::{McpMethod, McpOutcome, ToolOutcome};
+use crate::table::Tool;
+
+mod origin;
+
+/// The revisions served, newest first; `initialize` answers with the
+/// client's if it is here, else the first.
+pub const SUPPORTED_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+
+const PARSE_ERROR: i64 = -32700;
+const INVALID_REQUEST: i64 = -32600;
+const METHOD_NOT_FOUND: i64 = -32601;
+const INVALID_PARAMS: i64 = -32602;
+/// The 2026-07-28 revision's "unsupported protocol version" code.
+const UNSUPPORTED_VERSION: i64 = -32022;
+
+/// One POST to `/mcp` from an authenticated caller.
+pub async fn serve(
+    gateway: &Gateway,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &[u8],
+    request_id: &str,
+) -> Response<ResponseBody> {
+    let (method, outcome, response) = exchange(gateway, caller, headers, body, request_id).await;
+    gateway.metrics.record_mcp(method, outcome);
+    response
+}
+
+async fn exchange(
+    gateway: &Gateway,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &[u8],
+    request_id: &str,
+) -> (McpMethod, McpOutcome, Response<ResponseBody>) {
+    let reject = |status, code, message: String, data: Option<Value>| {
+        let body = error_body(&Value::Null, code, &message, data);
+        (
+            McpMethod::Other,
+            McpOutcome::Rejected,
+            json_response(status, body),
+        )
+    };
+    if let Err(origin) = origin::check(headers) {
+        let message = format!(
+            "Origin {origin:?} is not allowed: /mcp accepts requests without Origin or from a loopback origin"
+        );
+        return reject(StatusCode::FORBIDDEN, INVALID_REQUEST, message, None);
+    }
+    if let Some(version) = headers.get("mcp-protocol-version") {
+        let version = String::from_utf8_lossy(version.as_bytes());
+        if !SUPPORTED_VERSIONS.contains(&version.as_ref()) {
+            let message = format!(
+                "Unsupported MCP-Protocol-Version {:?}; supported: {}",
+                crate::error::capped(&version),
+                SUPPORTED_VERSIONS.join(", ")
+            );
+            let data = json!({ "supported": SUPPORTED_VERSIONS, "requested": crate::error::capped(&version) });
+            return reject(
+                StatusCode::BAD_REQUEST,
+                UNSUPPORTED_VERSION,
+                message,
+                Some(data),
+            );
+        }
+    }
+    let message: Value = match serde_json::from_slice(body) {
+        Ok(message) => message,
+        Err(error) => {
+            let message = format!("Parse error: the body is not JSON ({error})");
+            return reject(StatusCode::BAD_REQUEST, PARSE_ERROR, message, None);
+        }
+    };
+    let Value::Object(fields) = &message else {
+        let message = match message {
+            Value::Array(_) => {
+                "Invalid Request: JSON-RPC batches are not supported (MCP removed batching in 2025-06-18); send one message per POST"
+            }
+            _ => "Invalid Request: the body must be one JSON-RPC 2.0 object",
+        };
+        return reject(
+            StatusCode::BAD_REQUEST,
+            INVALID_REQUEST,
+            message.to_owned(),
+            None,
+        );
+    };
+    if fields.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        let message = "Invalid Request: \"jsonrpc\" must be \"2.0\"".to_owned();
+        return reject(StatusCode::BAD_REQUEST, INVALID_REQUEST, message, None);
+    }
+    let id = fields
+        .get("id")
+        .filter(|id| id.is_string() || id.is_number());
+    let mut accepted = Response::new(ResponseBody::full(Bytes::new()));
+    *accepted.status_mut() = StatusCode::ACCEPTED;
+    let method = fields.get("method").and_then(Value::as_str);
+    match (method, id) {
+        // A notification (`notifications/initialized`, cancellations): acknowledged.
+        (Some(method), None) if !fields.contains_key("id") => {
+            let counted = match method.starts_with("notifications/") {
+                true => McpMethod::Notification,
+                false => McpMethod::Other,
+            };
+            (counted, McpOutcome::Ok, accepted)
+        }
+        (Some(method), Some(id)) => {
+            let params = fields.get("params").unwrap_or(&Value::Null);
+            let (counted, answer) = request(gateway, caller, method, params, request_id).await;
+            let (outcome, body) = match answer {
+                Ok((outcome, result)) => (outcome, result_body(id, &result)),
+                Err((code, message)) => (McpOutcome::Error, error_body(id, code, &message, None)),
+            };
+            (counted, outcome, json_response(StatusCode::OK, body))
+        }
+        // A response to a server request (none are sent, so nothing waits for it).
+        (None, Some(_)) if fields.contains_key("result") || fields.contains_key("error") => {
+            (McpMethod::Other, McpOutcome::Ok, accepted)
+        }
+        _ => {
+            let message = "Invalid Request: a request needs a string \"method\" and a string or number \"id\"".to_owned();
+            reject(StatusCode::BAD_REQUEST, INVALID_REQUEST, message, None)
+        }
+    }
+}
+
+/// A request's outcome and result, or a JSON-RPC error (code, message).
+type Answer = Result<(McpOutcome, Value), (i64, String)>;
+
+async fn request(
+    gateway: &Gateway,
+    caller: &Caller,
+    method: &str,
+    params: &Value,
+    request_id: &str,
+) -> (McpMethod, Answer) {
+    let ok = |result| Ok((McpOutcome::Ok, result));
+    match method {
+        "initialize" => {
+            let asked = params["protocolVersion"].as_str().unwrap_or_default();
+            let version = SUPPORTED_VERSIONS
+                .iter()
+                .find(|v| **v == asked)
+                .unwrap_or(&SUPPORTED_VERSIONS[0]);
+            let result = json!({
+                "protocolVersion": version,
+                "capabilities": { "tools": { "listChanged": false } },
+                "serverInfo": { "name": "gateway", "version": crate::build_info::get().version },
+            });
+            (McpMethod::Initialize, ok(result))
+        }
+        "ping" => (McpMethod::Ping, ok(json!({}))),
+        "tools/list" => {
+            let config = gateway.config;
+            let tools: Vec<Value> = config
+                .tools
+                .iter()
+                .filter(|tool| offered(tool) && caller.may_use_tool(&config.auth, tool.id))
+                .map(listed)
+                .collect();
+            (McpMethod::ToolsList, ok(json!({ "tools": tools })))
+        }
+        "tools/call" => (
+            McpMethod::ToolsCall,
+            call(gateway, caller, params, request_id).await,
+        ),
+        other => {
+            let message = format!("Method not found: {}", crate::error::capped(other));
+            (McpMethod::Other, Err((METHOD_NOT_FOUND, message)))
+        }
+    }
+}
+
+/// Whether `/mcp` offers a compiled tool at all (before the caller's access).
+/// TODO(issue 13 merge): `&& tool.enabled` once tools carry the MCP-client
+/// slice's per-tool enabled flag; list and call both go through here.
+fn offered(_tool: &Tool) -> bool {
+    true
+}
+
+/// One tool as `tools/list` shows it.
+fn listed(tool: &Tool) -> Value {
+    let schema: Value =
+        serde_json::from_str(tool.parameters_json).unwrap_or_else(|_| json!({"type": "object"}));
+    json!({ "name": tool.name, "description": tool.description, "inputSchema": schema })
+}
+
+/// `tools/call`: a tool's failure is a result with `isError` (the model
+/// sees it); an unknown or forbidden tool is the same -32602.
+async fn call(gateway: &Gateway, caller: &Caller, params: &Value, request_id: &str) -> Answer {
+    let Some(name) = params["name"].as_str() else {
+        return Err((
+            INVALID_PARAMS,
+            "Invalid params: \"name\" (a string) is required".to_owned(),
+        ));
+    };
+    let unknown = || {
+        let message = format!("Unknown tool: {}", crate::error::capped(name));
+        Err((INVALID_PARAMS, message))
+    };
+    let Some(tool) = gateway.config.tool(name).filter(|tool| offered(tool)) else {
+        tools::log_unknown(request_id, name, caller, Via::Mcp);
+        return unknown();
+    };
+    let arguments = match params.get("arguments") {
+        None | Some(Value::Null) => json!({}),
+        Some(arguments) => arguments.clone(),
+    };
+    match tools::call_as(gateway, caller, request_id, tool, &arguments, Via::Mcp).await {
+        Ok(result) => {
+            let mut answer = json!({
+                "content": [{ "type": "text", "text": result.to_string() }],
+                "isError": false,
+            });
+            if result.is_object() {
+                answer["structuredContent"] = result;
+            }
+            Ok((McpOutcome::Ok, answer))
+        }
+        Err((ToolOutcome::Forbidden, _)) => unknown(),
+        Err((_, error)) => {
+            let answer = json!({
+                "content": [{ "type": "text", "text": error.message() }],
+                "isError": true,
+            });
+            Ok((McpOutcome::ToolError, answer))
+        }
+    }
+}
+
+fn result_body(id: &Value, result: &Value) -> String {
+    json!({ "jsonrpc": "2.0", "id": id, "result": result }).to_string()
+}
+
+fn error_body(id: &Value, code: i64, message: &str, data: Option<Value>) -> String {
+    let mut error = json!({ "code": code, "message": message });
+    if let Some(data) = data {
+        error["data"] = data;
+    }
+    json!({ "jsonrpc": "2.0", "id": id, "error": error }).to_string()
+}

@@ -71,17 +71,19 @@ async fn official_python_mcp_client_sees_only_its_tools() {
         "MCP client script failed\nstdout: {stdout}\nstderr: {stderr}\ngateway logs: {}",
         gateway.logs()
     );
+    // Each check once per mode: "auto" (2026-07-28) and "legacy" (handshake).
     for line in ["list ok", "call ok", "schema violation ok", "restricted ok"] {
-        assert!(stdout.contains(line), "no {line:?} in {stdout}");
+        assert_eq!(stdout.matches(line).count(), 2, "{line:?} in {stdout}");
     }
     let metrics = get(gateway.addr, "/metrics", Some(ADMIN_KEY)).await.text();
     for series in [
+        r#"gateway_mcp_requests_total{method="server/discover",outcome="ok"} 2"#,
         r#"gateway_mcp_requests_total{method="initialize",outcome="ok"} 2"#,
-        r#"gateway_mcp_requests_total{method="tools/list",outcome="ok"} 2"#,
-        r#"gateway_mcp_requests_total{method="tools/call",outcome="ok"} 2"#,
-        r#"gateway_mcp_requests_total{method="tools/call",outcome="tool_error"} 1"#,
-        r#"gateway_mcp_requests_total{method="tools/call",outcome="error"} 1"#,
-        r#"gateway_tool_invocations_total{tool="calculator",outcome="forbidden"} 1"#,
+        r#"gateway_mcp_requests_total{method="tools/list",outcome="ok"} 4"#,
+        r#"gateway_mcp_requests_total{method="tools/call",outcome="ok"} 4"#,
+        r#"gateway_mcp_requests_total{method="tools/call",outcome="tool_error"} 2"#,
+        r#"gateway_mcp_requests_total{method="tools/call",outcome="error"} 2"#,
+        r#"gateway_tool_invocations_total{tool="calculator",outcome="forbidden"} 2"#,
     ] {
         assert!(metrics.contains(series), "no {series}:\n{metrics}");
     }
@@ -106,10 +108,16 @@ async fn raw_protocol_edges() {
         json!({"tools": {"listChanged": false}})
     );
     assert_eq!(json["result"]["serverInfo"]["name"], "gateway");
-    // An unknown version is answered with the latest supported one.
-    let old = init.replace("2025-06-18", "2099-01-01");
-    let json = post(&gateway, key, &[], &old).await.json();
-    assert_eq!(json["result"]["protocolVersion"], "2025-11-25");
+    // An unknown version is answered with the latest handshake one.
+    for asked in ["2099-01-01", "2026-07-28"] {
+        let other = init.replace("2025-06-18", asked);
+        let json = post(&gateway, key, &[], &other).await.json();
+        assert_eq!(json["result"]["protocolVersion"], "2025-11-25");
+    }
+    assert!(
+        json.get("resultType").is_none(),
+        "no 2026-07-28 fields on the handshake: {json}"
+    );
     let initialized = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
     let version = [("mcp-protocol-version", "2025-06-18")];
     let reply = post(&gateway, key, &version, initialized).await;
@@ -182,12 +190,36 @@ async fn raw_protocol_edges() {
     );
     assert_rpc_error(&post(&gateway, key, &[], "42").await, 400, -32600);
 
+    // 2026-07-28 single exchanges: discover, cache hints, error statuses.
+    let modern = [("mcp-protocol-version", "2026-07-28")];
+    let discover = r#"{"jsonrpc":"2.0","id":5,"method":"server/discover","params":{}}"#;
+    let json = post(&gateway, key, &modern, discover).await.json();
+    let result = &json["result"];
+    assert_eq!(result["supportedVersions"][0], "2026-07-28", "{json}");
+    assert_eq!(result["resultType"], "complete");
+    assert_eq!(result["ttlMs"], 0);
+    assert_eq!(result["cacheScope"], "private");
+    assert_eq!(
+        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "gateway"
+    );
+    let json = post(&gateway, key, &modern, list).await.json();
+    assert_eq!(json["result"]["resultType"], "complete", "{json}");
+    assert_eq!(json["result"]["tools"].as_array().map(Vec::len), Some(5));
+    let reply = post(&gateway, key, &modern, &call("web_search", "{}")).await;
+    assert_rpc_error(&reply, 400, -32602);
+    assert_rpc_error(
+        &post(&gateway, key, &modern, unknown_method).await,
+        404,
+        -32601,
+    );
+
     // Headers: an unsupported version names the supported ones; a foreign Origin is refused.
-    let future = [("mcp-protocol-version", "2026-07-28")];
+    let future = [("mcp-protocol-version", "2099-01-01")];
     let json = assert_rpc_error(&post(&gateway, key, &future, ping).await, 400, -32022);
     assert_eq!(
         json["error"]["data"]["supported"],
-        json!(["2025-11-25", "2025-06-18", "2025-03-26"])
+        json!(["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"])
     );
     let foreign = [("origin", "http://evil.example")];
     assert_eq!(post(&gateway, key, &foreign, ping).await.status, 403);
@@ -227,7 +259,7 @@ async fn raw_protocol_edges() {
     for series in [
         r#"gateway_mcp_requests_total{method="notification",outcome="ok"} 1"#,
         r#"gateway_mcp_requests_total{method="other",outcome="rejected"}"#,
-        r#"gateway_mcp_requests_total{method="other",outcome="error"} 1"#,
+        r#"gateway_mcp_requests_total{method="other",outcome="error"} 2"#,
         r#"route="mcp""#,
     ] {
         assert!(metrics.contains(series), "no {series}:\n{metrics}");

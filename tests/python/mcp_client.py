@@ -2,9 +2,10 @@
 
 Run by tests/mcp_server.rs with GATEWAY_MCP_URL, GATEWAY_API_KEY (may use
 every tool) and GATEWAY_RESTRICTED_KEY (its team may use only
-`current_time`). Default client settings (mode "auto": the 2026-07-28 probe,
-then the initialize handshake the gateway serves). Prints one "... ok" line
-per check; any failure raises.
+`current_time`). Twice: with the default settings (mode "auto": the
+`server/discover` probe, then 2026-07-28 single exchanges) and with
+mode "legacy" (the initialize handshake, 2025-11-25). Prints one "... ok"
+line per check and mode; any failure raises.
 """
 
 import asyncio
@@ -19,13 +20,14 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 URL = os.environ["GATEWAY_MCP_URL"]
 
 
-def client(key: str) -> Client:
+def client(key: str, mode: str) -> Client:
     http = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"}, timeout=httpx2.Timeout(15.0))
-    return Client(streamable_http_client(URL, http_client=http))
+    return Client(streamable_http_client(URL, http_client=http), mode=mode)
 
 
-async def full_access() -> None:
-    async with client(os.environ["GATEWAY_API_KEY"]) as mcp:
+async def full_access(mode: str, version: str) -> None:
+    async with client(os.environ["GATEWAY_API_KEY"], mode) as mcp:
+        assert mcp.session.protocol_version == version, (mode, mcp.session.protocol_version)
         tools = await mcp.list_tools()
         names = sorted(t.name for t in tools.tools)
         assert names == ["calculator", "create_item", "current_time", "lookup_item", "small_sum"], names
@@ -45,8 +47,8 @@ async def full_access() -> None:
         print("schema violation ok", bad.content[0].text)
 
 
-async def restricted() -> None:
-    async with client(os.environ["GATEWAY_RESTRICTED_KEY"]) as mcp:
+async def restricted(mode: str) -> None:
+    async with client(os.environ["GATEWAY_RESTRICTED_KEY"], mode) as mcp:
         tools = await mcp.list_tools()
         names = [t.name for t in tools.tools]
         assert names == ["current_time"], names
@@ -62,8 +64,10 @@ async def restricted() -> None:
 
 
 async def main() -> None:
-    await full_access()
-    await restricted()
+    for mode, version in [("auto", "2026-07-28"), ("legacy", "2025-11-25")]:
+        print("mode", mode)
+        await full_access(mode, version)
+        await restricted(mode)
 
 
 asyncio.run(main())

@@ -4,15 +4,21 @@
 //! its sibling `api::tools`, whose `call_as` does the access check,
 //! validation, the call, the tool metric and the `tool.invoke` line.
 //!
-//! Protocol: the classic handshake revisions (`initialize`, then requests
-//! carrying `MCP-Protocol-Version`) 2025-11-25, 2025-06-18 and 2025-03-26.
-//! The 2026-07-28 "single exchange" revision is not served: its probe (a
-//! `server/discover` sent with `MCP-Protocol-Version: 2026-07-28`) is
-//! refused with HTTP 400 and JSON-RPC error -32022 listing the supported
-//! versions, which the official SDK's `auto` mode reads as a legacy server
-//! and falls back to `initialize`. No sessions are issued (the spec allows a
-//! stateless server), so there is no server-initiated stream: GET and DELETE
-//! are 405 (the router answers them).
+//! Protocol revisions: the 2026-07-28 "single exchange" one (no handshake;
+//! each POST carries `MCP-Protocol-Version: 2026-07-28`; `server/discover`
+//! says what is served; results carry `resultType`, and `tools/list` and
+//! `server/discover` the cache hints `ttlMs: 0`, `cacheScope: "private"`;
+//! JSON-RPC errors get the HTTP status the revision assigns: 404 for an
+//! unknown method, 400 for bad params) and the classic handshake ones
+//! (`initialize`, then requests carrying the negotiated version)
+//! 2025-11-25, 2025-06-18 and 2025-03-26, whose JSON-RPC errors are HTTP
+//! 200. The official Python SDK's default (`mode="auto"`) probes
+//! `server/discover` at 2026-07-28 and so takes the single-exchange path;
+//! older clients (IDEs, Claude Code) take the handshake. Not checked: the
+//! 2026-07-28 `_meta` envelope and `Mcp-Method`/`Mcp-Name` headers against
+//! the body (the gateway does not route on them). No sessions are issued (a
+//! stateless server is allowed), so there is no server-initiated stream:
+//! GET and DELETE are 405 (the router answers them).
 //!
 //! Not here: authentication (`http/router.rs`, before this runs), the tools
 //! themselves (`tools/`).
@@ -31,9 +37,13 @@ use crate::table::Tool;
 
 mod origin;
 
-/// The revisions served, newest first; `initialize` answers with the
-/// client's if it is here, else the first.
-pub const SUPPORTED_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+/// The revisions served, newest first.
+pub const SUPPORTED_VERSIONS: [&str; 4] =
+    [MODERN_VERSION, "2025-11-25", "2025-06-18", "2025-03-26"];
+/// The single-exchange revision (no handshake).
+const MODERN_VERSION: &str = "2026-07-28";
+/// What `initialize` answers when the client's version is not a handshake one.
+const LATEST_HANDSHAKE_VERSION: &str = "2025-11-25";
 
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
@@ -93,6 +103,9 @@ async fn exchange(
             );
         }
     }
+    let modern = headers
+        .get("mcp-protocol-version")
+        .is_some_and(|v| v.as_bytes() == MODERN_VERSION.as_bytes());
     let message: Value = match serde_json::from_slice(body) {
         Ok(message) => message,
         Err(error) => {
@@ -136,11 +149,30 @@ async fn exchange(
         (Some(method), Some(id)) => {
             let params = fields.get("params").unwrap_or(&Value::Null);
             let (counted, answer) = request(gateway, caller, method, params, request_id).await;
-            let (outcome, body) = match answer {
-                Ok((outcome, result)) => (outcome, result_body(id, &result)),
-                Err((code, message)) => (McpOutcome::Error, error_body(id, code, &message, None)),
+            let (outcome, status, body) = match answer {
+                Ok((outcome, mut result)) => {
+                    if modern {
+                        result["resultType"] = json!("complete");
+                        // Required on cacheable results; the tool list depends on
+                        // the caller, so reuse only within its authorization.
+                        if matches!(counted, McpMethod::ToolsList | McpMethod::Discover) {
+                            result["ttlMs"] = json!(0);
+                            result["cacheScope"] = json!("private");
+                        }
+                    }
+                    (outcome, StatusCode::OK, result_body(id, &result))
+                }
+                Err((code, message)) => {
+                    let status = match (modern, code) {
+                        (true, METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
+                        (true, INVALID_PARAMS) => StatusCode::BAD_REQUEST,
+                        _ => StatusCode::OK,
+                    };
+                    let body = error_body(id, code, &message, None);
+                    (McpOutcome::Error, status, body)
+                }
             };
-            (counted, outcome, json_response(StatusCode::OK, body))
+            (counted, outcome, json_response(status, body))
         }
         // A response to a server request (none are sent, so nothing waits for it).
         (None, Some(_)) if fields.contains_key("result") || fields.contains_key("error") => {
@@ -169,14 +201,23 @@ async fn request(
             let asked = params["protocolVersion"].as_str().unwrap_or_default();
             let version = SUPPORTED_VERSIONS
                 .iter()
-                .find(|v| **v == asked)
-                .unwrap_or(&SUPPORTED_VERSIONS[0]);
+                .find(|v| **v == asked && **v != MODERN_VERSION)
+                .unwrap_or(&LATEST_HANDSHAKE_VERSION);
             let result = json!({
                 "protocolVersion": version,
                 "capabilities": { "tools": { "listChanged": false } },
                 "serverInfo": { "name": "gateway", "version": crate::build_info::get().version },
             });
             (McpMethod::Initialize, ok(result))
+        }
+        "server/discover" => {
+            let result = json!({
+                "supportedVersions": SUPPORTED_VERSIONS,
+                "capabilities": { "tools": { "listChanged": false } },
+                "_meta": { "io.modelcontextprotocol/serverInfo":
+                    { "name": "gateway", "version": crate::build_info::get().version } },
+            });
+            (McpMethod::Discover, ok(result))
         }
         "ping" => (McpMethod::Ping, ok(json!({}))),
         "tools/list" => {

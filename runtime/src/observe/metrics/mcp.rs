@@ -18,6 +18,8 @@ pub enum McpMethod {
     Notification = 4,
     /// Anything else, including unparsable messages and batches.
     Other = 5,
+    /// `server/discover` (2026-07-28).
+    Discover = 6,
 }
 
 const METHOD_LABELS: [&str; METHODS] = [
@@ -27,8 +29,9 @@ const METHOD_LABELS: [&str; METHODS] = [
     "tools/call",
     "notification",
     "other",
+    "server/discover",
 ];
-const METHODS: usize = 6;
+const METHODS: usize = 7;
 
 /// What became of one `/mcp` message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,8 @@
 //! latest user message also contains the word `repeatedly`: then the same
 //! call is asked for again (to test agent step bounds). Streamed, a call is
 //! sent as OpenAI streams one: a first chunk with the role, id, type, name
-//! and empty arguments, `chunks` argument deltas, then the finish chunk.
+//! and empty arguments, `chunks` argument deltas (fewer if the arguments
+//! have fewer characters), then the finish chunk.
 //! Completion tokens are the words of the text or of the arguments. Without
 //! `tools`, or with no directive, the answer is the configured reply and
 //! `messages` is never parsed (the benchmark's path costs what it did).
@@ -132,7 +133,15 @@ pub async fn respond(
             None,
         )],
     };
-    events.extend(split_reply(reply, behavior.chunks).into_iter().map(|part| {
+    // Arguments are short: no more deltas than characters (no empty ones).
+    let parts = match call {
+        None => behavior.chunks,
+        Some(_) => behavior
+            .chunks
+            .min(u32::try_from(reply.chars().count()).unwrap_or(u32::MAX))
+            .max(1),
+    };
+    events.extend(split_reply(reply, parts).into_iter().map(|part| {
         let delta = match call {
             None => json!({ "content": part }),
             Some(_) => json!({ "tool_calls": [{ "index": 0, "function": { "arguments": part } }] }),

@@ -20,8 +20,9 @@
 //! stateless server is allowed), so there is no server-initiated stream:
 //! GET and DELETE are 405 (the router answers them).
 //!
-//! Not here: authentication (`http/router.rs`, before this runs), the tools
-//! themselves (`tools/`).
+//! Not here: the JSON-RPC framing (`mcp/jsonrpc.rs`), the `Origin` rule
+//! (`mcp/origin.rs`), authentication (`http/router.rs`, before this runs),
+//! the tools themselves (`tools/`).
 
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode};
@@ -35,7 +36,12 @@ use crate::gateway::Gateway;
 use crate::observe::metrics::{McpMethod, McpOutcome, ToolOutcome};
 use crate::table::Tool;
 
+mod jsonrpc;
 mod origin;
+
+use jsonrpc::{
+    INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, Message, Rejection, UNSUPPORTED_VERSION,
+};
 
 /// The revisions served, newest first.
 pub const SUPPORTED_VERSIONS: [&str; 4] =
@@ -45,13 +51,6 @@ const MODERN_VERSION: &str = "2026-07-28";
 /// What `initialize` answers when the client's version is not a handshake one.
 const LATEST_HANDSHAKE_VERSION: &str = "2025-11-25";
 
-const PARSE_ERROR: i64 = -32700;
-const INVALID_REQUEST: i64 = -32600;
-const METHOD_NOT_FOUND: i64 = -32601;
-const INVALID_PARAMS: i64 = -32602;
-/// The 2026-07-28 revision's "unsupported protocol version" code.
-const UNSUPPORTED_VERSION: i64 = -32022;
-
 /// One POST to `/mcp` from an authenticated caller.
 pub async fn serve(
     gateway: &Gateway,
@@ -60,7 +59,14 @@ pub async fn serve(
     body: &[u8],
     request_id: &str,
 ) -> Response<ResponseBody> {
-    let (method, outcome, response) = exchange(gateway, caller, headers, body, request_id).await;
+    let (method, outcome, response) =
+        match exchange(gateway, caller, headers, body, request_id).await {
+            Ok(answered) => answered,
+            Err(rejection) => {
+                let response = json_response(rejection.status, rejection.body());
+                (McpMethod::Other, McpOutcome::Rejected, response)
+            }
+        };
     gateway.metrics.record_mcp(method, outcome);
     response
 }
@@ -71,118 +77,84 @@ async fn exchange(
     headers: &HeaderMap,
     body: &[u8],
     request_id: &str,
-) -> (McpMethod, McpOutcome, Response<ResponseBody>) {
-    let reject = |status, code, message: String, data: Option<Value>| {
-        let body = error_body(&Value::Null, code, &message, data);
-        (
-            McpMethod::Other,
-            McpOutcome::Rejected,
-            json_response(status, body),
-        )
-    };
-    if let Err(origin) = origin::check(headers) {
-        let message = format!(
-            "Origin {origin:?} is not allowed: /mcp accepts requests without Origin or from a loopback origin"
-        );
-        return reject(StatusCode::FORBIDDEN, INVALID_REQUEST, message, None);
-    }
-    if let Some(version) = headers.get("mcp-protocol-version") {
-        let version = String::from_utf8_lossy(version.as_bytes());
-        if !SUPPORTED_VERSIONS.contains(&version.as_ref()) {
-            let message = format!(
-                "Unsupported MCP-Protocol-Version {:?}; supported: {}",
-                crate::error::capped(&version),
-                SUPPORTED_VERSIONS.join(", ")
-            );
-            let data = json!({ "supported": SUPPORTED_VERSIONS, "requested": crate::error::capped(&version) });
-            return reject(
-                StatusCode::BAD_REQUEST,
-                UNSUPPORTED_VERSION,
-                message,
-                Some(data),
-            );
-        }
-    }
-    let modern = headers
-        .get("mcp-protocol-version")
-        .is_some_and(|v| v.as_bytes() == MODERN_VERSION.as_bytes());
-    let message: Value = match serde_json::from_slice(body) {
-        Ok(message) => message,
-        Err(error) => {
-            let message = format!("Parse error: the body is not JSON ({error})");
-            return reject(StatusCode::BAD_REQUEST, PARSE_ERROR, message, None);
-        }
-    };
-    let Value::Object(fields) = &message else {
-        let message = match message {
-            Value::Array(_) => {
-                "Invalid Request: JSON-RPC batches are not supported (MCP removed batching in 2025-06-18); send one message per POST"
-            }
-            _ => "Invalid Request: the body must be one JSON-RPC 2.0 object",
-        };
-        return reject(
-            StatusCode::BAD_REQUEST,
-            INVALID_REQUEST,
-            message.to_owned(),
-            None,
-        );
-    };
-    if fields.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        let message = "Invalid Request: \"jsonrpc\" must be \"2.0\"".to_owned();
-        return reject(StatusCode::BAD_REQUEST, INVALID_REQUEST, message, None);
-    }
-    let id = fields
-        .get("id")
-        .filter(|id| id.is_string() || id.is_number());
-    let mut accepted = Response::new(ResponseBody::full(Bytes::new()));
-    *accepted.status_mut() = StatusCode::ACCEPTED;
-    let method = fields.get("method").and_then(Value::as_str);
-    match (method, id) {
-        // A notification (`notifications/initialized`, cancellations): acknowledged.
-        (Some(method), None) if !fields.contains_key("id") => {
+) -> Result<(McpMethod, McpOutcome, Response<ResponseBody>), Rejection> {
+    let modern = check_head(headers)?;
+    let message = jsonrpc::parse(body)?;
+    let (id, method, params) = match jsonrpc::classify(&message)? {
+        Message::Request { id, method, params } => (id, method, params),
+        // Notifications (`notifications/initialized`, cancellations) and
+        // responses are acknowledged; nothing here acts on them.
+        Message::Notification { method } => {
             let counted = match method.starts_with("notifications/") {
                 true => McpMethod::Notification,
                 false => McpMethod::Other,
             };
-            (counted, McpOutcome::Ok, accepted)
+            return Ok((counted, McpOutcome::Ok, accepted()));
         }
-        (Some(method), Some(id)) => {
-            let params = fields.get("params").unwrap_or(&Value::Null);
-            let (counted, answer) = request(gateway, caller, method, params, request_id).await;
-            let (outcome, status, body) = match answer {
-                Ok((outcome, mut result)) => {
-                    if modern {
-                        result["resultType"] = json!("complete");
-                        // Required on cacheable results; the tool list depends on
-                        // the caller, so reuse only within its authorization.
-                        if matches!(counted, McpMethod::ToolsList | McpMethod::Discover) {
-                            result["ttlMs"] = json!(0);
-                            result["cacheScope"] = json!("private");
-                        }
-                    }
-                    (outcome, StatusCode::OK, result_body(id, &result))
+        Message::Response => return Ok((McpMethod::Other, McpOutcome::Ok, accepted())),
+    };
+    let (counted, answer) = request(gateway, caller, method, params, request_id).await;
+    let (outcome, status, body) = match answer {
+        Ok((outcome, mut result)) => {
+            if modern {
+                result["resultType"] = json!("complete");
+                // Required on cacheable results; the tool list depends on
+                // the caller, so reuse only within its authorization.
+                if matches!(counted, McpMethod::ToolsList | McpMethod::Discover) {
+                    result["ttlMs"] = json!(0);
+                    result["cacheScope"] = json!("private");
                 }
-                Err((code, message)) => {
-                    let status = match (modern, code) {
-                        (true, METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
-                        (true, INVALID_PARAMS) => StatusCode::BAD_REQUEST,
-                        _ => StatusCode::OK,
-                    };
-                    let body = error_body(id, code, &message, None);
-                    (McpOutcome::Error, status, body)
-                }
+            }
+            (outcome, StatusCode::OK, jsonrpc::result_body(id, &result))
+        }
+        Err((code, message)) => {
+            // 2026-07-28 gives some errors an HTTP status; older revisions answer 200.
+            let status = match (modern, code) {
+                (true, METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
+                (true, INVALID_PARAMS) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::OK,
             };
-            (counted, outcome, json_response(status, body))
+            let body = jsonrpc::error_body(id, code, &message, None);
+            (McpOutcome::Error, status, body)
         }
-        // A response to a server request (none are sent, so nothing waits for it).
-        (None, Some(_)) if fields.contains_key("result") || fields.contains_key("error") => {
-            (McpMethod::Other, McpOutcome::Ok, accepted)
-        }
-        _ => {
-            let message = "Invalid Request: a request needs a string \"method\" and a string or number \"id\"".to_owned();
-            reject(StatusCode::BAD_REQUEST, INVALID_REQUEST, message, None)
-        }
+    };
+    Ok((counted, outcome, json_response(status, body)))
+}
+
+/// The `Origin` guard and the `MCP-Protocol-Version` check; `Ok(true)` for
+/// a 2026-07-28 single exchange.
+fn check_head(headers: &HeaderMap) -> Result<bool, Rejection> {
+    if let Err(origin) = origin::check(headers) {
+        let message = format!(
+            "Origin {origin:?} is not allowed: /mcp accepts requests without Origin or from a loopback origin"
+        );
+        return Err(Rejection::new(
+            StatusCode::FORBIDDEN,
+            INVALID_REQUEST,
+            message,
+        ));
     }
+    let Some(version) = headers.get("mcp-protocol-version") else {
+        return Ok(false);
+    };
+    let version = String::from_utf8_lossy(version.as_bytes());
+    let version = crate::error::capped(&version);
+    if !SUPPORTED_VERSIONS.contains(&version) {
+        let supported = SUPPORTED_VERSIONS.join(", ");
+        let message =
+            format!("Unsupported MCP-Protocol-Version {version:?}; supported: {supported}");
+        let mut rejection = Rejection::new(StatusCode::BAD_REQUEST, UNSUPPORTED_VERSION, message);
+        rejection.data = Some(json!({ "supported": SUPPORTED_VERSIONS, "requested": version }));
+        return Err(rejection);
+    }
+    Ok(version == MODERN_VERSION)
+}
+
+/// 202 Accepted, no body: the answer to a notification or a response.
+fn accepted() -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::full(Bytes::new()));
+    *response.status_mut() = StatusCode::ACCEPTED;
+    response
 }
 
 /// A request's outcome and result, or a JSON-RPC error (code, message).
@@ -296,16 +268,4 @@ async fn call(gateway: &Gateway, caller: &Caller, params: &Value, request_id: &s
             Ok((McpOutcome::ToolError, answer))
         }
     }
-}
-
-fn result_body(id: &Value, result: &Value) -> String {
-    json!({ "jsonrpc": "2.0", "id": id, "result": result }).to_string()
-}
-
-fn error_body(id: &Value, code: i64, message: &str, data: Option<Value>) -> String {
-    let mut error = json!({ "code": code, "message": message });
-    if let Some(data) = data {
-        error["data"] = data;
-    }
-    json!({ "jsonrpc": "2.0", "id": id, "error": error }).to_string()
 }

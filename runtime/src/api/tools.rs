@@ -123,16 +123,16 @@ pub type Failure = (ToolOutcome, GatewayError);
 
 /// Which surface a tool call came through (the `via` field of `tool.invoke`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(
-    dead_code,
-    reason = "`/mcp` and agents (issue 13) construct Mcp and Agent; remove this then"
-)]
 pub enum Via {
     /// `POST /v1/tools/{name}/invoke`.
     Invoke,
     /// `tools/call` on `/mcp`.
     Mcp,
     /// A step of an agent's tool loop.
+    #[allow(
+        dead_code,
+        reason = "agents (issue 13) construct Agent; remove this then"
+    )]
     Agent,
 }
 
@@ -249,6 +249,11 @@ async fn call(gateway: &Gateway, tool: &'static Tool, arguments: &Value) -> Resu
             },
         ),
     })
+}
+
+/// The `tool.invoke` line of a call of a tool that does not exist.
+pub fn log_unknown(request_id: &str, tool: &str, caller: &Caller, via: Via) {
+    log(request_id, tool, caller, Instant::now(), "not_found", via);
 }
 
 /// The one `tool.invoke` line of a call.

@@ -15,12 +15,14 @@ use std::time::Duration;
 use crate::table::{Config, ModelId, ToolId, UpstreamId};
 
 mod histogram;
+mod mcp;
 mod render;
 mod routing;
 #[cfg(test)]
 mod tests;
 mod tools;
 
+pub use mcp::{McpMethod, McpOutcome};
 pub use routing::{
     DeploymentGauge, FallbackReason, Live, StreamFailure, TimeoutKind, UpstreamGauge,
 };
@@ -39,9 +41,10 @@ pub enum Route {
     Messages = 5,
     CountTokens = 6,
     Tools = 7,
+    Mcp = 8,
 }
 
-const ROUTE_LABELS: [&str; 8] = [
+const ROUTE_LABELS: [&str; 9] = [
     "chat_completions",
     "models",
     "health",
@@ -50,6 +53,7 @@ const ROUTE_LABELS: [&str; 8] = [
     "messages",
     "count_tokens",
     "tools",
+    "mcp",
 ];
 
 /// Routes whose request series carry the public model, in family order.
@@ -184,6 +188,8 @@ pub struct Metrics {
     routing: routing::Routing,
     /// `[tool][outcome]`.
     tools: tools::ToolCounters,
+    /// `[method][outcome]` of `/mcp` messages.
+    mcp: mcp::McpCounters,
 }
 
 fn zeroed(len: usize) -> Box<[AtomicU64]> {
@@ -227,6 +233,7 @@ impl Metrics {
             streams_in_flight: AtomicI64::new(0),
             routing: routing::Routing::new(config),
             tools: tools::ToolCounters::new(config.tools.len()),
+            mcp: mcp::McpCounters::default(),
         }
     }
 
@@ -282,6 +289,11 @@ impl Metrics {
     /// One tool call (`gateway_tool_invocations_total{tool,outcome}`).
     pub fn record_tool(&self, tool: ToolId, outcome: ToolOutcome) {
         self.tools.record(tool, outcome);
+    }
+
+    /// One `/mcp` message (`gateway_mcp_requests_total{method,outcome}`).
+    pub fn record_mcp(&self, method: McpMethod, outcome: McpOutcome) {
+        self.mcp.record(method, outcome);
     }
 
     pub fn record_auth_failure(&self, reason: AuthFailure) {

@@ -106,7 +106,7 @@ impl Gateway {
         let quotas = Quotas::new(config, redis_url.as_deref())?;
         let http = HttpTools::new(config.tools, lookup_env)
             .map_err(|problems| format!("http tools (tools.yaml) cannot be used: {problems}"))?;
-        let mcp = McpTools::new(config.tools, lookup_env)
+        let mcp = McpTools::new(config.tools, config.mcp_servers, lookup_env)
             .map_err(|problems| format!("MCP servers (tools.yaml) cannot be used: {problems}"))?;
         let tools = Tools { http, mcp };
         Ok(Self {

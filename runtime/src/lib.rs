@@ -76,7 +76,7 @@ fn mcp_pin(config: &'static Config, server: &str) -> ExitCode {
         }
     };
     let lookup = |name: &str| std::env::var(name).ok();
-    match runtime.block_on(tools::mcp::pin_block(config.tools, server, &lookup)) {
+    match runtime.block_on(tools::mcp::pin_block(config.mcp_servers, server, &lookup)) {
         Ok(block) => {
             print!("{block}");
             ExitCode::SUCCESS

@@ -59,6 +59,8 @@ pub struct Config {
     pub quotas: Quotas,
     /// Tools (tools.yaml), sorted by name; `ToolId(i)` is `tools[i]`.
     pub tools: &'static [Tool],
+    /// MCP servers (tools.yaml `mcp_servers`), sorted by name; `index` is the position.
+    pub mcp_servers: &'static [McpServer],
 }
 
 /// An upstream provider endpoint.

@@ -239,7 +239,7 @@ fn check_pins(name: &str, s: &McpServerSpec, diags: &mut Diagnostics) {
             )
             .at(ptr(&["mcp_servers", name, "tools"]))
             .label("nothing would be imported")
-            .help(format!("pin the tools to import (`gateway mcp-pin {name}` prints the block), or remove the server")),
+            .help(format!("pin a tool (any `sha256`: the build prints the schema's hash), build, then `gateway mcp-pin {name}` prints every tool's pin; or remove the server")),
         );
     }
     for (remote, pin) in &s.tools {

@@ -112,6 +112,7 @@ pub fn config(ir: &Ir) -> TokenStream {
             auth: #auth,
             quotas: #quotas,
             tools: &TOOLS,
+            mcp_servers: &MCP_SERVERS,
         };
     }
 }

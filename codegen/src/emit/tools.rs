@@ -52,12 +52,8 @@ fn kind(run: &ToolRun) -> TokenStream {
     }
 }
 
-/// `pub static MCP_SERVERS: [McpServer; N]` (tools.yaml `mcp_servers`, sorted by name);
-/// nothing without servers (only MCP tools name it).
+/// `pub static MCP_SERVERS: [McpServer; N]` (tools.yaml `mcp_servers`, sorted by name).
 pub fn mcp_servers(ir: &Ir) -> TokenStream {
-    if ir.mcp_servers.is_empty() {
-        return TokenStream::new();
-    }
     let n = len(ir.mcp_servers.len());
     let items = ir.mcp_servers.iter().zip(0u16..).map(|(s, index): (&McpServer, u16)| {
         let name = &s.name;

@@ -2201,4 +2201,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         budgets: &BUDGETS,
     },
     tools: &TOOLS,
+    mcp_servers: &MCP_SERVERS,
 };

@@ -142,7 +142,7 @@ mod tests {
     async fn invoke_validates_then_runs() {
         let tools = &Tools {
             http: HttpTools::new(&[], &|_| None).unwrap(),
-            mcp: McpTools::new(&[], &|_| None).unwrap(),
+            mcp: McpTools::new(&[], &[], &|_| None).unwrap(),
         };
         let call = |arguments| async move { invoke(&CALCULATOR, &arguments, tools).await };
         let ok = call(json!({"operation": "add", "a": 1, "b": 2})).await;

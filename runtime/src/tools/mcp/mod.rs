@@ -143,26 +143,25 @@ pub struct McpTools {
 
 impl McpTools {
     /// Resolves every server's endpoint and starts its task (no connection
-    /// yet: see [`McpTools::refresh`]). Needs a tokio runtime when any MCP tool exists.
+    /// yet: see [`McpTools::refresh`]). Needs a tokio runtime when any server exists.
     pub fn new(
         tools: &'static [Tool],
+        mcp_servers: &'static [McpServer],
         lookup_env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, String> {
-        let mut found: Vec<(&'static McpServer, Vec<server::Pinned>)> = Vec::new();
+        let mut found: Vec<(&'static McpServer, Vec<server::Pinned>)> =
+            mcp_servers.iter().map(|s| (s, Vec::new())).collect();
         for tool in tools {
             let ToolKind::Mcp(mcp) = tool.kind else {
                 continue;
             };
-            match found.iter_mut().find(|(s, _)| s.index == mcp.server.index) {
-                Some((_, list)) => list.push((tool.id, tool.name, mcp)),
-                None => found.push((mcp.server, vec![(tool.id, tool.name, mcp)])),
+            if let Some((_, list)) = found.get_mut(usize::from(mcp.server.index)) {
+                list.push((tool.id, tool.name, mcp));
             }
         }
-        found.sort_by_key(|(s, _)| s.index);
-        let count = found.last().map_or(0, |(s, _)| usize::from(s.index) + 1);
         let flags = Arc::new(Flags {
             enabled: tools.iter().map(|_| AtomicBool::new(true)).collect(),
-            up: (0..count).map(|_| AtomicBool::new(false)).collect(),
+            up: mcp_servers.iter().map(|_| AtomicBool::new(false)).collect(),
         });
         let mut problems = Vec::new();
         let mut servers = Vec::with_capacity(found.len());
@@ -373,16 +372,13 @@ fn unavailable(mcp: &McpTool) -> ToolError {
 /// and renders the `tools:` block of tools.yaml (JSON values are YAML flow
 /// values), each with its schema's hash.
 pub async fn pin_block(
-    tools: &'static [Tool],
+    mcp_servers: &'static [McpServer],
     name: &str,
     lookup_env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, String> {
-    let server = tools
+    let server = mcp_servers
         .iter()
-        .find_map(|t| match t.kind {
-            ToolKind::Mcp(mcp) if mcp.server.name == name => Some(mcp.server),
-            _ => None,
-        })
+        .find(|s| s.name == name)
         .ok_or_else(|| format!("no MCP server `{name}` in the compiled tools.yaml"))?;
     let endpoint = match server.transport {
         McpTransport::StreamableHttp { .. } => Some(http::Endpoint::new(

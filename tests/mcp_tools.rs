@@ -140,6 +140,27 @@ async fn listed(gateway: &Gateway) -> Vec<String> {
         .collect()
 }
 
+/// The tool names `/mcp` `tools/list` shows the client key.
+async fn mcp_listed(gateway: &Gateway) -> Vec<String> {
+    let auth = format!("Bearer {CLIENT_KEY}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let reply = send(gateway.addr, "POST", "/mcp", &headers, Bytes::from(body)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let json = reply.json();
+    json["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{json}"))
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The state of `server` (and of its tool `tool`) in a refresh report.
 fn states(report: &serde_json::Value, server: &str, tool: &str) -> (String, String) {
     let servers = report["servers"].as_array().expect("servers");
@@ -256,6 +277,12 @@ async fn drift_disables_a_tool_until_a_refresh_finds_its_pin_again() {
     let names = listed(&gateway).await;
     assert!(!names.iter().any(|n| n == "calc_add"), "{names:?}");
     assert!(names.iter().any(|n| n == "slow"), "{names:?}");
+    let mcp = mcp_listed(&gateway).await;
+    assert!(
+        !mcp.iter().any(|n| n == "calc_add"),
+        "/mcp lists it: {mcp:?}"
+    );
+    assert!(mcp.iter().any(|n| n == "slow"), "{mcp:?}");
     let metrics = get(gateway.addr, "/metrics", Some(ADMIN_KEY)).await.text();
     let series = r#"gateway_tool_enabled{tool="calc_add"} 0"#;
     assert!(metrics.contains(series), "no {series}:\n{metrics}");
@@ -280,6 +307,7 @@ async fn drift_disables_a_tool_until_a_refresh_finds_its_pin_again() {
     let again = invoke(&gateway, "calc_add", r#"{"a":1,"b":1}"#).await;
     assert_eq!(again.status, 200, "{}", again.text());
     assert!(listed(&gateway).await.iter().any(|n| n == "calc_add"));
+    assert!(mcp_listed(&gateway).await.iter().any(|n| n == "calc_add"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,6 +30,7 @@ mod invariants;
 mod jwt;
 mod lifecycle;
 mod mcp_server;
+mod mcp_tools;
 mod mock_tools;
 mod openai_sdk;
 mod quotas;

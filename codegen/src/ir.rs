@@ -42,6 +42,8 @@ pub struct Ir {
     pub agent_count: usize,
     /// Tools, sorted by name; `ToolId(i)` is `tools[i]`.
     pub tools: Vec<Tool>,
+    /// MCP servers, sorted by name.
+    pub mcp_servers: Vec<McpServer>,
 }
 
 /// A resolved upstream.
@@ -548,6 +550,37 @@ pub enum ToolRun {
     Builtin(String),
     /// An HTTP call.
     Http(HttpTool),
+    /// A `tools/call` to an MCP server.
+    Mcp(McpTool),
+}
+
+/// A pinned MCP tool (`table::McpTool`).
+#[derive(Clone, Debug)]
+pub struct McpTool {
+    /// Index into `Ir::mcp_servers`.
+    pub server: u16,
+    pub remote_name: String,
+    pub sha256: String,
+}
+
+/// An MCP server (`table::McpServer`).
+#[derive(Clone, Debug)]
+pub struct McpServer {
+    pub name: String,
+    /// `Some(url, origin)` for streamable HTTP.
+    pub http: Option<(String, String)>,
+    pub url_env: Option<String>,
+    /// Lower-cased.
+    pub allow_hosts: Vec<String>,
+    pub allow_private: bool,
+    /// (lower-cased header name, secret), sorted by name.
+    pub headers: Vec<(String, SecretRef)>,
+    /// For stdio: argv.
+    pub command: Vec<String>,
+    pub timeout_ms: u64,
+    pub max_response_bytes: u64,
+    /// `fail` (else `disable`).
+    pub fail_on_drift: bool,
 }
 
 /// A `kind: http` tool (`table::HttpTool`).

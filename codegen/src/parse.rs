@@ -10,6 +10,7 @@
 //! default is (`spec/`), and they never fall back to anything.
 
 pub mod glob;
+pub mod mcp;
 pub mod routing;
 pub mod tool_schema;
 pub mod url_template;

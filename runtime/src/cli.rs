@@ -1,13 +1,19 @@
 //! Command line: `gateway [serve] [--listen ADDR]`, `gateway --version`,
-//! `gateway routes`, `gateway access`, `gateway --help`.
+//! `gateway routes`, `gateway access`, `gateway mcp-pin SERVER`, `gateway --help`.
 
 /// What the user asked for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
-    Serve { listen: Option<String> },
+    Serve {
+        listen: Option<String>,
+    },
     Version,
     Routes,
     Access,
+    /// Print the `tools:` pin block of a configured MCP server's tools.
+    McpPin {
+        server: String,
+    },
     Help,
 }
 
@@ -15,6 +21,8 @@ pub const USAGE: &str = "\
 usage: gateway [serve] [--listen ADDR]   serve the compiled config (ADDR like 127.0.0.1:8080; port 0 picks one)
        gateway routes                    print the compiled model table
        gateway access                    print who may use which model (the compiled access matrix)
+       gateway mcp-pin SERVER            connect to MCP server SERVER (tools.yaml `mcp_servers`) and print
+                                         the `tools:` pin block of every tool it lists, to paste and trim
        gateway --version                 print version, environment, config digest, git revision, rustc
        gateway --help
 
@@ -32,6 +40,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--help" | "-h" | "help" => command = Some(Command::Help),
             "routes" => command = Some(Command::Routes),
             "access" => command = Some(Command::Access),
+            "mcp-pin" => {
+                let server = args
+                    .next()
+                    .ok_or("`mcp-pin` needs a server name of tools.yaml `mcp_servers`")?;
+                command = Some(Command::McpPin { server });
+            }
             "serve" => {}
             "--listen" => {
                 listen = Some(
@@ -60,6 +74,16 @@ mod tests {
     #[test]
     fn parses_commands() {
         check(&[], Ok(Command::Serve { listen: None }));
+        check(
+            &["mcp-pin", "calc"],
+            Ok(Command::McpPin {
+                server: "calc".into(),
+            }),
+        );
+        check(
+            &["mcp-pin"],
+            Err("`mcp-pin` needs a server name of tools.yaml `mcp_servers`"),
+        );
         check(
             &["serve", "--listen", "127.0.0.1:0"],
             Ok(Command::Serve {

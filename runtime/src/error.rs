@@ -174,6 +174,11 @@ pub enum GatewayError {
         tool: &'static str,
         detail: String,
     },
+    /// An MCP tool is disabled: its pinned schema drifted (re-pin or refresh).
+    ToolUnavailable {
+        tool: &'static str,
+        detail: String,
+    },
     /// An http tool's call passed its `timeout`.
     ToolTimeout {
         tool: &'static str,
@@ -491,6 +496,12 @@ impl GatewayError {
                 Some("tool_unreachable"),
                 Gateway,
             ),
+            E::ToolUnavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("tool_unavailable"),
+                Gateway,
+            ),
             E::ToolTimeout { .. } => (
                 StatusCode::GATEWAY_TIMEOUT,
                 "api_error",
@@ -641,6 +652,9 @@ impl GatewayError {
             ),
             Self::ToolUnreachable { tool, detail } => {
                 format!("The tool `{tool}` could not be called: {detail}.")
+            }
+            Self::ToolUnavailable { tool, detail } => {
+                format!("The tool `{tool}` is disabled: {detail}.")
             }
             Self::ToolTimeout { tool, limit_ms } => {
                 format!("The tool `{tool}` did not answer within {limit_ms} ms.")
@@ -833,6 +847,11 @@ mod tests {
             limit_ms: 5,
         };
         check(timeout, 504, "tool_timeout", Gateway);
+        let unavailable = E::ToolUnavailable {
+            tool: "t",
+            detail: "x".into(),
+        };
+        check(unavailable, 503, "tool_unavailable", Gateway);
         check(
             E::PayloadTooLarge { limit: 1 },
             413,

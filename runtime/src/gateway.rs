@@ -22,7 +22,7 @@ use crate::policy::Quotas;
 use crate::request_id::RequestIds;
 use crate::secrets::Resolved;
 use crate::table::{Config, Deployment, UpstreamKind};
-use crate::tools::HttpTools;
+use crate::tools::{HttpTools, McpTools, Tools};
 use crate::upstream::fleet::{Health, UpstreamState};
 use crate::upstream::{Fleet, HttpTarget, Target};
 
@@ -51,8 +51,9 @@ pub struct Gateway {
     pub auth: AuthState,
     /// Rate limits and budgets: local counts and the shared store.
     pub quotas: Quotas,
-    /// The http tools' origins, header secrets and client, resolved at startup.
-    pub tools: HttpTools,
+    /// The http tools' origins, header secrets and client, resolved at
+    /// startup, and the MCP servers' tasks with the tools' enabled flags.
+    pub tools: Tools,
     pub request_ids: RequestIds,
     /// Set when the drain deadline passes; open streams end with an error event.
     pub drain: DrainSignal,
@@ -103,8 +104,11 @@ impl Gateway {
             .as_ref()
             .and_then(|r| lookup_env(r.url_env));
         let quotas = Quotas::new(config, redis_url.as_deref())?;
-        let tools = HttpTools::new(config.tools, lookup_env)
+        let http = HttpTools::new(config.tools, lookup_env)
             .map_err(|problems| format!("http tools (tools.yaml) cannot be used: {problems}"))?;
+        let mcp = McpTools::new(config.tools, config.mcp_servers, lookup_env)
+            .map_err(|problems| format!("MCP servers (tools.yaml) cannot be used: {problems}"))?;
+        let tools = Tools { http, mcp };
         Ok(Self {
             config,
             auth,

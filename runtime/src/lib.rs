@@ -60,7 +60,31 @@ pub fn run(config: &'static Config, build: &'static BuildInfo) -> ExitCode {
             print!("{}", access_table(config));
             ExitCode::SUCCESS
         }
+        Ok(cli::Command::McpPin { server }) => mcp_pin(config, &server),
         Ok(cli::Command::Serve { listen }) => serve(config, listen),
+    }
+}
+
+/// `gateway mcp-pin SERVER`: connects (the environment as when serving,
+/// e.g. `url_env`) and prints the pin block, or why it could not.
+fn mcp_pin(config: &'static Config, server: &str) -> ExitCode {
+    let runtime = match async_runtime(1) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let lookup = |name: &str| std::env::var(name).ok();
+    match runtime.block_on(tools::mcp::pin_block(config.mcp_servers, server, &lookup)) {
+        Ok(block) => {
+            print!("{block}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -302,6 +326,11 @@ fn serve(config: &'static Config, listen: Option<String>) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        if let Err(message) = gateway.tools.mcp.start().await {
+            eprintln!("error: {message}");
+            tracing::error!(event = "startup.mcp_drift", message);
+            return ExitCode::from(2);
+        }
         let listener = match bind_listener(address) {
             Ok(listener) => listener,
             Err(error) => {

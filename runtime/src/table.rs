@@ -15,7 +15,8 @@ pub use quotas::{
     Applies, Budget, Limit, Per, Period, Price, Quotas, Rate, RedisStore, Store, bit,
 };
 pub use tools::{
-    Builtin, HttpMethod, HttpTool, Property, Schema, Tool, ToolId, ToolKind, UrlPiece,
+    Builtin, HttpMethod, HttpTool, McpServer, McpTool, McpTransport, OnDrift, Property, Schema,
+    Tool, ToolId, ToolKind, UrlPiece,
 };
 
 /// Dense index into [`Config::upstreams`].
@@ -58,6 +59,8 @@ pub struct Config {
     pub quotas: Quotas,
     /// Tools (tools.yaml), sorted by name; `ToolId(i)` is `tools[i]`.
     pub tools: &'static [Tool],
+    /// MCP servers (tools.yaml `mcp_servers`), sorted by name; `index` is the position.
+    pub mcp_servers: &'static [McpServer],
 }
 
 /// An upstream provider endpoint.

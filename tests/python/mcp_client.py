@@ -30,7 +30,11 @@ async def full_access(mode: str, version: str) -> None:
         assert mcp.session.protocol_version == version, (mode, mcp.session.protocol_version)
         tools = await mcp.list_tools()
         names = sorted(t.name for t in tools.tools)
-        assert names == ["calculator", "create_item", "current_time", "lookup_item", "small_sum"], names
+        # With the MCP tools config/test imports (tests/mcp_tools.rs).
+        assert names == [
+            "big", "calc_add", "calc_fail", "calc_stdio_add", "calc_stdio_fail", "calculator",
+            "create_item", "current_time", "lookup_item", "slow", "small_sum", "strict_add",
+        ], names
         calculator = next(t for t in tools.tools if t.name == "calculator")
         assert calculator.input_schema["type"] == "object", calculator.input_schema
         print("list ok", names)

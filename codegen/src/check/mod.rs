@@ -20,6 +20,7 @@ mod env;
 mod fallbacks;
 mod http_tools;
 mod jwt;
+mod mcp_tools;
 mod models;
 mod quotas;
 mod resilience;
@@ -56,6 +57,7 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
     }
     if let Some(file) = &loaded.tools {
         tools::check(file, loaded.security.as_ref(), diags);
+        mcp_tools::check(file, diags);
     }
     if let Some(file) = &loaded.agents {
         agents::check(file, loaded.upstreams.as_ref(), diags);

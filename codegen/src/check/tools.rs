@@ -22,7 +22,8 @@ pub fn check(file: &ToolsFile, security: Option<&SecurityFile>, diags: &mut Diag
         check_tool(name, tool, diags);
     }
     if let Some(security) = security {
-        let names: Vec<&str> = file.tools.keys().map(String::as_str).collect();
+        let public = crate::spec::tools::public_tools(file);
+        let names: Vec<&str> = public.iter().map(|(name, _)| name.as_str()).collect();
         for (at, list) in tool_lists(security) {
             check_patterns(&at, list, &names, diags);
         }

@@ -153,6 +153,11 @@ codes! {
     TOOL_HOST_NOT_ALLOWED = "GW1008", Error, "tool-host-not-allowed", "An HTTP tool's `url` host is not in its `allow_hosts`.";
     PRIVATE_TOOL_HOST = "GW1009", Error, "private-tool-host", "An HTTP tool's host (in `url` or `allow_hosts`) is `localhost` or a private, loopback or link-local address, without `allow_private: true`.";
     BAD_TOOL_LIMIT = "GW1010", Error, "bad-tool-limit", "An HTTP tool's `timeout` or `max_response_bytes` is zero or above its ceiling (5m, 16MiB), or a header name is not a valid HTTP header name.";
+    BAD_MCP_PIN = "GW1011", Error, "bad-mcp-pin", "An MCP tool's `sha256` pin is not 64 lower-case hex digits, or is not the SHA-256 of its `input_schema`'s canonical JSON (the message prints the computed hash).";
+    MCP_TRANSPORT_KEYS = "GW1012", Error, "mcp-transport-keys", "An MCP server's keys do not fit its `transport`: `stdio` without a non-empty `command` or with `url`, `url_env`, `allow_hosts`, `allow_private` or `headers`; `streamable_http` without `url` or with `command`.";
+    TOOL_NAME_COLLISION = "GW1013", Error, "tool-name-collision", "Two tools get the same public name even after MCP tools in a collision are prefixed with `<server>_`.";
+    BAD_MCP_NAME = "GW1014", Error, "bad-mcp-name", "An MCP server name is not 1 to 64 of `a-z`, `0-9`, `_`, `-`, or an MCP tool's public name is not 1 to 64 of `A-Z`, `a-z`, `0-9`, `_`, `-`.";
+    MCP_SERVER_WITHOUT_TOOLS = "GW1015", Error, "mcp-server-without-tools", "An MCP server pins no tools (`tools:` is empty).";
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ pub fn file(ir: &Ir) -> Result<String, Vec<Diagnostic>> {
         auth::api_keys(ir),
         quotas::tables(ir),
         tools::tools(ir),
+        tools::mcp_servers(ir),
         models::resolve_model(ir),
         config(ir),
     ];
@@ -111,6 +112,7 @@ pub fn config(ir: &Ir) -> TokenStream {
             auth: #auth,
             quotas: #quotas,
             tools: &TOOLS,
+            mcp_servers: &MCP_SERVERS,
         };
     }
 }

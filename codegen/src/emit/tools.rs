@@ -6,7 +6,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::emit::len;
-use crate::ir::{HttpTool, Ir, SecretRef, Tool, ToolRun, ToolSchema};
+use crate::ir::{HttpTool, Ir, McpServer, SecretRef, Tool, ToolRun, ToolSchema};
 
 /// `pub static TOOLS: [Tool; N]`.
 pub fn tools(ir: &Ir) -> TokenStream {
@@ -41,6 +41,70 @@ fn kind(run: &ToolRun) -> TokenStream {
             let http = http_tool(http);
             quote!(::gateway_runtime::table::ToolKind::Http(&#http))
         }
+        ToolRun::Mcp(mcp) => {
+            let (server, remote, sha) = (usize::from(mcp.server), &mcp.remote_name, &mcp.sha256);
+            quote!(::gateway_runtime::table::ToolKind::Mcp(&::gateway_runtime::table::McpTool {
+                server: &MCP_SERVERS[#server],
+                remote_name: #remote,
+                sha256: #sha
+            }))
+        }
+    }
+}
+
+/// `pub static MCP_SERVERS: [McpServer; N]` (tools.yaml `mcp_servers`, sorted by name).
+pub fn mcp_servers(ir: &Ir) -> TokenStream {
+    let n = len(ir.mcp_servers.len());
+    let items = ir.mcp_servers.iter().zip(0u16..).map(|(s, index): (&McpServer, u16)| {
+        let name = &s.name;
+        let transport = match &s.http {
+            Some((url, origin)) => {
+                let hosts = &s.allow_hosts;
+                let allow_private = s.allow_private;
+                let url_env = option(s.url_env.as_ref().map(|v| quote!(#v)));
+                let headers = s.headers.iter().map(|(name, secret)| {
+                    let secret = secret_ref(secret);
+                    quote!((#name, #secret))
+                });
+                quote!(::gateway_runtime::table::McpTransport::StreamableHttp {
+                    url: #url,
+                    origin: #origin,
+                    url_env: #url_env,
+                    allow_hosts: &[#(#hosts),*],
+                    allow_private: #allow_private,
+                    headers: &[#(#headers),*]
+                })
+            }
+            None => {
+                let command = &s.command;
+                quote!(::gateway_runtime::table::McpTransport::Stdio { command: &[#(#command),*] })
+            }
+        };
+        let (timeout_ms, max_response_bytes) = (s.timeout_ms, s.max_response_bytes);
+        let on_drift = if s.fail_on_drift {
+            quote!(::gateway_runtime::table::OnDrift::Fail)
+        } else {
+            quote!(::gateway_runtime::table::OnDrift::Disable)
+        };
+        quote!(::gateway_runtime::table::McpServer {
+            index: #index,
+            name: #name,
+            transport: #transport,
+            timeout_ms: #timeout_ms,
+            max_response_bytes: #max_response_bytes,
+            on_drift: #on_drift
+        })
+    });
+    quote! {
+        /// MCP servers (tools.yaml `mcp_servers`), sorted by name.
+        pub static MCP_SERVERS: [::gateway_runtime::table::McpServer; #n] = [#(#items),*];
+    }
+}
+
+fn secret_ref(secret: &SecretRef) -> TokenStream {
+    match secret {
+        SecretRef::Env(v) => quote!(::gateway_runtime::table::SecretRef::Env(#v)),
+        SecretRef::File(f) => quote!(::gateway_runtime::table::SecretRef::File(#f)),
     }
 }
 

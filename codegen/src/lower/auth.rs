@@ -18,7 +18,8 @@ pub(crate) fn lower(
     cx: &mut Cx<'_>,
 ) -> Option<Auth> {
     let names: Vec<&str> = upstreams.models.keys().map(String::as_str).collect();
-    let tool_names: Vec<&str> = tools.tools.keys().map(String::as_str).collect();
+    let public = crate::spec::tools::public_tools(tools);
+    let tool_names: Vec<&str> = public.iter().map(|(name, _)| name.as_str()).collect();
     let team_reach = |team: Option<&str>| {
         let list = team.and_then(|t| a.teams.get(t)?.models.as_deref());
         reach(list, &names)

@@ -48,6 +48,7 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
         .and_then(|u| models::lower(&spec.upstreams, u, &mut cx));
     let server = server::lower(&spec.security.server, &mut cx);
     let tools = tools::lower(&spec.tools, &mut cx);
+    let mcp_servers = tools::lower_mcp_servers(&spec.tools, &mut cx);
     let auth = auth::lower(&spec.security.auth, &spec.upstreams, &spec.tools, &mut cx);
     let (models, deployment_count) = models?;
     let auth = auth?;
@@ -64,6 +65,7 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
         quotas,
         agent_count: spec.agents.agents.len(),
         tools: tools?,
+        mcp_servers: mcp_servers?,
     })
 }
 

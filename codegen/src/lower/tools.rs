@@ -9,19 +9,33 @@ use serde_json::Value;
 
 use crate::diag::FileKind::Tools as F;
 use crate::diag::ptr;
-use crate::ir::{HttpTool, SecretRef, Tool, ToolRun, ToolSchema};
+use crate::ir::{HttpTool, McpServer, McpTool, SecretRef, Tool, ToolRun, ToolSchema};
 use crate::lower::Cx;
 use crate::parse;
+use crate::parse::mcp;
 use crate::parse::tool_schema::{self, Node};
 use crate::parse::url_template::{self, Piece};
-use crate::spec::tools::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ToolKindSpec, builtin};
+use crate::spec::tools::{
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MCP_MAX_RESPONSE_BYTES, DEFAULT_MCP_TIMEOUT,
+    DEFAULT_TIMEOUT, McpTransportSpec, OnDriftSpec, ToolKindSpec, builtin,
+};
+use crate::spec::tools::{Origin, public_tools};
 use crate::spec::{ToolSpec, ToolsFile};
 
-/// Every tool, in name order.
+/// Every tool (local and pinned MCP tools under their public names), in name order.
 pub(crate) fn lower(file: &ToolsFile, cx: &mut Cx<'_>) -> Option<Vec<Tool>> {
-    let mut tools = Vec::with_capacity(file.tools.len());
-    for (i, (name, spec)) in file.tools.iter().enumerate() {
+    let public = public_tools(file);
+    let mut tools = Vec::with_capacity(public.len());
+    for (i, (name, origin)) in public.iter().enumerate() {
         cx.id16(i)?;
+        if let Origin::Mcp { server, remote } = origin {
+            tools.push(mcp_tool(file, name, server, remote, cx)?);
+            continue;
+        }
+        let Some(spec) = file.tools.get(name) else {
+            cx.internal(F, &ptr(&["tools", name]));
+            return None;
+        };
         let at = ptr(&["tools", name]);
         let (run, parameters): (ToolRun, Value) = match spec.kind {
             ToolKindSpec::Builtin => {
@@ -56,6 +70,111 @@ pub(crate) fn lower(file: &ToolsFile, cx: &mut Cx<'_>) -> Option<Vec<Tool>> {
         });
     }
     Some(tools)
+}
+
+/// A pinned MCP tool as IR.
+fn mcp_tool(
+    file: &ToolsFile,
+    name: &str,
+    server: &str,
+    remote: &str,
+    cx: &mut Cx<'_>,
+) -> Option<Tool> {
+    let at = ptr(&["mcp_servers", server, "tools", remote]);
+    let index = file.mcp_servers.keys().position(|s| s == server);
+    let pin = file
+        .mcp_servers
+        .get(server)
+        .and_then(|s| s.tools.get(remote));
+    let (Some(index), Some(pin)) = (index, pin) else {
+        cx.internal(F, &at);
+        return None;
+    };
+    let Ok(node) = tool_schema::compile(&pin.input_schema) else {
+        cx.internal(F, &format!("{at}/input_schema"));
+        return None;
+    };
+    let description = pin
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("`{remote}` of MCP server `{server}`."));
+    Some(Tool {
+        name: name.to_owned(),
+        description,
+        run: ToolRun::Mcp(McpTool {
+            server: u16::try_from(index).ok()?,
+            remote_name: remote.to_owned(),
+            sha256: pin.sha256.clone(),
+        }),
+        parameters: schema(node),
+        parameters_json: mcp::canonical(&pin.input_schema),
+    })
+}
+
+/// Every MCP server, in name order.
+pub(crate) fn lower_mcp_servers(file: &ToolsFile, cx: &mut Cx<'_>) -> Option<Vec<McpServer>> {
+    let mut out = Vec::with_capacity(file.mcp_servers.len());
+    for (i, (name, spec)) in file.mcp_servers.iter().enumerate() {
+        cx.id16(i)?;
+        let at = ptr(&["mcp_servers", name]);
+        let timeout_ms = match &spec.timeout {
+            Some(t) => t.value().ok().copied(),
+            None => parse::duration_ms(DEFAULT_MCP_TIMEOUT).ok(),
+        };
+        let max_response_bytes = match &spec.max_response_bytes {
+            Some(s) => s.value().ok().copied(),
+            None => Some(DEFAULT_MCP_MAX_RESPONSE_BYTES),
+        };
+        let http = match (spec.transport, &spec.url) {
+            (McpTransportSpec::StreamableHttp, Some(url)) => url_template::parse(url)
+                .ok()
+                .map(|t| Some((url.clone(), t.origin))),
+            (McpTransportSpec::Stdio, None) => Some(None),
+            _ => None,
+        };
+        let headers = secret_headers(&spec.headers);
+        let (Some(timeout_ms), Some(max_response_bytes), Some(http), Some(headers)) =
+            (timeout_ms, max_response_bytes, http, headers)
+        else {
+            cx.internal(F, &at);
+            return None;
+        };
+        out.push(McpServer {
+            name: name.clone(),
+            http,
+            url_env: spec.url_env.clone(),
+            allow_hosts: spec
+                .allow_hosts
+                .iter()
+                .flatten()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            allow_private: spec.allow_private.unwrap_or(false),
+            headers,
+            command: spec.command.clone().unwrap_or_default(),
+            timeout_ms,
+            max_response_bytes,
+            fail_on_drift: spec.on_drift == Some(OnDriftSpec::Fail),
+        });
+    }
+    Some(out)
+}
+
+/// Header secrets as IR, sorted by lower-cased name (`None`: a check should have failed).
+fn secret_headers(
+    headers: &std::collections::BTreeMap<String, crate::spec::SecretSpec>,
+) -> Option<Vec<(String, SecretRef)>> {
+    let mut out = Vec::with_capacity(headers.len());
+    for (name, secret) in headers {
+        let secret = match (&secret.env, &secret.file) {
+            (Some(env), None) => SecretRef::Env(env.clone()),
+            (None, Some(file)) => SecretRef::File(file.clone()),
+            _ => return None,
+        };
+        out.push((name.to_ascii_lowercase(), secret));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(out)
 }
 
 /// A checked http tool as IR (`None`: a check should have failed).

@@ -48,7 +48,8 @@ pub struct SchemaError {
 }
 
 const KEYWORDS: &str = "`type`, `properties`, `required`, `additionalProperties`, `enum`, \
-    `minimum`, `maximum`, `maxLength`, `items`, `description`, `title`";
+    `minimum`, `maximum`, `maxLength`, `items`, `description`, `title` (and the annotations \
+    `default`, `examples`, `$schema`, accepted unchecked)";
 const TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "object", "string"];
 
 /// The schema as a tree; its root must be an object schema.
@@ -131,6 +132,11 @@ fn is_keyword(key: &str) -> bool {
             | "items"
             | "description"
             | "title"
+            // Annotations MCP servers emit (pydantic: `default`, `examples`;
+            // some add `$schema`): accepted and not checked.
+            | "default"
+            | "examples"
+            | "$schema"
     )
 }
 
@@ -397,6 +403,11 @@ mod tests {
     #[test]
     fn supported_subset() {
         check(json!({"type": "object"}), Ok(()));
+        // What MCP servers (pydantic) emit: titles, defaults, examples, `$schema`.
+        check(
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "title": "addArguments", "properties": {"a": {"type": "integer", "title": "A", "default": 1, "examples": [2]}}}),
+            Ok(()),
+        );
         check(
             json!({"type": "object", "properties": {"a": {"type": "array", "items": {"type": "integer", "minimum": 0}}}, "required": ["a"], "additionalProperties": false}),
             Ok(()),

@@ -64,6 +64,9 @@ pub struct ToolsFile {
     /// Tools by name.
     #[serde(default)]
     pub tools: BTreeMap<String, ToolSpec>,
+    /// Upstream MCP servers by name (`[a-z0-9_-]`), each with the tools the gateway imports from it, pinned by schema hash (default none).
+    #[serde(default)]
+    pub mcp_servers: BTreeMap<String, tools::McpServerSpec>,
 }
 
 /// security.yaml: listener limits, inbound authentication and quotas.

@@ -118,3 +118,115 @@ pub const BUILTINS: &[BuiltinDef] = &[
 pub fn builtin(name: &str) -> Option<&'static BuiltinDef> {
     BUILTINS.iter().find(|b| b.name == name)
 }
+
+/// An upstream MCP server whose tools the gateway imports (`kind: mcp` tools).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct McpServerSpec {
+    /// How to reach the server: `streamable_http` (JSON-RPC over HTTP POST, `url` required) or `stdio` (a child process, `command` required).
+    pub transport: McpTransportSpec,
+    /// With `streamable_http`: the server's MCP endpoint, e.g. `https://mcp.example.com/mcp`.
+    pub url: Option<String>,
+    /// With `streamable_http`: the name of an environment variable that, when set at startup, replaces the URL's origin (`scheme://host[:port]`); its host must still be in `allow_hosts` (and private only with `allow_private`).
+    pub url_env: Option<String>,
+    /// With `streamable_http`: the hosts the server may be reached at; the URL's host must be one of them.
+    pub allow_hosts: Option<Vec<String>>,
+    /// With `streamable_http`: allow a private, loopback or link-local address or `localhost` as the host (default `false`).
+    pub allow_private: Option<bool>,
+    /// With `streamable_http`: request headers whose values are secrets read at startup, each `{ env: NAME }` or `{ file: /abs/path }` (default none).
+    #[serde(default)]
+    pub headers: BTreeMap<String, SecretSpec>,
+    /// With `stdio`: the program and its arguments (non-empty), run in the gateway's working directory.
+    pub command: Option<Vec<String>>,
+    /// The time limit of one call, connecting and verifying included (default `10s`, at most `5m`).
+    pub timeout: Option<DurationSpec>,
+    /// The largest answer accepted from the server (default `64KiB`, at most `16MiB`); a larger one fails the call with `tool_result_too_large`.
+    pub max_response_bytes: Option<SizeSpec>,
+    /// What a pinned tool whose schema changed or vanished does: `disable` it (default `disable`) or `fail` (the gateway refuses to start; at refresh the tools are disabled and the refresh answers 409).
+    pub on_drift: Option<OnDriftSpec>,
+    /// The pin: every tool imported from this server, by the name the server lists it under.
+    pub tools: BTreeMap<String, McpPinSpec>,
+}
+
+/// One pinned MCP tool.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct McpPinSpec {
+    /// Lower-case hex SHA-256 of the canonical JSON of `input_schema` (object keys sorted, no whitespace); the build prints the right value when it differs.
+    pub sha256: String,
+    /// The tool's input schema exactly as the server lists it (`inputSchema`); arguments are validated against it before any call. The keywords of a tool's `parameters` apply; the annotations `default`, `examples` and `$schema` are accepted and not checked.
+    pub input_schema: serde_json::Value,
+    /// What the tool does, shown in `GET /v1/tools` (default: a short text naming the server and the tool).
+    pub description: Option<String>,
+}
+
+/// An MCP server's transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum McpTransportSpec {
+    /// MCP streamable HTTP.
+    StreamableHttp,
+    /// A child process speaking newline-delimited JSON-RPC.
+    Stdio,
+}
+
+/// What drift does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDriftSpec {
+    /// Disable the drifted tools, keep serving the rest.
+    Disable,
+    /// Refuse to start.
+    Fail,
+}
+
+/// An MCP server's `timeout` when none is written.
+pub const DEFAULT_MCP_TIMEOUT: &str = "10s";
+/// An MCP server's `max_response_bytes` when none is written (64 KiB).
+pub const DEFAULT_MCP_MAX_RESPONSE_BYTES: u64 = 64 << 10;
+
+/// Where a public tool name comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `tools.<name>`.
+    Local,
+    /// `mcp_servers.<server>.tools.<remote>`.
+    Mcp { server: String, remote: String },
+}
+
+/// Every tool's public name and origin, sorted by public name (the order of
+/// tool ids). An MCP tool whose remote name another tool also has (local or
+/// from any server) is named `<server>_<name>`. Names still equal after
+/// prefixing all appear (check reports them; lowering never sees them).
+pub fn public_tools(file: &super::ToolsFile) -> Vec<(String, Origin)> {
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in file.tools.keys() {
+        *count.entry(name).or_default() += 1;
+    }
+    for server in file.mcp_servers.values() {
+        for remote in server.tools.keys() {
+            *count.entry(remote).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, Origin)> = file
+        .tools
+        .keys()
+        .map(|name| (name.clone(), Origin::Local))
+        .collect();
+    for (server, spec) in &file.mcp_servers {
+        for remote in spec.tools.keys() {
+            let name = if count.get(remote.as_str()).copied().unwrap_or(0) > 1 {
+                format!("{server}_{remote}")
+            } else {
+                remote.clone()
+            };
+            let origin = Origin::Mcp {
+                server: server.clone(),
+                remote: remote.clone(),
+            };
+            out.push((name, origin));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}

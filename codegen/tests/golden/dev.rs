@@ -492,6 +492,8 @@ pub static TOOLS: [::gateway_runtime::table::Tool; 2] = [
         parameters_json: "{\"additionalProperties\":false,\"properties\":{},\"type\":\"object\"}",
     },
 ];
+/// MCP servers (tools.yaml `mcp_servers`), sorted by name.
+pub static MCP_SERVERS: [::gateway_runtime::table::McpServer; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -563,4 +565,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         budgets: &BUDGETS,
     },
     tools: &TOOLS,
+    mcp_servers: &MCP_SERVERS,
 };

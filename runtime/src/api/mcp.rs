@@ -197,7 +197,7 @@ async fn request(
             let tools: Vec<Value> = config
                 .tools
                 .iter()
-                .filter(|tool| offered(tool) && caller.may_use_tool(&config.auth, tool.id))
+                .filter(|tool| offered(gateway, tool) && caller.may_use_tool(&config.auth, tool.id))
                 .map(listed)
                 .collect();
             (McpMethod::ToolsList, ok(json!({ "tools": tools })))
@@ -213,11 +213,11 @@ async fn request(
     }
 }
 
-/// Whether `/mcp` offers a compiled tool at all (before the caller's access).
-/// TODO(issue 13 merge): `&& tool.enabled` once tools carry the MCP-client
-/// slice's per-tool enabled flag; list and call both go through here.
-fn offered(_tool: &Tool) -> bool {
-    true
+/// Whether `/mcp` offers a compiled tool at all (before the caller's
+/// access): not an MCP tool whose pin drifted (disabled until a refresh
+/// finds it matching); list and call both go through here.
+fn offered(gateway: &Gateway, tool: &Tool) -> bool {
+    gateway.tools.is_enabled(tool.id)
 }
 
 /// One tool as `tools/list` shows it.
@@ -240,7 +240,11 @@ async fn call(gateway: &Gateway, caller: &Caller, params: &Value, request_id: &s
         let message = format!("Unknown tool: {}", crate::error::capped(name));
         Err((INVALID_PARAMS, message))
     };
-    let Some(tool) = gateway.config.tool(name).filter(|tool| offered(tool)) else {
+    let Some(tool) = gateway
+        .config
+        .tool(name)
+        .filter(|tool| offered(gateway, tool))
+    else {
         tools::log_unknown(request_id, name, caller, Via::Mcp);
         return unknown();
     };

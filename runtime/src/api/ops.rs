@@ -104,6 +104,10 @@ pub fn metrics(gateway: &Gateway) -> Response<ResponseBody> {
     };
     let mut text = gateway.metrics.render(&live, gateway.started.elapsed());
     gateway.quotas.render_metrics(&mut text);
+    gateway
+        .tools
+        .mcp
+        .render_metrics(gateway.config.tools, &mut text);
     let mut response = Response::new(ResponseBody::full(text));
     response.headers_mut().insert(
         header::CONTENT_TYPE,

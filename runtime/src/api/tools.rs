@@ -28,10 +28,42 @@ pub fn list(gateway: &Gateway, caller: &Caller) -> Response<ResponseBody> {
         .tools
         .iter()
         .filter(|tool| caller.may_use_tool(&config.auth, tool.id))
+        .filter(|tool| gateway.tools.is_enabled(tool.id))
         .map(function)
         .collect();
     let body = json!({ "object": "list", "data": data });
     json_response(StatusCode::OK, body.to_string())
+}
+
+/// `POST /tools/refresh` (admin): reconnect to every MCP server and verify
+/// its pins now. 200 with `{"servers":[...]}`, or 409 with the same body and
+/// an `error` (`tools_drift`) when a server with `on_drift: fail` drifted.
+pub async fn refresh(gateway: &Gateway) -> Response<ResponseBody> {
+    let reports = gateway.tools.mcp.refresh().await;
+    let servers: Vec<Value> = reports.iter().map(|r| r.json()).collect();
+    let fatal: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.fatal())
+        .map(|r| r.server.name)
+        .collect();
+    tracing::info!(
+        event = "tools.refresh",
+        servers = reports.len(),
+        fatal = fatal.len()
+    );
+    if fatal.is_empty() {
+        return json_response(StatusCode::OK, json!({ "servers": servers }).to_string());
+    }
+    let error = json!({
+        "type": "api_error",
+        "code": "tools_drift",
+        "message": format!(
+            "MCP servers with `on_drift: fail` drifted ({}); their drifted tools are disabled until re-pinned in tools.yaml.",
+            fatal.join(", ")
+        ),
+    });
+    let body = json!({ "servers": servers, "error": error });
+    json_response(StatusCode::CONFLICT, body.to_string())
 }
 
 /// One tool in OpenAI's function-tool shape.
@@ -198,6 +230,13 @@ async fn call(gateway: &Gateway, tool: &'static Tool, arguments: &Value) -> Resu
         ToolError::Unreachable(detail) => (
             ToolOutcome::UpstreamError,
             GatewayError::ToolUnreachable {
+                tool: tool.name,
+                detail,
+            },
+        ),
+        ToolError::Unavailable(detail) => (
+            ToolOutcome::Unavailable,
+            GatewayError::ToolUnavailable {
                 tool: tool.name,
                 detail,
             },

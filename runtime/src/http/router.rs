@@ -331,6 +331,14 @@ async fn dispatch(
                 .inspect_err(|error| note_denial(gateway, error))?;
             security::refresh(gateway)
         }
+        "/tools/refresh" => {
+            if method != Method::POST {
+                return Err(GatewayError::MethodNotAllowed { allow: "POST" });
+            }
+            auth::require_admin(&gateway.config.auth, request.headers())
+                .inspect_err(|error| note_denial(gateway, error))?;
+            Ok(tools::refresh(gateway).await)
+        }
         p if let Some(name) = upstream_in_maintenance_path(p) => {
             auth::require_admin(&gateway.config.auth, request.headers())
                 .inspect_err(|error| note_denial(gateway, error))?;

@@ -61,6 +61,7 @@ static CONFIG: Config = Config {
         budgets: &[],
     },
     tools: &[],
+    mcp_servers: &[],
 };
 
 fn quotas() -> &'static super::Quotas {

@@ -25,12 +25,63 @@ pub struct Tool {
     pub parameters_json: &'static str,
 }
 
-/// What runs a tool: a function compiled into the binary, or an HTTP call.
-/// MCP tools are a later kind.
+/// What runs a tool: a function compiled into the binary, an HTTP call, or
+/// a `tools/call` to an upstream MCP server.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ToolKind {
     Builtin(Builtin),
     Http(&'static HttpTool),
+    Mcp(&'static McpTool),
+}
+
+/// A tool imported from an MCP server (tools.yaml `mcp_servers`), pinned by
+/// its remote name and the SHA-256 of its input schema's canonical JSON.
+#[derive(Debug, PartialEq)]
+pub struct McpTool {
+    pub server: &'static McpServer,
+    /// The name the server lists it under (the public name may be `<server>_<name>`).
+    pub remote_name: &'static str,
+    /// Lower-case hex SHA-256 of the pinned schema's canonical JSON.
+    pub sha256: &'static str,
+}
+
+/// An upstream MCP server: where it is, its limits and what drift does.
+#[derive(Debug, PartialEq)]
+pub struct McpServer {
+    /// Dense index over the configured servers (sorted by name).
+    pub index: u16,
+    pub name: &'static str,
+    pub transport: McpTransport,
+    pub timeout_ms: u64,
+    pub max_response_bytes: u64,
+    pub on_drift: OnDrift,
+}
+
+/// How the gateway reaches an MCP server.
+#[derive(Debug, PartialEq)]
+pub enum McpTransport {
+    /// JSON-RPC over HTTP POST (answers as JSON or SSE); host rules as for http tools.
+    StreamableHttp {
+        /// The full endpoint URL.
+        url: &'static str,
+        /// `scheme://authority` of `url`.
+        origin: &'static str,
+        url_env: Option<&'static str>,
+        allow_hosts: &'static [&'static str],
+        allow_private: bool,
+        headers: &'static [(&'static str, super::SecretRef)],
+    },
+    /// A child process speaking newline-delimited JSON-RPC on stdin/stdout.
+    Stdio { command: &'static [&'static str] },
+}
+
+/// What a pinned tool whose schema changed (or vanished) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDrift {
+    /// Disable the drifted tools and keep serving.
+    Disable,
+    /// Refuse to start (at refresh: disable and answer 409).
+    Fail,
 }
 
 /// A `kind: http` tool: where it calls and with what limits. The origin

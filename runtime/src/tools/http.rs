@@ -54,7 +54,7 @@ impl HttpTools {
                 ToolKind::Http(http) => prepare(http, lookup_env)
                     .map_err(|why| problems.push(format!("tool `{}`: {why}", tool.name)))
                     .ok(),
-                ToolKind::Builtin(_) => None,
+                ToolKind::Builtin(_) | ToolKind::Mcp(_) => None,
             })
             .collect();
         if !problems.is_empty() {
@@ -146,6 +146,16 @@ fn prepare(http: &HttpTool, lookup_env: &dyn Fn(&str) -> Option<String>) -> Resu
 
 /// `value` as an origin: `http(s)://host[:port]`, nothing else, host allowed.
 fn override_origin(http: &HttpTool, value: &str) -> Result<String, String> {
+    checked_origin(value, http.allow_hosts, http.allow_private)
+}
+
+/// `value` as an origin whose host is in `allow_hosts` (private only when
+/// `allow_private`); shared with MCP servers' `url_env`.
+pub(crate) fn checked_origin(
+    value: &str,
+    allow_hosts: &[&str],
+    allow_private: bool,
+) -> Result<String, String> {
     let value = value.trim_end_matches('/');
     let uri: http::Uri = value.parse().map_err(|_| "is not a URL".to_owned())?;
     let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
@@ -159,12 +169,12 @@ fn override_origin(http: &HttpTool, value: &str) -> Result<String, String> {
         .trim_start_matches('[')
         .trim_end_matches(']');
     let host = host.to_ascii_lowercase();
-    if !http.allow_hosts.contains(&host.as_str()) {
+    if !allow_hosts.contains(&host.as_str()) {
         return Err(format!(
-            "names host `{host}`, which is not in the tool's `allow_hosts`"
+            "names host `{host}`, which is not in `allow_hosts`"
         ));
     }
-    if !http.allow_private && is_private_host(&host) {
+    if !allow_private && is_private_host(&host) {
         return Err(format!(
             "names private host `{host}` without `allow_private`"
         ));

@@ -9,6 +9,7 @@
 
 mod builtin;
 pub mod http;
+pub mod mcp;
 pub mod schema;
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use http::HttpTools;
+pub use mcp::McpTools;
 
 use crate::table::{Tool, ToolKind};
 
@@ -35,13 +37,28 @@ pub enum ToolError {
     Unreachable(String),
     /// An http tool's call took longer than its `timeout`.
     Timeout(Duration),
+    /// An MCP tool is disabled (its pin drifted): the text says what to do.
+    Unavailable(String),
+}
+
+/// What runs non-builtin tools: http tools' state and the MCP servers' tasks.
+pub struct Tools {
+    pub http: HttpTools,
+    pub mcp: McpTools,
+}
+
+impl Tools {
+    /// Whether `tool` may be listed and called now (false: a drifted MCP tool).
+    pub fn is_enabled(&self, tool: crate::table::ToolId) -> bool {
+        self.mcp.is_enabled(tool)
+    }
 }
 
 /// Validates `arguments` against `tool`'s schema, runs it, and caps the result.
 pub async fn invoke(
     tool: &'static Tool,
     arguments: &Value,
-    http: &HttpTools,
+    tools: &Tools,
 ) -> Result<Value, ToolError> {
     schema::validate(tool.parameters, arguments, "arguments").map_err(ToolError::Arguments)?;
     match tool.kind {
@@ -49,7 +66,13 @@ pub async fn invoke(
             let result = builtin::run(function, arguments).map_err(ToolError::Failed)?;
             within(result, MAX_RESULT_BYTES)
         }
-        ToolKind::Http(call) => http.call(usize::from(tool.id.0), call, arguments).await,
+        ToolKind::Http(call) => {
+            tools
+                .http
+                .call(usize::from(tool.id.0), call, arguments)
+                .await
+        }
+        ToolKind::Mcp(mcp) => tools.mcp.call(tool.id, mcp, arguments).await,
     }
 }
 
@@ -59,6 +82,7 @@ pub fn result_limit(tool: &Tool) -> u64 {
     match tool.kind {
         ToolKind::Builtin(_) => MAX_RESULT_BYTES as u64,
         ToolKind::Http(http) => http.max_response_bytes,
+        ToolKind::Mcp(mcp) => mcp.server.max_response_bytes,
     }
 }
 
@@ -74,7 +98,7 @@ fn within(result: Value, limit: usize) -> Result<Value, ToolError> {
 mod tests {
     use serde_json::json;
 
-    use super::{HttpTools, ToolError, invoke, within};
+    use super::{HttpTools, McpTools, ToolError, Tools, invoke, within};
     use crate::table::{Builtin, Property, Schema, Tool, ToolId, ToolKind};
 
     static CALCULATOR: Tool = Tool {
@@ -116,8 +140,11 @@ mod tests {
 
     #[tokio::test]
     async fn invoke_validates_then_runs() {
-        let http = &HttpTools::new(&[], &|_| None).unwrap();
-        let call = |arguments| async move { invoke(&CALCULATOR, &arguments, http).await };
+        let tools = &Tools {
+            http: HttpTools::new(&[], &|_| None).unwrap(),
+            mcp: McpTools::new(&[], &[], &|_| None).unwrap(),
+        };
+        let call = |arguments| async move { invoke(&CALCULATOR, &arguments, tools).await };
         let ok = call(json!({"operation": "add", "a": 1, "b": 2})).await;
         assert_eq!(ok, Ok(json!({"value": 3.0})));
         let bad = call(json!({"operation": "add", "a": "1", "b": 2}))

@@ -25,6 +25,8 @@ pub enum ToolOutcome {
     UpstreamError = 5,
     /// An http tool's call passed its timeout.
     Timeout = 6,
+    /// An MCP tool is disabled (its pin drifted).
+    Unavailable = 7,
 }
 
 const OUTCOME_LABELS: [&str; OUTCOMES] = [
@@ -35,8 +37,9 @@ const OUTCOME_LABELS: [&str; OUTCOMES] = [
     "forbidden",
     "upstream_error",
     "timeout",
+    "unavailable",
 ];
-const OUTCOMES: usize = 7;
+const OUTCOMES: usize = 8;
 
 impl ToolOutcome {
     /// The `outcome` label (also logged).
@@ -65,7 +68,7 @@ impl ToolCounters {
             out,
             "gateway_tool_invocations_total",
             "counter",
-            "Tool calls by tool and outcome: ok, invalid_arguments, failed, too_large, forbidden, upstream_error, timeout.",
+            "Tool calls by tool and outcome: ok, invalid_arguments, failed, too_large, forbidden, upstream_error, timeout, unavailable.",
         );
         for (tool, row) in tools.iter().zip(self.0.chunks(OUTCOMES)) {
             for (label, counter) in OUTCOME_LABELS.iter().zip(row) {

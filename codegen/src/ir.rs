@@ -577,6 +577,8 @@ pub struct McpServer {
     pub headers: Vec<(String, SecretRef)>,
     /// For stdio: argv.
     pub command: Vec<String>,
+    /// For stdio: the gateway variables the child may see.
+    pub env: Vec<String>,
     pub timeout_ms: u64,
     pub max_response_bytes: u64,
     /// `fail` (else `disable`).

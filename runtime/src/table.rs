@@ -15,8 +15,8 @@ pub use quotas::{
     Applies, Budget, Limit, Per, Period, Price, Quotas, Rate, RedisStore, Store, bit,
 };
 pub use tools::{
-    Builtin, HttpMethod, HttpTool, McpServer, McpTool, McpTransport, OnDrift, Property, Schema,
-    Tool, ToolId, ToolKind, UrlPiece,
+    Builtin, HttpMethod, HttpTool, McpServer, McpTool, McpTransport, OnDrift, Property,
+    STDIO_BASE_ENV, Schema, Tool, ToolId, ToolKind, UrlPiece,
 };
 
 /// Dense index into [`Config::upstreams`].

@@ -4,7 +4,11 @@ ones in config/test/tools.yaml).
 
 Tools: `add` (two integers), `slow` (sleeps `seconds`), `big` (a result
 larger than the gateway's cap), `fail` (raises: `isError: true`).
-Over stdio it exits at once unless `GATEWAY_TEST_MCP_STDIO` is set.
+Over stdio it exits at once unless `GATEWAY_TEST_MCP_STDIO` is set, and it
+refuses to serve (exit 4, a line on stderr) if it can see any of the test
+gateway's secrets (`GATEWAY_TEST_*_KEY`, `GATEWAY_TEST_TOOL_TOKEN`): the
+gateway gives a stdio child only its base variables and the ones the
+server's `env` lists.
 `add`'s schema gains a property while the file named by `--drift-file`
 exists (drift). Streamable HTTP on an ephemeral loopback port (the port is
 printed as `port N` on stdout), or `--stdio`.
@@ -47,6 +51,16 @@ def main() -> None:
     if args.stdio and not os.environ.get("GATEWAY_TEST_MCP_STDIO"):
         # Started by a gateway of another test: exit before importing the SDK.
         sys.exit(3)
+    if args.stdio:
+        leaked = sorted(
+            name
+            for name in os.environ
+            if name.startswith("GATEWAY_TEST_")
+            and (name.endswith("_KEY") or name == "GATEWAY_TEST_TOOL_TOKEN")
+        )
+        if leaked:
+            print(f"the gateway leaked secrets to a stdio child: {leaked}", file=sys.stderr)
+            sys.exit(4)
     import mcp_types as types
     from mcp.server.lowlevel.server import Server
 

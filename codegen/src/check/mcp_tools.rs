@@ -69,6 +69,7 @@ fn check_transport(name: &str, s: &McpServerSpec, diags: &mut Diagnostics) {
                 ("allow_private", s.allow_private.is_some()),
                 ("headers", !s.headers.is_empty()),
             ];
+            check_env_names(name, &s.env, diags);
             for (key, set) in http_keys {
                 if set {
                     diags.push(keys(
@@ -93,6 +94,13 @@ fn check_transport(name: &str, s: &McpServerSpec, diags: &mut Diagnostics) {
             }
         }
         McpTransportSpec::StreamableHttp => {
+            if !s.env.is_empty() {
+                diags.push(keys(
+                    format!("MCP server `{name}` uses `streamable_http` but sets `env`"),
+                    at("env"),
+                    "remove it (it names what a stdio child may see), or use `transport: stdio`",
+                ));
+            }
             if s.command.is_some() {
                 diags.push(keys(
                     format!("MCP server `{name}` uses `streamable_http` but sets `command`"),
@@ -109,6 +117,25 @@ fn check_transport(name: &str, s: &McpServerSpec, diags: &mut Diagnostics) {
                 Some(url) => check_url(name, s, url, diags),
             }
         }
+    }
+}
+
+/// Every name a stdio child may see is a valid environment variable name.
+fn check_env_names(name: &str, env: &[String], diags: &mut Diagnostics) {
+    for (i, var) in env.iter().enumerate() {
+        if parse::is_env_name(var) {
+            continue;
+        }
+        diags.push(
+            Diagnostic::new(
+                codes::BAD_ENV_NAME,
+                F,
+                format!("invalid environment variable name `{var}`"),
+            )
+            .at(ptr(&["mcp_servers", name, "env", &i.to_string()]))
+            .label("must match `[A-Z_][A-Z0-9_]*`")
+            .help("list the names of variables the child needs, e.g. `env: [GITHUB_TOKEN]`"),
+        );
     }
 }
 

@@ -55,46 +55,53 @@ fn kind(run: &ToolRun) -> TokenStream {
 /// `pub static MCP_SERVERS: [McpServer; N]` (tools.yaml `mcp_servers`, sorted by name).
 pub fn mcp_servers(ir: &Ir) -> TokenStream {
     let n = len(ir.mcp_servers.len());
-    let items = ir.mcp_servers.iter().zip(0u16..).map(|(s, index): (&McpServer, u16)| {
-        let name = &s.name;
-        let transport = match &s.http {
-            Some((url, origin)) => {
-                let hosts = &s.allow_hosts;
-                let allow_private = s.allow_private;
-                let url_env = option(s.url_env.as_ref().map(|v| quote!(#v)));
-                let headers = s.headers.iter().map(|(name, secret)| {
-                    let secret = secret_ref(secret);
-                    quote!((#name, #secret))
-                });
-                quote!(::gateway_runtime::table::McpTransport::StreamableHttp {
-                    url: #url,
-                    origin: #origin,
-                    url_env: #url_env,
-                    allow_hosts: &[#(#hosts),*],
-                    allow_private: #allow_private,
-                    headers: &[#(#headers),*]
-                })
-            }
-            None => {
-                let command = &s.command;
-                quote!(::gateway_runtime::table::McpTransport::Stdio { command: &[#(#command),*] })
-            }
-        };
-        let (timeout_ms, max_response_bytes) = (s.timeout_ms, s.max_response_bytes);
-        let on_drift = if s.fail_on_drift {
-            quote!(::gateway_runtime::table::OnDrift::Fail)
-        } else {
-            quote!(::gateway_runtime::table::OnDrift::Disable)
-        };
-        quote!(::gateway_runtime::table::McpServer {
-            index: #index,
-            name: #name,
-            transport: #transport,
-            timeout_ms: #timeout_ms,
-            max_response_bytes: #max_response_bytes,
-            on_drift: #on_drift
-        })
-    });
+    let items = ir
+        .mcp_servers
+        .iter()
+        .zip(0u16..)
+        .map(|(s, index): (&McpServer, u16)| {
+            let name = &s.name;
+            let transport = match &s.http {
+                Some((url, origin)) => {
+                    let hosts = &s.allow_hosts;
+                    let allow_private = s.allow_private;
+                    let url_env = option(s.url_env.as_ref().map(|v| quote!(#v)));
+                    let headers = s.headers.iter().map(|(name, secret)| {
+                        let secret = secret_ref(secret);
+                        quote!((#name, #secret))
+                    });
+                    quote!(::gateway_runtime::table::McpTransport::StreamableHttp {
+                        url: #url,
+                        origin: #origin,
+                        url_env: #url_env,
+                        allow_hosts: &[#(#hosts),*],
+                        allow_private: #allow_private,
+                        headers: &[#(#headers),*]
+                    })
+                }
+                None => {
+                    let (command, env) = (&s.command, &s.env);
+                    quote!(::gateway_runtime::table::McpTransport::Stdio {
+                        command: &[#(#command),*],
+                        env: &[#(#env),*]
+                    })
+                }
+            };
+            let (timeout_ms, max_response_bytes) = (s.timeout_ms, s.max_response_bytes);
+            let on_drift = if s.fail_on_drift {
+                quote!(::gateway_runtime::table::OnDrift::Fail)
+            } else {
+                quote!(::gateway_runtime::table::OnDrift::Disable)
+            };
+            quote!(::gateway_runtime::table::McpServer {
+                index: #index,
+                name: #name,
+                transport: #transport,
+                timeout_ms: #timeout_ms,
+                max_response_bytes: #max_response_bytes,
+                on_drift: #on_drift
+            })
+        });
     quote! {
         /// MCP servers (tools.yaml `mcp_servers`), sorted by name.
         pub static MCP_SERVERS: [::gateway_runtime::table::McpServer; #n] = [#(#items),*];

@@ -152,6 +152,7 @@ pub(crate) fn lower_mcp_servers(file: &ToolsFile, cx: &mut Cx<'_>) -> Option<Vec
             allow_private: spec.allow_private.unwrap_or(false),
             headers,
             command: spec.command.clone().unwrap_or_default(),
+            env: spec.env.clone(),
             timeout_ms,
             max_response_bytes,
             fail_on_drift: spec.on_drift == Some(OnDriftSpec::Fail),

@@ -138,6 +138,9 @@ pub struct McpServerSpec {
     pub headers: BTreeMap<String, SecretSpec>,
     /// With `stdio`: the program and its arguments (non-empty), run in the gateway's working directory.
     pub command: Option<Vec<String>>,
+    /// With `stdio`: the names of the gateway's environment variables the child may see (default `[]`: none). The child starts with an empty environment plus `PATH`, `HOME`, `LANG`, `LC_ALL`, `TZ` and `TMPDIR` when the gateway has them, so upstream keys and other secrets never reach it unless listed here.
+    #[serde(default)]
+    pub env: Vec<String>,
     /// The time limit of one call, connecting and verifying included (default `10s`, at most `5m`).
     pub timeout: Option<DurationSpec>,
     /// The largest answer accepted from the server (default `64KiB`, at most `16MiB`); a larger one fails the call with `tool_result_too_large`.

@@ -72,8 +72,17 @@ pub enum McpTransport {
         headers: &'static [(&'static str, super::SecretRef)],
     },
     /// A child process speaking newline-delimited JSON-RPC on stdin/stdout.
-    Stdio { command: &'static [&'static str] },
+    Stdio {
+        command: &'static [&'static str],
+        /// The gateway variables the child may see (besides [`STDIO_BASE_ENV`]).
+        env: &'static [&'static str],
+    },
 }
+
+/// The variables every stdio child gets when the gateway has them; nothing
+/// else of the gateway's environment (upstream keys included) reaches it
+/// unless the server's `env` lists it.
+pub const STDIO_BASE_ENV: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
 
 /// What a pinned tool whose schema changed (or vanished) does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -132,9 +132,13 @@ impl Task {
             (McpTransport::StreamableHttp { .. }, Some(endpoint)) => {
                 Link::Http(Box::new(endpoint.connect().await?.0))
             }
-            (McpTransport::Stdio { command }, _) => {
-                let link =
-                    StdioLink::spawn(self.server.name, command, self.server.max_response_bytes)?;
+            (McpTransport::Stdio { command, env }, _) => {
+                let link = StdioLink::spawn(
+                    self.server.name,
+                    command,
+                    env,
+                    self.server.max_response_bytes,
+                )?;
                 let answer = link.request("initialize", rpc::initialize_params()).await?;
                 rpc::result(answer).map_err(LinkError::Protocol)?;
                 link.notify("notifications/initialized").await?;

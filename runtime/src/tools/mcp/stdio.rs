@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::LinkError;
 use super::rpc;
+use crate::table::STDIO_BASE_ENV;
 
 /// A running child.
 pub struct StdioLink {
@@ -34,17 +35,23 @@ enum Outgoing {
 type Pending = Vec<(u64, oneshot::Sender<Result<Value, LinkError>>)>;
 
 impl StdioLink {
-    /// Starts `command` (argv) and its owning task.
+    /// Starts `command` (argv) and its owning task. The child sees only
+    /// [`STDIO_BASE_ENV`] and the variables `env` names, never the rest of
+    /// the gateway's environment (its upstream keys).
     pub fn spawn(
         server: &'static str,
         command: &[&str],
+        env: &[&str],
         max_bytes: u64,
     ) -> Result<Self, LinkError> {
         let (program, args) = command
             .split_first()
             .ok_or_else(|| LinkError::Unreachable("the command is empty".to_owned()))?;
+        let visible = STDIO_BASE_ENV.iter().chain(env);
         let mut child = tokio::process::Command::new(program)
             .args(args)
+            .env_clear()
+            .envs(visible.filter_map(|name| std::env::var_os(name).map(|value| (name, value))))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

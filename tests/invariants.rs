@@ -322,6 +322,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
     (
         "api",
         &[
+            "agents",
             "auth",
             "body",
             "build_info",
@@ -358,6 +359,10 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
             "upstream",
         ],
     ),
+    // The agent loop reaches the model and the tools only through its
+    // `Steps` trait (implemented in api/agents.rs), so it names the tables,
+    // the error type it ends runs with, and the metrics it counts.
+    ("agents", &["error", "observe", "table"]),
     ("observe", &["build_info", "table"]),
     (
         "policy",

@@ -15,6 +15,7 @@
 )]
 
 mod access;
+mod agents;
 mod anthropic;
 mod anthropic_rig;
 mod api;

@@ -9,6 +9,7 @@ pub mod table;
 #[doc(hidden)]
 pub mod fuzzing;
 
+mod agents;
 mod api;
 mod auth;
 mod body;

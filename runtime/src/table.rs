@@ -9,8 +9,10 @@
 
 use core::time::Duration;
 
+mod agents;
 mod quotas;
 mod tools;
+pub use agents::{Agent, AgentBounds, AgentId};
 pub use quotas::{
     Applies, Budget, Limit, Per, Period, Price, Quotas, Rate, RedisStore, Store, bit,
 };
@@ -58,6 +60,8 @@ pub struct Config {
     pub quotas: Quotas,
     /// Tools (tools.yaml), sorted by name; `ToolId(i)` is `tools[i]`.
     pub tools: &'static [Tool],
+    /// Agents (agents.yaml), sorted by name; `AgentId(i)` is `agents[i]`.
+    pub agents: &'static [Agent],
 }
 
 /// An upstream provider endpoint.
@@ -512,6 +516,13 @@ impl ModelAccess {
 }
 
 impl Config {
+    /// The agent named `name` (binary search: agents are sorted by name).
+    pub fn agent(&self, name: &str) -> Option<&'static Agent> {
+        let agents: &'static [Agent] = self.agents;
+        let at = agents.binary_search_by(|a| a.name.cmp(name)).ok()?;
+        agents.get(at)
+    }
+
     /// The tool named `name` (binary search: tools are sorted by name).
     pub fn tool(&self, name: &str) -> Option<&'static Tool> {
         let tools: &'static [Tool] = self.tools;

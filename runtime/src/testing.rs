@@ -186,4 +186,5 @@ pub static CONFIG: Config = Config {
     auth: AUTH,
     quotas: Quotas::NONE,
     tools: &[],
+    agents: &[],
 };

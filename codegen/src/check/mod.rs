@@ -58,7 +58,12 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
         tools::check(file, loaded.security.as_ref(), diags);
     }
     if let Some(file) = &loaded.agents {
-        agents::check(file, loaded.upstreams.as_ref(), diags);
+        agents::check(
+            file,
+            loaded.upstreams.as_ref(),
+            loaded.tools.as_ref(),
+            diags,
+        );
     }
 }
 

@@ -153,6 +153,10 @@ codes! {
     TOOL_HOST_NOT_ALLOWED = "GW1008", Error, "tool-host-not-allowed", "An HTTP tool's `url` host is not in its `allow_hosts`.";
     PRIVATE_TOOL_HOST = "GW1009", Error, "private-tool-host", "An HTTP tool's host (in `url` or `allow_hosts`) is `localhost` or a private, loopback or link-local address, without `allow_private: true`.";
     BAD_TOOL_LIMIT = "GW1010", Error, "bad-tool-limit", "An HTTP tool's `timeout` or `max_response_bytes` is zero or above its ceiling (5m, 16MiB), or a header name is not a valid HTTP header name.";
+    AGENT_UNKNOWN_TOOL = "GW1020", Error, "agent-unknown-tool", "An agent's `tools` names a tool that is not defined in tools.yaml.";
+    AGENT_MODEL_NO_TOOLS = "GW1021", Error, "agent-model-no-tools", "An agent's model does not serve `chat_completions` (the agent loop speaks chat completions), or the agent has tools and its model says `tool_calls: false`.";
+    AGENT_BOUND = "GW1022", Error, "agent-bound", "An agent's (or `defaults`') `max_steps`, `max_time` or `max_tokens` is zero or above its ceiling (100 steps, 1h, 10000000 tokens), or `temperature` is outside 0..=2.";
+    BAD_AGENT_NAME = "GW1023", Error, "bad-agent-name", "An agent name is empty or longer than 64 characters, or holds a character other than `A-Z`, `a-z`, `0-9`, `_` and `-` (it is served as the model `agent/<name>`).";
 }
 
 #[cfg(test)]

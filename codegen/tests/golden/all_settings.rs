@@ -334,6 +334,24 @@ pub static TOOLS: [::gateway_runtime::table::Tool; 2] = [
         parameters_json: "{\"additionalProperties\":false,\"properties\":{},\"type\":\"object\"}",
     },
 ];
+/// Agents (agents.yaml), sorted by name; `AgentId(i)` is `AGENTS[i]`.
+pub static AGENTS: [::gateway_runtime::table::Agent; 1] = [
+    ::gateway_runtime::table::Agent {
+        id: ::gateway_runtime::table::AgentId(0u16),
+        name: "helper",
+        model_id: "agent/helper",
+        description: "answers questions",
+        model: ::gateway_runtime::table::ModelId(0u16),
+        system: ::core::option::Option::None,
+        tools: &[],
+        bounds: ::gateway_runtime::table::AgentBounds {
+            max_steps: 8u32,
+            max_time: ::core::time::Duration::from_millis(60000),
+            max_tokens: 20000u64,
+        },
+        temperature: ::core::option::Option::None,
+    },
+];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -432,4 +450,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         budgets: &BUDGETS,
     },
     tools: &TOOLS,
+    agents: &AGENTS,
 };

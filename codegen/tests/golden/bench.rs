@@ -344,6 +344,8 @@ pub static LIMITS: [::gateway_runtime::table::Limit; 2] = [
 pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
 /// Tools (tools.yaml), sorted by name; `ToolId(i)` is `TOOLS[i]`.
 pub static TOOLS: [::gateway_runtime::table::Tool; 0] = [];
+/// Agents (agents.yaml), sorted by name; `AgentId(i)` is `AGENTS[i]`.
+pub static AGENTS: [::gateway_runtime::table::Agent; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -414,4 +416,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
         budgets: &BUDGETS,
     },
     tools: &TOOLS,
+    agents: &AGENTS,
 };

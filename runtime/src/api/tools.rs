@@ -91,14 +91,14 @@ pub type Failure = (ToolOutcome, GatewayError);
 
 /// Which surface a tool call came through (the `via` field of `tool.invoke`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(
-    dead_code,
-    reason = "`/mcp` and agents (issue 13) construct Mcp and Agent; remove this then"
-)]
 pub enum Via {
     /// `POST /v1/tools/{name}/invoke`.
     Invoke,
     /// `tools/call` on `/mcp`.
+    #[allow(
+        dead_code,
+        reason = "`/mcp` (issue 13) constructs it; remove this then"
+    )]
     Mcp,
     /// A step of an agent's tool loop.
     Agent,

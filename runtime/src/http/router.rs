@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 
 use super::conn_state::ConnState;
 use crate::api::failover::{self, Endpoint};
-use crate::api::{self, admin, models, ops, providers, security, tools};
+use crate::api::{self, admin, agents, models, ops, providers, security, tools};
 use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
 use crate::error::{ErrorSource, GatewayError, Shape, TokenProblem, capped};
@@ -205,6 +205,12 @@ async fn dispatch(
                 Route::Messages => Endpoint::Messages,
                 _ => Endpoint::CountTokens,
             };
+            if endpoint == Endpoint::ChatCompletions && agents::may_name_agent(gateway, &body) {
+                let request = (&headers, &body, &request_id);
+                if let Some(answer) = agents::chat(gateway, &caller, request, model).await {
+                    return answer.inspect_err(|error| note_denial(gateway, error));
+                }
+            }
             let request = (headers, body, &request_id);
             failover::serve(gateway, (endpoint, caller), request, model)
                 .await

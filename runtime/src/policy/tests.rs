@@ -61,6 +61,7 @@ static CONFIG: Config = Config {
         budgets: &[],
     },
     tools: &[],
+    agents: &[],
 };
 
 fn quotas() -> &'static super::Quotas {

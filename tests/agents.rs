@@ -229,6 +229,14 @@ async fn an_agent_calls_a_tool_and_answers() {
         .find(|l| l.contains("\"tool.invoke\""))
         .expect("tool.invoke");
     assert!(invoke.contains("\"via\":\"agent\""), "{invoke}");
+    let metrics = get(gateway.addr, "/metrics", Some(ADMIN_KEY)).await.text();
+    for series in [
+        "gateway_agent_runs_total{agent=\"assistant\",outcome=\"ok\"} 1",
+        "gateway_agent_steps_total{agent=\"assistant\",kind=\"model\"} 2",
+        "gateway_agent_steps_total{agent=\"assistant\",kind=\"tool\"} 1",
+    ] {
+        assert!(metrics.contains(series), "{series} in {metrics}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

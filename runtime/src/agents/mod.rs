@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, timeout_at};
 
 use crate::error::{AgentBound, GatewayError};
+use crate::observe::metrics::{AgentOutcome, Metrics, StepKind};
 use crate::table::{Agent, Tool};
 
 pub use request::{Prepared, prepare};
@@ -64,10 +65,10 @@ impl Answer {
 
 /// Runs `agent` on a prepared request to the end, a bound, or a failure.
 pub async fn run<S: Steps + Send>(
-    agent: &'static Agent,
-    tools: &'static [Tool],
+    (agent, tools): (&'static Agent, &'static [Tool]),
     mut prepared: Prepared,
     steps: &mut S,
+    metrics: &Metrics,
     request_id: &str,
 ) -> Result<Answer, GatewayError> {
     let started = Instant::now();
@@ -80,7 +81,14 @@ pub async fn run<S: Steps + Send>(
     };
     let outcome = timeout_at(
         deadline,
-        turns(agent, tools, &mut prepared, steps, request_id, &mut answer),
+        turns(
+            agent,
+            tools,
+            &mut prepared,
+            steps,
+            (metrics, request_id),
+            &mut answer,
+        ),
     )
     .await
     .unwrap_or(Err(limit(agent, AgentBound::Time)));
@@ -88,6 +96,16 @@ pub async fn run<S: Steps + Send>(
         Ok(()) => "ok",
         Err(error) => error.code().unwrap_or("error"),
     };
+    let counted = match &outcome {
+        Ok(()) => AgentOutcome::Ok,
+        Err(GatewayError::AgentLimit { bound, .. }) => match bound {
+            AgentBound::Steps => AgentOutcome::StepLimit,
+            AgentBound::Tokens => AgentOutcome::TokenLimit,
+            AgentBound::Time => AgentOutcome::TimeLimit,
+        },
+        Err(_) => AgentOutcome::ModelError,
+    };
+    metrics.record_agent_run(agent.id, counted);
     tracing::info!(
         event = "agent.run",
         request_id,
@@ -122,12 +140,13 @@ async fn turns<S: Steps + Send>(
     tools: &'static [Tool],
     prepared: &mut Prepared,
     steps: &mut S,
-    request_id: &str,
+    (metrics, request_id): (&Metrics, &str),
     answer: &mut Answer,
 ) -> Result<(), GatewayError> {
     loop {
         let step = answer.steps + 1;
         steps.note(step, None);
+        metrics.record_agent_step(agent.id, StepKind::Model);
         let started = Instant::now();
         let result = steps.model(prepared.body()).await;
         answer.steps = step;
@@ -187,6 +206,7 @@ async fn turns<S: Steps + Send>(
         }
         prepared.push(reply);
         for call in &calls {
+            metrics.record_agent_step(agent.id, StepKind::Tool);
             let message = tool_message(agent, tools, call, steps, (request_id, step)).await;
             prepared.push(message);
         }

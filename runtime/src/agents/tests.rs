@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Steps, prepare, run};
 use crate::error::{AgentBound, GatewayError};
+use crate::observe::metrics::Metrics;
 use crate::table::{Agent, AgentBounds, AgentId, Builtin, ModelId, Schema, Tool, ToolId, ToolKind};
 
 static ANY: Schema = Schema::Object {
@@ -102,7 +103,8 @@ fn request() -> Map<String, Value> {
 
 async fn go(script: &mut Script) -> Result<super::Answer, GatewayError> {
     let prepared = prepare(&AGENT, &TOOLS, "demo", request()).expect("prepared");
-    run(&AGENT, &TOOLS, prepared, script, "req-1").await
+    let metrics = Metrics::new(&crate::testing::CONFIG);
+    run((&AGENT, &TOOLS), prepared, script, &metrics, "req-1").await
 }
 
 #[tokio::test(start_paused = true)]

@@ -104,14 +104,16 @@ async fn serve(
         notes: None,
     };
     if !stream {
-        let answer = agents::run(agent, config.tools, prepared, &mut steps, &id).await?;
+        let metrics = &gateway.metrics;
+        let answer = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id).await?;
         let body = completion(agent, &answer, &id);
         return Ok(json_response(body.to_string()));
     }
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     steps.notes = Some(tx.clone());
     tokio::spawn(async move {
-        let answer = agents::run(agent, config.tools, prepared, &mut steps, &id).await;
+        let metrics = &gateway.metrics;
+        let answer = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id).await;
         let frames = match answer {
             Ok(answer) => chunks(agent, &answer, &id, include_usage),
             Err(error) => vec![error_event(&error)],

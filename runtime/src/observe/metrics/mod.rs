@@ -12,8 +12,9 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::table::{Config, ModelId, ToolId, UpstreamId};
+use crate::table::{AgentId, Config, ModelId, ToolId, UpstreamId};
 
+mod agents;
 mod histogram;
 mod render;
 mod routing;
@@ -21,6 +22,7 @@ mod routing;
 mod tests;
 mod tools;
 
+pub use agents::{AgentOutcome, StepKind};
 pub use routing::{
     DeploymentGauge, FallbackReason, Live, StreamFailure, TimeoutKind, UpstreamGauge,
 };
@@ -184,6 +186,8 @@ pub struct Metrics {
     routing: routing::Routing,
     /// `[tool][outcome]`.
     tools: tools::ToolCounters,
+    /// `[agent][outcome]` runs and `[agent][kind]` steps.
+    agents: agents::AgentCounters,
 }
 
 fn zeroed(len: usize) -> Box<[AtomicU64]> {
@@ -227,6 +231,7 @@ impl Metrics {
             streams_in_flight: AtomicI64::new(0),
             routing: routing::Routing::new(config),
             tools: tools::ToolCounters::new(config.tools.len()),
+            agents: agents::AgentCounters::new(config.agents.len()),
         }
     }
 
@@ -282,6 +287,16 @@ impl Metrics {
     /// One tool call (`gateway_tool_invocations_total{tool,outcome}`).
     pub fn record_tool(&self, tool: ToolId, outcome: ToolOutcome) {
         self.tools.record(tool, outcome);
+    }
+
+    /// One finished agent run (`gateway_agent_runs_total{agent,outcome}`).
+    pub fn record_agent_run(&self, agent: AgentId, outcome: AgentOutcome) {
+        self.agents.run(agent, outcome);
+    }
+
+    /// One agent step (`gateway_agent_steps_total{agent,kind}`).
+    pub fn record_agent_step(&self, agent: AgentId, kind: StepKind) {
+        self.agents.step(agent, kind);
     }
 
     pub fn record_auth_failure(&self, reason: AuthFailure) {

@@ -400,3 +400,120 @@ async fn requests_may_not_bring_tools_and_access_is_not_revealed() {
     assert_eq!(message(&hidden), message(&unknown));
     assert!(upstream.seen().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_outside_the_keys_agents_list_is_unknown() {
+    let upstream = ScriptedUpstream::start().await;
+    upstream.set_default(Duration::ZERO, final_answer("hello", (1, 1)));
+    let gateway = Gateway::start(&standard_env(&upstream.base_url()));
+    // restricted-team's `agents` is [assistant, guarded]: `frugal` (on `echo`,
+    // which the key may use) is hidden by the list alone.
+    let hidden = chat_as(&gateway, RESTRICTED_KEY, &ask("frugal", "hi")).await;
+    hidden.assert_error(404, "model_not_found");
+    let allowed = chat_as(&gateway, RESTRICTED_KEY, &ask("assistant", "hi")).await;
+    assert_eq!(allowed.status, 200, "{}", allowed.text());
+    assert_eq!(allowed.json()["choices"][0]["message"]["content"], "hello");
+    let open = chat_as(&gateway, CLIENT_KEY, &ask("frugal", "hi")).await;
+    assert_eq!(open.status, 200, "{}", open.text());
+}
+
+#[test]
+fn gateway_access_prints_agent_rows() {
+    let (status, stdout, stderr) = run_to_exit(&["access"], &[]);
+    assert!(status.success(), "{stderr}");
+    let rows: Vec<String> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    for row in [
+        "AGENT admin restricted-client (restricted-team) test-client key-file key-file:restricted-team scope:chat scope:claude",
+        // An agent needs its model too: `scope:claude` grants no `echo`.
+        "agent/assistant yes yes yes yes yes yes -",
+        "agent/frugal yes - yes yes - yes -",
+        // `guarded` is on `secured-model`, outside restricted-team's models.
+        "agent/guarded yes - yes yes - - -",
+    ] {
+        assert!(rows.iter().any(|r| r == row), "no row `{row}`:\n{stdout}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_list_their_agents_and_operators_refresh_them() {
+    let upstream = ScriptedUpstream::start().await;
+    let gateway = Gateway::start(&standard_env(&upstream.base_url()));
+    let names = |reply: &Reply| -> Vec<String> {
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = get(gateway.addr, "/v1/agents", Some(CLIENT_KEY)).await;
+    let ids = names(&all);
+    let expected = ["assistant", "frugal", "guarded", "hasty", "offline"];
+    assert_eq!(ids, expected.map(|n| format!("agent/{n}")));
+    let assistant = &all.json()["data"][0];
+    assert_eq!(assistant["name"], "assistant");
+    assert_eq!(assistant["kind"], "declarative");
+    assert_eq!(assistant["model"], "echo");
+    assert_eq!(assistant["tools"], json!(["calculator", "current_time"]));
+    assert_eq!(
+        assistant["bounds"],
+        json!({"max_steps": 4, "max_time_ms": 30000, "max_tokens": 5000})
+    );
+    assert_eq!(assistant["state"], "ready");
+    let mine = get(gateway.addr, "/v1/agents", Some(RESTRICTED_KEY)).await;
+    assert_eq!(names(&mine), ["agent/assistant"]);
+    // The agents are models too, for callers who may use them.
+    let models = names(&get(gateway.addr, "/v1/models", Some(CLIENT_KEY)).await);
+    assert!(models.contains(&"agent/hasty".to_owned()), "{models:?}");
+    let models = names(&get(gateway.addr, "/v1/models", Some(RESTRICTED_KEY)).await);
+    assert!(models.contains(&"agent/assistant".to_owned()), "{models:?}");
+    assert!(!models.contains(&"agent/frugal".to_owned()), "{models:?}");
+    let one = get(gateway.addr, "/v1/models/agent/assistant", Some(CLIENT_KEY)).await;
+    assert_eq!(one.json()["id"], "agent/assistant");
+    get(
+        gateway.addr,
+        "/v1/models/agent/frugal",
+        Some(RESTRICTED_KEY),
+    )
+    .await
+    .assert_error(404, "model_not_found");
+    // `POST /agents/refresh` needs the admin key and answers every agent's state.
+    let refresh = |key: &'static str| {
+        let auth = format!("Bearer {key}");
+        async move {
+            let headers = [("authorization", auth.as_str())];
+            send(
+                gateway.addr,
+                "POST",
+                "/agents/refresh",
+                &headers,
+                Bytes::new(),
+            )
+            .await
+        }
+    };
+    assert_eq!(refresh(CLIENT_KEY).await.status, 401);
+    let reply = refresh(ADMIN_KEY).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let json = reply.json();
+    assert_eq!(json["ready"], 4, "{json}");
+    assert_eq!(
+        json["agents"][0],
+        json!({"name": "assistant", "state": "ready", "detail": null})
+    );
+    let offline = &json["agents"][4];
+    assert_eq!(offline["state"], "unavailable", "{json}");
+    assert!(
+        offline["detail"].as_str().unwrap().contains("cloud-model"),
+        "{json}"
+    );
+    // An agent that is not ready answers 503 saying why.
+    let reply = chat_as(&gateway, CLIENT_KEY, &ask("offline", "hi")).await;
+    reply.assert_error(503, "agent_unavailable");
+    assert!(reply.text().contains("cloud-model"), "{}", reply.text());
+    assert!(json["note"].as_str().unwrap().contains("rebuilding"));
+}

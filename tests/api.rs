@@ -180,7 +180,13 @@ async fn models_health_ready_version() {
             "rotating-model",
             "secured-model",
             "slow-stream",
-            "tiered"
+            "tiered",
+            // The agents of config/test/agents.yaml (tests/agents.rs).
+            "agent/assistant",
+            "agent/frugal",
+            "agent/guarded",
+            "agent/hasty",
+            "agent/offline"
         ]
     );
     assert_eq!(models["data"][3]["object"], "model");

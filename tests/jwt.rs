@@ -211,7 +211,15 @@ async fn tokens_are_verified_and_every_refusal_is_told_apart() {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["demo", "echo"]);
+    // The agents on `echo` (tests/agents.rs): scope `chat` reaches their model.
+    let expected = [
+        "demo",
+        "echo",
+        "agent/assistant",
+        "agent/frugal",
+        "agent/hasty",
+    ];
+    assert_eq!(ids, expected);
     let claude = r#"{"model":"claude","messages":[{"role":"user","content":"hi"}]}"#;
     send(
         addr,

@@ -379,6 +379,8 @@ pub struct ApiKey {
     pub models: ModelAccess,
     /// The tools the key may use (its own patterns and its team's; bits are tool ids).
     pub tools: ModelAccess,
+    /// The agents the key may use (its own patterns and its team's; bits are agent ids).
+    pub agents: ModelAccess,
     /// `name=value` pairs joined by `,`, sorted by name (empty: none).
     pub metadata: String,
 }
@@ -392,6 +394,8 @@ pub struct Team {
     pub models: ModelAccess,
     /// The tools the team's keys, file keys and tokens may use at most.
     pub tools: ModelAccess,
+    /// The agents the team's keys, file keys and tokens may use at most.
+    pub agents: ModelAccess,
 }
 
 /// Which models a principal may use.

@@ -466,6 +466,8 @@ pub struct ApiKey {
     /// The tools this key may use (bits are `ToolId`s): its own `tools`
     /// patterns intersected with its team's.
     pub tools: ModelAccess,
+    /// The agents this principal may use (bits are `AgentId`s).
+    pub agents: ModelAccess,
     /// The key's labels as `name=value` pairs joined by `,` (empty: none),
     /// logged with each of its requests.
     pub metadata: &'static str,
@@ -479,6 +481,8 @@ pub struct Team {
     pub models: ModelAccess,
     /// The tools the team's keys (and tokens) may use at most (bits are `ToolId`s).
     pub tools: ModelAccess,
+    /// The agents this principal may use (bits are `AgentId`s).
+    pub agents: ModelAccess,
 }
 
 /// Which public models a principal may use, decided at build time: no
@@ -500,6 +504,11 @@ impl ModelAccess {
     /// Whether the tool may be used (the same bit set, over tool ids).
     pub fn allows_tool(self, tool: ToolId) -> bool {
         self.allows_index(tool.0)
+    }
+
+    /// Whether the agent may be used (the same bit set, over agent ids).
+    pub fn allows_agent(self, agent: AgentId) -> bool {
+        self.allows_index(agent.0)
     }
 
     fn allows_index(self, index: u16) -> bool {

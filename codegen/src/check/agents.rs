@@ -1,7 +1,7 @@
 //! Checks for agents.yaml: names, every agent's model (a public model that
 //! serves chat completions and, when the agent has tools, can call them),
 //! its tools (each defined in tools.yaml) and its bounds (here and under
-//! `defaults`).
+//! `defaults`); and every `agents` pattern of security.yaml matches an agent.
 //!
 //! Reports only; `lower/agents.rs` builds the table once these passed.
 
@@ -9,14 +9,15 @@ use crate::diag::codes;
 use crate::diag::ptr;
 use crate::diag::suggest::{self, Reference};
 use crate::diag::{Diagnostic, Diagnostics, FileKind};
+use crate::parse::glob;
 use crate::spec::agents::{MAX_STEPS_CEILING, MAX_TIME_CEILING_MS, MAX_TOKENS_CEILING};
-use crate::spec::{AgentsFile, DurationSpec, EndpointSpec, ToolsFile, UpstreamsFile};
+use crate::spec::{AgentsFile, DurationSpec, EndpointSpec, SecurityFile, ToolsFile, UpstreamsFile};
 
 /// Every agents.yaml check; references are checked only when their file loaded.
 pub fn check(
     file: &AgentsFile,
-    upstreams: Option<&UpstreamsFile>,
-    tools: Option<&ToolsFile>,
+    (upstreams, tools): (Option<&UpstreamsFile>, Option<&ToolsFile>),
+    security: Option<&SecurityFile>,
     diags: &mut Diagnostics,
 ) {
     check_names(file, diags);
@@ -37,6 +38,49 @@ pub fn check(
     }
     if let Some(tools) = tools {
         check_tools(file, tools, diags);
+    }
+    if let Some(security) = security {
+        check_patterns(file, security, diags);
+    }
+}
+
+/// Each `agents` pattern of a team or API key matches some agent.
+fn check_patterns(file: &AgentsFile, security: &SecurityFile, diags: &mut Diagnostics) {
+    let auth = &security.auth;
+    let names: Vec<&str> = file.agents.keys().map(String::as_str).collect();
+    let teams = auth.teams.iter().filter_map(|(name, t)| {
+        Some((
+            ptr(&["auth", "teams", name, "agents"]),
+            t.agents.as_deref()?,
+        ))
+    });
+    let keys =
+        auth.api_keys.iter().enumerate().filter_map(|(i, k)| {
+            Some((format!("/auth/api_keys/{i}/agents"), k.agents.as_deref()?))
+        });
+    for (at, list) in teams.chain(keys) {
+        for (j, pattern) in list.iter().enumerate() {
+            if glob::reach(std::slice::from_ref(pattern), &names).contains(&true) {
+                continue;
+            }
+            let known = format!("agents are {}", suggest::list(names.iter().copied()));
+            let help = if glob::is_glob(pattern) {
+                format!("{known} (`*` is any run of characters, `?` one character)")
+            } else {
+                let close = suggest::did_you_mean(pattern, names.iter().copied());
+                format!("{close}{known}")
+            };
+            diags.push(
+                Diagnostic::new(
+                    codes::UNMATCHED_AGENT_PATTERN,
+                    FileKind::Security,
+                    format!("agent pattern `{pattern}` matches no agent"),
+                )
+                .at(format!("{at}/{j}"))
+                .label("no agent in agents.yaml matches")
+                .help(help),
+            );
+        }
     }
 }
 

@@ -58,12 +58,8 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
         tools::check(file, loaded.security.as_ref(), diags);
     }
     if let Some(file) = &loaded.agents {
-        agents::check(
-            file,
-            loaded.upstreams.as_ref(),
-            loaded.tools.as_ref(),
-            diags,
-        );
+        let references = (loaded.upstreams.as_ref(), loaded.tools.as_ref());
+        agents::check(file, references, loaded.security.as_ref(), diags);
     }
 }
 

@@ -157,6 +157,7 @@ codes! {
     AGENT_MODEL_NO_TOOLS = "GW1021", Error, "agent-model-no-tools", "An agent's model does not serve `chat_completions` (the agent loop speaks chat completions), or the agent has tools and its model says `tool_calls: false`.";
     AGENT_BOUND = "GW1022", Error, "agent-bound", "An agent's (or `defaults`') `max_steps`, `max_time` or `max_tokens` is zero or above its ceiling (100 steps, 1h, 10000000 tokens), or `temperature` is outside 0..=2.";
     BAD_AGENT_NAME = "GW1023", Error, "bad-agent-name", "An agent name is empty or longer than 64 characters, or holds a character other than `A-Z`, `a-z`, `0-9`, `_` and `-` (it is served as the model `agent/<name>`).";
+    UNMATCHED_AGENT_PATTERN = "GW1024", Error, "unmatched-agent-pattern", "An `agents` pattern of a team or API key matches no agent of agents.yaml.";
 }
 
 #[cfg(test)]

@@ -49,7 +49,12 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
         .and_then(|u| models::lower(&spec.upstreams, u, &mut cx));
     let server = server::lower(&spec.security.server, &mut cx);
     let tools = tools::lower(&spec.tools, &mut cx);
-    let auth = auth::lower(&spec.security.auth, &spec.upstreams, &spec.tools, &mut cx);
+    let auth = auth::lower(
+        &spec.security.auth,
+        &spec.upstreams,
+        (&spec.tools, &spec.agents),
+        &mut cx,
+    );
     let (models, deployment_count) = models?;
     let auth = auth?;
     let quotas = quotas::lower(&spec.security, &spec.upstreams, &auth, &mut cx)?;

@@ -259,6 +259,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x4]),
         tools: ::gateway_runtime::table::ModelAccess::Only(&[0x2]),
+        agents: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -268,11 +269,13 @@ pub static TEAMS: [::gateway_runtime::table::Team; 2] = [
         name: "chatters",
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x5]),
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
     },
     ::gateway_runtime::table::Team {
         name: "open",
         models: ::gateway_runtime::table::ModelAccess::All,
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
 /// Rate limits, sorted by name.

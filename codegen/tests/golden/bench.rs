@@ -292,6 +292,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::All,
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -301,6 +302,7 @@ pub static TEAMS: [::gateway_runtime::table::Team; 1] = [
         name: "bench-team",
         models: ::gateway_runtime::table::ModelAccess::All,
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
 /// Rate limits, sorted by name.

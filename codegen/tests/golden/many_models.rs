@@ -3675,6 +3675,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
         team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
     ::gateway_runtime::table::ApiKey {
@@ -3688,6 +3689,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x3ff, 0xffc0]),
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -3699,6 +3701,7 @@ pub static TEAMS: [::gateway_runtime::table::Team; 1] = [
             &[0xf0000000000003ff, 0xffff],
         ),
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
 /// Rate limits, sorted by name.

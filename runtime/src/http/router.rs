@@ -303,6 +303,27 @@ async fn dispatch(
                 .inspect_err(|error| note_denial(gateway, error))?;
             Ok(providers::providers(gateway))
         }
+        "/v1/agents" => {
+            record.route = Route::Tools;
+            is_get.then_some(()).ok_or_else(get_only)?;
+            let caller = match authenticate_now(gateway, connection, request.headers()) {
+                Err(error) if gateway.auth.may_wait(&error) => {
+                    authenticate(gateway, connection, request.headers()).await?
+                }
+                now => now.inspect_err(|error| note_denial(gateway, error))?,
+            };
+            let answer = agents::list(gateway, &caller);
+            record.caller = Some(caller);
+            Ok(answer)
+        }
+        "/agents/refresh" => {
+            if method != Method::POST {
+                return Err(GatewayError::MethodNotAllowed { allow: "POST" });
+            }
+            auth::require_admin(&gateway.config.auth, request.headers())
+                .inspect_err(|error| note_denial(gateway, error))?;
+            Ok(agents::refresh(gateway))
+        }
         "/upstreams/refresh" => {
             if method != Method::POST {
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });

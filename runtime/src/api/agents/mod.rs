@@ -20,7 +20,12 @@ use hyper::body::{Body, Frame};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
+mod list;
+
+pub use list::{list, refresh};
+
 use super::failover::{self, Endpoint};
+use super::ops::json_response;
 use super::tools::{Via, call_as};
 use super::unix_now;
 use crate::agents::{self, Answer, Steps};
@@ -45,9 +50,10 @@ pub fn visible(gateway: &Gateway, caller: &Caller, model: &str) -> Option<&'stat
     may_use(gateway, caller, agent).then_some(agent)
 }
 
-/// Whether `caller` may use `agent`: it may use the agent's model.
-pub fn may_use(_gateway: &Gateway, caller: &Caller, agent: &Agent) -> bool {
-    caller.may_use(agent.model)
+/// Whether `caller` may use `agent`: its `agents` lists allow it, and it
+/// may use the agent's model (every step calls that model as the caller).
+pub fn may_use(gateway: &Gateway, caller: &Caller, agent: &Agent) -> bool {
+    caller.may_use_agent(&gateway.config.auth, agent.id) && caller.may_use(agent.model)
 }
 
 /// A chat completions request; `None` when its model is not an agent's
@@ -93,6 +99,10 @@ async fn serve(
             agent: agent.name,
             detail: "its model is not compiled".to_owned(),
         })?;
+    list::readiness(gateway, agent).map_err(|detail| GatewayError::AgentUnavailable {
+        agent: agent.name,
+        detail,
+    })?;
     let prepared = agents::prepare(agent, config.tools, model.name, request)?;
     let id = request_id.to_str().unwrap_or_default().to_owned();
     let mut steps = GatewaySteps {
@@ -107,7 +117,7 @@ async fn serve(
         let metrics = &gateway.metrics;
         let answer = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id).await?;
         let body = completion(agent, &answer, &id);
-        return Ok(json_response(body.to_string()));
+        return Ok(json_response(StatusCode::OK, body.to_string()));
     }
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     steps.notes = Some(tx.clone());
@@ -254,16 +264,6 @@ fn error_event(error: &GatewayError) -> Bytes {
         }
     });
     Bytes::from(format!("event: error\ndata: {payload}\n\n"))
-}
-
-fn json_response(body: String) -> Response<ResponseBody> {
-    let mut response = Response::new(ResponseBody::full(body));
-    *response.status_mut() = StatusCode::OK;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 /// A body fed by a channel: each message one data frame.

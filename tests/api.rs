@@ -181,7 +181,8 @@ async fn models_health_ready_version() {
             "secured-model",
             "slow-stream",
             "tiered",
-            // The agents of config/test/agents.yaml (tests/agents.rs).
+            // The agents of config/test/agents.yaml (tests/agent_runs.rs).
+            "agent/arithmetic",
             "agent/assistant",
             "agent/frugal",
             "agent/guarded",

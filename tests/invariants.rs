@@ -224,6 +224,12 @@ fn build_script_declares_inputs_and_matches_golden() {
             "a revision read from git declares HEAD as an input:\n{output}"
         );
     }
+    assert!(
+        output
+            .lines()
+            .any(|l| l.starts_with("cargo::rerun-if-changed=") && l.ends_with("src/agents")),
+        "build.rs must declare src/agents/ (SDK agents) as an input:\n{output}"
+    );
     for file in [
         "upstreams.yaml",
         "agents.yaml",

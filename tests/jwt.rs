@@ -211,10 +211,11 @@ async fn tokens_are_verified_and_every_refusal_is_told_apart() {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    // The agents on `echo` (tests/agents.rs): scope `chat` reaches their model.
+    // The agents on `echo` (tests/agent_runs.rs): scope `chat` reaches their model.
     let expected = [
         "demo",
         "echo",
+        "agent/arithmetic",
         "agent/assistant",
         "agent/frugal",
         "agent/hasty",

@@ -635,4 +635,6 @@ pub struct Agent {
     pub max_tokens: u64,
     /// Temperature sent with every model call, if set.
     pub temperature: Option<f64>,
+    /// `kind: sdk`: the module and type under the root crate's `agents` module.
+    pub sdk: Option<(String, String)>,
 }

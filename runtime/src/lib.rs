@@ -9,7 +9,7 @@ pub mod table;
 #[doc(hidden)]
 pub mod fuzzing;
 
-mod agents;
+pub mod agents;
 mod api;
 mod auth;
 mod body;

@@ -12,7 +12,7 @@ use core::time::Duration;
 mod agents;
 mod quotas;
 mod tools;
-pub use agents::{Agent, AgentBounds, AgentId};
+pub use agents::{Action, Agent, AgentBounds, AgentId, Program, SdkAgent};
 pub use quotas::{
     Applies, Budget, Limit, Per, Period, Price, Quotas, Rate, RedisStore, Store, bit,
 };

@@ -10,7 +10,9 @@ use crate::diag::ptr;
 use crate::diag::suggest::{self, Reference};
 use crate::diag::{Diagnostic, Diagnostics, FileKind};
 use crate::parse::glob;
-use crate::spec::agents::{MAX_STEPS_CEILING, MAX_TIME_CEILING_MS, MAX_TOKENS_CEILING};
+use crate::spec::agents::{
+    AgentKindSpec, MAX_STEPS_CEILING, MAX_TIME_CEILING_MS, MAX_TOKENS_CEILING,
+};
 use crate::spec::{AgentsFile, DurationSpec, EndpointSpec, SecurityFile, ToolsFile, UpstreamsFile};
 
 /// Every agents.yaml check; references are checked only when their file loaded.
@@ -21,6 +23,7 @@ pub fn check(
     diags: &mut Diagnostics,
 ) {
     check_names(file, diags);
+    check_kind_keys(file, diags);
     let d = &file.defaults;
     check_bounds(
         &["defaults"],
@@ -112,6 +115,54 @@ fn check_names(file: &AgentsFile, diags: &mut Diagnostics) {
     }
 }
 
+/// Each agent sets only its kind's keys: `path` for `sdk` (required);
+/// `system` and `temperature` for `declarative`.
+fn check_kind_keys(file: &AgentsFile, diags: &mut Diagnostics) {
+    for (name, agent) in &file.agents {
+        let sdk = agent.kind == AgentKindSpec::Sdk;
+        let mut bad = |key: &str, what: String, help: &str| {
+            let at = ptr(&["agents", name, key]);
+            let diagnostic = Diagnostic::new(codes::AGENT_KIND_KEYS, FileKind::Agents, what);
+            let diagnostic = if key == "kind" {
+                diagnostic.at(ptr(&["agents", name]))
+            } else {
+                diagnostic.at_key(at)
+            };
+            diags.push(diagnostic.label("not for this kind").help(help.to_owned()));
+        };
+        if sdk && agent.path.is_none() {
+            let what = format!("SDK agent `{name}` has no `path`");
+            bad(
+                "kind",
+                what,
+                "add `path: module::Type` naming the type in `src/agents/<module>.rs`, or remove `kind: sdk`",
+            );
+        }
+        if !sdk && agent.path.is_some() {
+            let what = format!("declarative agent `{name}` sets `path`");
+            bad(
+                "path",
+                what,
+                "add `kind: sdk` to run the Rust type, or remove `path`",
+            );
+        }
+        for (key, set) in [
+            ("system", agent.system.is_some()),
+            ("temperature", agent.temperature.is_some()),
+        ] {
+            if sdk && set {
+                let what =
+                    format!("SDK agent `{name}` sets `{key}`, which only declarative agents use");
+                bad(
+                    key,
+                    what,
+                    "remove it: the SDK agent's type decides what it sends",
+                );
+            }
+        }
+    }
+}
+
 /// `max_steps`, `max_time`, `max_tokens` and `temperature` within range.
 fn check_bounds(
     at: &[&str],
@@ -194,7 +245,10 @@ fn check_models(file: &AgentsFile, upstreams: &UpstreamsFile, diags: &mut Diagno
             .is_none_or(|e| e.contains(&EndpointSpec::ChatCompletions));
         let why = if !chat {
             "does not serve `chat_completions`, which the agent loop speaks"
-        } else if model.tool_calls == Some(false) && !agent.tools.is_empty() {
+        } else if model.tool_calls == Some(false)
+            && !agent.tools.is_empty()
+            && agent.kind == AgentKindSpec::Declarative
+        {
             "cannot call tools (`tool_calls: false` in upstreams.yaml)"
         } else {
             continue;

@@ -25,6 +25,7 @@ mod quotas;
 mod resilience;
 mod retry;
 mod routing;
+mod sdk_agents;
 mod server;
 mod tools;
 mod upstreams;
@@ -35,8 +36,15 @@ use crate::diag::{Diagnostics, FileKind};
 use crate::parse;
 use crate::spec::{DurationSpec, Loaded};
 
-/// Run every check whose files loaded.
-pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
+/// Run every check whose files loaded; SDK agent paths resolve against `sdk` when it was read.
+pub fn check_all(
+    loaded: &Loaded,
+    sdk: Option<&crate::spec::agents::SdkSources>,
+    diags: &mut Diagnostics,
+) {
+    if let (Some(file), Some(sdk)) = (&loaded.agents, sdk) {
+        sdk_agents::check(file, sdk, diags);
+    }
     if let Some(file) = &loaded.upstreams {
         upstreams::check(file, diags);
         urls::check(file, diags);

@@ -158,6 +158,8 @@ codes! {
     AGENT_BOUND = "GW1022", Error, "agent-bound", "An agent's (or `defaults`') `max_steps`, `max_time` or `max_tokens` is zero or above its ceiling (100 steps, 1h, 10000000 tokens), or `temperature` is outside 0..=2.";
     BAD_AGENT_NAME = "GW1023", Error, "bad-agent-name", "An agent name is empty or longer than 64 characters, or holds a character other than `A-Z`, `a-z`, `0-9`, `_` and `-` (it is served as the model `agent/<name>`).";
     UNMATCHED_AGENT_PATTERN = "GW1024", Error, "unmatched-agent-pattern", "An `agents` pattern of a team or API key matches no agent of agents.yaml.";
+    AGENT_KIND_KEYS = "GW1025", Error, "agent-kind-keys", "An agent sets a key of the other kind (`path` on a declarative agent; `system` or `temperature` on an SDK agent) or lacks `path` with `kind: sdk`.";
+    SDK_AGENT_PATH = "GW1026", Error, "sdk-agent-path", "An SDK agent's `path` does not resolve: not `module::Type`, no `src/agents/<module>.rs`, no `pub struct Type;` in it, or no `impl Agent for Type`.";
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! system prompt, bounds and temperature.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::emit::{len, ms, opt_str};
 use crate::ir::{Agent, Ir};
@@ -25,6 +25,18 @@ pub fn agents(ir: &Ir) -> TokenStream {
                 .map(|t| quote!(::gateway_runtime::table::ToolId(#t)));
             let (steps, tokens) = (agent.max_steps, agent.max_tokens);
             let time = ms(agent.max_time_ms);
+            // The type lives in the root crate (operator code compiled in).
+            let sdk = match &agent.sdk {
+                Some((module, ty)) => {
+                    let (module, ty) = (format_ident!("{}", module), format_ident!("{}", ty));
+                    // `crate` is the generated file's crate (the root
+                    // package), not codegen's: built as an ident so the
+                    // layering scan does not read it as a codegen path.
+                    let root = format_ident!("crate");
+                    quote!(::core::option::Option::Some(::gateway_runtime::table::SdkAgent(&#root::agents::#module::#ty)))
+                }
+                None => quote!(::core::option::Option::None),
+            };
             let temperature = match agent.temperature {
                 Some(t) => {
                     let t = Literal::f64_unsuffixed(t);
@@ -45,7 +57,8 @@ pub fn agents(ir: &Ir) -> TokenStream {
                     max_time: #time,
                     max_tokens: #tokens
                 },
-                temperature: #temperature
+                temperature: #temperature,
+            sdk: #sdk
             })
         });
     quote! {

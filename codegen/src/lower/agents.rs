@@ -6,7 +6,7 @@ use crate::diag::FileKind::Agents as F;
 use crate::diag::ptr;
 use crate::ir::{Agent, Model};
 use crate::lower::Cx;
-use crate::spec::agents::{DEFAULT_MAX_STEPS, DEFAULT_MAX_TIME, DEFAULT_MAX_TOKENS};
+use crate::spec::agents::{AgentKindSpec, DEFAULT_MAX_STEPS, DEFAULT_MAX_TIME, DEFAULT_MAX_TOKENS};
 use crate::spec::{AgentsFile, ToolsFile};
 
 /// Every agent, in name order.
@@ -57,6 +57,17 @@ pub(crate) fn lower(
                 .or(defaults.max_tokens)
                 .unwrap_or(DEFAULT_MAX_TOKENS),
             temperature: spec.temperature,
+            sdk: match spec.kind {
+                AgentKindSpec::Declarative => None,
+                AgentKindSpec::Sdk => {
+                    let path = spec.path.as_deref().and_then(|p| p.split_once("::"));
+                    let Some((module, ty)) = path else {
+                        cx.internal(F, &format!("{at}/path"));
+                        return None;
+                    };
+                    Some((module.to_owned(), ty.to_owned()))
+                }
+            },
         });
     }
     Some(agents)

@@ -34,17 +34,33 @@ pub struct AgentDefaultsSpec {
     pub max_tokens: Option<u64>,
 }
 
+/// The kinds of agent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentKindSpec {
+    /// The gateway's tool loop: `system`, `tools`, `temperature`.
+    #[default]
+    Declarative,
+    /// A Rust type in the root crate's `src/agents/` that picks each action (`path`).
+    Sdk,
+}
+
 /// One agent.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSpec {
+    /// `declarative` (the gateway's tool loop) or `sdk` (a Rust type named by `path`) (default `declarative`).
+    #[serde(default)]
+    pub kind: AgentKindSpec,
+    /// With `kind: sdk`: `module::Type`, a `pub struct Type;` in `src/agents/<module>.rs` of the root crate with `impl Agent for Type` (`gateway_runtime::agents::Agent`).
+    pub path: Option<String>,
     /// What the agent is for, shown in `GET /v1/agents` (default empty).
     pub description: Option<String>,
-    /// Public model name (from upstreams.yaml `models`) the agent calls; it must serve `chat_completions`, and call tools if the agent has any.
+    /// Public model name (from upstreams.yaml `models`) the agent calls (an SDK agent when it asks the model); it must serve `chat_completions`, and call tools if a declarative agent has any. Callers need access to it to use the agent.
     pub model: String,
-    /// The system prompt put before the client's messages (default none).
+    /// Declarative only: the system prompt put before the client's messages (default none).
     pub system: Option<String>,
-    /// Names of tools (tools.yaml) the model may call (default `[]`: none).
+    /// Names of tools (tools.yaml) the model (or the SDK agent) may call (default `[]`: none).
     #[serde(default)]
     pub tools: Vec<String>,
     /// Model calls per run, 1..=100 (default `defaults.max_steps`, else 8).
@@ -53,6 +69,15 @@ pub struct AgentSpec {
     pub max_time: Option<DurationSpec>,
     /// Tokens summed over a run's model calls, 1..=10000000 (default `defaults.max_tokens`, else 20000).
     pub max_tokens: Option<u64>,
-    /// Sampling temperature sent with every model call, 0..=2 (default: the client's, else the model's own).
+    /// Declarative only: sampling temperature sent with every model call, 0..=2 (default: the client's, else the model's own).
     pub temperature: Option<f64>,
+}
+
+/// The Rust files SDK agent paths resolve against.
+#[derive(Clone, Debug, Default)]
+pub struct SdkSources {
+    /// Workspace-relative directory, e.g. `src/agents`.
+    pub display_dir: String,
+    /// Module name (file stem) -> file text, sorted by name.
+    pub modules: std::collections::BTreeMap<String, String>,
 }

@@ -165,6 +165,7 @@ pub static AGENTS: [::gateway_runtime::table::Agent; 1] = [
             max_tokens: 20000u64,
         },
         temperature: ::core::option::Option::None,
+        sdk: ::core::option::Option::None,
     },
 ];
 /// Public model name -> model id.

@@ -13,6 +13,7 @@
 //! `api/agents.rs` implements, so the loop is unit-tested with a script.
 
 mod request;
+mod sdk;
 #[cfg(test)]
 mod tests;
 
@@ -23,9 +24,13 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::error::{AgentBound, GatewayError};
 use crate::observe::metrics::{AgentOutcome, Metrics, StepKind};
-use crate::table::{Agent, Tool};
+use crate::table::{Agent as Compiled, Tool};
 
+/// What an SDK agent (a type in the root crate's `src/agents/`) implements.
+pub use crate::table::{Action, Program as Agent};
 pub use request::{Prepared, prepare};
+/// The JSON types of a transcript, for SDK agents.
+pub use serde_json;
 
 /// How the loop reaches the world: one model call, one tool call, a progress note.
 pub trait Steps {
@@ -65,7 +70,7 @@ impl Answer {
 
 /// Runs `agent` on a prepared request to the end, a bound, or a failure.
 pub async fn run<S: Steps + Send>(
-    (agent, tools): (&'static Agent, &'static [Tool]),
+    (agent, tools): (&'static Compiled, &'static [Tool]),
     mut prepared: Prepared,
     steps: &mut S,
     metrics: &Metrics,
@@ -79,17 +84,16 @@ pub async fn run<S: Steps + Send>(
         prompt_tokens: 0,
         completion_tokens: 0,
     };
-    let outcome = timeout_at(
-        deadline,
-        turns(
-            agent,
-            tools,
-            &mut prepared,
-            steps,
-            (metrics, request_id),
-            &mut answer,
-        ),
-    )
+    let outcome = timeout_at(deadline, async {
+        let tally = (metrics, request_id);
+        match agent.sdk {
+            Some(sdk) => {
+                let agent = (agent, sdk, tools);
+                sdk::turns(agent, &mut prepared, steps, tally, &mut answer).await
+            }
+            None => turns(agent, tools, &mut prepared, steps, tally, &mut answer).await,
+        }
+    })
     .await
     .unwrap_or(Err(limit(agent, AgentBound::Time)));
     let label = match &outcome {
@@ -119,7 +123,7 @@ pub async fn run<S: Steps + Send>(
 }
 
 /// The error of a bound.
-fn limit(agent: &'static Agent, bound: AgentBound) -> GatewayError {
+fn limit(agent: &'static Compiled, bound: AgentBound) -> GatewayError {
     let b = agent.bounds;
     let limit = match bound {
         AgentBound::Steps => u64::from(b.max_steps),
@@ -136,7 +140,7 @@ fn limit(agent: &'static Agent, bound: AgentBound) -> GatewayError {
 /// Model calls until an answer without tool calls; `answer` keeps the tally
 /// even when a bound ends the run (for the `agent.run` line).
 async fn turns<S: Steps + Send>(
-    agent: &'static Agent,
+    agent: &'static Compiled,
     tools: &'static [Tool],
     prepared: &mut Prepared,
     steps: &mut S,
@@ -216,7 +220,7 @@ async fn turns<S: Steps + Send>(
 /// Runs one tool call the model asked for and answers it as a `tool`
 /// message; any failure becomes `error: ...` content so the model can recover.
 async fn tool_message<S: Steps + Send>(
-    agent: &'static Agent,
+    agent: &'static Compiled,
     tools: &'static [Tool],
     call: &Value,
     steps: &mut S,
@@ -275,7 +279,7 @@ fn usage(answer: &Value) -> (u64, u64) {
 /// The one `agent.step` line of a step.
 fn log_step(
     request_id: &str,
-    agent: &Agent,
+    agent: &Compiled,
     step: u32,
     tool: Option<&str>,
     outcome: &str,

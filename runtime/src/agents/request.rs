@@ -23,6 +23,11 @@ impl Prepared {
         self.messages.push(message);
     }
 
+    /// The transcript so far.
+    pub fn messages(&self) -> &[Value] {
+        &self.messages
+    }
+
     /// The body of the next model call.
     pub fn body(&self) -> Vec<u8> {
         let mut body = self.base.clone();
@@ -71,7 +76,8 @@ pub fn prepare(
         .filter_map(|id| tools.get(usize::from(id.0)))
         .map(function)
         .collect();
-    if !functions.is_empty() {
+    // An SDK agent calls the tools itself: the model is not offered them.
+    if !functions.is_empty() && agent.sdk.is_none() {
         request.insert("tools".to_owned(), Value::Array(functions));
     }
     Ok(Prepared {

@@ -50,6 +50,7 @@ static AGENT: Agent = Agent {
         max_tokens: 100,
     },
     temperature: Some(0.5),
+    sdk: None,
 };
 
 /// Model answers in order (each after `delay`), tool calls recorded.
@@ -203,4 +204,51 @@ fn a_request_may_not_bring_tools_or_lack_messages() {
         prepare(&AGENT, &TOOLS, "demo", body),
         Err(GatewayError::MissingField("messages"))
     ));
+}
+
+/// An SDK program that never stops calling the clock.
+struct Forever;
+
+impl crate::table::Program for Forever {
+    fn next(&self, _transcript: &[Value]) -> crate::table::Action {
+        crate::table::Action::CallTool {
+            tool: "clock".to_owned(),
+            arguments: json!({}),
+        }
+    }
+}
+
+static FOREVER: Agent = Agent {
+    id: AgentId(0),
+    name: "forever",
+    model_id: "agent/forever",
+    description: "",
+    model: ModelId(0),
+    system: None,
+    tools: &[ToolId(0)],
+    bounds: AgentBounds {
+        max_steps: 3,
+        max_time: Duration::from_secs(5),
+        max_tokens: 100,
+    },
+    temperature: None,
+    sdk: Some(crate::table::SdkAgent(&Forever)),
+};
+
+#[tokio::test(start_paused = true)]
+async fn an_sdk_agent_cannot_escape_the_step_bound() {
+    let mut script = Script::default();
+    let prepared = prepare(&FOREVER, &TOOLS, "demo", request()).expect("prepared");
+    let metrics = Metrics::new(&crate::testing::CONFIG);
+    let result = run((&FOREVER, &TOOLS), prepared, &mut script, &metrics, "req-2").await;
+    assert!(matches!(
+        result,
+        Err(GatewayError::AgentLimit {
+            bound: AgentBound::Steps,
+            limit: 3,
+            ..
+        })
+    ));
+    assert_eq!(script.tools.len(), 3);
+    assert!(script.bodies.is_empty(), "no model call");
 }

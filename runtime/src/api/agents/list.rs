@@ -101,7 +101,7 @@ fn describe(gateway: &Gateway, agent: &Agent) -> Value {
         "object": "agent",
         "name": agent.name,
         "description": agent.description,
-        "kind": "declarative",
+        "kind": if agent.sdk.is_some() { "sdk" } else { "declarative" },
         "model": config.model(agent.model).map(|m| m.name),
         "tools": tools,
         "bounds": {

@@ -452,9 +452,16 @@ async fn callers_list_their_agents_and_operators_refresh_them() {
     };
     let all = get(gateway.addr, "/v1/agents", Some(CLIENT_KEY)).await;
     let ids = names(&all);
-    let expected = ["assistant", "frugal", "guarded", "hasty", "offline"];
+    let expected = [
+        "arithmetic",
+        "assistant",
+        "frugal",
+        "guarded",
+        "hasty",
+        "offline",
+    ];
     assert_eq!(ids, expected.map(|n| format!("agent/{n}")));
-    let assistant = &all.json()["data"][0];
+    let assistant = &all.json()["data"][1];
     assert_eq!(assistant["name"], "assistant");
     assert_eq!(assistant["kind"], "declarative");
     assert_eq!(assistant["model"], "echo");
@@ -500,12 +507,12 @@ async fn callers_list_their_agents_and_operators_refresh_them() {
     let reply = refresh(ADMIN_KEY).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let json = reply.json();
-    assert_eq!(json["ready"], 4, "{json}");
+    assert_eq!(json["ready"], 5, "{json}");
     assert_eq!(
-        json["agents"][0],
+        json["agents"][1],
         json!({"name": "assistant", "state": "ready", "detail": null})
     );
-    let offline = &json["agents"][4];
+    let offline = &json["agents"][5];
     assert_eq!(offline["state"], "unavailable", "{json}");
     assert!(
         offline["detail"].as_str().unwrap().contains("cloud-model"),
@@ -516,4 +523,53 @@ async fn callers_list_their_agents_and_operators_refresh_them() {
     reply.assert_error(503, "agent_unavailable");
     assert!(reply.text().contains("cloud-model"), "{}", reply.text());
     assert!(json["note"].as_str().unwrap().contains("rebuilding"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_agent_runs_its_own_steps_within_the_bounds() {
+    let upstream = ScriptedUpstream::start().await;
+    upstream.push(final_answer("Rayleigh scattering.", (3, 4)));
+    let gateway = Gateway::start(&standard_env(&upstream.base_url()));
+    // `12 * 7`: the type calls the calculator itself; no model call.
+    let reply = chat_as(&gateway, CLIENT_KEY, &ask("arithmetic", "12 * 7")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let json = reply.json();
+    assert_eq!(json["model"], "agent/arithmetic");
+    assert_eq!(json["choices"][0]["message"]["content"], "12 * 7 = 84");
+    assert!(upstream.seen().is_empty());
+    // Anything else goes to its model, with the transcript and no tools.
+    let reply = chat_as(
+        &gateway,
+        CLIENT_KEY,
+        &ask("arithmetic", "why is the sky blue?"),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let json = reply.json();
+    assert_eq!(
+        json["choices"][0]["message"]["content"],
+        "Rayleigh scattering."
+    );
+    assert_eq!(json["usage"]["total_tokens"], 7);
+    let seen = upstream.seen();
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].get("tools").is_none(), "{}", seen[0]);
+    assert_eq!(seen[0]["messages"][0]["content"], "why is the sky blue?");
+    let logs = gateway.logs();
+    let steps = logs
+        .lines()
+        .filter(|l| l.contains("\"agent.step\"") && l.contains("\"agent\":\"arithmetic\""))
+        .count();
+    assert_eq!(steps, 2, "one tool step, one model step: {logs}");
+    let agents = get(gateway.addr, "/v1/agents", Some(CLIENT_KEY))
+        .await
+        .json();
+    let sdk = agents["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "arithmetic")
+        .cloned()
+        .unwrap();
+    assert_eq!(sdk["kind"], "sdk", "{sdk}");
 }

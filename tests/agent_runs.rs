@@ -573,3 +573,63 @@ async fn the_sdk_agent_runs_its_own_steps_within_the_bounds() {
         .unwrap();
     assert_eq!(sdk["kind"], "sdk", "{sdk}");
 }
+
+async fn messages_as(gateway: &Gateway, body: &Value) -> Reply {
+    let headers = [
+        ("x-api-key", CLIENT_KEY),
+        ("anthropic-version", "2023-06-01"),
+        ("content-type", "application/json"),
+    ];
+    let body = Bytes::from(body.to_string());
+    send(gateway.addr, "POST", "/v1/messages", &headers, body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anthropic_clients_reach_agents_through_translation() {
+    let upstream = ScriptedUpstream::start().await;
+    script_add(&upstream);
+    let gateway = Gateway::start(&standard_env(&upstream.base_url()));
+    let mut body = json!({
+        "model": "agent/assistant",
+        "max_tokens": 200,
+        "messages": [{"role": "user", "content": "what is 2 + 3?"}],
+    });
+    let reply = messages_as(&gateway, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let json = reply.json();
+    assert_eq!(json["type"], "message", "{json}");
+    assert_eq!(json["model"], "agent/assistant");
+    assert_eq!(json["content"][0]["text"], "2 + 3 = 5", "{json}");
+    assert_eq!(json["usage"]["input_tokens"], 30, "{json}");
+    assert_eq!(json["usage"]["output_tokens"], 12, "{json}");
+    assert_tool_round_trip(&upstream.seen());
+    // Streaming: progress comments, then the answer as Messages events.
+    script_add(&upstream);
+    body["stream"] = json!(true);
+    let reply = messages_as(&gateway, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let text = reply.text();
+    assert!(text.contains(": agent step 1 tool calculator\n"), "{text}");
+    assert!(text.contains("event: message_start"), "{text}");
+    assert!(text.contains("\"text\":\"2 + 3 = 5\""), "{text}");
+    assert!(text.contains("event: message_stop"), "{text}");
+    // A bound hit mid-stream ends it with Anthropic's error event.
+    let add = json!({"operation": "add", "a": 1, "b": 1});
+    upstream.set_default(
+        Duration::ZERO,
+        tool_call("call_n", "calculator", add, (1, 1)),
+    );
+    let reply = messages_as(&gateway, &body).await;
+    let text = reply.text();
+    assert!(
+        text.contains("event: error") && text.contains("max_steps"),
+        "{text}"
+    );
+    assert!(!text.contains("event: message_stop"), "{text}");
+    // An unknown agent is an unknown model, in Anthropic's shape.
+    body["model"] = json!("agent/nobody");
+    body["stream"] = json!(false);
+    let reply = messages_as(&gateway, &body).await;
+    assert_eq!(reply.status, 404, "{}", reply.text());
+    assert_eq!(reply.json()["type"], "error");
+}

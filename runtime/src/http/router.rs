@@ -205,9 +205,15 @@ async fn dispatch(
                 Route::Messages => Endpoint::Messages,
                 _ => Endpoint::CountTokens,
             };
-            if endpoint == Endpoint::ChatCompletions && agents::may_name_agent(gateway, &body) {
+            if endpoint != Endpoint::CountTokens && agents::may_name_agent(gateway, &body) {
                 let request = (&headers, &body, &request_id);
-                if let Some(answer) = agents::chat(gateway, &caller, request, model).await {
+                let answer = match endpoint {
+                    Endpoint::ChatCompletions => {
+                        agents::chat(gateway, &caller, request, model).await
+                    }
+                    _ => agents::messages(gateway, &caller, request, model).await,
+                };
+                if let Some(answer) = answer {
                     return answer.inspect_err(|error| note_denial(gateway, error));
                 }
             }

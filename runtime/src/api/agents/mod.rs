@@ -34,6 +34,7 @@ use crate::body::ResponseBody;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::table::{Agent, ModelId, Tool};
+use crate::translate::{self, ChatSseToMessages};
 
 /// The prefix of an agent's model id.
 pub const PREFIX: &str = "agent/";
@@ -75,7 +76,49 @@ pub async fn chat(
         return Some(Err(GatewayError::ModelNotFound(model.to_owned())));
     };
     *resolved = Some(agent.model);
-    Some(serve(gateway, caller, agent, request, (headers, request_id)).await)
+    Some(
+        serve(
+            gateway,
+            caller,
+            agent,
+            request,
+            (headers, request_id),
+            false,
+        )
+        .await,
+    )
+}
+
+/// An Anthropic Messages request; `None` when its model is not an agent's.
+/// The request is translated to chat completions (`translate/`), the agent
+/// runs, and the answer (or stream) is translated back.
+pub async fn messages(
+    gateway: &'static Gateway,
+    caller: &Caller,
+    (headers, body, request_id): (&HeaderMap, &Bytes, &HeaderValue),
+    resolved: &mut Option<ModelId>,
+) -> Option<Result<Response<ResponseBody>, GatewayError>> {
+    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let model = request.get("model").and_then(Value::as_str)?;
+    if !model.starts_with(PREFIX) {
+        return None;
+    }
+    let Some(agent) = visible(gateway, caller, model) else {
+        return Some(Err(GatewayError::ModelNotFound(model.to_owned())));
+    };
+    *resolved = Some(agent.model);
+    let chat = match translate::messages_request_to_chat(body, agent.model_id) {
+        Ok(chat) => chat,
+        Err(error) => return Some(Err(super::request_error(error))),
+    };
+    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(&chat.body) else {
+        return Some(Err(GatewayError::InvalidJson(
+            "the translated request is not an object".to_owned(),
+        )));
+    };
+    Some(serve(gateway, caller, agent, request, (headers, request_id), true).await)
 }
 
 /// Runs `agent` for one request and answers in the chat completions shape.
@@ -85,14 +128,17 @@ async fn serve(
     agent: &'static Agent,
     request: Map<String, Value>,
     (headers, request_id): (&HeaderMap, &HeaderValue),
+    anthropic: bool,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let config = gateway.config;
     let stream = request.get("stream").and_then(Value::as_bool) == Some(true);
-    let include_usage = request
-        .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        .and_then(Value::as_bool)
-        == Some(true);
+    // Anthropic's stream always reports usage (in `message_delta`).
+    let include_usage = anthropic
+        || request
+            .get("stream_options")
+            .and_then(|o| o.get("include_usage"))
+            .and_then(Value::as_bool)
+            == Some(true);
     let model = config
         .model(agent.model)
         .ok_or_else(|| GatewayError::AgentUnavailable {
@@ -116,18 +162,32 @@ async fn serve(
     if !stream {
         let metrics = &gateway.metrics;
         let answer = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id).await?;
-        let body = completion(agent, &answer, &id);
-        return Ok(json_response(StatusCode::OK, body.to_string()));
+        let body = completion(agent, &answer, &id).to_string();
+        if !anthropic {
+            return Ok(json_response(StatusCode::OK, body));
+        }
+        let body =
+            translate::chat_response_to_messages(body.as_bytes(), agent.model_id).map_err(|e| {
+                GatewayError::AgentModelFailed {
+                    agent: agent.name,
+                    step: answer.steps,
+                    detail: e.to_string(),
+                }
+            })?;
+        return Ok(json_response(StatusCode::OK, body));
     }
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     steps.notes = Some(tx.clone());
     tokio::spawn(async move {
         let metrics = &gateway.metrics;
         let answer = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id).await;
-        let frames = match answer {
+        let mut frames = match answer {
             Ok(answer) => chunks(agent, &answer, &id, include_usage),
             Err(error) => vec![error_event(&error)],
         };
+        if anthropic {
+            frames = to_messages_events(agent, frames);
+        }
         for frame in frames {
             if tx.send(frame).await.is_err() {
                 break;
@@ -251,6 +311,27 @@ fn chunks(agent: &Agent, answer: &Answer, id: &str, include_usage: bool) -> Vec<
     }
     frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
     frames
+}
+
+/// Chat completion chunks as Anthropic Messages events; a failed run's
+/// error event becomes Anthropic's `error` event.
+fn to_messages_events(agent: &Agent, frames: Vec<Bytes>) -> Vec<Bytes> {
+    let mut events = ChatSseToMessages::new(agent.model_id);
+    frames
+        .into_iter()
+        .map(|frame| match frame.strip_prefix(b"event: error\ndata: ") {
+            Some(payload) => {
+                let error: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+                let code = error.pointer("/error/code").and_then(Value::as_str);
+                let message = error.pointer("/error/message").and_then(Value::as_str);
+                events.cut(
+                    code.unwrap_or("agent_error"),
+                    message.unwrap_or("the agent run failed"),
+                )
+            }
+            None => events.feed(&frame),
+        })
+        .collect()
 }
 
 /// The event that ends a stream whose run failed (never a clean end).

@@ -555,6 +555,12 @@ async fn the_sdk_agent_runs_its_own_steps_within_the_bounds() {
     assert_eq!(seen.len(), 1);
     assert!(seen[0].get("tools").is_none(), "{}", seen[0]);
     assert_eq!(seen[0]["messages"][0]["content"], "why is the sky blue?");
+    // Logs arrive through a pipe: wait for the second run's end line (the
+    // only `agent.run` with a model step), which follows every step line.
+    gateway.wait_for_log(
+        "\"outcome\":\"ok\",\"steps\":1,\"tokens\":7",
+        Duration::from_secs(5),
+    );
     let logs = gateway.logs();
     let steps = logs
         .lines()

@@ -180,7 +180,16 @@ async fn serve(
     steps.notes = Some(tx.clone());
     tokio::spawn(async move {
         let metrics = &gateway.metrics;
-        let answer = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id).await;
+        let run = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id);
+        // A client that left stops the run: its steps would spend the
+        // caller's quotas for an answer nobody reads.
+        let answer = tokio::select! {
+            answer = run => answer,
+            () = tx.closed() => {
+                tracing::info!(event = "agent.run", request_id = %id, agent = agent.name, outcome = "client_closed");
+                return;
+            }
+        };
         let mut frames = match answer {
             Ok(answer) => chunks(agent, &answer, &id, include_usage),
             Err(error) => vec![error_event(&error)],

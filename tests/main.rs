@@ -34,6 +34,8 @@ mod http_tools;
 mod invariants;
 mod jwt;
 mod lifecycle;
+mod mcp_server;
+mod mock_tools;
 mod openai_sdk;
 mod quotas;
 mod quotas_shared;

@@ -1,6 +1,6 @@
 //! The endpoints, one module per family: chat completions, Anthropic
-//! messages, models, operational endpoints, provider health and the admin
-//! endpoints. Each receives the gateway state from the router and hands
+//! messages, models, operational endpoints, provider health, tools (and
+//! their MCP server) and the admin endpoints. Each receives the gateway state from the router and hands
 //! lower layers only what they need. A model-routed request goes through
 //! `failover.rs` (deployments, retries, fallbacks, one deadline), which
 //! calls an endpoint's one try per deployment; the helpers here are what
@@ -12,6 +12,7 @@ pub mod admin;
 pub mod agents;
 pub mod chat;
 pub mod failover;
+pub mod mcp;
 pub mod messages;
 pub mod models;
 pub mod ops;

@@ -95,10 +95,6 @@ pub enum Via {
     /// `POST /v1/tools/{name}/invoke`.
     Invoke,
     /// `tools/call` on `/mcp`.
-    #[allow(
-        dead_code,
-        reason = "`/mcp` (issue 13) constructs it; remove this then"
-    )]
     Mcp,
     /// A step of an agent's tool loop.
     Agent,
@@ -210,6 +206,11 @@ async fn call(gateway: &Gateway, tool: &'static Tool, arguments: &Value) -> Resu
             },
         ),
     })
+}
+
+/// The `tool.invoke` line of a call of a tool that does not exist.
+pub fn log_unknown(request_id: &str, tool: &str, caller: &Caller, via: Via) {
+    log(request_id, tool, caller, Instant::now(), "not_found", via);
 }
 
 /// The one `tool.invoke` line of a call.

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 
 use super::conn_state::ConnState;
 use crate::api::failover::{self, Endpoint};
-use crate::api::{self, admin, agents, models, ops, providers, security, tools};
+use crate::api::{self, admin, agents, mcp, models, ops, providers, security, tools};
 use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
 use crate::error::{ErrorSource, GatewayError, Shape, TokenProblem, capped};
@@ -285,6 +285,24 @@ async fn dispatch(
             let body = read_body(gateway, connection, &parts.headers, body).await?;
             let request_id = record.request_id.to_str().unwrap_or_default();
             tools::invoke(gateway, &name, &caller, &body, request_id).await
+        }
+        "/mcp" => {
+            record.route = Route::Mcp;
+            // Stateless: no sessions, so no server-initiated GET stream and nothing to DELETE.
+            if method != Method::POST {
+                return Err(GatewayError::MethodNotAllowed { allow: "POST" });
+            }
+            let caller = match authenticate_now(gateway, connection, request.headers()) {
+                Err(error) if gateway.auth.may_wait(&error) => {
+                    authenticate(gateway, connection, request.headers()).await?
+                }
+                now => now.inspect_err(|error| note_denial(gateway, error))?,
+            };
+            record.caller = Some(caller.clone());
+            let (parts, body) = request.into_parts();
+            let body = read_body(gateway, connection, &parts.headers, body).await?;
+            let request_id = record.request_id.to_str().unwrap_or_default();
+            Ok(mcp::serve(gateway, &caller, &parts.headers, &body, request_id).await)
         }
         // Claude Code's warm-up probe: any answer will do, so the cheapest.
         "/api/hello" => {

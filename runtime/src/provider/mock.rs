@@ -10,6 +10,24 @@
 //! deterministic: prompt = ceil(bytes of `messages` / 4), completion = words
 //! in the reply. It is what `config/dev` serves `demo` from, and what smoke
 //! tests and the benchmark use; it is not a language model.
+//!
+//! Tool calls, so agent loops can be driven deterministically
+//! (`mock_tools.rs`): when the request carries `tools` and the LAST message
+//! is a `user` message containing `call <name> <json-object>` where `<name>`
+//! is one of the request's function tools, the answer is one assistant
+//! message with `tool_calls: [{id: "call_<n>", type: "function", function:
+//! {name, arguments: <the object as a JSON string>}}]` (n = 1 + assistant
+//! turns so far), `content: null`, `finish_reason: "tool_calls"`. When the
+//! last message is a `tool` message the answer is the text `The tool
+//! returned: <its content>` with `finish_reason: "stop"`, except when the
+//! latest user message also contains the word `repeatedly`: then the same
+//! call is asked for again (to test agent step bounds). Streamed, a call is
+//! sent as OpenAI streams one: a first chunk with the role, id, type, name
+//! and empty arguments, `chunks` argument deltas (fewer if the arguments
+//! have fewer characters), then the finish chunk.
+//! Completion tokens are the words of the text or of the arguments. Without
+//! `tools`, or with no directive, the answer is the configured reply and
+//! `messages` is never parsed (the benchmark's path costs what it did).
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -23,6 +41,7 @@ use serde::Deserialize;
 use serde_json::{json, value::RawValue};
 use tokio::time::Sleep;
 
+use super::mock_tools::{ToolTurn, tool_turn};
 use crate::body::ResponseBody;
 use crate::table::MockBehavior;
 
@@ -36,6 +55,9 @@ struct MockRequest<'a> {
     stream: bool,
     #[serde(default)]
     stream_options: Option<StreamOptions>,
+    /// Kept raw: only read (by `mock_tools`) when present.
+    #[serde(default, borrow)]
+    tools: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
@@ -63,18 +85,35 @@ pub async fn respond(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let completion_id = format!("chatcmpl-mock-{id}");
+    let turn = request
+        .tools
+        .and_then(|tools| tool_turn(request.messages, tools));
+    let (reply, call) = match &turn {
+        None => (behavior.reply, None),
+        Some(ToolTurn::Text(text)) => (text.as_str(), None),
+        Some(ToolTurn::Call {
+            id,
+            name,
+            arguments,
+        }) => (arguments.as_str(), Some((id.as_str(), name.as_str()))),
+    };
     let prompt_tokens = request.messages.get().len().div_ceil(4) as u64;
-    let completion_tokens = behavior.reply.split_whitespace().count() as u64;
+    let completion_tokens = reply.split_whitespace().count() as u64;
     let usage = json!({
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens
     });
+    let finish_reason = if call.is_some() { "tool_calls" } else { "stop" };
     if !request.stream {
+        let message = match call {
+            None => json!({ "role": "assistant", "content": reply }),
+            Some((call_id, name)) => json!({ "role": "assistant", "content": null, "tool_calls": [
+                { "id": call_id, "type": "function", "function": { "name": name, "arguments": reply } }] }),
+        };
         let mut body = json!({
             "id": completion_id, "object": "chat.completion", "created": created, "model": request.model,
-            "choices": [{ "index": 0, "message": { "role": "assistant", "content": behavior.reply },
-                          "logprobs": null, "finish_reason": "stop" }],
+            "choices": [{ "index": 0, "message": message, "logprobs": null, "finish_reason": finish_reason }],
         });
         if behavior.usage {
             body["usage"] = usage;
@@ -86,13 +125,30 @@ pub async fn respond(
         json!({ "id": completion_id, "object": "chat.completion.chunk", "created": created, "model": request.model,
                 "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }] })
     };
-    let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), None)];
-    events.extend(
-        split_reply(behavior.reply, behavior.chunks)
-            .into_iter()
-            .map(|part| chunk(json!({ "content": part }), None)),
-    );
-    events.push(chunk(json!({}), Some("stop")));
+    let mut events = match call {
+        None => vec![chunk(json!({ "role": "assistant", "content": "" }), None)],
+        Some((call_id, name)) => vec![chunk(
+            json!({ "role": "assistant", "content": null, "tool_calls": [
+                { "index": 0, "id": call_id, "type": "function", "function": { "name": name, "arguments": "" } }] }),
+            None,
+        )],
+    };
+    // Arguments are short: no more deltas than characters (no empty ones).
+    let parts = match call {
+        None => behavior.chunks,
+        Some(_) => behavior
+            .chunks
+            .min(u32::try_from(reply.chars().count()).unwrap_or(u32::MAX))
+            .max(1),
+    };
+    events.extend(split_reply(reply, parts).into_iter().map(|part| {
+        let delta = match call {
+            None => json!({ "content": part }),
+            Some(_) => json!({ "tool_calls": [{ "index": 0, "function": { "arguments": part } }] }),
+        };
+        chunk(delta, None)
+    }));
+    events.push(chunk(json!({}), Some(finish_reason)));
     if include_usage {
         events.push(
             json!({ "id": completion_id, "object": "chat.completion.chunk", "created": created,
@@ -268,6 +324,76 @@ mod tests {
             })
             .collect();
         assert_eq!(text, BEHAVIOR.reply);
+    }
+
+    const CALL_REQUEST: &str = r#""messages":[{"role":"user","content":"call calculator {\"a\":2,\"b\":3}"}],
+        "tools":[{"type":"function","function":{"name":"calculator","parameters":{"type":"object"}}}]"#;
+
+    #[tokio::test(start_paused = true)]
+    async fn tool_call_directive_answers_one_call() {
+        let body = format!(r#"{{"model":"m",{CALL_REQUEST}}}"#);
+        let response = respond(&BEHAVIOR, body.as_bytes(), "4").await;
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let choice = &json["choices"][0];
+        assert_eq!(choice["finish_reason"], "tool_calls");
+        assert_eq!(choice["message"]["content"], serde_json::Value::Null);
+        assert_eq!(
+            choice["message"]["tool_calls"],
+            serde_json::json!([{ "id": "call_1", "type": "function",
+                "function": { "name": "calculator", "arguments": "{\"a\":2,\"b\":3}" } }])
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tool_call_streams_like_openai() {
+        let body = format!(
+            r#"{{"model":"m","stream":true,"stream_options":{{"include_usage":true}},{CALL_REQUEST}}}"#
+        );
+        let mut stream = respond(&BEHAVIOR, body.as_bytes(), "5").await.into_body();
+        let mut events = Vec::new();
+        while let Some(frame) = stream.frame().await {
+            let data = frame.unwrap().into_data().unwrap();
+            events.push(String::from_utf8(data.to_vec()).unwrap());
+        }
+        // first (id, name) + 3 argument deltas + finish + usage + [DONE]
+        assert_eq!(events.len(), 7);
+        let json: Vec<serde_json::Value> = events[..6]
+            .iter()
+            .map(|e| serde_json::from_str(e.trim_start_matches("data: ").trim()).unwrap())
+            .collect();
+        let first = &json[0]["choices"][0]["delta"]["tool_calls"][0];
+        assert_eq!(first["id"], "call_1");
+        assert_eq!(first["function"]["name"], "calculator");
+        assert_eq!(first["function"]["arguments"], "");
+        let arguments: String = json[1..4]
+            .iter()
+            .map(|j| {
+                j["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(arguments, r#"{"a":2,"b":3}"#);
+        assert_eq!(json[4]["choices"][0]["finish_reason"], "tool_calls");
+        assert!(json[5]["usage"].is_object());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tool_result_is_answered_as_text() {
+        let body = br#"{"model":"m","tools":[{"type":"function","function":{"name":"t"}}],"messages":[
+            {"role":"user","content":"call t {}"},
+            {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"t","arguments":"{}"}}]},
+            {"role":"tool","tool_call_id":"call_1","content":"42"}]}"#;
+        let response = respond(&BEHAVIOR, body, "6").await;
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            json["choices"][0]["message"]["content"],
+            "The tool returned: 42"
+        );
+        assert_eq!(json["choices"][0]["finish_reason"], "stop");
     }
 
     #[tokio::test(start_paused = true)]

@@ -9,6 +9,7 @@
 pub mod anthropic;
 pub mod lines;
 pub mod mock;
+mod mock_tools;
 pub mod openai;
 pub mod relay;
 pub mod translated;

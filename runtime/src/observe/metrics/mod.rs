@@ -16,6 +16,7 @@ use crate::table::{AgentId, Config, ModelId, ToolId, UpstreamId};
 
 mod agents;
 mod histogram;
+mod mcp;
 mod render;
 mod routing;
 #[cfg(test)]
@@ -23,6 +24,7 @@ mod tests;
 mod tools;
 
 pub use agents::{AgentOutcome, StepKind};
+pub use mcp::{McpMethod, McpOutcome};
 pub use routing::{
     DeploymentGauge, FallbackReason, Live, StreamFailure, TimeoutKind, UpstreamGauge,
 };
@@ -41,9 +43,10 @@ pub enum Route {
     Messages = 5,
     CountTokens = 6,
     Tools = 7,
+    Mcp = 8,
 }
 
-const ROUTE_LABELS: [&str; 8] = [
+const ROUTE_LABELS: [&str; 9] = [
     "chat_completions",
     "models",
     "health",
@@ -52,6 +55,7 @@ const ROUTE_LABELS: [&str; 8] = [
     "messages",
     "count_tokens",
     "tools",
+    "mcp",
 ];
 
 /// Routes whose request series carry the public model, in family order.
@@ -188,6 +192,8 @@ pub struct Metrics {
     tools: tools::ToolCounters,
     /// `[agent][outcome]` runs and `[agent][kind]` steps.
     agents: agents::AgentCounters,
+    /// `[method][outcome]` of `/mcp` messages.
+    mcp: mcp::McpCounters,
 }
 
 fn zeroed(len: usize) -> Box<[AtomicU64]> {
@@ -232,6 +238,7 @@ impl Metrics {
             routing: routing::Routing::new(config),
             tools: tools::ToolCounters::new(config.tools.len()),
             agents: agents::AgentCounters::new(config.agents.len()),
+            mcp: mcp::McpCounters::default(),
         }
     }
 
@@ -297,6 +304,11 @@ impl Metrics {
     /// One agent step (`gateway_agent_steps_total{agent,kind}`).
     pub fn record_agent_step(&self, agent: AgentId, kind: StepKind) {
         self.agents.step(agent, kind);
+    }
+
+    /// One `/mcp` message (`gateway_mcp_requests_total{method,outcome}`).
+    pub fn record_mcp(&self, method: McpMethod, outcome: McpOutcome) {
+        self.mcp.record(method, outcome);
     }
 
     pub fn record_auth_failure(&self, reason: AuthFailure) {

@@ -48,6 +48,7 @@ impl Metrics {
         self.render_tokens(&mut out);
         self.tools.render(config.tools, &mut out);
         self.agents.render(config.agents, &mut out);
+        self.mcp.render(&mut out);
         header(
             &mut out,
             "gateway_auth_failures_total",

@@ -458,6 +458,7 @@ async fn callers_list_their_agents_and_operators_refresh_them() {
         "frugal",
         "guarded",
         "hasty",
+        "mocked",
         "offline",
     ];
     assert_eq!(ids, expected.map(|n| format!("agent/{n}")));
@@ -507,12 +508,12 @@ async fn callers_list_their_agents_and_operators_refresh_them() {
     let reply = refresh(ADMIN_KEY).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let json = reply.json();
-    assert_eq!(json["ready"], 5, "{json}");
+    assert_eq!(json["ready"], 6, "{json}");
     assert_eq!(
         json["agents"][1],
         json!({"name": "assistant", "state": "ready", "detail": null})
     );
-    let offline = &json["agents"][5];
+    let offline = &json["agents"][6];
     assert_eq!(offline["state"], "unavailable", "{json}");
     assert!(
         offline["detail"].as_str().unwrap().contains("cloud-model"),
@@ -638,4 +639,25 @@ async fn anthropic_clients_reach_agents_through_translation() {
     let reply = messages_as(&gateway, &body).await;
     assert_eq!(reply.status, 404, "{}", reply.text());
     assert_eq!(reply.json()["type"], "error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_on_the_built_in_mock_runs_offline() {
+    // config/dev's `assistant` in miniature: no upstream at all.
+    let upstream = ScriptedUpstream::start().await;
+    let gateway = Gateway::start(&standard_env(&upstream.base_url()));
+    let text = r#"call calculator {"operation":"multiply","a":6,"b":7}"#;
+    let reply = chat_as(&gateway, CLIENT_KEY, &ask("mocked", text)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let content = reply.json()["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(content.starts_with("The tool returned: "), "{content}");
+    assert!(content.contains("42"), "{content}");
+    // `repeatedly` makes the mock ask again every time: the step bound stops it.
+    let text = r#"call current_time {} repeatedly"#;
+    let reply = chat_as(&gateway, CLIENT_KEY, &ask("mocked", text)).await;
+    reply.assert_error(422, "agent_step_limit");
+    assert!(upstream.seen().is_empty());
 }

@@ -187,6 +187,7 @@ async fn models_health_ready_version() {
             "agent/frugal",
             "agent/guarded",
             "agent/hasty",
+            "agent/mocked",
             "agent/offline"
         ]
     );

@@ -211,7 +211,7 @@ async fn tokens_are_verified_and_every_refusal_is_told_apart() {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    // The agents on `echo` (tests/agent_runs.rs): scope `chat` reaches their model.
+    // The agents on `echo` and `demo` (tests/agent_runs.rs): scope `chat` reaches their models.
     let expected = [
         "demo",
         "echo",
@@ -219,6 +219,7 @@ async fn tokens_are_verified_and_every_refusal_is_told_apart() {
         "agent/assistant",
         "agent/frugal",
         "agent/hasty",
+        "agent/mocked",
     ];
     assert_eq!(ids, expected);
     let claude = r#"{"model":"claude","messages":[{"role":"user","content":"hi"}]}"#;

@@ -1,6 +1,8 @@
 //! The `gateway` binary: the tables generated from `config/$GATEWAY_ENV`
 //! joined to the runtime, with the build's provenance. No logic lives here.
 
+mod agents;
+
 mod compiled {
     include!(concat!(env!("OUT_DIR"), "/config.rs"));
 }

@@ -180,7 +180,15 @@ async fn models_health_ready_version() {
             "rotating-model",
             "secured-model",
             "slow-stream",
-            "tiered"
+            "tiered",
+            // The agents of config/test/agents.yaml (tests/agent_runs.rs).
+            "agent/arithmetic",
+            "agent/assistant",
+            "agent/frugal",
+            "agent/guarded",
+            "agent/hasty",
+            "agent/mocked",
+            "agent/offline"
         ]
     );
     assert_eq!(models["data"][3]["object"], "model");

@@ -224,6 +224,12 @@ fn build_script_declares_inputs_and_matches_golden() {
             "a revision read from git declares HEAD as an input:\n{output}"
         );
     }
+    assert!(
+        output
+            .lines()
+            .any(|l| l.starts_with("cargo::rerun-if-changed=") && l.ends_with("src/agents")),
+        "build.rs must declare src/agents/ (SDK agents) as an input:\n{output}"
+    );
     for file in [
         "upstreams.yaml",
         "agents.yaml",
@@ -322,6 +328,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
     (
         "api",
         &[
+            "agents",
             "auth",
             "body",
             "build_info",
@@ -358,6 +365,10 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
             "upstream",
         ],
     ),
+    // The agent loop reaches the model and the tools only through its
+    // `Steps` trait (implemented in api/agents.rs), so it names the tables,
+    // the error type it ends runs with, and the metrics it counts.
+    ("agents", &["error", "observe", "table"]),
     ("observe", &["build_info", "table"]),
     (
         "policy",

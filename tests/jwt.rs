@@ -211,7 +211,17 @@ async fn tokens_are_verified_and_every_refusal_is_told_apart() {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["demo", "echo"]);
+    // The agents on `echo` and `demo` (tests/agent_runs.rs): scope `chat` reaches their models.
+    let expected = [
+        "demo",
+        "echo",
+        "agent/arithmetic",
+        "agent/assistant",
+        "agent/frugal",
+        "agent/hasty",
+        "agent/mocked",
+    ];
+    assert_eq!(ids, expected);
     let claude = r#"{"model":"claude","messages":[{"role":"user","content":"hi"}]}"#;
     send(
         addr,

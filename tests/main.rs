@@ -15,6 +15,11 @@
 )]
 
 mod access;
+mod agent_runs;
+// The SDK agents of the root crate: the golden `test` config names
+// `crate::agents::arithmetic::Arithmetic`, as the gateway binary's does.
+#[path = "../src/agents/mod.rs"]
+mod agents;
 mod anthropic;
 mod anthropic_rig;
 mod api;

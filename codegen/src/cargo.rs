@@ -107,7 +107,18 @@ fn run() -> Result<Report, Report> {
     for f in &files {
         println!("cargo::rerun-if-changed={}", f.path.display());
     }
-    let input = fs::read(&env, &files)?;
+    let mut input = fs::read(&env, &files)?;
+    // SDK agents are Rust files of the root crate: inputs too.
+    let sdk_dir = manifest.join("src").join("agents");
+    println!("cargo::rerun-if-changed={}", sdk_dir.display());
+    let sdk = fs::sdk_sources(&sdk_dir, "src/agents");
+    for module in sdk.modules.keys() {
+        println!(
+            "cargo::rerun-if-changed={}",
+            sdk_dir.join(format!("{module}.rs")).display()
+        );
+    }
+    input.sdk = Some(sdk);
     let compiled = crate::compile(&input)?;
     write_atomically(&out_dir, &compiled.code)?;
     Ok(compiled.warnings)

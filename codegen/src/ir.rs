@@ -38,8 +38,8 @@ pub struct Ir {
     pub auth: Auth,
     /// Rate limits and budgets.
     pub quotas: Quotas,
-    /// Number of agents (not emitted yet beyond this count).
-    pub agent_count: usize,
+    /// Agents, sorted by name; `AgentId(i)` is `agents[i]`.
+    pub agents: Vec<Agent>,
     /// Tools, sorted by name; `ToolId(i)` is `tools[i]`.
     pub tools: Vec<Tool>,
     /// MCP servers, sorted by name.
@@ -381,6 +381,8 @@ pub struct ApiKey {
     pub models: ModelAccess,
     /// The tools the key may use (its own patterns and its team's; bits are tool ids).
     pub tools: ModelAccess,
+    /// The agents the key may use (its own patterns and its team's; bits are agent ids).
+    pub agents: ModelAccess,
     /// `name=value` pairs joined by `,`, sorted by name (empty: none).
     pub metadata: String,
 }
@@ -394,6 +396,8 @@ pub struct Team {
     pub models: ModelAccess,
     /// The tools the team's keys, file keys and tokens may use at most.
     pub tools: ModelAccess,
+    /// The agents the team's keys, file keys and tokens may use at most.
+    pub agents: ModelAccess,
 }
 
 /// Which models a principal may use.
@@ -643,4 +647,29 @@ pub enum ToolSchema {
         /// Every item's schema, if constrained.
         items: Option<Box<ToolSchema>>,
     },
+}
+
+/// A declarative agent with its defaults applied and references resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agent {
+    /// Name from agents.yaml (served as `agent/<name>`).
+    pub name: String,
+    /// What it is for (empty when not written).
+    pub description: String,
+    /// The model it calls.
+    pub model: ModelId,
+    /// The system prompt, if any.
+    pub system: Option<String>,
+    /// Ids of its tools, in the order written.
+    pub tools: Vec<u16>,
+    /// Model calls per run.
+    pub max_steps: u32,
+    /// Wall time of a run in ms.
+    pub max_time_ms: u64,
+    /// Tokens per run.
+    pub max_tokens: u64,
+    /// Temperature sent with every model call, if set.
+    pub temperature: Option<f64>,
+    /// `kind: sdk`: the module and type under the root crate's `agents` module.
+    pub sdk: Option<(String, String)>,
 }

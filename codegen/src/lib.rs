@@ -79,7 +79,7 @@ fn front(input: &Input) -> Result<(Ir, [SourceFile; 4], Diagnostics), Report> {
     let mut files = input.files.clone();
     let mut diags = Diagnostics::default();
     let loaded = load::load_all(&mut files, &mut diags);
-    check::check_all(&loaded, &mut diags);
+    check::check_all(&loaded, input.sdk.as_ref(), &mut diags);
     let spec = loaded.complete().filter(|_| !diags.has_errors());
     let Some(spec) = spec else {
         return Err(diags.into_report(&files));

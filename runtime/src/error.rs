@@ -184,6 +184,45 @@ pub enum GatewayError {
         tool: &'static str,
         limit_ms: u128,
     },
+    /// An agent run hit one of its bounds (agents.yaml).
+    AgentLimit {
+        agent: &'static str,
+        bound: AgentBound,
+        limit: u64,
+    },
+    /// A step's model call of an agent run did not answer usably.
+    AgentModelFailed {
+        agent: &'static str,
+        step: u32,
+        detail: String,
+    },
+    /// An agent is not ready: a tool is missing or disabled, or its model cannot be routed.
+    AgentUnavailable {
+        agent: &'static str,
+        detail: String,
+    },
+}
+
+/// The bound an agent run hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentBound {
+    /// `max_steps` model calls were made and the model still asked for tools.
+    Steps,
+    /// `max_tokens` were used.
+    Tokens,
+    /// `max_time` passed.
+    Time,
+}
+
+impl AgentBound {
+    /// The agents.yaml key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Steps => "max_steps",
+            Self::Tokens => "max_tokens",
+            Self::Time => "max_time",
+        }
+    }
 }
 
 /// Why a bearer token (JWT) was refused, each counted under its own reason.
@@ -508,6 +547,38 @@ impl GatewayError {
                 Some("tool_timeout"),
                 Gateway,
             ),
+            E::AgentLimit { bound, .. } => match bound {
+                AgentBound::Steps => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    INVALID,
+                    Some("agent_step_limit"),
+                    Client,
+                ),
+                AgentBound::Tokens => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    INVALID,
+                    Some("agent_token_limit"),
+                    Client,
+                ),
+                AgentBound::Time => (
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "api_error",
+                    Some("agent_time_limit"),
+                    Gateway,
+                ),
+            },
+            E::AgentModelFailed { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                Some("agent_model_error"),
+                Upstream,
+            ),
+            E::AgentUnavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("agent_unavailable"),
+                Gateway,
+            ),
         }
     }
 
@@ -517,6 +588,11 @@ impl GatewayError {
 
     pub fn source(&self) -> ErrorSource {
         self.row().3
+    }
+
+    /// The error `code` of the OpenAI-shaped body, if it has one.
+    pub fn code(&self) -> Option<&'static str> {
+        self.row().2
     }
 
     /// The request field the error is about, as OpenAI's `param`.
@@ -659,6 +735,33 @@ impl GatewayError {
             Self::ToolTimeout { tool, limit_ms } => {
                 format!("The tool `{tool}` did not answer within {limit_ms} ms.")
             }
+            Self::AgentLimit {
+                agent,
+                bound,
+                limit,
+            } => {
+                let key = bound.key();
+                let what = match bound {
+                    AgentBound::Steps => format!("{limit} model calls"),
+                    AgentBound::Tokens => format!("{limit} tokens"),
+                    AgentBound::Time => format!("{limit} ms"),
+                };
+                format!(
+                    "The agent `{agent}` stopped at its `{key}` bound ({what}) before answering. Raise `{key}` for `{agent}` (or under `defaults`) in agents.yaml and rebuild."
+                )
+            }
+            Self::AgentModelFailed {
+                agent,
+                step,
+                detail,
+            } => format!(
+                "The agent `{agent}`'s model call at step {step} failed: {}",
+                capped(detail)
+            ),
+            Self::AgentUnavailable { agent, detail } => format!(
+                "The agent `{agent}` is not available: {}. POST /agents/refresh shows each agent's state.",
+                capped(detail)
+            ),
         }
     }
 

@@ -223,6 +223,9 @@ fn models_json(config: &Config) -> Bytes {
                 .map_or("", |u| u.name);
             serde_json::json!({ "id": m.name, "object": "model", "created": 0, "owned_by": owner })
         })
+        .chain(config.agents.iter().map(|a| {
+            serde_json::json!({ "id": a.model_id, "object": "model", "created": 0, "owned_by": "gateway" })
+        }))
         .collect();
     let body = serde_json::json!({ "object": "list", "data": data });
     Bytes::from(body.to_string())

@@ -9,6 +9,7 @@ pub mod table;
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub mod agents;
 mod api;
 mod auth;
 mod body;
@@ -141,7 +142,8 @@ fn routes_table(config: &Config) -> String {
 }
 
 /// `gateway access`: one row per model, then one per tool under a `TOOL`
-/// header, one column per principal (the admin
+/// header, then one per agent (`agent/<name>`, allowed when both its `agents`
+/// entry and its model are) under an `AGENT` header, one column per principal (the admin
 /// key, then each API key with its team, then with key files a `key-file`
 /// column for a file key without a team and a `key-file:<team>` column per
 /// team, then with `auth.jwt` a `scope:<name>` column per scope, or one
@@ -176,41 +178,58 @@ fn access_table(config: &Config) -> String {
         out.push('\n');
         out.push_str(&aligned(&rows));
     }
+    if !config.agents.is_empty() {
+        // An agent needs both its `agents` entry and its model.
+        let mut rows = vec![header("AGENT")];
+        for agent in config.agents {
+            let cells = principals
+                .iter()
+                .map(|p| cell(p.3.allows_agent(agent.id) && p.1.allows(agent.model)));
+            rows.push(
+                std::iter::once(agent.model_id.to_owned())
+                    .chain(cells)
+                    .collect(),
+            );
+        }
+        out.push('\n');
+        out.push_str(&aligned(&rows));
+    }
     out
 }
 
-/// The columns of [`access_table`]: each principal's name, models and
-/// tools (a file key or a token without a team may use every tool; with
+/// The columns of [`access_table`]: each principal's name, models,
+/// tools and agents (a file key or a token without a team may use every tool; with
 /// one, its team's; scopes grant models only).
-fn principals(auth: &table::Auth) -> Vec<(String, ModelAccess, ModelAccess)> {
+fn principals(auth: &table::Auth) -> Vec<(String, ModelAccess, ModelAccess, ModelAccess)> {
     let all = ModelAccess::All;
     let mut principals = Vec::new();
     if auth.admin_key_sha256.is_some() {
-        principals.push(("admin".to_owned(), all, all));
+        principals.push(("admin".to_owned(), all, all, all));
     }
     for key in auth.api_keys {
         let name = match key.team {
             Some(team) => format!("{} ({team})", key.name),
             None => key.name.to_owned(),
         };
-        principals.push((name, key.models, key.tools));
+        principals.push((name, key.models, key.tools, key.agents));
     }
     if !auth.key_files.is_empty() {
-        principals.push(("key-file".to_owned(), all, all));
+        principals.push(("key-file".to_owned(), all, all, all));
         for team in auth.teams {
-            principals.push((format!("key-file:{}", team.name), team.models, team.tools));
+            let name = format!("key-file:{}", team.name);
+            principals.push((name, team.models, team.tools, team.agents));
         }
     }
     if let Some(jwt) = &auth.jwt {
         if jwt.scopes.is_empty() {
-            principals.push(("token".to_owned(), all, all));
+            principals.push(("token".to_owned(), all, all, all));
         }
         for scope in jwt.scopes {
-            principals.push((format!("scope:{}", scope.name), scope.models, all));
+            principals.push((format!("scope:{}", scope.name), scope.models, all, all));
         }
     }
     if principals.is_empty() {
-        principals.push(("anonymous".to_owned(), all, all));
+        principals.push(("anonymous".to_owned(), all, all, all));
     }
     principals
 }

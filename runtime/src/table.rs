@@ -9,8 +9,10 @@
 
 use core::time::Duration;
 
+mod agents;
 mod quotas;
 mod tools;
+pub use agents::{Action, Agent, AgentBounds, AgentId, Program, SdkAgent};
 pub use quotas::{
     Applies, Budget, Limit, Per, Period, Price, Quotas, Rate, RedisStore, Store, bit,
 };
@@ -61,6 +63,8 @@ pub struct Config {
     pub tools: &'static [Tool],
     /// MCP servers (tools.yaml `mcp_servers`), sorted by name; `index` is the position.
     pub mcp_servers: &'static [McpServer],
+    /// Agents (agents.yaml), sorted by name; `AgentId(i)` is `agents[i]`.
+    pub agents: &'static [Agent],
 }
 
 /// An upstream provider endpoint.
@@ -465,6 +469,8 @@ pub struct ApiKey {
     /// The tools this key may use (bits are `ToolId`s): its own `tools`
     /// patterns intersected with its team's.
     pub tools: ModelAccess,
+    /// The agents this principal may use (bits are `AgentId`s).
+    pub agents: ModelAccess,
     /// The key's labels as `name=value` pairs joined by `,` (empty: none),
     /// logged with each of its requests.
     pub metadata: &'static str,
@@ -478,6 +484,8 @@ pub struct Team {
     pub models: ModelAccess,
     /// The tools the team's keys (and tokens) may use at most (bits are `ToolId`s).
     pub tools: ModelAccess,
+    /// The agents this principal may use (bits are `AgentId`s).
+    pub agents: ModelAccess,
 }
 
 /// Which public models a principal may use, decided at build time: no
@@ -501,6 +509,11 @@ impl ModelAccess {
         self.allows_index(tool.0)
     }
 
+    /// Whether the agent may be used (the same bit set, over agent ids).
+    pub fn allows_agent(self, agent: AgentId) -> bool {
+        self.allows_index(agent.0)
+    }
+
     fn allows_index(self, index: u16) -> bool {
         match self {
             Self::All => true,
@@ -515,6 +528,13 @@ impl ModelAccess {
 }
 
 impl Config {
+    /// The agent named `name` (binary search: agents are sorted by name).
+    pub fn agent(&self, name: &str) -> Option<&'static Agent> {
+        let agents: &'static [Agent] = self.agents;
+        let at = agents.binary_search_by(|a| a.name.cmp(name)).ok()?;
+        agents.get(at)
+    }
+
     /// The tool named `name` (binary search: tools are sorted by name).
     pub fn tool(&self, name: &str) -> Option<&'static Tool> {
         let tools: &'static [Tool] = self.tools;

@@ -131,6 +131,7 @@ pub static API_KEYS: [ApiKey; 1] = [ApiKey {
     team_index: None,
     models: ModelAccess::All,
     tools: ModelAccess::All,
+    agents: ModelAccess::All,
     metadata: "",
     // sha256("unit-key")
     sha256: [
@@ -187,4 +188,5 @@ pub static CONFIG: Config = Config {
     quotas: Quotas::NONE,
     tools: &[],
     mcp_servers: &[],
+    agents: &[],
 };

@@ -26,6 +26,7 @@ mod quotas;
 mod resilience;
 mod retry;
 mod routing;
+mod sdk_agents;
 mod server;
 mod tools;
 mod upstreams;
@@ -36,8 +37,15 @@ use crate::diag::{Diagnostics, FileKind};
 use crate::parse;
 use crate::spec::{DurationSpec, Loaded};
 
-/// Run every check whose files loaded.
-pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
+/// Run every check whose files loaded; SDK agent paths resolve against `sdk` when it was read.
+pub fn check_all(
+    loaded: &Loaded,
+    sdk: Option<&crate::spec::agents::SdkSources>,
+    diags: &mut Diagnostics,
+) {
+    if let (Some(file), Some(sdk)) = (&loaded.agents, sdk) {
+        sdk_agents::check(file, sdk, diags);
+    }
     if let Some(file) = &loaded.upstreams {
         upstreams::check(file, diags);
         urls::check(file, diags);
@@ -60,7 +68,8 @@ pub fn check_all(loaded: &Loaded, diags: &mut Diagnostics) {
         mcp_tools::check(file, diags);
     }
     if let Some(file) = &loaded.agents {
-        agents::check(file, loaded.upstreams.as_ref(), diags);
+        let references = (loaded.upstreams.as_ref(), loaded.tools.as_ref());
+        agents::check(file, references, loaded.security.as_ref(), diags);
     }
 }
 

@@ -158,6 +158,13 @@ codes! {
     TOOL_NAME_COLLISION = "GW1013", Error, "tool-name-collision", "Two tools get the same public name even after MCP tools in a collision are prefixed with `<server>_`.";
     BAD_MCP_NAME = "GW1014", Error, "bad-mcp-name", "An MCP server name is not 1 to 64 of `a-z`, `0-9`, `_`, `-`, or an MCP tool's public name is not 1 to 64 of `A-Z`, `a-z`, `0-9`, `_`, `-`.";
     MCP_SERVER_WITHOUT_TOOLS = "GW1015", Error, "mcp-server-without-tools", "An MCP server pins no tools (`tools:` is empty).";
+    AGENT_UNKNOWN_TOOL = "GW1020", Error, "agent-unknown-tool", "An agent's `tools` names a tool that is not defined in tools.yaml.";
+    AGENT_MODEL_NO_TOOLS = "GW1021", Error, "agent-model-no-tools", "An agent's model does not serve `chat_completions` (the agent loop speaks chat completions), or the agent has tools and its model says `tool_calls: false`.";
+    AGENT_BOUND = "GW1022", Error, "agent-bound", "An agent's (or `defaults`') `max_steps`, `max_time` or `max_tokens` is zero or above its ceiling (100 steps, 1h, 10000000 tokens), or `temperature` is outside 0..=2.";
+    BAD_AGENT_NAME = "GW1023", Error, "bad-agent-name", "An agent name is empty or longer than 64 characters, or holds a character other than `A-Z`, `a-z`, `0-9`, `_` and `-` (it is served as the model `agent/<name>`).";
+    UNMATCHED_AGENT_PATTERN = "GW1024", Error, "unmatched-agent-pattern", "An `agents` pattern of a team or API key matches no agent of agents.yaml.";
+    AGENT_KIND_KEYS = "GW1025", Error, "agent-kind-keys", "An agent sets a key of the other kind (`path` on a declarative agent; `system` or `temperature` on an SDK agent) or lacks `path` with `kind: sdk`.";
+    SDK_AGENT_PATH = "GW1026", Error, "sdk-agent-path", "An SDK agent's `path` does not resolve: not `module::Type`, no `src/agents/<module>.rs`, no `pub struct Type;` in it, or no `impl Agent for Type`.";
 }
 
 #[cfg(test)]

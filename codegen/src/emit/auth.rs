@@ -18,16 +18,19 @@ pub fn api_keys(ir: &Ir) -> TokenStream {
             Some(index) => quote!(::core::option::Option::Some(#index)),
             None => quote!(::core::option::Option::None),
         };
-        let (metadata, tools) = (&k.metadata, access(&k.tools));
+        let (metadata, tools, agents) = (&k.metadata, access(&k.tools), access(&k.agents));
         quote!(::gateway_runtime::table::ApiKey {
             name: #name, sha256: #digest, team: #team, team_index: #team_index, models: #models,
-            tools: #tools, metadata: #metadata
+            tools: #tools, agents: #agents, metadata: #metadata
         })
     });
     let t = len(ir.auth.teams.len());
     let teams = ir.auth.teams.iter().map(|team: &Team| {
         let (name, models, tools) = (&team.name, access(&team.models), access(&team.tools));
-        quote!(::gateway_runtime::table::Team { name: #name, models: #models, tools: #tools })
+        let agents = access(&team.agents);
+        quote!(::gateway_runtime::table::Team {
+            name: #name, models: #models, tools: #tools, agents: #agents
+        })
     });
     quote! {
         /// Inbound API keys as SHA-256 digests, sorted by digest.

@@ -1,7 +1,7 @@
 //! Emit: [`Ir`] -> Rust source for the runtime's `&'static` tables, one file
 //! per concern (`upstreams`, `resilience` (breakers, health checks),
 //! `models`, `routing` (deployments, retry, fallbacks), `server`, `auth`,
-//! `quotas`, `tools` (the registry and argument schemas));
+//! `quotas`, `tools` (the registry and argument schemas), `agents`);
 //! this module joins them into `CONFIG` and the file.
 //!
 //! One pure function per table returning a `TokenStream`, joined and
@@ -9,6 +9,7 @@
 //! absolute paths, no `use`, no logic, no `unsafe`, no allocation. Same IR in,
 //! byte-identical text out. It does not validate anything (the IR is trusted).
 
+mod agents;
 mod auth;
 mod models;
 mod quotas;
@@ -36,6 +37,7 @@ pub fn file(ir: &Ir) -> Result<String, Vec<Diagnostic>> {
         quotas::tables(ir),
         tools::tools(ir),
         tools::mcp_servers(ir),
+        agents::agents(ir),
         models::resolve_model(ir),
         config(ir),
     ];
@@ -113,6 +115,7 @@ pub fn config(ir: &Ir) -> TokenStream {
             quotas: #quotas,
             tools: &TOOLS,
             mcp_servers: &MCP_SERVERS,
+            agents: &AGENTS,
         };
     }
 }

@@ -56,5 +56,26 @@ pub fn read(environment: &str, files: &[FileRef; 4]) -> Result<Input, Report> {
     Ok(Input {
         environment: environment.to_owned(),
         files: sources,
+        sdk: None,
     })
+}
+
+/// The `*.rs` files of `dir` (SDK agents), read as text; a missing or
+/// unreadable directory or file reads as absent (resolution then reports it).
+pub fn sdk_sources(dir: &Path, display_dir: &str) -> crate::load::SdkSources {
+    let mut modules = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let stem = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned);
+        let (Some(stem), Some("rs")) = (stem, path.extension().and_then(|e| e.to_str())) else {
+            continue;
+        };
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            modules.insert(stem, text);
+        }
+    }
+    crate::load::SdkSources {
+        display_dir: display_dir.to_owned(),
+        modules,
+    }
 }

@@ -28,7 +28,12 @@ pub struct Input {
     pub environment: String,
     /// upstreams, agents, tools, security (display path + text; the index is filled here).
     pub files: [SourceFile; 4],
+    /// The root crate's `src/agents/*.rs`, where SDK agents live; `None`
+    /// when not read (the `check` CLI), and SDK paths are then not resolved.
+    pub sdk: Option<SdkSources>,
 }
+
+pub use crate::spec::agents::SdkSources;
 
 impl Input {
     /// Build an input from (display path, text) pairs in [`FileKind::ALL`] order.
@@ -41,6 +46,7 @@ impl Input {
         Self {
             environment: environment.into(),
             files,
+            sdk: None,
         }
     }
 }

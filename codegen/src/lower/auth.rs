@@ -1,6 +1,6 @@
 //! Lowering `auth`: digests as bytes, API keys sorted by digest, teams by
-//! name, and each team's and key's `models` and `tools` patterns resolved
-//! against the public model names and the tool names into sets of ids (a
+//! name, and each team's and key's `models`, `tools` and `agents` patterns
+//! resolved against the public model names, the tool names and the agent names into sets of ids (a
 //! bit set, or "all").
 
 use crate::diag::FileKind::Security as F;
@@ -8,13 +8,13 @@ use crate::ir::{ApiKey, Auth, JwksSource, Jwt, KeyFile, ModelAccess, Scope, Team
 use crate::lower::Cx;
 use crate::parse::glob;
 use crate::spec::auth::JwtSpec;
-use crate::spec::{AuthSpec, ToolsFile, UpstreamsFile};
+use crate::spec::{AgentsFile, AuthSpec, ToolsFile, UpstreamsFile};
 
 /// API keys sorted by (digest, name), teams by name, and the admin digest.
 pub(crate) fn lower(
     a: &AuthSpec,
     upstreams: &UpstreamsFile,
-    tools: &ToolsFile,
+    (tools, agents): (&ToolsFile, &AgentsFile),
     cx: &mut Cx<'_>,
 ) -> Option<Auth> {
     let names: Vec<&str> = upstreams.models.keys().map(String::as_str).collect();
@@ -28,6 +28,11 @@ pub(crate) fn lower(
         let list = team.and_then(|t| a.teams.get(t)?.tools.as_deref());
         reach(list, &tool_names)
     };
+    let agent_names: Vec<&str> = agents.agents.keys().map(String::as_str).collect();
+    let team_agents = |team: Option<&str>| {
+        let list = team.and_then(|t| a.teams.get(t)?.agents.as_deref());
+        reach(list, &agent_names)
+    };
     let mut api_keys = a
         .api_keys
         .iter()
@@ -40,6 +45,11 @@ pub(crate) fn lower(
             let tools: Vec<bool> = own_tools
                 .iter()
                 .zip(team_tools(k.team.as_deref()))
+                .map(|(x, y)| *x && y)
+                .collect();
+            let agents: Vec<bool> = reach(k.agents.as_deref(), &agent_names)
+                .iter()
+                .zip(team_agents(k.team.as_deref()))
                 .map(|(x, y)| *x && y)
                 .collect();
             Some(ApiKey {
@@ -59,6 +69,7 @@ pub(crate) fn lower(
                     .and_then(|at| u16::try_from(at).ok()),
                 models: access(&both),
                 tools: access(&tools),
+                agents: access(&agents),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -71,6 +82,7 @@ pub(crate) fn lower(
         name: name.clone(),
         models: access(&team_reach(Some(name))),
         tools: access(&team_tools(Some(name))),
+        agents: access(&team_agents(Some(name))),
     });
     let key_files = a.key_files.iter().map(|f| KeyFile {
         path: f.path.clone(),

@@ -5,7 +5,7 @@
 //! (breakers, health checks), `models`, `routing` (deployments, retry,
 //! fallbacks, deadline), `server`, `auth` (keys, teams, model and tool
 //! access), `quotas` (limits, budgets, prices), `tools` (the registry and
-//! argument schemas).
+//! argument schemas), `agents` (bounds with defaults, model and tool ids).
 //!
 //! Runs only after `check/` found no errors. Nothing is silently defaulted:
 //! an absent key gets its documented default, and a value that still fails
@@ -13,6 +13,7 @@
 //! (GW0016), reported, never papered over. The one config error this phase
 //! reports itself is a table too large for 16-bit ids.
 
+mod agents;
 mod auth;
 mod models;
 mod quotas;
@@ -49,10 +50,16 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
     let server = server::lower(&spec.security.server, &mut cx);
     let tools = tools::lower(&spec.tools, &mut cx);
     let mcp_servers = tools::lower_mcp_servers(&spec.tools, &mut cx);
-    let auth = auth::lower(&spec.security.auth, &spec.upstreams, &spec.tools, &mut cx);
+    let auth = auth::lower(
+        &spec.security.auth,
+        &spec.upstreams,
+        (&spec.tools, &spec.agents),
+        &mut cx,
+    );
     let (models, deployment_count) = models?;
     let auth = auth?;
     let quotas = quotas::lower(&spec.security, &spec.upstreams, &auth, &mut cx)?;
+    let agents = agents::lower(&spec.agents, &models, &spec.tools, &mut cx)?;
     Some(Ir {
         environment: meta.environment,
         sources: meta.sources,
@@ -63,7 +70,7 @@ pub fn lower(spec: &Spec, meta: Meta, diags: &mut Diagnostics) -> Option<Ir> {
         server: server?,
         auth,
         quotas,
-        agent_count: spec.agents.agents.len(),
+        agents,
         tools: tools?,
         mcp_servers: mcp_servers?,
     })

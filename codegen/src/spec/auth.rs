@@ -117,6 +117,8 @@ pub struct TeamSpec {
     pub models: Option<Vec<String>>,
     /// Tools (tools.yaml) the team's keys, file keys and tokens may use at most: exact names or globs, e.g. `["current_time"]`; `[]`: none. Absent: every tool.
     pub tools: Option<Vec<String>>,
+    /// Agents (agents.yaml) the team's keys, file keys and tokens may use at most: exact names or globs, e.g. `["support-*"]`; `[]`: none. Absent: every agent. An agent also needs its model to be allowed.
+    pub agents: Option<Vec<String>>,
 }
 
 /// One inbound API key, by digest only.
@@ -133,6 +135,8 @@ pub struct ApiKeySpec {
     pub models: Option<Vec<String>>,
     /// Tools (tools.yaml) this key may use: exact names or globs, further limited to its team's `tools`; `[]`: none. Absent: every tool its team allows.
     pub tools: Option<Vec<String>>,
+    /// Agents (agents.yaml) this key may use: exact names or globs, further limited to its team's `agents`; `[]`: none. Absent: every agent its team allows. An agent also needs its model to be allowed.
+    pub agents: Option<Vec<String>>,
     /// Labels logged with every request this key makes (`key_metadata`), e.g. `{ owner: payments, cost_center: "4711" }`: names of `a-z`, `0-9`, `_`, `-`, `.`; values without `,`, `=` or control characters (default {}: none).
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,

@@ -48,11 +48,14 @@ pub struct UpstreamsFile {
     pub models: BTreeMap<String, ModelSpec>,
 }
 
-/// agents.yaml: agent definitions (placeholder until agents ship; checked, not emitted).
+/// agents.yaml: agents, each served as the model `agent/<name>`.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentsFile {
-    /// Agents by name.
+    /// Bounds applied to every agent that does not set its own (default: 8 steps, `60s`, 20000 tokens).
+    #[serde(default)]
+    pub defaults: agents::AgentDefaultsSpec,
+    /// Agents by name (`[A-Za-z0-9_-]{1,64}`), served as `agent/<name>`.
     #[serde(default)]
     pub agents: BTreeMap<String, AgentSpec>,
 }

@@ -49,6 +49,8 @@ pub struct ModelSpec {
     pub deadline: Option<DurationSpec>,
     /// Which ingress endpoints serve this model: `chat_completions` (`POST /v1/chat/completions`) and `messages` (`POST /v1/messages` and `/v1/messages/count_tokens`) (default both).
     pub endpoints: Option<Vec<EndpointSpec>>,
+    /// Whether the model can answer with `tool_calls` (default `true`); an agent with tools on a model with `tool_calls: false` fails the build.
+    pub tool_calls: Option<bool>,
     /// Output limit (`max_tokens`) the gateway sends when a chat completions request for this model sets neither `max_tokens` nor `max_completion_tokens` and is translated for an `anthropic` upstream, which requires one; an integer in 1..=1000000 (default 4096). It has no effect on `openai` and `mock` upstreams (chat passes through unchanged there, and Anthropic Messages clients always send `max_tokens` themselves).
     #[schemars(extend("default" = defaults::DEFAULT_MAX_TOKENS))]
     pub default_max_tokens: Option<u64>,

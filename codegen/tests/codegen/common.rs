@@ -26,7 +26,12 @@ pub fn input(dir: &Path, environment: &str) -> Input {
         let text = std::fs::read_to_string(dir.join(k.file_name())).unwrap_or_default();
         (format!("{display_dir}/{}", k.file_name()), text)
     });
-    Input::new(environment, files)
+    let mut input = Input::new(environment, files);
+    let sdk = dir.join("src").join("agents");
+    if sdk.is_dir() {
+        input.sdk = Some(gateway_codegen::load::fs::sdk_sources(&sdk, "src/agents"));
+    }
+    input
 }
 
 /// An input with only upstreams.yaml (and optionally security.yaml) given inline.

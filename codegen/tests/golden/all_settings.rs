@@ -259,6 +259,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x4]),
         tools: ::gateway_runtime::table::ModelAccess::Only(&[0x2]),
+        agents: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -268,11 +269,13 @@ pub static TEAMS: [::gateway_runtime::table::Team; 2] = [
         name: "chatters",
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x5]),
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
     },
     ::gateway_runtime::table::Team {
         name: "open",
         models: ::gateway_runtime::table::ModelAccess::All,
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
 /// Rate limits, sorted by name.
@@ -336,6 +339,25 @@ pub static TOOLS: [::gateway_runtime::table::Tool; 2] = [
 ];
 /// MCP servers (tools.yaml `mcp_servers`), sorted by name.
 pub static MCP_SERVERS: [::gateway_runtime::table::McpServer; 0] = [];
+/// Agents (agents.yaml), sorted by name; `AgentId(i)` is `AGENTS[i]`.
+pub static AGENTS: [::gateway_runtime::table::Agent; 1] = [
+    ::gateway_runtime::table::Agent {
+        id: ::gateway_runtime::table::AgentId(0u16),
+        name: "helper",
+        model_id: "agent/helper",
+        description: "answers questions",
+        model: ::gateway_runtime::table::ModelId(0u16),
+        system: ::core::option::Option::None,
+        tools: &[],
+        bounds: ::gateway_runtime::table::AgentBounds {
+            max_steps: 8u32,
+            max_time: ::core::time::Duration::from_millis(60000),
+            max_tokens: 20000u64,
+        },
+        temperature: ::core::option::Option::None,
+        sdk: ::core::option::Option::None,
+    },
+];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -435,4 +457,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
     },
     tools: &TOOLS,
     mcp_servers: &MCP_SERVERS,
+    agents: &AGENTS,
 };

@@ -292,6 +292,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::All,
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -301,6 +302,7 @@ pub static TEAMS: [::gateway_runtime::table::Team; 1] = [
         name: "bench-team",
         models: ::gateway_runtime::table::ModelAccess::All,
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
 /// Rate limits, sorted by name.
@@ -346,6 +348,8 @@ pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
 pub static TOOLS: [::gateway_runtime::table::Tool; 0] = [];
 /// MCP servers (tools.yaml `mcp_servers`), sorted by name.
 pub static MCP_SERVERS: [::gateway_runtime::table::McpServer; 0] = [];
+/// Agents (agents.yaml), sorted by name; `AgentId(i)` is `AGENTS[i]`.
+pub static AGENTS: [::gateway_runtime::table::Agent; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -417,4 +421,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
     },
     tools: &TOOLS,
     mcp_servers: &MCP_SERVERS,
+    agents: &AGENTS,
 };

@@ -3675,6 +3675,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
         team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
     ::gateway_runtime::table::ApiKey {
@@ -3688,6 +3689,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 2] = [
         team_index: ::core::option::Option::Some(0u16),
         models: ::gateway_runtime::table::ModelAccess::Only(&[0x3ff, 0xffc0]),
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -3699,6 +3701,7 @@ pub static TEAMS: [::gateway_runtime::table::Team; 1] = [
             &[0xf0000000000003ff, 0xffff],
         ),
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
     },
 ];
 /// Rate limits, sorted by name.
@@ -3709,6 +3712,8 @@ pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
 pub static TOOLS: [::gateway_runtime::table::Tool; 0] = [];
 /// MCP servers (tools.yaml `mcp_servers`), sorted by name.
 pub static MCP_SERVERS: [::gateway_runtime::table::McpServer; 0] = [];
+/// Agents (agents.yaml), sorted by name; `AgentId(i)` is `AGENTS[i]`.
+pub static AGENTS: [::gateway_runtime::table::Agent; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -3759,4 +3764,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
     },
     tools: &TOOLS,
     mcp_servers: &MCP_SERVERS,
+    agents: &AGENTS,
 };

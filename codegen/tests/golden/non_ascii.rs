@@ -151,6 +151,25 @@ pub static TOOLS: [::gateway_runtime::table::Tool; 1] = [
 ];
 /// MCP servers (tools.yaml `mcp_servers`), sorted by name.
 pub static MCP_SERVERS: [::gateway_runtime::table::McpServer; 0] = [];
+/// Agents (agents.yaml), sorted by name; `AgentId(i)` is `AGENTS[i]`.
+pub static AGENTS: [::gateway_runtime::table::Agent; 1] = [
+    ::gateway_runtime::table::Agent {
+        id: ::gateway_runtime::table::AgentId(0u16),
+        name: "helper",
+        model_id: "agent/helper",
+        description: "hilft — immer",
+        model: ::gateway_runtime::table::ModelId(0u16),
+        system: ::core::option::Option::None,
+        tools: &[],
+        bounds: ::gateway_runtime::table::AgentBounds {
+            max_steps: 8u32,
+            max_time: ::core::time::Duration::from_millis(60000),
+            max_tokens: 20000u64,
+        },
+        temperature: ::core::option::Option::None,
+        sdk: ::core::option::Option::None,
+    },
+];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -207,4 +226,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
     },
     tools: &TOOLS,
     mcp_servers: &MCP_SERVERS,
+    agents: &AGENTS,
 };

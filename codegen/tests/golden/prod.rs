@@ -207,6 +207,7 @@ pub static API_KEYS: [::gateway_runtime::table::ApiKey; 1] = [
         team_index: ::core::option::Option::None,
         models: ::gateway_runtime::table::ModelAccess::All,
         tools: ::gateway_runtime::table::ModelAccess::All,
+        agents: ::gateway_runtime::table::ModelAccess::All,
         metadata: "",
     },
 ];
@@ -220,6 +221,8 @@ pub static BUDGETS: [::gateway_runtime::table::Budget; 0] = [];
 pub static TOOLS: [::gateway_runtime::table::Tool; 0] = [];
 /// MCP servers (tools.yaml `mcp_servers`), sorted by name.
 pub static MCP_SERVERS: [::gateway_runtime::table::McpServer; 0] = [];
+/// Agents (agents.yaml), sorted by name; `AgentId(i)` is `AGENTS[i]`.
+pub static AGENTS: [::gateway_runtime::table::Agent; 0] = [];
 /// Public model name -> model id.
 pub fn resolve_model(
     name: &str,
@@ -281,4 +284,5 @@ pub static CONFIG: ::gateway_runtime::table::Config = ::gateway_runtime::table::
     },
     tools: &TOOLS,
     mcp_servers: &MCP_SERVERS,
+    agents: &AGENTS,
 };

@@ -9,6 +9,7 @@
 //! errors.
 
 pub mod admin;
+pub mod agents;
 pub mod chat;
 pub mod failover;
 pub mod mcp;

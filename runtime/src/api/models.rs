@@ -1,4 +1,5 @@
-//! `GET /v1/models` and `GET /v1/models/{id}`: the public models, in the
+//! `GET /v1/models` and `GET /v1/models/{id}`: the public models (and, in
+//! the OpenAI shape, the agents the caller may use as `agent/<name>`), in the
 //! OpenAI list shape, or in Anthropic's (`type: model`, `display_name`,
 //! `created_at`, `lifecycle`, `has_more`/`first_id`/`last_id`) when the caller is an
 //! Anthropic client.
@@ -20,12 +21,23 @@ const CREATED_AT: &str = "1970-01-01T00:00:00Z";
 /// callers who may use every model is built once at startup.
 pub fn models(gateway: &Gateway, shape: Shape, caller: Caller) -> Response<ResponseBody> {
     let all = gateway.config.models;
-    let everything = all.iter().all(|m| caller.may_use(m.id));
+    let agents = gateway.config.agents;
+    let everything = all.iter().all(|m| caller.may_use(m.id))
+        && agents
+            .iter()
+            .all(|a| super::agents::may_use(gateway, &caller, a));
     let visible: Vec<&Model> = all.iter().filter(|m| caller.may_use(m.id)).collect();
+    let visible_agents = agents
+        .iter()
+        .filter(|a| super::agents::may_use(gateway, &caller, a));
     match shape {
         Shape::OpenAi if everything => json_response(StatusCode::OK, gateway.models_json.clone()),
         Shape::OpenAi => {
-            let data: Vec<Value> = visible.iter().map(|m| openai_model(gateway, m)).collect();
+            let data: Vec<Value> = visible
+                .iter()
+                .map(|m| openai_model(gateway, m))
+                .chain(visible_agents.map(|a| openai_agent(a.model_id)))
+                .collect();
             let body = json!({ "object": "list", "data": data });
             json_response(StatusCode::OK, body.to_string())
         }
@@ -51,6 +63,11 @@ fn openai_model(gateway: &Gateway, model: &Model) -> Value {
     json!({ "id": model.name, "object": "model", "created": 0, "owned_by": owner })
 }
 
+/// One agent (`agent/<name>`) in the OpenAI list shape.
+fn openai_agent(id: &str) -> Value {
+    json!({ "id": id, "object": "model", "created": 0, "owned_by": "gateway" })
+}
+
 /// `GET /v1/models/{id}`: a model the caller may not use is not found
 /// (its existence is not revealed).
 pub fn model(
@@ -60,6 +77,10 @@ pub fn model(
     caller: Caller,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let config = gateway.config;
+    if let (Shape::OpenAi, Some(agent)) = (shape, super::agents::visible(gateway, &caller, name)) {
+        let body = openai_agent(agent.model_id);
+        return Ok(json_response(StatusCode::OK, body.to_string()));
+    }
     let model = (config.resolve_model)(name)
         .and_then(|id| config.model(id))
         .filter(|m| caller.may_use(m.id))

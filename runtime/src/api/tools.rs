@@ -129,10 +129,6 @@ pub enum Via {
     /// `tools/call` on `/mcp`.
     Mcp,
     /// A step of an agent's tool loop.
-    #[allow(
-        dead_code,
-        reason = "agents (issue 13) construct Agent; remove this then"
-    )]
     Agent,
 }
 

@@ -137,11 +137,13 @@ static TEAMS: [Team; 2] = [
         name: "narrow",
         models: ModelAccess::Only(&[0b001]),
         tools: ModelAccess::All,
+        agents: ModelAccess::All,
     },
     Team {
         name: "wide",
         models: ModelAccess::All,
         tools: ModelAccess::All,
+        agents: ModelAccess::All,
     },
 ];
 

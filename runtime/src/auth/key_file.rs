@@ -179,11 +179,13 @@ mod tests {
             name: "alpha-team",
             models: ModelAccess::All,
             tools: ModelAccess::All,
+            agents: ModelAccess::All,
         },
         Team {
             name: "beta-team",
             models: ModelAccess::All,
             tools: ModelAccess::All,
+            agents: ModelAccess::All,
         },
     ];
     const D1: &str = "81be374e38d1f04fd2a7f3e337af1f42916964d3843f191a26a99d4bcf1ba5e4";

@@ -27,7 +27,7 @@ pub use jwt::TokenPrincipal;
 pub use keys::{AuthState, FileKey};
 
 use crate::error::{GatewayError, TokenProblem};
-use crate::table::{ApiKey, Auth, JwksSource, ModelId, ToolId};
+use crate::table::{AgentId, ApiKey, Auth, JwksSource, ModelId, ToolId};
 
 /// Who the caller proved to be. Cheap to clone: a compiled key is a
 /// `&'static` reference, a file key an `Arc`.
@@ -93,6 +93,21 @@ impl Caller {
         match self {
             Self::Anonymous | Self::Admin => true,
             Self::Key { key, .. } => key.tools.allows_tool(tool),
+            Self::FileKey(key) => by_team(key.team),
+            Self::Token(token) => by_team(token.team),
+        }
+    }
+
+    /// Whether this caller may use `agent` by the `agents` lists (its model
+    /// is checked apart): the same rule as [`Caller::may_use_tool`].
+    pub fn may_use_agent(&self, auth: &Auth, agent: AgentId) -> bool {
+        let by_team = |team: Option<u16>| {
+            team.and_then(|t| auth.teams.get(usize::from(t)))
+                .is_none_or(|team| team.agents.allows_agent(agent))
+        };
+        match self {
+            Self::Anonymous | Self::Admin => true,
+            Self::Key { key, .. } => key.agents.allows_agent(agent),
             Self::FileKey(key) => by_team(key.team),
             Self::Token(token) => by_team(token.team),
         }

@@ -46,6 +46,7 @@ static TEAMS: [Team; 1] = [Team {
     name: "narrow",
     models: ModelAccess::Only(&[0b10]),
     tools: ModelAccess::All,
+    agents: ModelAccess::All,
 }];
 
 /// The unit config's keys, an admin key, the team `narrow` (model 1 only) and `files`.
@@ -307,6 +308,7 @@ fn tools_follow_the_key_or_the_team() {
         name: "ops",
         models: ModelAccess::All,
         tools: ModelAccess::Only(&[0b01]),
+        agents: ModelAccess::All,
     }];
     static KEY: ApiKey = ApiKey {
         name: "k",
@@ -315,6 +317,7 @@ fn tools_follow_the_key_or_the_team() {
         team_index: Some(0),
         models: ModelAccess::All,
         tools: ModelAccess::Only(&[0b10]),
+        agents: ModelAccess::All,
         metadata: "",
     };
     let auth = leak(Auth {

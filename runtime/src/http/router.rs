@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 
 use super::conn_state::ConnState;
 use crate::api::failover::{self, Endpoint};
-use crate::api::{self, admin, mcp, models, ops, providers, security, tools};
+use crate::api::{self, admin, agents, mcp, models, ops, providers, security, tools};
 use crate::auth::{self, Caller};
 use crate::body::ResponseBody;
 use crate::error::{ErrorSource, GatewayError, Shape, TokenProblem, capped};
@@ -205,6 +205,18 @@ async fn dispatch(
                 Route::Messages => Endpoint::Messages,
                 _ => Endpoint::CountTokens,
             };
+            if endpoint != Endpoint::CountTokens && agents::may_name_agent(gateway, &body) {
+                let request = (&headers, &body, &request_id);
+                let answer = match endpoint {
+                    Endpoint::ChatCompletions => {
+                        agents::chat(gateway, &caller, request, model).await
+                    }
+                    _ => agents::messages(gateway, &caller, request, model).await,
+                };
+                if let Some(answer) = answer {
+                    return answer.inspect_err(|error| note_denial(gateway, error));
+                }
+            }
             let request = (headers, body, &request_id);
             failover::serve(gateway, (endpoint, caller), request, model)
                 .await
@@ -314,6 +326,27 @@ async fn dispatch(
             auth::authenticate_admin(&gateway.config.auth, request.headers())
                 .inspect_err(|error| note_denial(gateway, error))?;
             Ok(providers::providers(gateway))
+        }
+        "/v1/agents" => {
+            record.route = Route::Tools;
+            is_get.then_some(()).ok_or_else(get_only)?;
+            let caller = match authenticate_now(gateway, connection, request.headers()) {
+                Err(error) if gateway.auth.may_wait(&error) => {
+                    authenticate(gateway, connection, request.headers()).await?
+                }
+                now => now.inspect_err(|error| note_denial(gateway, error))?,
+            };
+            let answer = agents::list(gateway, &caller);
+            record.caller = Some(caller);
+            Ok(answer)
+        }
+        "/agents/refresh" => {
+            if method != Method::POST {
+                return Err(GatewayError::MethodNotAllowed { allow: "POST" });
+            }
+            auth::require_admin(&gateway.config.auth, request.headers())
+                .inspect_err(|error| note_denial(gateway, error))?;
+            Ok(agents::refresh(gateway))
         }
         "/upstreams/refresh" => {
             if method != Method::POST {

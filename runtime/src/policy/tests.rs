@@ -62,6 +62,7 @@ static CONFIG: Config = Config {
     },
     tools: &[],
     mcp_servers: &[],
+    agents: &[],
 };
 
 fn quotas() -> &'static super::Quotas {

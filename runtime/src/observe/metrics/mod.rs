@@ -12,8 +12,9 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::table::{Config, ModelId, ToolId, UpstreamId};
+use crate::table::{AgentId, Config, ModelId, ToolId, UpstreamId};
 
+mod agents;
 mod histogram;
 mod mcp;
 mod render;
@@ -22,6 +23,7 @@ mod routing;
 mod tests;
 mod tools;
 
+pub use agents::{AgentOutcome, StepKind};
 pub use mcp::{McpMethod, McpOutcome};
 pub use routing::{
     DeploymentGauge, FallbackReason, Live, StreamFailure, TimeoutKind, UpstreamGauge,
@@ -188,6 +190,8 @@ pub struct Metrics {
     routing: routing::Routing,
     /// `[tool][outcome]`.
     tools: tools::ToolCounters,
+    /// `[agent][outcome]` runs and `[agent][kind]` steps.
+    agents: agents::AgentCounters,
     /// `[method][outcome]` of `/mcp` messages.
     mcp: mcp::McpCounters,
 }
@@ -233,6 +237,7 @@ impl Metrics {
             streams_in_flight: AtomicI64::new(0),
             routing: routing::Routing::new(config),
             tools: tools::ToolCounters::new(config.tools.len()),
+            agents: agents::AgentCounters::new(config.agents.len()),
             mcp: mcp::McpCounters::default(),
         }
     }
@@ -289,6 +294,16 @@ impl Metrics {
     /// One tool call (`gateway_tool_invocations_total{tool,outcome}`).
     pub fn record_tool(&self, tool: ToolId, outcome: ToolOutcome) {
         self.tools.record(tool, outcome);
+    }
+
+    /// One finished agent run (`gateway_agent_runs_total{agent,outcome}`).
+    pub fn record_agent_run(&self, agent: AgentId, outcome: AgentOutcome) {
+        self.agents.run(agent, outcome);
+    }
+
+    /// One agent step (`gateway_agent_steps_total{agent,kind}`).
+    pub fn record_agent_step(&self, agent: AgentId, kind: StepKind) {
+        self.agents.step(agent, kind);
     }
 
     /// One `/mcp` message (`gateway_mcp_requests_total{method,outcome}`).

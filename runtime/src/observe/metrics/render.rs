@@ -47,6 +47,7 @@ impl Metrics {
         self.render_routing(&mut out, live);
         self.render_tokens(&mut out);
         self.tools.render(config.tools, &mut out);
+        self.agents.render(config.agents, &mut out);
         self.mcp.render(&mut out);
         header(
             &mut out,

@@ -1,0 +1,375 @@
+//! `model: "agent/<name>"` on `POST /v1/chat/completions`: the agent's tool
+//! loop (`agents/`) run for the caller, each model call through the
+//! gateway's own chat path (`failover::serve`, so quotas, budgets, failover
+//! and usage apply to every step) and each tool call through
+//! `tools::call_as` (access, validation, `tool.invoke`). The answer is a
+//! `chat.completion` (or, with `stream: true`, SSE: `: agent step ...`
+//! comments while the loop runs, then the answer as chunks) naming
+//! `agent/<name>`, with usage summed over the run.
+//!
+//! An agent the caller may not use answers exactly like an unknown model.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame};
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+mod list;
+
+pub use list::{list, refresh};
+
+use super::failover::{self, Endpoint};
+use super::ops::json_response;
+use super::tools::{Via, call_as};
+use super::unix_now;
+use crate::agents::{self, Answer, Steps};
+use crate::auth::Caller;
+use crate::body::ResponseBody;
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::table::{Agent, ModelId, Tool};
+use crate::translate::{self, ChatSseToMessages};
+
+/// The prefix of an agent's model id.
+pub const PREFIX: &str = "agent/";
+
+/// Whether a chat body may name an agent (a cheap scan before any parse;
+/// no agents compiled: never).
+pub fn may_name_agent(gateway: &Gateway, body: &[u8]) -> bool {
+    !gateway.config.agents.is_empty() && body.windows(7).any(|w| w == b"\"agent/")
+}
+
+/// The agent `model` names, if the caller may use it.
+pub fn visible(gateway: &Gateway, caller: &Caller, model: &str) -> Option<&'static Agent> {
+    let agent = gateway.config.agent(model.strip_prefix(PREFIX)?)?;
+    may_use(gateway, caller, agent).then_some(agent)
+}
+
+/// Whether `caller` may use `agent`: its `agents` lists allow it, and it
+/// may use the agent's model (every step calls that model as the caller).
+pub fn may_use(gateway: &Gateway, caller: &Caller, agent: &Agent) -> bool {
+    caller.may_use_agent(&gateway.config.auth, agent.id) && caller.may_use(agent.model)
+}
+
+/// A chat completions request; `None` when its model is not an agent's
+/// (the body goes the usual way).
+pub async fn chat(
+    gateway: &'static Gateway,
+    caller: &Caller,
+    (headers, body, request_id): (&HeaderMap, &Bytes, &HeaderValue),
+    resolved: &mut Option<ModelId>,
+) -> Option<Result<Response<ResponseBody>, GatewayError>> {
+    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let model = request.get("model").and_then(Value::as_str)?;
+    if !model.starts_with(PREFIX) {
+        return None;
+    }
+    let Some(agent) = visible(gateway, caller, model) else {
+        return Some(Err(GatewayError::ModelNotFound(model.to_owned())));
+    };
+    *resolved = Some(agent.model);
+    Some(
+        serve(
+            gateway,
+            caller,
+            agent,
+            request,
+            (headers, request_id),
+            false,
+        )
+        .await,
+    )
+}
+
+/// An Anthropic Messages request; `None` when its model is not an agent's.
+/// The request is translated to chat completions (`translate/`), the agent
+/// runs, and the answer (or stream) is translated back.
+pub async fn messages(
+    gateway: &'static Gateway,
+    caller: &Caller,
+    (headers, body, request_id): (&HeaderMap, &Bytes, &HeaderValue),
+    resolved: &mut Option<ModelId>,
+) -> Option<Result<Response<ResponseBody>, GatewayError>> {
+    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let model = request.get("model").and_then(Value::as_str)?;
+    if !model.starts_with(PREFIX) {
+        return None;
+    }
+    let Some(agent) = visible(gateway, caller, model) else {
+        return Some(Err(GatewayError::ModelNotFound(model.to_owned())));
+    };
+    *resolved = Some(agent.model);
+    let chat = match translate::messages_request_to_chat(body, agent.model_id) {
+        Ok(chat) => chat,
+        Err(error) => return Some(Err(super::request_error(error))),
+    };
+    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(&chat.body) else {
+        return Some(Err(GatewayError::InvalidJson(
+            "the translated request is not an object".to_owned(),
+        )));
+    };
+    Some(serve(gateway, caller, agent, request, (headers, request_id), true).await)
+}
+
+/// Runs `agent` for one request and answers in the chat completions shape.
+async fn serve(
+    gateway: &'static Gateway,
+    caller: &Caller,
+    agent: &'static Agent,
+    request: Map<String, Value>,
+    (headers, request_id): (&HeaderMap, &HeaderValue),
+    anthropic: bool,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let config = gateway.config;
+    let stream = request.get("stream").and_then(Value::as_bool) == Some(true);
+    // Anthropic's stream always reports usage (in `message_delta`).
+    let include_usage = anthropic
+        || request
+            .get("stream_options")
+            .and_then(|o| o.get("include_usage"))
+            .and_then(Value::as_bool)
+            == Some(true);
+    let model = config
+        .model(agent.model)
+        .ok_or_else(|| GatewayError::AgentUnavailable {
+            agent: agent.name,
+            detail: "its model is not compiled".to_owned(),
+        })?;
+    list::readiness(gateway, agent).map_err(|detail| GatewayError::AgentUnavailable {
+        agent: agent.name,
+        detail,
+    })?;
+    let prepared = agents::prepare(agent, config.tools, model.name, request)?;
+    let id = request_id.to_str().unwrap_or_default().to_owned();
+    let mut steps = GatewaySteps {
+        gateway,
+        caller: caller.clone(),
+        headers: headers.clone(),
+        request_id: request_id.clone(),
+        agent,
+        notes: None,
+    };
+    if !stream {
+        let metrics = &gateway.metrics;
+        let answer = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id).await?;
+        let body = completion(agent, &answer, &id).to_string();
+        if !anthropic {
+            return Ok(json_response(StatusCode::OK, body));
+        }
+        let body =
+            translate::chat_response_to_messages(body.as_bytes(), agent.model_id).map_err(|e| {
+                GatewayError::AgentModelFailed {
+                    agent: agent.name,
+                    step: answer.steps,
+                    detail: e.to_string(),
+                }
+            })?;
+        return Ok(json_response(StatusCode::OK, body));
+    }
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    steps.notes = Some(tx.clone());
+    tokio::spawn(async move {
+        let metrics = &gateway.metrics;
+        let run = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id);
+        // A client that left stops the run: its steps would spend the
+        // caller's quotas for an answer nobody reads.
+        let answer = tokio::select! {
+            answer = run => answer,
+            () = tx.closed() => {
+                tracing::info!(event = "agent.run", request_id = %id, agent = agent.name, outcome = "client_closed");
+                return;
+            }
+        };
+        let mut frames = match answer {
+            Ok(answer) => chunks(agent, &answer, &id, include_usage),
+            Err(error) => vec![error_event(&error)],
+        };
+        if anthropic {
+            frames = to_messages_events(agent, frames);
+        }
+        for frame in frames {
+            if tx.send(frame).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut response = Response::new(ResponseBody::stream(Channel(rx)));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// The steps of a run as the gateway makes them, for one caller.
+struct GatewaySteps {
+    gateway: &'static Gateway,
+    caller: Caller,
+    headers: HeaderMap,
+    request_id: HeaderValue,
+    agent: &'static Agent,
+    /// A stream's channel: progress comments go there.
+    notes: Option<mpsc::Sender<Bytes>>,
+}
+
+impl Steps for GatewaySteps {
+    async fn model(&mut self, body: Vec<u8>) -> Result<Value, GatewayError> {
+        let mut resolved = None;
+        let endpoint = (Endpoint::ChatCompletions, self.caller.clone());
+        let request = (self.headers.clone(), Bytes::from(body), &self.request_id);
+        let response = failover::serve(self.gateway, endpoint, request, &mut resolved).await?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+        match json {
+            Some(json) if status.is_success() => Ok(json),
+            json => {
+                let message = json
+                    .as_ref()
+                    .and_then(|j| j.pointer("/error/message"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("the answer is not a chat completion");
+                Err(GatewayError::AgentModelFailed {
+                    agent: self.agent.name,
+                    step: 0,
+                    detail: format!("{status}: {message}"),
+                })
+            }
+        }
+    }
+
+    async fn tool(&mut self, tool: &'static Tool, arguments: &Value) -> Result<Value, String> {
+        let id = self.request_id.to_str().unwrap_or_default();
+        let result = call_as(self.gateway, &self.caller, id, tool, arguments, Via::Agent).await;
+        result.map_err(|(_, error)| error.message())
+    }
+
+    fn note(&mut self, step: u32, tool: Option<&str>) {
+        if let Some(tx) = &self.notes {
+            let line = match tool {
+                Some(tool) => format!(
+                    ": agent step {step} tool {}\n\n",
+                    crate::error::capped(tool)
+                ),
+                None => format!(": agent step {step} model\n\n"),
+            };
+            // A full channel only loses a keep-alive comment.
+            let _ = tx.try_send(Bytes::from(line));
+        }
+    }
+}
+
+/// The whole answer: a `chat.completion`.
+fn completion(agent: &Agent, answer: &Answer, id: &str) -> Value {
+    json!({
+        "id": format!("chatcmpl-{id}"),
+        "object": "chat.completion",
+        "created": unix_now(),
+        "model": agent.model_id,
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": answer.content },
+            "finish_reason": "stop",
+        }],
+        "usage": answer.usage(),
+    })
+}
+
+/// The streamed answer: the content chunk, the finish chunk, usage when asked, `[DONE]`.
+fn chunks(agent: &Agent, answer: &Answer, id: &str, include_usage: bool) -> Vec<Bytes> {
+    let chunk = |choices: Value, usage: Value| {
+        let body = json!({
+            "id": format!("chatcmpl-{id}"),
+            "object": "chat.completion.chunk",
+            "created": unix_now(),
+            "model": agent.model_id,
+            "choices": choices,
+            "usage": usage,
+        });
+        Bytes::from(format!("data: {body}\n\n"))
+    };
+    let mut frames = vec![
+        chunk(
+            json!([{ "index": 0, "delta": { "role": "assistant", "content": answer.content }, "finish_reason": null }]),
+            Value::Null,
+        ),
+        chunk(
+            json!([{ "index": 0, "delta": {}, "finish_reason": "stop" }]),
+            Value::Null,
+        ),
+    ];
+    if include_usage {
+        frames.push(chunk(json!([]), answer.usage()));
+    }
+    frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
+    frames
+}
+
+/// Chat completion chunks as Anthropic Messages events; a failed run's
+/// error event becomes Anthropic's `error` event.
+fn to_messages_events(agent: &Agent, frames: Vec<Bytes>) -> Vec<Bytes> {
+    let mut events = ChatSseToMessages::new(agent.model_id);
+    frames
+        .into_iter()
+        .map(|frame| match frame.strip_prefix(b"event: error\ndata: ") {
+            Some(payload) => {
+                let error: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+                let code = error.pointer("/error/code").and_then(Value::as_str);
+                let message = error.pointer("/error/message").and_then(Value::as_str);
+                events.cut(
+                    code.unwrap_or("agent_error"),
+                    message.unwrap_or("the agent run failed"),
+                )
+            }
+            None => events.feed(&frame),
+        })
+        .collect()
+}
+
+/// The event that ends a stream whose run failed (never a clean end).
+fn error_event(error: &GatewayError) -> Bytes {
+    let payload = json!({
+        "error": {
+            "message": error.message(),
+            "type": "api_error",
+            "param": null,
+            "code": error.code(),
+        }
+    });
+    Bytes::from(format!("event: error\ndata: {payload}\n\n"))
+}
+
+/// A body fed by a channel: each message one data frame.
+struct Channel(mpsc::Receiver<Bytes>);
+
+impl Body for Channel {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.get_mut()
+            .0
+            .poll_recv(cx)
+            .map(|frame| frame.map(|bytes| Ok(Frame::data(bytes))))
+    }
+}

@@ -460,6 +460,7 @@ async fn callers_list_their_agents_and_operators_refresh_them() {
         "hasty",
         "mocked",
         "offline",
+        "pinned",
     ];
     assert_eq!(ids, expected.map(|n| format!("agent/{n}")));
     let assistant = &all.json()["data"][1];
@@ -508,7 +509,7 @@ async fn callers_list_their_agents_and_operators_refresh_them() {
     let reply = refresh(ADMIN_KEY).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let json = reply.json();
-    assert_eq!(json["ready"], 6, "{json}");
+    assert_eq!(json["ready"], 7, "{json}");
     assert_eq!(
         json["agents"][1],
         json!({"name": "assistant", "state": "ready", "detail": null})

@@ -188,7 +188,8 @@ async fn models_health_ready_version() {
             "agent/guarded",
             "agent/hasty",
             "agent/mocked",
-            "agent/offline"
+            "agent/offline",
+            "agent/pinned"
         ]
     );
     assert_eq!(models["data"][3]["object"], "model");

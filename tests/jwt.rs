@@ -220,6 +220,7 @@ async fn tokens_are_verified_and_every_refusal_is_told_apart() {
         "agent/frugal",
         "agent/hasty",
         "agent/mocked",
+        "agent/pinned",
     ];
     assert_eq!(ids, expected);
     let claude = r#"{"model":"claude","messages":[{"role":"user","content":"hi"}]}"#;

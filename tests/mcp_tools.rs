@@ -283,6 +283,15 @@ async fn drift_disables_a_tool_until_a_refresh_finds_its_pin_again() {
         "/mcp lists it: {mcp:?}"
     );
     assert!(mcp.iter().any(|n| n == "slow"), "{mcp:?}");
+    // An agent with the drifted tool is not ready and says why.
+    let agents = agents_refresh(&gateway).await;
+    let pinned = agent_state(&agents, "pinned");
+    assert_eq!(pinned["state"], "unavailable", "{agents}");
+    let detail = pinned["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("`calc_add` is disabled"), "{agents}");
+    run_pinned(&gateway)
+        .await
+        .assert_error(503, "agent_unavailable");
     let metrics = get(gateway.addr, "/metrics", Some(ADMIN_KEY)).await.text();
     let series = r#"gateway_tool_enabled{tool="calc_add"} 0"#;
     assert!(metrics.contains(series), "no {series}:\n{metrics}");
@@ -308,6 +317,51 @@ async fn drift_disables_a_tool_until_a_refresh_finds_its_pin_again() {
     assert_eq!(again.status, 200, "{}", again.text());
     assert!(listed(&gateway).await.iter().any(|n| n == "calc_add"));
     assert!(mcp_listed(&gateway).await.iter().any(|n| n == "calc_add"));
+    let agents = agents_refresh(&gateway).await;
+    assert_eq!(agent_state(&agents, "pinned")["state"], "ready", "{agents}");
+}
+
+/// `POST /agents/refresh`'s answer.
+async fn agents_refresh(gateway: &Gateway) -> serde_json::Value {
+    let auth = format!("Bearer {ADMIN_KEY}");
+    let headers = [("authorization", auth.as_str())];
+    let reply = send(
+        gateway.addr,
+        "POST",
+        "/agents/refresh",
+        &headers,
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
+}
+
+/// One agent's entry in a `POST /agents/refresh` answer.
+fn agent_state(report: &serde_json::Value, name: &str) -> serde_json::Value {
+    let agents = report["agents"].as_array().expect("agents");
+    let found = agents.iter().find(|a| a["name"] == name);
+    found
+        .cloned()
+        .unwrap_or_else(|| panic!("no agent {name}: {report}"))
+}
+
+/// One run of `agent/pinned` (config/test/agents.yaml: its one tool is `calc_add`).
+async fn run_pinned(gateway: &Gateway) -> Reply {
+    let body = r#"{"model":"agent/pinned","messages":[{"role":"user","content":"add 1 and 1"}]}"#;
+    let auth = format!("Bearer {CLIENT_KEY}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    send(
+        gateway.addr,
+        "POST",
+        "/v1/chat/completions",
+        &headers,
+        Bytes::from(body),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

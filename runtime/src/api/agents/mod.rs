@@ -39,10 +39,11 @@ use crate::translate::{self, ChatSseToMessages};
 /// The prefix of an agent's model id.
 pub const PREFIX: &str = "agent/";
 
-/// Whether a chat body may name an agent (a cheap scan before any parse;
-/// no agents compiled: never).
+/// Whether a chat body may name an agent (a vectorised substring scan
+/// before any parse, so a gateway with agents pays little on ordinary
+/// requests; no agents compiled: never).
 pub fn may_name_agent(gateway: &Gateway, body: &[u8]) -> bool {
-    !gateway.config.agents.is_empty() && body.windows(7).any(|w| w == b"\"agent/")
+    !gateway.config.agents.is_empty() && memchr::memmem::find(body, b"\"agent/").is_some()
 }
 
 /// The agent `model` names, if the caller may use it.

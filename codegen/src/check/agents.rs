@@ -44,6 +44,36 @@ pub fn check(
     }
     if let Some(security) = security {
         check_patterns(file, security, diags);
+        warn_unreachable(file, security, diags);
+    }
+}
+
+/// GW0611: an agent no API key may run (its `agents` list within its
+/// team's), like GW0610 for tools.
+fn warn_unreachable(file: &AgentsFile, security: &SecurityFile, diags: &mut Diagnostics) {
+    let names: Vec<&str> = file.agents.keys().map(String::as_str).collect();
+    fn key(k: &crate::spec::ApiKeySpec) -> Option<&[String]> {
+        k.agents.as_deref()
+    }
+    fn team(t: &crate::spec::TeamSpec) -> Option<&[String]> {
+        t.agents.as_deref()
+    }
+    let Some(any) = super::tools::reached_by_keys(security, &names, (key, team)) else {
+        return;
+    };
+    for (name, _) in names.iter().zip(&any).filter(|(_, a)| !**a) {
+        diags.push(
+            Diagnostic::new(
+                codes::UNREACHABLE_AGENT,
+                FileKind::Agents,
+                format!("no principal may run agent `{name}`"),
+            )
+            .at_key(ptr(&["agents", name]))
+            .label("no API key's `agents` (within its team's) matches")
+            .help(
+                "name it in an API key's or team's `agents` in security.yaml, or remove the agent",
+            ),
+        );
     }
 }
 

@@ -13,7 +13,7 @@ use crate::diag::suggest;
 use crate::diag::{Diagnostic, Diagnostics, FileKind, ptr};
 use crate::parse::{self, glob, tool_schema};
 use crate::spec::tools::{self as spec_tools, BuiltinDef, ToolKindSpec};
-use crate::spec::{SecurityFile, ToolSpec, ToolsFile};
+use crate::spec::{ApiKeySpec, SecurityFile, TeamSpec, ToolSpec, ToolsFile};
 
 /// Every tools check; access patterns and reach only when security.yaml loaded.
 pub fn check(file: &ToolsFile, security: Option<&SecurityFile>, diags: &mut Diagnostics) {
@@ -199,13 +199,22 @@ fn check_patterns(at: &str, list: &[String], names: &[&str], diags: &mut Diagnos
     }
 }
 
-/// GW0610: a tool that no API key, team, file key or token may use (the
-/// admin key, an operator's, is not counted; an open API reaches every tool).
-fn warn_unreachable(security: &SecurityFile, names: &[&str], diags: &mut Diagnostics) {
+/// Which of `names` some compiled API key may use, by the key's own list
+/// within its team's (`lists` picks the `tools` or `agents` lists); `None`
+/// when callers the build cannot see reach everything (a key file or a
+/// token without a team, or an open API), so nothing is unreachable.
+pub fn reached_by_keys(
+    security: &SecurityFile,
+    names: &[&str],
+    (key_list, team_list): (
+        fn(&ApiKeySpec) -> Option<&[String]>,
+        fn(&TeamSpec) -> Option<&[String]>,
+    ),
+) -> Option<Vec<bool>> {
     let auth = &security.auth;
     let runtime_principals = !auth.key_files.is_empty() || auth.jwt.is_some();
     if runtime_principals || (auth.api_keys.is_empty() && auth.admin_key_sha256.is_none()) {
-        return; // a file key or token without a team, or anonymous callers, reach every tool
+        return None;
     }
     let reach = |list: Option<&[String]>| match list {
         Some(list) => glob::reach(list, names),
@@ -213,16 +222,29 @@ fn warn_unreachable(security: &SecurityFile, names: &[&str], diags: &mut Diagnos
     };
     let mut any = vec![false; names.len()];
     for key in &auth.api_keys {
-        let team = key
-            .team
-            .as_deref()
-            .and_then(|t| auth.teams.get(t))
-            .and_then(|t| t.tools.as_deref());
-        let both = reach(key.tools.as_deref()).into_iter().zip(reach(team));
+        let team = key.team.as_deref().and_then(|t| auth.teams.get(t));
+        let both = reach(key_list(key))
+            .into_iter()
+            .zip(reach(team.and_then(team_list)));
         any.iter_mut()
             .zip(both)
             .for_each(|(a, (x, y))| *a |= x && y);
     }
+    Some(any)
+}
+
+/// GW0610: a tool that no API key, team, file key or token may use (the
+/// admin key, an operator's, is not counted; an open API reaches every tool).
+fn warn_unreachable(security: &SecurityFile, names: &[&str], diags: &mut Diagnostics) {
+    fn key(k: &ApiKeySpec) -> Option<&[String]> {
+        k.tools.as_deref()
+    }
+    fn team(t: &TeamSpec) -> Option<&[String]> {
+        t.tools.as_deref()
+    }
+    let Some(any) = reached_by_keys(security, names, (key, team)) else {
+        return;
+    };
     for (name, _) in names.iter().zip(&any).filter(|(_, a)| !**a) {
         diags.push(
             Diagnostic::new(

@@ -104,6 +104,7 @@ codes! {
     HEALTH_CHECK_ON_MOCK = "GW0608", Warning, "health-check-on-mock", "A `health_check` on a `mock` upstream, which is always healthy.";
     RETRY_ON_WITHOUT_RETRIES = "GW0609", Warning, "retry-on-without-retries", "`retry.on` is set while `retry.attempts` is 1, so nothing is retried.";
     UNREACHABLE_TOOL = "GW0610", Warning, "unreachable-tool", "No API key, team, key file or token may use the tool, so nobody can call it.";
+    UNREACHABLE_AGENT = "GW0611", Warning, "unreachable-agent", "No API key's `agents` list (within its team's) matches the agent, and there are no key files or tokens, so nobody can run it.";
     MODEL_TARGET = "GW0701", Error, "model-target", "A model sets both or neither of `upstream` and `deployments`, sets `model` beside `deployments`, or lists no deployments.";
     DEPLOYMENT_RANGE = "GW0702", Error, "deployment-range", "A deployment's `weight` is above 1000000 or its `priority` above 255.";
     ZERO_WEIGHT_PRIORITY = "GW0703", Error, "zero-weight-priority", "Every deployment of a model at one priority has weight 0, so that priority could never be chosen.";

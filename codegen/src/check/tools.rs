@@ -199,6 +199,11 @@ fn check_patterns(at: &str, list: &[String], names: &[&str], diags: &mut Diagnos
     }
 }
 
+/// Picks an API key's `tools` or `agents` list.
+pub type KeyList = fn(&ApiKeySpec) -> Option<&[String]>;
+/// Picks a team's `tools` or `agents` list.
+pub type TeamList = fn(&TeamSpec) -> Option<&[String]>;
+
 /// Which of `names` some compiled API key may use, by the key's own list
 /// within its team's (`lists` picks the `tools` or `agents` lists); `None`
 /// when callers the build cannot see reach everything (a key file or a
@@ -206,10 +211,7 @@ fn check_patterns(at: &str, list: &[String], names: &[&str], diags: &mut Diagnos
 pub fn reached_by_keys(
     security: &SecurityFile,
     names: &[&str],
-    (key_list, team_list): (
-        fn(&ApiKeySpec) -> Option<&[String]>,
-        fn(&TeamSpec) -> Option<&[String]>,
-    ),
+    (key_list, team_list): (KeyList, TeamList),
 ) -> Option<Vec<bool>> {
     let auth = &security.auth;
     let runtime_principals = !auth.key_files.is_empty() || auth.jwt.is_some();

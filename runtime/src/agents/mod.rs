@@ -170,21 +170,7 @@ async fn turns<S: Steps + Send>(
                 });
             }
         };
-        let (prompt, completion) = usage(&message);
-        answer.prompt_tokens += prompt;
-        answer.completion_tokens += completion;
-        log_step(
-            request_id,
-            agent,
-            step,
-            None,
-            "ok",
-            prompt + completion,
-            started,
-        );
-        if answer.prompt_tokens + answer.completion_tokens > agent.bounds.max_tokens {
-            return Err(limit(agent, AgentBound::Tokens));
-        }
+        count_model_step(agent, &message, answer, (request_id, step, started))?;
         let Some(reply) = message.pointer("/choices/0/message").cloned() else {
             return Err(GatewayError::AgentModelFailed {
                 agent: agent.name,
@@ -266,6 +252,25 @@ async fn tool_message<S: Steps + Send>(
 }
 
 /// `usage` of a chat completion: (prompt, completion) tokens, zero when absent.
+/// A model step that answered: its reported tokens join the run's tally, its
+/// `agent.step` line is written, and the run ends once past `max_tokens`.
+fn count_model_step(
+    agent: &'static Compiled,
+    reply: &Value,
+    answer: &mut Answer,
+    (request_id, step, started): (&str, u32, Instant),
+) -> Result<(), GatewayError> {
+    let (prompt, completion) = usage(reply);
+    answer.prompt_tokens += prompt;
+    answer.completion_tokens += completion;
+    let tokens = prompt + completion;
+    log_step(request_id, agent, step, None, "ok", tokens, started);
+    if answer.prompt_tokens + answer.completion_tokens > agent.bounds.max_tokens {
+        return Err(limit(agent, AgentBound::Tokens));
+    }
+    Ok(())
+}
+
 fn usage(answer: &Value) -> (u64, u64) {
     let read = |key: &str| {
         answer

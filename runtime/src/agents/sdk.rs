@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::request::Prepared;
-use super::{Answer, Steps, limit, log_step, tool_message, usage};
+use super::{Answer, Steps, count_model_step, limit, log_step, tool_message};
 use crate::error::{AgentBound, GatewayError};
 use crate::observe::metrics::{Metrics, StepKind};
 use crate::table::{Action, Agent, SdkAgent, Tool};
@@ -69,21 +69,7 @@ async fn ask_model<S: Steps + Send>(
             return Err(error);
         }
     };
-    let (prompt, completion) = usage(&reply);
-    answer.prompt_tokens += prompt;
-    answer.completion_tokens += completion;
-    log_step(
-        request_id,
-        agent,
-        step,
-        None,
-        "ok",
-        prompt + completion,
-        started,
-    );
-    if answer.prompt_tokens + answer.completion_tokens > agent.bounds.max_tokens {
-        return Err(limit(agent, AgentBound::Tokens));
-    }
+    count_model_step(agent, &reply, answer, (request_id, step, started))?;
     let content = reply
         .pointer("/choices/0/message/content")
         .and_then(Value::as_str);

@@ -66,15 +66,9 @@ pub async fn chat(
     (headers, body, request_id): (&HeaderMap, &Bytes, &HeaderValue),
     resolved: &mut Option<ModelId>,
 ) -> Option<Result<Response<ResponseBody>, GatewayError>> {
-    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(body) else {
-        return None;
-    };
-    let model = request.get("model").and_then(Value::as_str)?;
-    if !model.starts_with(PREFIX) {
-        return None;
-    }
-    let Some(agent) = visible(gateway, caller, model) else {
-        return Some(Err(GatewayError::ModelNotFound(model.to_owned())));
+    let (agent, request) = match requested(gateway, caller, body)? {
+        Ok(found) => found,
+        Err(error) => return Some(Err(error)),
     };
     *resolved = Some(agent.model);
     Some(
@@ -99,15 +93,9 @@ pub async fn messages(
     (headers, body, request_id): (&HeaderMap, &Bytes, &HeaderValue),
     resolved: &mut Option<ModelId>,
 ) -> Option<Result<Response<ResponseBody>, GatewayError>> {
-    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(body) else {
-        return None;
-    };
-    let model = request.get("model").and_then(Value::as_str)?;
-    if !model.starts_with(PREFIX) {
-        return None;
-    }
-    let Some(agent) = visible(gateway, caller, model) else {
-        return Some(Err(GatewayError::ModelNotFound(model.to_owned())));
+    let agent = match requested(gateway, caller, body)? {
+        Ok((agent, _)) => agent,
+        Err(error) => return Some(Err(error)),
     };
     *resolved = Some(agent.model);
     let chat = match translate::messages_request_to_chat(body, agent.model_id) {
@@ -120,6 +108,31 @@ pub async fn messages(
         )));
     };
     Some(serve(gateway, caller, agent, request, (headers, request_id), true).await)
+}
+
+/// An agent a request names, and the request as a JSON object.
+type Requested = (&'static Agent, Map<String, Value>);
+
+/// The agent a request body's `model` names and the body as an object;
+/// `None` when the model is not an agent's (or the body not an object: the
+/// usual path answers that), an error when the caller may not use it
+/// (answered like an unknown model).
+fn requested(
+    gateway: &Gateway,
+    caller: &Caller,
+    body: &[u8],
+) -> Option<Result<Requested, GatewayError>> {
+    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let model = request.get("model").and_then(Value::as_str)?;
+    if !model.starts_with(PREFIX) {
+        return None;
+    }
+    Some(match visible(gateway, caller, model) {
+        Some(agent) => Ok((agent, request)),
+        None => Err(GatewayError::ModelNotFound(model.to_owned())),
+    })
 }
 
 /// Runs `agent` for one request and answers in the chat completions shape.

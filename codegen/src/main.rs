@@ -19,6 +19,10 @@ USAGE:
     gateway-check schema <upstreams|agents|tools|security>
                                         print that file's JSON Schema
     gateway-check --help                print this help
+
+SDK agents (agents.yaml `kind: sdk`) resolve against ./src/agents when it
+exists (run from the workspace root, as the build does); elsewhere their
+paths are not checked here.
 ";
 
 fn main() -> ExitCode {
@@ -57,7 +61,13 @@ fn compile(dir: &str, emit: bool) -> ExitCode {
         .file_name()
         .map_or_else(|| "config".to_owned(), |n| n.to_string_lossy().into_owned());
     let files = fs::dir_files(path, display);
-    let result = fs::read(&environment, &files).and_then(|input| gateway_codegen::compile(&input));
+    let sdk_dir = Path::new("src/agents");
+    let result = fs::read(&environment, &files).and_then(|mut input| {
+        if sdk_dir.is_dir() {
+            input.sdk = Some(fs::sdk_sources(sdk_dir, "src/agents"));
+        }
+        gateway_codegen::compile(&input)
+    });
     match result {
         Ok(compiled) => {
             eprint!("{}", compiled.warnings.render());

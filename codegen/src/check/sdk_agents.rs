@@ -14,7 +14,7 @@ use crate::spec::agents::{AgentKindSpec, SdkSources};
 
 /// Every SDK agent's path resolves in `sdk`.
 pub fn check(file: &AgentsFile, sdk: &SdkSources, diags: &mut Diagnostics) {
-    let existing = existing(file, sdk);
+    let existing = existing(sdk);
     for (name, agent) in &file.agents {
         let (AgentKindSpec::Sdk, Some(path)) = (agent.kind, agent.path.as_deref()) else {
             continue;
@@ -73,13 +73,22 @@ fn resolve(path: &str, sdk: &SdkSources) -> Result<(), (String, String)> {
     Ok(())
 }
 
-/// The SDK paths of agents.yaml that resolve, for the help line.
-fn existing(file: &AgentsFile, sdk: &SdkSources) -> Vec<String> {
-    let paths = file.agents.values().filter_map(|a| a.path.as_deref());
-    paths
-        .filter(|p| resolve(p, sdk).is_ok())
-        .map(str::to_owned)
-        .collect()
+/// Every `module::Type` of the sources that resolves (a `pub struct Type;`
+/// with `impl Agent for Type`), for the help line: what a `path` may name.
+fn existing(sdk: &SdkSources) -> Vec<String> {
+    let mut found = Vec::new();
+    for (module, text) in &sdk.modules {
+        let code = tokens(&blank(text));
+        for (at, _) in code.match_indices(" Agent for ") {
+            let rest = &code[at + " Agent for ".len()..];
+            let ty = rest.split(' ').next().unwrap_or_default();
+            let path = format!("{module}::{ty}");
+            if resolve(&path, sdk).is_ok() && !found.contains(&path) {
+                found.push(path);
+            }
+        }
+    }
+    found
 }
 
 fn ident(s: &str) -> bool {
@@ -179,6 +188,14 @@ mod tests {
         };
         sdk.modules.insert("calc".to_owned(), text.to_owned());
         sdk
+    }
+
+    #[test]
+    fn the_help_lists_the_types_that_resolve() {
+        let mut sdk = sources("pub struct Calc;\nimpl Agent for Calc {\n fn next() {}\n}");
+        let half = "pub struct Half;\n// impl Agent for Half {}\n".to_owned();
+        sdk.modules.insert("half".to_owned(), half);
+        assert_eq!(super::existing(&sdk), ["calc::Calc"]);
     }
 
     #[test]

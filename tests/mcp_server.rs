@@ -206,7 +206,7 @@ async fn raw_protocol_edges() {
     let json = post(&gateway, key, &modern, list).await.json();
     assert_eq!(json["result"]["resultType"], "complete", "{json}");
     // 5 local tools and the 7 MCP tools config/test imports (tests/mcp_tools.rs).
-    assert_eq!(json["result"]["tools"].as_array().map(Vec::len), Some(12));
+    assert_eq!(json["result"]["tools"].as_array().map(Vec::len), Some(13));
     let reply = post(&gateway, key, &modern, &call("web_search", "{}")).await;
     assert_rpc_error(&reply, 400, -32602);
     assert_rpc_error(

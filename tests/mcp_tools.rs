@@ -227,6 +227,14 @@ async fn mcp_tools_are_listed_and_called_over_http_and_stdio() {
             failed.text()
         );
     }
+    // A stdio server that dies mid-call: that call fails, the next one
+    // starts the server again and is answered.
+    invoke(&gateway, "crash", "{}")
+        .await
+        .assert_error(502, "tool_unreachable");
+    let again = invoke(&gateway, "calc_stdio_add", r#"{"a":1,"b":2}"#).await;
+    assert_eq!(again.status, 200, "after a restart: {}", again.text());
+    assert_eq!(again.json()["result"], serde_json::json!({"sum": 3}));
     let report = refresh(&gateway).await;
     assert_eq!(report.status, 200, "{}", report.text());
     let report = report.json();

@@ -68,6 +68,7 @@ async fn two_keys_list_different_tools() {
             "calc_stdio_add",
             "calc_stdio_fail",
             "calculator",
+            "crash",
             "create_item",
             "current_time",
             "lookup_item",

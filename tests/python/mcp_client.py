@@ -33,7 +33,7 @@ async def full_access(mode: str, version: str) -> None:
         # With the MCP tools config/test imports (tests/mcp_tools.rs).
         assert names == [
             "big", "calc_add", "calc_fail", "calc_stdio_add", "calc_stdio_fail", "calculator",
-            "create_item", "current_time", "lookup_item", "slow", "small_sum", "strict_add",
+            "crash", "create_item", "current_time", "lookup_item", "slow", "small_sum", "strict_add",
         ], names
         calculator = next(t for t in tools.tools if t.name == "calculator")
         assert calculator.input_schema["type"] == "object", calculator.input_schema

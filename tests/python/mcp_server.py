@@ -3,7 +3,8 @@
 ones in config/test/tools.yaml).
 
 Tools: `add` (two integers), `slow` (sleeps `seconds`), `big` (a result
-larger than the gateway's cap), `fail` (raises: `isError: true`).
+larger than the gateway's cap), `fail` (raises: `isError: true`), `crash`
+(the process exits mid-call; pinned on the stdio server only).
 Over stdio it exits at once unless `GATEWAY_TEST_MCP_STDIO` is set, and it
 refuses to serve (exit 4, a line on stderr) if it can see any of the test
 gateway's secrets (`GATEWAY_TEST_*_KEY`, `GATEWAY_TEST_TOOL_TOKEN`): the
@@ -73,6 +74,7 @@ def main() -> None:
             types.Tool(name="slow", description="Sleep.", input_schema=SLOW),
             types.Tool(name="big", description="A large result.", input_schema=EMPTY),
             types.Tool(name="fail", description="Always fails.", input_schema=EMPTY),
+            types.Tool(name="crash", description="Ends the server's process.", input_schema=EMPTY),
             types.Tool(name="unpinned", description="Not pinned by the gateway.", input_schema=EMPTY),
         ]
         return types.ListToolsResult(tools=tools)
@@ -88,6 +90,8 @@ def main() -> None:
             return types.CallToolResult(content=text("done"))
         if params.name == "big":
             return types.CallToolResult(content=text("x" * 200_000))
+        if params.name == "crash":
+            os._exit(0)  # the gateway must start the stdio server again on the next call
         if params.name == "fail":
             return types.CallToolResult(content=text("the tool failed on purpose"), is_error=True)
         return types.CallToolResult(content=text(f"unknown tool {params.name}"), is_error=True)

@@ -100,6 +100,7 @@ async fn answer(
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(Value::Null);
+    let streamed = json["stream"] == true;
     let next = {
         let mut script = script.lock().unwrap();
         script.seen.push(json);
@@ -112,12 +113,64 @@ async fn answer(
         return Ok(response);
     };
     tokio::time::sleep(next.delay).await;
-    let mut response = http::Response::new(Full::new(Bytes::from(next.body.to_string())));
+    let (body, content_type) = if streamed {
+        (as_event_stream(&next.body), "text/event-stream")
+    } else {
+        (next.body.to_string(), "application/json")
+    };
+    let mut response = http::Response::new(Full::new(Bytes::from(body)));
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
+        http::HeaderValue::from_static(content_type),
     );
     Ok(response)
+}
+
+/// A scripted chat completion as OpenAI streams it: the role, the content a
+/// word at a time, each tool call's id and name then its arguments in two
+/// pieces, the finish chunk, the usage chunk, `[DONE]`.
+fn as_event_stream(completion: &Value) -> String {
+    let chunk = |delta: Value, finish: Value, usage: Value| {
+        let choices = if usage.is_null() {
+            json!([{"index": 0, "delta": delta, "finish_reason": finish}])
+        } else {
+            json!([])
+        };
+        let body = json!({"id": "chatcmpl-up", "object": "chat.completion.chunk", "created": 1,
+            "model": "upstream-echo-model", "choices": choices, "usage": usage});
+        format!("data: {body}\n\n")
+    };
+    let message = &completion["choices"][0]["message"];
+    let mut out = chunk(json!({"role": "assistant"}), Value::Null, Value::Null);
+    let content = message["content"].as_str().unwrap_or_default();
+    for (i, word) in content.split(' ').enumerate() {
+        let piece = if i == 0 {
+            word.to_owned()
+        } else {
+            format!(" {word}")
+        };
+        out += &chunk(json!({"content": piece}), Value::Null, Value::Null);
+    }
+    for (index, call) in message["tool_calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let head = json!({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+            "function": {"name": call["function"]["name"], "arguments": ""}}]});
+        out += &chunk(head, Value::Null, Value::Null);
+        let arguments = call["function"]["arguments"].as_str().unwrap_or_default();
+        let (a, b) = arguments.split_at(arguments.len() / 2);
+        for piece in [a, b] {
+            let delta = json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]});
+            out += &chunk(delta, Value::Null, Value::Null);
+        }
+    }
+    let finish = completion["choices"][0]["finish_reason"].clone();
+    out += &chunk(json!({}), finish, Value::Null);
+    out += &chunk(Value::Null, Value::Null, completion["usage"].clone());
+    out + "data: [DONE]\n\n"
 }
 
 /// A chat completion asking for one tool call.
@@ -166,8 +219,9 @@ fn script_add(upstream: &ScriptedUpstream) {
     upstream.push(final_answer("2 + 3 = 5", (20, 7)));
 }
 
-/// The second request carries the tool's result as the `tool` message.
-fn assert_tool_round_trip(seen: &[Value]) {
+/// The second request carries the tool's result as the `tool` message; a
+/// streamed run asks each step streamed, with usage.
+fn assert_tool_round_trip(seen: &[Value], streamed: bool) {
     assert_eq!(seen.len(), 2, "{seen:?}");
     let first = &seen[0];
     assert_eq!(first["model"], "upstream-echo-model", "{first}");
@@ -178,7 +232,12 @@ fn assert_tool_round_trip(seen: &[Value]) {
     );
     assert_eq!(first["messages"][1]["role"], "user");
     assert_eq!(first["temperature"], 0.2, "{first}");
-    assert!(first.get("stream").is_none_or(|s| s == false), "{first}");
+    if streamed {
+        assert_eq!(first["stream"], true, "{first}");
+        assert_eq!(first["stream_options"]["include_usage"], true, "{first}");
+    } else {
+        assert!(first.get("stream").is_none_or(|s| s == false), "{first}");
+    }
     let tools: Vec<&str> = first["tools"]
         .as_array()
         .expect("tools")
@@ -212,7 +271,7 @@ async fn an_agent_calls_a_tool_and_answers() {
     assert_eq!(json["usage"]["prompt_tokens"], 30);
     assert_eq!(json["usage"]["completion_tokens"], 12);
     assert_eq!(json["usage"]["total_tokens"], 42);
-    assert_tool_round_trip(&upstream.seen());
+    assert_tool_round_trip(&upstream.seen(), false);
     let run = gateway.wait_for_log("\"agent.run\"", Duration::from_secs(5));
     assert!(run.contains("\"outcome\":\"ok\""), "{run}");
     let logs = gateway.logs();
@@ -269,13 +328,20 @@ async fn a_streamed_run_sends_progress_then_the_answer() {
         .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
         .collect();
     assert_eq!(content, "2 + 3 = 5");
+    // The final answer streamed as the model wrote it, a word at a time, not
+    // as one chunk at the end.
+    let pieces = data
+        .iter()
+        .filter(|c| c["choices"][0]["delta"]["content"].is_string())
+        .count();
+    assert_eq!(pieces, 5, "{text}");
     assert!(
         data.iter()
             .any(|c| c["choices"][0]["finish_reason"] == "stop")
     );
     assert_eq!(data.last().unwrap()["usage"]["total_tokens"], 42, "{text}");
     assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
-    assert_tool_round_trip(&upstream.seen());
+    assert_tool_round_trip(&upstream.seen(), true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -610,7 +676,7 @@ async fn anthropic_clients_reach_agents_through_translation() {
     assert_eq!(json["content"][0]["text"], "2 + 3 = 5", "{json}");
     assert_eq!(json["usage"]["input_tokens"], 30, "{json}");
     assert_eq!(json["usage"]["output_tokens"], 12, "{json}");
-    assert_tool_round_trip(&upstream.seen());
+    assert_tool_round_trip(&upstream.seen(), false);
     // Streaming: progress comments, then the answer as Messages events.
     script_add(&upstream);
     body["stream"] = json!(true);
@@ -619,7 +685,16 @@ async fn anthropic_clients_reach_agents_through_translation() {
     let text = reply.text();
     assert!(text.contains(": agent step 1 tool calculator\n"), "{text}");
     assert!(text.contains("event: message_start"), "{text}");
-    assert!(text.contains("\"text\":\"2 + 3 = 5\""), "{text}");
+    // The answer's text streams as the model writes it.
+    let deltas: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter(|e| e["delta"]["type"] == "text_delta")
+        .map(|e| e["delta"]["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(deltas.concat(), "2 + 3 = 5", "{text}");
+    assert_eq!(deltas.len(), 5, "{text}");
     assert!(text.contains("event: message_stop"), "{text}");
     // A bound hit mid-stream ends it with Anthropic's error event.
     let add = json!({"operation": "add", "a": 1, "b": 1});
@@ -656,6 +731,25 @@ async fn an_agent_on_the_built_in_mock_runs_offline() {
         .to_owned();
     assert!(content.starts_with("The tool returned: "), "{content}");
     assert!(content.contains("42"), "{content}");
+    // Streamed: the mock's steps are streamed too, and the answer arrives in pieces.
+    let mut body = ask("mocked", text);
+    body["stream"] = json!(true);
+    let reply = chat_as(&gateway, CLIENT_KEY, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let text = reply.text();
+    let pieces: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(pieces.concat(), content, "{text}");
+    assert!(pieces.len() > 1, "{text}");
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
     // `repeatedly` makes the mock ask again every time: the step bound stops it.
     let text = r#"call current_time {} repeatedly"#;
     let reply = chat_as(&gateway, CLIENT_KEY, &ask("mocked", text)).await;

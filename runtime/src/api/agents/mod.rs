@@ -3,9 +3,9 @@
 //! gateway's own chat path (`failover::serve`, so quotas, budgets, failover
 //! and usage apply to every step) and each tool call through
 //! `tools::call_as` (access, validation, `tool.invoke`). The answer is a
-//! `chat.completion` (or, with `stream: true`, SSE: `: agent step ...`
-//! comments while the loop runs, then the answer as chunks) naming
-//! `agent/<name>`, with usage summed over the run.
+//! `chat.completion` (or, with `stream: true`, SSE: each step asked streamed
+//! and its text relayed as it comes, `: agent step ...` comments between
+//! steps; `stream.rs`) naming `agent/<name>`, with usage summed over the run.
 //!
 //! An agent the caller may not use answers exactly like an unknown model.
 
@@ -21,6 +21,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
 mod list;
+mod stream;
 
 pub use list::{list, refresh};
 
@@ -34,7 +35,8 @@ use crate::body::ResponseBody;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::table::{Agent, ModelId, Tool};
-use crate::translate::{self, ChatSseToMessages};
+use crate::translate;
+use stream::Sink;
 
 /// The prefix of an agent's model id.
 pub const PREFIX: &str = "agent/";
@@ -171,7 +173,7 @@ async fn serve(
         headers: headers.clone(),
         request_id: request_id.clone(),
         agent,
-        notes: None,
+        sink: None,
     };
     if !stream {
         let metrics = &gateway.metrics;
@@ -191,7 +193,7 @@ async fn serve(
         return Ok(json_response(StatusCode::OK, body));
     }
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    steps.notes = Some(tx.clone());
+    steps.sink = Some(Sink::new(tx.clone(), agent, &id, anthropic));
     tokio::spawn(async move {
         let metrics = &gateway.metrics;
         let run = agents::run((agent, config.tools), prepared, &mut steps, metrics, &id);
@@ -204,15 +206,18 @@ async fn serve(
                 return;
             }
         };
-        let mut frames = match answer {
-            Ok(answer) => chunks(agent, &answer, &id, include_usage),
+        let Some(mut sink) = steps.sink.take() else {
+            return;
+        };
+        let frames = match answer {
+            Ok(answer) => {
+                let usage = include_usage.then(|| answer.usage());
+                sink.closing(Some(&answer.content), usage)
+            }
             Err(error) => vec![error_event(&error)],
         };
-        if anthropic {
-            frames = to_messages_events(agent, frames);
-        }
         for frame in frames {
-            if tx.send(frame).await.is_err() {
+            if !sink.send(frame).await {
                 break;
             }
         }
@@ -234,17 +239,39 @@ struct GatewaySteps {
     headers: HeaderMap,
     request_id: HeaderValue,
     agent: &'static Agent,
-    /// A stream's channel: progress comments go there.
-    notes: Option<mpsc::Sender<Bytes>>,
+    /// A streamed run's client side: progress comments and the model's text go there.
+    sink: Option<Sink>,
 }
 
 impl Steps for GatewaySteps {
     async fn model(&mut self, body: Vec<u8>) -> Result<Value, GatewayError> {
+        // A declarative agent's streamed run asks each step streamed, so its
+        // text reaches the client as it comes; an SDK agent answers with its
+        // own text, so its model steps are asked whole.
+        let streamed = self.sink.is_some() && self.agent.sdk.is_none();
+        let body = if streamed { streamed_body(body) } else { body };
         let mut resolved = None;
         let endpoint = (Endpoint::ChatCompletions, self.caller.clone());
         let request = (self.headers.clone(), Bytes::from(body), &self.request_id);
         let response = failover::serve(self.gateway, endpoint, request, &mut resolved).await?;
         let status = response.status();
+        let event_stream = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+        if let Some(sink) = self
+            .sink
+            .as_mut()
+            .filter(|_| status.is_success() && event_stream)
+        {
+            return stream::model_step(response, sink).await.map_err(|detail| {
+                GatewayError::AgentModelFailed {
+                    agent: self.agent.name,
+                    step: 0,
+                    detail,
+                }
+            });
+        }
         let bytes = response
             .into_body()
             .collect()
@@ -276,16 +303,14 @@ impl Steps for GatewaySteps {
     }
 
     fn note(&mut self, step: u32, tool: Option<&str>) {
-        if let Some(tx) = &self.notes {
-            let line = match tool {
+        if let Some(sink) = &self.sink {
+            sink.comment(match tool {
                 Some(tool) => format!(
                     ": agent step {step} tool {}\n\n",
                     crate::error::capped(tool)
                 ),
                 None => format!(": agent step {step} model\n\n"),
-            };
-            // A full channel only loses a keep-alive comment.
-            let _ = tx.try_send(Bytes::from(line));
+            });
         }
     }
 }
@@ -306,55 +331,19 @@ fn completion(agent: &Agent, answer: &Answer, id: &str) -> Value {
     })
 }
 
-/// The streamed answer: the content chunk, the finish chunk, usage when asked, `[DONE]`.
-fn chunks(agent: &Agent, answer: &Answer, id: &str, include_usage: bool) -> Vec<Bytes> {
-    let chunk = |choices: Value, usage: Value| {
-        let body = json!({
-            "id": format!("chatcmpl-{id}"),
-            "object": "chat.completion.chunk",
-            "created": unix_now(),
-            "model": agent.model_id,
-            "choices": choices,
-            "usage": usage,
-        });
-        Bytes::from(format!("data: {body}\n\n"))
-    };
-    let mut frames = vec![
-        chunk(
-            json!([{ "index": 0, "delta": { "role": "assistant", "content": answer.content }, "finish_reason": null }]),
-            Value::Null,
-        ),
-        chunk(
-            json!([{ "index": 0, "delta": {}, "finish_reason": "stop" }]),
-            Value::Null,
-        ),
-    ];
-    if include_usage {
-        frames.push(chunk(json!([]), answer.usage()));
+/// A step's request asked streamed, with usage in its last chunk.
+fn streamed_body(body: Vec<u8>) -> Vec<u8> {
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(mut request)) => {
+            request.insert("stream".to_owned(), Value::Bool(true));
+            request.insert(
+                "stream_options".to_owned(),
+                json!({ "include_usage": true }),
+            );
+            serde_json::to_vec(&request).unwrap_or(body)
+        }
+        _ => body,
     }
-    frames.push(Bytes::from_static(b"data: [DONE]\n\n"));
-    frames
-}
-
-/// Chat completion chunks as Anthropic Messages events; a failed run's
-/// error event becomes Anthropic's `error` event.
-fn to_messages_events(agent: &Agent, frames: Vec<Bytes>) -> Vec<Bytes> {
-    let mut events = ChatSseToMessages::new(agent.model_id);
-    frames
-        .into_iter()
-        .map(|frame| match frame.strip_prefix(b"event: error\ndata: ") {
-            Some(payload) => {
-                let error: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
-                let code = error.pointer("/error/code").and_then(Value::as_str);
-                let message = error.pointer("/error/message").and_then(Value::as_str);
-                events.cut(
-                    code.unwrap_or("agent_error"),
-                    message.unwrap_or("the agent run failed"),
-                )
-            }
-            None => events.feed(&frame),
-        })
-        .collect()
 }
 
 /// The event that ends a stream whose run failed (never a clean end).

@@ -756,3 +756,48 @@ async fn an_agent_on_the_built_in_mock_runs_offline() {
     reply.assert_error(422, "agent_step_limit");
     assert!(upstream.seen().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_run_stops_when_its_client_leaves() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let upstream = ScriptedUpstream::start().await;
+    // Every step asks for the calculator after a pause: left alone, the run
+    // would make `max_steps` (4) model calls.
+    let add = json!({"operation": "add", "a": 1, "b": 1});
+    upstream.set_default(
+        Duration::from_millis(300),
+        tool_call("call_n", "calculator", add, (1, 1)),
+    );
+    let gateway = Gateway::start(&standard_env(&upstream.base_url()));
+    let mut body = ask("assistant", "loop");
+    body["stream"] = json!(true);
+    let body = body.to_string();
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer {CLIENT_KEY}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(gateway.addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // Read until the first progress comment, then leave.
+    let mut seen = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).contains(": agent step 1 model") {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "{}", String::from_utf8_lossy(&seen));
+    drop(stream);
+    let logs = gateway.wait_for_log("\"client_closed\"", Duration::from_secs(5));
+    let run = logs
+        .lines()
+        .find(|l| l.contains("\"agent.run\"") && l.contains("\"client_closed\""))
+        .expect("agent.run with client_closed");
+    assert!(run.contains("\"agent\":\"assistant\""), "{run}");
+    // The run stopped there: no further steps were asked of the model.
+    let asked = upstream.seen().len();
+    assert!(asked < 4, "{asked} model calls after the client left");
+}

@@ -165,6 +165,10 @@ fn head_problem(gateway: &Gateway, request: &Request<Incoming>) -> Option<Gatewa
     }
 }
 
+// The rarer endpoints' futures (agents, tools, `/mcp`) are boxed where they
+// are awaited: an async fn's state is as large as its largest await, and
+// this one is moved on every request, so an inline agent run would make
+// every chat completion copy it.
 async fn dispatch(
     gateway: &'static Gateway,
     connection: &ConnState,
@@ -209,9 +213,9 @@ async fn dispatch(
                 let request = (&headers, &body, &request_id);
                 let answer = match endpoint {
                     Endpoint::ChatCompletions => {
-                        agents::chat(gateway, &caller, request, model).await
+                        Box::pin(agents::chat(gateway, &caller, request, model)).await
                     }
-                    _ => agents::messages(gateway, &caller, request, model).await,
+                    _ => Box::pin(agents::messages(gateway, &caller, request, model)).await,
                 };
                 if let Some(answer) = answer {
                     return answer.inspect_err(|error| note_denial(gateway, error));
@@ -284,7 +288,7 @@ async fn dispatch(
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
             let request_id = record.request_id.to_str().unwrap_or_default();
-            tools::invoke(gateway, &name, &caller, &body, request_id).await
+            Box::pin(tools::invoke(gateway, &name, &caller, &body, request_id)).await
         }
         "/mcp" => {
             record.route = Route::Mcp;
@@ -302,7 +306,14 @@ async fn dispatch(
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
             let request_id = record.request_id.to_str().unwrap_or_default();
-            Ok(mcp::serve(gateway, &caller, &parts.headers, &body, request_id).await)
+            Ok(Box::pin(mcp::serve(
+                gateway,
+                &caller,
+                &parts.headers,
+                &body,
+                request_id,
+            ))
+            .await)
         }
         // Claude Code's warm-up probe: any answer will do, so the cheapest.
         "/api/hello" => {
@@ -370,7 +381,7 @@ async fn dispatch(
             }
             auth::require_admin(&gateway.config.auth, request.headers())
                 .inspect_err(|error| note_denial(gateway, error))?;
-            Ok(tools::refresh(gateway).await)
+            Ok(Box::pin(tools::refresh(gateway)).await)
         }
         p if let Some(name) = upstream_in_maintenance_path(p) => {
             auth::require_admin(&gateway.config.auth, request.headers())

@@ -10,7 +10,10 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde_json::Value;
+use std::os::fd::OwnedFd;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+
+use tokio::net::unix::pipe;
 use tokio::sync::{mpsc, oneshot};
 
 use super::LinkError;
@@ -48,28 +51,32 @@ impl StdioLink {
             .split_first()
             .ok_or_else(|| LinkError::Unreachable("the command is empty".to_owned()))?;
         let visible = STDIO_BASE_ENV.iter().chain(env);
-        let mut child = tokio::process::Command::new(program)
+        // `std::process` and tokio's unix pipes rather than `tokio::process`:
+        // its child reaper runs on every park of the runtime, which every
+        // request would pay for even when no stdio server is configured.
+        let mut child = std::process::Command::new(program)
             .args(args)
             .env_clear()
             .envs(visible.filter_map(|name| std::env::var_os(name).map(|value| (name, value))))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
             .spawn()
             .map_err(|e| {
                 LinkError::Unreachable(format!("`{program}` could not be started: {e}"))
             })?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            return Err(LinkError::Unreachable("the child has no pipes".to_owned()));
-        };
-        if let Some(stderr) = child.stderr.take() {
+        let pipes = pipes(&mut child);
+        let child = Reaped(Some(child));
+        let (stdin, stdout, stderr) = pipes.map_err(|e| {
+            LinkError::Unreachable(format!("the pipes of `{program}` are not usable: {e}"))
+        })?;
+        if let Some(stderr) = stderr {
             tokio::spawn(log_stderr(server, stderr));
         }
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(async move {
             run(stdin, stdout, rx, max_bytes).await;
-            let _ = child.kill().await;
+            drop(child);
         });
         Ok(Self::over(tx))
     }
@@ -174,8 +181,39 @@ fn fail_all(pending: &mut Pending, error: impl Fn() -> LinkError) {
     }
 }
 
+/// A stdio server's process: killed and reaped when its link ends (or the
+/// runtime drops the task), so neither a server nor a zombie outlives it.
+struct Reaped(Option<std::process::Child>);
+
+/// The child's stdin, stdout and stderr as non-blocking tokio pipes.
+type Pipes = (pipe::Sender, pipe::Receiver, Option<pipe::Receiver>);
+
+/// Takes the child's pipes (so they close when the link ends).
+fn pipes(child: &mut std::process::Child) -> std::io::Result<Pipes> {
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(std::io::Error::other("the child has no pipes"));
+    };
+    let stdin = pipe::Sender::from_owned_fd(OwnedFd::from(stdin))?;
+    let stdout = pipe::Receiver::from_owned_fd(OwnedFd::from(stdout))?;
+    let stderr = match child.stderr.take() {
+        Some(stderr) => Some(pipe::Receiver::from_owned_fd(OwnedFd::from(stderr))?),
+        None => None,
+    };
+    Ok((stdin, stdout, stderr))
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            // Reaping may wait a moment for the kill: off the runtime's threads.
+            std::thread::spawn(move || child.wait());
+        }
+    }
+}
+
 /// The child's stderr, a line at a time (each capped), at WARN.
-async fn log_stderr(server: &'static str, stderr: tokio::process::ChildStderr) {
+async fn log_stderr(server: &'static str, stderr: pipe::Receiver) {
     let mut reader = BufReader::new(stderr);
     let mut line = Vec::new();
     loop {

@@ -192,12 +192,7 @@ async fn dispatch(
             if method != Method::POST {
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
-            let caller = match authenticate_now(gateway, connection, request.headers()) {
-                Err(error) if gateway.auth.may_wait(&error) => {
-                    authenticate(gateway, connection, request.headers()).await?
-                }
-                now => now.inspect_err(|error| note_denial(gateway, error))?,
-            };
+            let caller = caller_of(gateway, connection, request.headers()).await?;
             record.caller = Some(caller.clone());
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
@@ -230,12 +225,7 @@ async fn dispatch(
             record.route = Route::Models;
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
-            let caller = match authenticate_now(gateway, connection, request.headers()) {
-                Err(error) if gateway.auth.may_wait(&error) => {
-                    authenticate(gateway, connection, request.headers()).await?
-                }
-                now => now.inspect_err(|error| note_denial(gateway, error))?,
-            };
+            let caller = caller_of(gateway, connection, request.headers()).await?;
             let answer = models::models(gateway, record.shape, caller.clone());
             record.caller = Some(caller);
             Ok(answer)
@@ -244,12 +234,7 @@ async fn dispatch(
             record.route = Route::Models;
             record.shape = protocol_of(request.headers());
             is_get.then_some(()).ok_or_else(get_only)?;
-            let caller = match authenticate_now(gateway, connection, request.headers()) {
-                Err(error) if gateway.auth.may_wait(&error) => {
-                    authenticate(gateway, connection, request.headers()).await?
-                }
-                now => now.inspect_err(|error| note_denial(gateway, error))?,
-            };
+            let caller = caller_of(gateway, connection, request.headers()).await?;
             let answer = models::model(
                 gateway,
                 &p["/v1/models/".len()..],
@@ -262,12 +247,7 @@ async fn dispatch(
         "/v1/tools" => {
             record.route = Route::Tools;
             is_get.then_some(()).ok_or_else(get_only)?;
-            let caller = match authenticate_now(gateway, connection, request.headers()) {
-                Err(error) if gateway.auth.may_wait(&error) => {
-                    authenticate(gateway, connection, request.headers()).await?
-                }
-                now => now.inspect_err(|error| note_denial(gateway, error))?,
-            };
+            let caller = caller_of(gateway, connection, request.headers()).await?;
             let answer = tools::list(gateway, &caller);
             record.caller = Some(caller);
             Ok(answer)
@@ -278,12 +258,7 @@ async fn dispatch(
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
             let name = tool_name(p).unwrap_or_default().to_owned();
-            let caller = match authenticate_now(gateway, connection, request.headers()) {
-                Err(error) if gateway.auth.may_wait(&error) => {
-                    authenticate(gateway, connection, request.headers()).await?
-                }
-                now => now.inspect_err(|error| note_denial(gateway, error))?,
-            };
+            let caller = caller_of(gateway, connection, request.headers()).await?;
             record.caller = Some(caller.clone());
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
@@ -296,12 +271,7 @@ async fn dispatch(
             if method != Method::POST {
                 return Err(GatewayError::MethodNotAllowed { allow: "POST" });
             }
-            let caller = match authenticate_now(gateway, connection, request.headers()) {
-                Err(error) if gateway.auth.may_wait(&error) => {
-                    authenticate(gateway, connection, request.headers()).await?
-                }
-                now => now.inspect_err(|error| note_denial(gateway, error))?,
-            };
+            let caller = caller_of(gateway, connection, request.headers()).await?;
             record.caller = Some(caller.clone());
             let (parts, body) = request.into_parts();
             let body = read_body(gateway, connection, &parts.headers, body).await?;
@@ -341,12 +311,7 @@ async fn dispatch(
         "/v1/agents" => {
             record.route = Route::Tools;
             is_get.then_some(()).ok_or_else(get_only)?;
-            let caller = match authenticate_now(gateway, connection, request.headers()) {
-                Err(error) if gateway.auth.may_wait(&error) => {
-                    authenticate(gateway, connection, request.headers()).await?
-                }
-                now => now.inspect_err(|error| note_denial(gateway, error))?,
-            };
+            let caller = caller_of(gateway, connection, request.headers()).await?;
             let answer = agents::list(gateway, &caller);
             record.caller = Some(caller);
             Ok(answer)
@@ -493,6 +458,22 @@ fn authenticate_now(
     headers: &http::HeaderMap,
 ) -> Result<Caller, GatewayError> {
     connection.auth.authenticate(&gateway.auth, headers)
+}
+
+/// The caller of a request: at once (the connection's memo or the key
+/// sets) or, for a token whose keys may still arrive, after a bounded wait;
+/// a denial is counted by its reason either way.
+async fn caller_of(
+    gateway: &Gateway,
+    connection: &ConnState,
+    headers: &http::HeaderMap,
+) -> Result<Caller, GatewayError> {
+    match authenticate_now(gateway, connection, headers) {
+        Err(error) if gateway.auth.may_wait(&error) => {
+            authenticate(gateway, connection, headers).await
+        }
+        now => now.inspect_err(|error| note_denial(gateway, error)),
+    }
 }
 
 /// The caller when a token's keys may still arrive from a JWKS URL (the

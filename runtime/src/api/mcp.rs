@@ -193,13 +193,7 @@ async fn request(
         }
         "ping" => (McpMethod::Ping, ok(json!({}))),
         "tools/list" => {
-            let config = gateway.config;
-            let tools: Vec<Value> = config
-                .tools
-                .iter()
-                .filter(|tool| offered(gateway, tool) && caller.may_use_tool(&config.auth, tool.id))
-                .map(listed)
-                .collect();
+            let tools: Vec<Value> = tools::usable(gateway, caller).map(listed).collect();
             (McpMethod::ToolsList, ok(json!({ "tools": tools })))
         }
         "tools/call" => (
@@ -213,17 +207,9 @@ async fn request(
     }
 }
 
-/// Whether `/mcp` offers a compiled tool at all (before the caller's
-/// access): not an MCP tool whose pin drifted (disabled until a refresh
-/// finds it matching); list and call both go through here.
-fn offered(gateway: &Gateway, tool: &Tool) -> bool {
-    gateway.tools.is_enabled(tool.id)
-}
-
 /// One tool as `tools/list` shows it.
 fn listed(tool: &Tool) -> Value {
-    let schema: Value =
-        serde_json::from_str(tool.parameters_json).unwrap_or_else(|_| json!({"type": "object"}));
+    let schema = tools::parameters(tool);
     json!({ "name": tool.name, "description": tool.description, "inputSchema": schema })
 }
 
@@ -243,7 +229,8 @@ async fn call(gateway: &Gateway, caller: &Caller, params: &Value, request_id: &s
     let Some(tool) = gateway
         .config
         .tool(name)
-        .filter(|tool| offered(gateway, tool))
+        // A disabled (drifted) tool is not offered: unknown, as in `tools/list`.
+        .filter(|tool| gateway.tools.is_enabled(tool.id))
     else {
         tools::log_unknown(request_id, name, caller, Via::Mcp);
         return unknown();

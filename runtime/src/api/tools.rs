@@ -23,16 +23,27 @@ use crate::tools::{self, ToolError};
 
 /// `GET /v1/tools`: `{"object":"list","data":[{"type":"function","function":{...}}]}`.
 pub fn list(gateway: &Gateway, caller: &Caller) -> Response<ResponseBody> {
-    let config = gateway.config;
-    let data: Vec<Value> = config
-        .tools
-        .iter()
-        .filter(|tool| caller.may_use_tool(&config.auth, tool.id))
-        .filter(|tool| gateway.tools.is_enabled(tool.id))
-        .map(function)
-        .collect();
+    let data: Vec<Value> = usable(gateway, caller).map(function).collect();
     let body = json!({ "object": "list", "data": data });
     json_response(StatusCode::OK, body.to_string())
+}
+
+/// The tools `caller` may use now, as `GET /v1/tools` and `/mcp`'s
+/// `tools/list` show them: its access allows them and they are enabled
+/// (not an MCP tool whose pin drifted).
+pub fn usable<'a>(
+    gateway: &'a Gateway,
+    caller: &'a Caller,
+) -> impl Iterator<Item = &'static Tool> + 'a {
+    let config = gateway.config;
+    config.tools.iter().filter(move |tool| {
+        caller.may_use_tool(&config.auth, tool.id) && gateway.tools.is_enabled(tool.id)
+    })
+}
+
+/// A tool's argument schema as JSON, as both listings show it.
+pub fn parameters(tool: &Tool) -> Value {
+    serde_json::from_str(tool.parameters_json).unwrap_or_else(|_| json!({"type": "object"}))
 }
 
 /// `POST /tools/refresh` (admin): reconnect to every MCP server and verify
@@ -68,14 +79,12 @@ pub async fn refresh(gateway: &Gateway) -> Response<ResponseBody> {
 
 /// One tool in OpenAI's function-tool shape.
 fn function(tool: &Tool) -> Value {
-    let parameters: Value =
-        serde_json::from_str(tool.parameters_json).unwrap_or_else(|_| json!({"type": "object"}));
     json!({
         "type": "function",
         "function": {
             "name": tool.name,
             "description": tool.description,
-            "parameters": parameters,
+            "parameters": parameters(tool),
         },
     })
 }

@@ -153,83 +153,118 @@ fn routes_table(config: &Config) -> String {
 /// compiled one, so a reviewer sees in a pull request who can reach what.
 fn access_table(config: &Config) -> String {
     let principals = principals(&config.auth);
-    let header = |first: &str| {
-        std::iter::once(first.to_owned())
-            .chain(principals.iter().map(|p| p.0.clone()))
-            .collect::<Vec<_>>()
+    let row = |name: &'static str, allowed: &dyn Fn(&Principal) -> bool| -> Row {
+        (name, principals.iter().map(allowed).collect())
     };
-    let cell = |allowed: bool| if allowed { "yes" } else { "-" }.to_owned();
-    let mut rows = vec![header("MODEL")];
-    for model in config.models {
-        let cells = principals.iter().map(|p| cell(p.1.allows(model.id)));
-        rows.push(
-            std::iter::once(model.name.to_owned())
-                .chain(cells)
-                .collect(),
-        );
-    }
-    let mut out = aligned(&rows);
-    if !config.tools.is_empty() {
-        let mut rows = vec![header("TOOL")];
-        for tool in config.tools {
-            let cells = principals.iter().map(|p| cell(p.2.allows_tool(tool.id)));
-            rows.push(std::iter::once(tool.name.to_owned()).chain(cells).collect());
+    let models: Vec<Row> = config
+        .models
+        .iter()
+        .map(|model| row(model.name, &|p| p.models.allows(model.id)))
+        .collect();
+    let tools: Vec<Row> = config
+        .tools
+        .iter()
+        .map(|tool| row(tool.name, &|p| p.tools.allows_tool(tool.id)))
+        .collect();
+    // An agent needs both its `agents` entry and its model.
+    let agents: Vec<Row> = config
+        .agents
+        .iter()
+        .map(|agent| {
+            row(agent.model_id, &|p| {
+                p.agents.allows_agent(agent.id) && p.models.allows(agent.model)
+            })
+        })
+        .collect();
+    let mut out = section("MODEL", &principals, models);
+    for (title, rows) in [("TOOL", tools), ("AGENT", agents)] {
+        if !rows.is_empty() {
+            out.push('\n');
+            out.push_str(&section(title, &principals, rows));
         }
-        out.push('\n');
-        out.push_str(&aligned(&rows));
-    }
-    if !config.agents.is_empty() {
-        // An agent needs both its `agents` entry and its model.
-        let mut rows = vec![header("AGENT")];
-        for agent in config.agents {
-            let cells = principals
-                .iter()
-                .map(|p| cell(p.3.allows_agent(agent.id) && p.1.allows(agent.model)));
-            rows.push(
-                std::iter::once(agent.model_id.to_owned())
-                    .chain(cells)
-                    .collect(),
-            );
-        }
-        out.push('\n');
-        out.push_str(&aligned(&rows));
     }
     out
 }
 
-/// The columns of [`access_table`]: each principal's name, models,
-/// tools and agents (a file key or a token without a team may use every tool; with
-/// one, its team's; scopes grant models only).
-fn principals(auth: &table::Auth) -> Vec<(String, ModelAccess, ModelAccess, ModelAccess)> {
-    let all = ModelAccess::All;
+/// A row of [`access_table`]: its name and, per principal, whether allowed.
+type Row = (&'static str, Vec<bool>);
+
+/// One part of [`access_table`]: a header row naming the principals, then
+/// `yes` or `-` per principal for each named row.
+fn section(title: &str, principals: &[Principal], rows: Vec<Row>) -> String {
+    let header = std::iter::once(title.to_owned()).chain(principals.iter().map(|p| p.name.clone()));
+    let mut table = vec![header.collect::<Vec<_>>()];
+    for (name, cells) in rows {
+        let cells = cells
+            .into_iter()
+            .map(|allowed| if allowed { "yes" } else { "-" }.to_owned());
+        table.push(std::iter::once(name.to_owned()).chain(cells).collect());
+    }
+    aligned(&table)
+}
+
+/// A column of [`access_table`]: who, and which models, tools and agents.
+struct Principal {
+    name: String,
+    models: ModelAccess,
+    tools: ModelAccess,
+    agents: ModelAccess,
+}
+
+/// The columns of [`access_table`] (a file key or a token without a team
+/// may use every tool and agent; with one, its team's; scopes grant models
+/// only).
+fn principals(auth: &table::Auth) -> Vec<Principal> {
+    let all = |name: &str| Principal {
+        name: name.to_owned(),
+        models: ModelAccess::All,
+        tools: ModelAccess::All,
+        agents: ModelAccess::All,
+    };
     let mut principals = Vec::new();
     if auth.admin_key_sha256.is_some() {
-        principals.push(("admin".to_owned(), all, all, all));
+        principals.push(all("admin"));
     }
     for key in auth.api_keys {
         let name = match key.team {
             Some(team) => format!("{} ({team})", key.name),
             None => key.name.to_owned(),
         };
-        principals.push((name, key.models, key.tools, key.agents));
+        let (models, tools, agents) = (key.models, key.tools, key.agents);
+        principals.push(Principal {
+            name,
+            models,
+            tools,
+            agents,
+        });
     }
     if !auth.key_files.is_empty() {
-        principals.push(("key-file".to_owned(), all, all, all));
+        principals.push(all("key-file"));
         for team in auth.teams {
             let name = format!("key-file:{}", team.name);
-            principals.push((name, team.models, team.tools, team.agents));
+            let (models, tools, agents) = (team.models, team.tools, team.agents);
+            principals.push(Principal {
+                name,
+                models,
+                tools,
+                agents,
+            });
         }
     }
     if let Some(jwt) = &auth.jwt {
         if jwt.scopes.is_empty() {
-            principals.push(("token".to_owned(), all, all, all));
+            principals.push(all("token"));
         }
         for scope in jwt.scopes {
-            principals.push((format!("scope:{}", scope.name), scope.models, all, all));
+            let models = scope.models;
+            principals.push(Principal {
+                models,
+                ..all(&format!("scope:{}", scope.name))
+            });
         }
     }
     if principals.is_empty() {
-        principals.push(("anonymous".to_owned(), all, all, all));
+        principals.push(all("anonymous"));
     }
     principals
 }

@@ -386,8 +386,12 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
     // The tool registry at run time: validation, the builtins and http
     // tools; the endpoints, logs and metrics are `api`'s. `secrets` reads an
     // http tool's header secrets at startup like an upstream's key, and
-    // `upstream` only lends its client constructor (one TLS and pool setup).
-    ("tools", &["calendar", "secrets", "table", "upstream"]),
+    // `upstream` only lends its client constructor (one TLS and pool setup);
+    // `translate` (a leaf) lends its SSE parser to the MCP client.
+    (
+        "tools",
+        &["calendar", "secrets", "table", "translate", "upstream"],
+    ),
     ("auth", &["error", "table"]),
     (
         "gateway",

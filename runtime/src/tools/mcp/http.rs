@@ -18,9 +18,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::Value;
 
 use super::LinkError;
-use super::rpc::{self, PROTOCOL_VERSION, SseParser};
+use super::rpc::{self, PROTOCOL_VERSION};
 use crate::secrets::{self, Resolved};
 use crate::table::McpTransport;
+use crate::translate::sse::SseParser;
 
 type McpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
@@ -167,7 +168,7 @@ where
     B: http_body::Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
-    let mut parser = SseParser::default();
+    let mut parser = SseParser::new();
     let (mut seen, mut whole) = (0u64, Vec::new());
     while let Some(frame) = body.frame().await {
         let frame =
@@ -183,13 +184,13 @@ where
             whole.extend_from_slice(&data);
             continue;
         }
-        for event in parser.feed(&data) {
-            let Ok(message) = serde_json::from_str::<Value>(&event) else {
-                continue;
-            };
-            if let Some(answer) = rpc::answer_to(message, id) {
-                return Ok(answer);
-            }
+        let mut answer = None;
+        parser.feed(&data, &mut |_, event| {
+            let message = serde_json::from_slice::<Value>(event).ok();
+            answer = answer.take().or_else(|| rpc::answer_to(message?, id));
+        });
+        if let Some(answer) = answer {
+            return Ok(answer);
         }
     }
     if sse {

@@ -75,60 +75,26 @@ pub fn call_result(mut result: Value) -> Result<Value, ToolError> {
     }
 }
 
-/// Incremental SSE parsing: feed bytes, get complete events' `data`.
-#[derive(Default)]
-pub struct SseParser {
-    buffer: Vec<u8>,
-}
-
-impl SseParser {
-    /// Appends `bytes`; returns the data of every event now complete.
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
-        self.buffer.extend_from_slice(bytes);
-        let mut events = Vec::new();
-        while let Some((end, skip)) = boundary(&self.buffer) {
-            let block: Vec<u8> = self.buffer.drain(..end + skip).take(end).collect();
-            let text = String::from_utf8_lossy(&block);
-            let data: Vec<&str> = text
-                .lines()
-                .filter_map(|line| line.strip_prefix("data:"))
-                .map(|d| d.strip_prefix(' ').unwrap_or(d))
-                .collect();
-            if !data.is_empty() {
-                events.push(data.join("\n"));
-            }
-        }
-        events
-    }
-}
-
-/// The end of the first event block and the blank line's length.
-fn boundary(buffer: &[u8]) -> Option<(usize, usize)> {
-    let lf = buffer.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
-    let crlf = buffer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| (i, 4));
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-        (a, b) => a.or(b),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::{SseParser, answer_to, call_result};
+    use super::{answer_to, call_result};
     use crate::tools::ToolError;
+    use crate::translate::sse::SseParser;
 
     #[test]
     fn sse_events_split_across_chunks_and_other_messages_skipped() {
-        let mut sse = SseParser::default();
+        // Answers arrive through the one SSE parser the gateway has.
+        let mut sse = SseParser::new();
         let stream = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n: ping\n\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":7,\r\ndata: \"result\":{\"ok\":true}}\r\n\r\n";
         let (a, b) = stream.as_bytes().split_at(40);
-        let mut events = sse.feed(a);
-        events.extend(sse.feed(b));
+        let mut events = Vec::new();
+        for chunk in [a, b] {
+            sse.feed(chunk, &mut |_, data| {
+                events.push(String::from_utf8_lossy(data).into_owned());
+            });
+        }
         assert_eq!(events.len(), 2, "{events:?}");
         let messages: Vec<serde_json::Value> = events
             .iter()

@@ -5,8 +5,8 @@
 //! `initialize` and the protocol version go on every later request; a 404
 //! on a session means it expired (`LinkError::Gone`).
 //!
-//! Names `tools` (the error type, the shared private-host rule), `secrets`
-//! and the upstream client constructor.
+//! Names `tools` (the error type, the shared private-host rule), `secrets`,
+//! the upstream client constructor and `translate`'s SSE parser.
 
 use std::time::Duration;
 

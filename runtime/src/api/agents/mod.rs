@@ -212,7 +212,7 @@ async fn serve(
         let frames = match answer {
             Ok(answer) => {
                 let usage = include_usage.then(|| answer.usage());
-                sink.closing(Some(&answer.content), usage)
+                sink.closing(&answer.content, usage)
             }
             Err(error) => vec![error_event(&error)],
         };

@@ -103,9 +103,9 @@ impl Sink {
 
     /// The end of a run that answered: the answer's text unless it already
     /// streamed, the finish chunk, usage when asked, `[DONE]`.
-    pub fn closing(&mut self, text: Option<&str>, usage: Option<Value>) -> Vec<Bytes> {
+    pub fn closing(&mut self, text: &str, usage: Option<Value>) -> Vec<Bytes> {
         let mut frames = Vec::with_capacity(4);
-        if let Some(text) = text.filter(|_| !self.step_text_sent) {
+        if !self.step_text_sent {
             frames.push(self.text(text));
         }
         frames.push(self.chunk(
